@@ -1,0 +1,82 @@
+/* ai.h - the describer: vision analysis and captions, whichever provider.
+ *
+ * Each provider is one file that fills one `const struct ai_ops`. Callers go
+ * through ai_analyze() and ai_caption(), which time the call and write the
+ * `vision_analysis` line, so no provider logs its own timing. */
+#ifndef PHOTOPUB_AI_AI_H
+#define PHOTOPUB_AI_AI_H
+
+#include <stdbool.h>
+#include "config/config.h"
+#include "core/models.h"
+#include "util/error.h"
+
+struct ai_image {
+	const char *name;        /* file name, for messages */
+	const char *path;        /* local copy of the image: always present */
+	const char *url;         /* temporary link or data: URL; NULL unless ops->needs_url */
+	const char *sha256;      /* of the bytes */
+};
+
+/* What one call cost, for the log line. */
+struct ai_call {
+	char model[64];
+	const char *error_type;  /* static string, NULL when clean: "json_decode_error", … */
+	long prompt_tokens;      /* -1 when the provider does not count */
+	long completion_tokens;
+};
+
+struct ai;
+
+struct ai_ops {
+	const char *name;        /* "local", "openai" */
+	bool needs_url;          /* analyze() reads img->url */
+
+	int (*open)(const struct config *cfg, struct ai **out, struct pp_error *err);
+	void (*close)(struct ai *ai);
+
+	/* Fills *out (caller releases with analysis_release) and *call. */
+	int (*analyze)(struct ai *ai, const struct pp_ctx *ctx, const struct ai_image *img,
+		       struct analysis *out, struct ai_call *call, struct pp_error *err);
+
+	/* Caption (and sd_caption when with_sd) following spec. The caption is
+	 * never empty and never longer than spec->max_length characters. */
+	int (*caption)(struct ai *ai, const struct pp_ctx *ctx, const struct analysis *an,
+		       const struct caption_spec *spec, bool with_sd,
+		       struct caption_result *out, struct ai_call *call, struct pp_error *err);
+
+	/* Model names for the log line and the sidecar's model_version. */
+	const char *(*vision_model)(const struct ai *ai);
+	const char *(*caption_model)(const struct ai *ai);
+};
+
+struct ai {
+	const struct ai_ops *ops;
+};
+
+extern const struct ai_ops local_ai;
+
+/* The provider cfg names, opened. */
+int ai_open(const struct config *cfg, struct ai **out, struct pp_error *err);
+static inline void ai_close(struct ai *ai)
+{
+	if (ai)
+		ai->ops->close(ai);
+}
+
+/* Timed, logged calls (`vision_analysis` with model, vision_analysis_ms, ok,
+ * error_type; `caption_generated` is the workflow's). *ms receives the time. */
+int ai_analyze(struct ai *ai, const struct pp_ctx *ctx, const struct ai_image *img,
+	       struct analysis *out, long *ms, struct pp_error *err);
+int ai_caption(struct ai *ai, const struct pp_ctx *ctx, const struct analysis *an,
+	       const struct caption_spec *spec, bool with_sd, struct caption_result *out,
+	       struct pp_error *err);
+
+/* The caption spec for cfg (REFERENCE "Caption spec"). */
+void ai_caption_spec(const struct config *cfg, struct caption_spec *spec);
+
+/* Cuts s to at most max characters (code points): max-1 and "…" when longer.
+ * Returns a new string. */
+char *ai_enforce_length(const char *s, size_t max);
+
+#endif

@@ -1,0 +1,49 @@
+/* cmd.h - the commands of the photopub binary and what they share.
+ *
+ * To add a command: write src/cmd/<name>.c with `int cmd_<name>(int argc,
+ * char **argv)`, declare it here, add its row to the table in commands.c
+ * (its --help is the row's usage text), add tests under tests/e2e and
+ * document it in README.md. */
+#ifndef PHOTOPUB_CMD_CMD_H
+#define PHOTOPUB_CMD_CMD_H
+
+#include <stdbool.h>
+#include "config/config.h"
+
+/* Exit codes (DESIGN §5). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,   /* the workflow ran and failed */
+	EXIT_USAGE = 2,    /* usage or configuration error */
+};
+
+struct command {
+	const char *name;
+	const char *symbol;    /* entry point in libphotopub.so: int fn(int argc, char **argv) */
+	const char *summary;   /* one line for the command list */
+	const char *usage;     /* the whole --help text of the command */
+};
+
+/* Entry points. argv[0] is the command name; each returns an exit code and
+ * releases everything it set up. */
+int cmd_run(int argc, char **argv);
+/* Reports an unknown command (argv[2]) as a usage error. */
+int cmd_unknown(int argc, char **argv);
+
+/* The table of commands, ending with a NULL name (commands.c, compiled
+ * into the binary, not the module). */
+extern const struct command commands[];
+
+/* Writes a usage_error line (and the hint to use --help); returns EXIT_USAGE. */
+int cmd_usage_error(const char *command, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Loads the configuration for a command, logging a `config_error` line and
+ * returning -1 on failure (the caller exits with EXIT_USAGE). Applies the
+ * configured log level unless force_debug. */
+int cmd_load_config(const struct config_options *opts, struct config *cfg, bool force_debug);
+
+/* Opens --log-file; logs and returns -1 on failure. */
+int cmd_open_log_file(const char *path);
+
+#endif

@@ -1,0 +1,139 @@
+/* run.c - `photopub run`: one pass of the pipeline from the command line.
+ * Sets up the services the configuration names, runs the workflow, prints
+ * a short result (or the --preview report) on stdout and exits 0, 1 or 2. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ai/ai.h"
+#include "cmd/cmd.h"
+#include "core/workflow.h"
+#include "image/image.h"
+#include "publish/publisher.h"
+#include "state/state.h"
+#include "storage/storage.h"
+#include "telemetry/log.h"
+#include "telemetry/sanitize.h"
+#include "util/fsutil.h"
+
+struct run_args {
+	const char *config, *env, *select, *log_file;
+	bool dry_publish, preview, debug;
+};
+
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "select", required_argument, NULL, 's' },
+		{ "log-file", required_argument, NULL, 'l' },
+		{ "dry-publish", no_argument, NULL, 'd' },
+		{ "preview", no_argument, NULL, 'p' },
+		{ "debug", no_argument, NULL, 'D' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': a->config = optarg; break;
+		case 'e': a->env = optarg; break;
+		case 's': a->select = optarg; break;
+		case 'l': a->log_file = optarg; break;
+		case 'd': a->dry_publish = true; break;
+		case 'p': a->preview = true; break;
+		case 'D': a->debug = true; break;
+		case ':':
+			return cmd_usage_error("run", "option %s needs a value", argv[optind - 1]);
+		default:
+			return cmd_usage_error("run", "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error("run", "unexpected argument \"%s\"", argv[optind]);
+	if (!a->config)
+		return cmd_usage_error("run", "--config FILE is required");
+	return 0;
+}
+
+static void print_result(const struct workflow_result *r)
+{
+	if (r->image)
+		printf("image:    %s\n", r->image);
+	for (size_t i = 0; i < r->nplatforms; i++) {
+		const struct publish_result *p = &r->platforms[i].result;
+		if (p->success)
+			printf("%-9s published (post %s)\n", r->platforms[i].name,
+			       p->post_id ? p->post_id : "-");
+		else
+			printf("%-9s failed: %s\n", r->platforms[i].name, p->error ? p->error : "?");
+	}
+	if (r->archived)
+		printf("archived: %s\n", r->archived_as ? r->archived_as : r->image);
+	if (r->error)
+		printf("error:    %s\n", r->error);
+	printf("result:   %s (correlation_id %s)\n", r->success ? "ok" : "failed", r->correlation_id);
+	fflush(stdout);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_args a = { 0 };
+	struct config cfg = { 0 };
+	struct state *state = NULL;
+	struct storage *storage = NULL;
+	struct ai *ai = NULL;
+	struct pp_error err = { 0 };
+	int rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc;
+	if (a.log_file && cmd_open_log_file(a.log_file) < 0)
+		return EXIT_USAGE;
+	struct config_options co = { .config_path = a.config, .env_path = a.env,
+				     .preview = a.preview || a.dry_publish };
+	if (cmd_load_config(&co, &cfg, a.debug) < 0)
+		return EXIT_USAGE;
+	bool debug = a.debug || cfg.debug;
+	bool read_only = a.preview || a.dry_publish || debug;
+
+	for (size_t i = 0; publishers[i]; i++)
+		if (publishers[i]->enabled(&cfg) && publishers[i]->validate &&
+		    publishers[i]->validate(&cfg, &err) < 0) {
+			log_error("config", "config_error", NULL, LF_STR("file", cfg.path),
+				  LF_STR("section", NULL), LF_STR("key", NULL),
+				  LF_STR("problem", err.msg), LF_STR("error", err.msg));
+			rc = EXIT_USAGE;
+			goto out;
+		}
+
+	fs_temp_cleanup_on_signals();
+	if (image_init(argv[0], &err) < 0 || state_open(cfg.state_path, read_only, &state, &err) < 0 ||
+	    storage_open(&cfg, state, &storage, &err) < 0 || ai_open(&cfg, &ai, &err) < 0) {
+		log_error("cli", "startup_error", NULL, LF_STR("where", err.where),
+			  LF_STR("error", err.msg));
+		rc = EXIT_FAILED;
+		goto out;
+	}
+
+	struct workflow_env env = { .cfg = &cfg, .storage = storage, .ai = ai, .state = state };
+	struct workflow_options wo = {
+		.select = a.select, .dry_publish = a.dry_publish, .preview = a.preview,
+		.debug = a.debug, .report = stdout,
+	};
+	struct workflow_result result;
+	rc = workflow_run(&env, &wo, &result);
+	if (!a.preview)
+		print_result(&result);
+	workflow_result_release(&result);
+out:
+	ai_close(ai);
+	storage_close(storage);
+	state_close(state);
+	config_release(&cfg);
+	image_shutdown();
+	log_shutdown();
+	sanitize_clear_secrets();
+	return rc;
+}

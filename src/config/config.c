@@ -1,0 +1,655 @@
+/* config.c - the configuration: key table, defaults, environment layer and
+ * validation. Every INI key photopub reads is one row of `keys` below; every
+ * environment variable one row of `env_keys`. docs/configuration.md mirrors
+ * both tables. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "config/config.h"
+#include "config/dotenv.h"
+#include "config/ini.h"
+#include "telemetry/log.h"
+#include "telemetry/sanitize.h"
+#include "util/buf.h"
+#include "util/fsutil.h"
+
+#define LOGGER "config"
+
+enum key_type {
+	KT_STR,   /* free text */
+	KT_PATH,  /* a file-system path; relative to the INI's folder */
+	KT_URL,   /* http:// or https:// base URL, trailing '/' removed */
+	KT_BOOL,
+	KT_INT,
+	KT_ENUM,
+};
+
+static const char *const backend_names[] = { "local", "dropbox", NULL };
+static const char *const provider_names[] = { "local", "openai", NULL };
+static const char *const security_names[] = { "starttls", "tls", "none", NULL };
+static const char *const target_names[] = { "subject", "body", "both", NULL };
+static const char *const mode_names[] = { "normal", "private", "avatar", NULL };
+static const char *const level_names[] = { "debug", "info", "warning", "error", NULL };
+
+struct key_def {
+	const char *section;
+	const char *key;
+	enum key_type type;
+	size_t offset;
+	const char *def;                /* default as text; NULL: none (or derived) */
+	int min, max;                   /* KT_INT */
+	const char *const *choices;     /* KT_ENUM: names, index = value */
+};
+
+#define OFF(f) offsetof(struct config, f)
+
+static const struct key_def keys[] = {
+	{ "Storage", "backend", KT_ENUM, OFF(backend), NULL, 0, 0, backend_names },
+	{ "Storage", "path", KT_PATH, OFF(storage_path), NULL, 0, 0, NULL },
+	{ "Storage", "archive", KT_STR, OFF(archive), NULL, 0, 0, NULL },
+
+	{ "Dropbox", "image_folder", KT_STR, OFF(image_folder), NULL, 0, 0, NULL },
+	{ "Dropbox", "archive", KT_STR, OFF(archive), NULL, 0, 0, NULL },
+	{ "Dropbox", "api_url", KT_URL, OFF(dropbox_api_url), "https://api.dropboxapi.com", 0, 0, NULL },
+	{ "Dropbox", "content_url", KT_URL, OFF(dropbox_content_url), "https://content.dropboxapi.com", 0, 0, NULL },
+	{ "Dropbox", "oauth_url", KT_URL, OFF(dropbox_oauth_url), "https://api.dropboxapi.com", 0, 0, NULL },
+
+	{ "Content", "hashtag_string", KT_STR, OFF(hashtag_string), "", 0, 0, NULL },
+	{ "Content", "archive", KT_BOOL, OFF(archive_enabled), "true", 0, 0, NULL },
+	{ "Content", "debug", KT_BOOL, OFF(debug), "false", 0, 0, NULL },
+	{ "Content", "telegram", KT_BOOL, OFF(telegram), "false", 0, 0, NULL },
+	{ "Content", "instagram", KT_BOOL, OFF(instagram), "false", 0, 0, NULL },
+	{ "Content", "fetlife", KT_BOOL, OFF(fetlife), "false", 0, 0, NULL },
+
+	{ "AI", "provider", KT_ENUM, OFF(provider), NULL, 0, 0, provider_names },
+	{ "openAI", "base_url", KT_URL, OFF(openai_base_url), "https://api.openai.com/v1", 0, 0, NULL },
+	{ "openAI", "vision_model", KT_STR, OFF(vision_model), NULL, 0, 0, NULL },
+	{ "openAI", "caption_model", KT_STR, OFF(caption_model), NULL, 0, 0, NULL },
+	{ "openAI", "model", KT_STR, 0, NULL, 0, 0, NULL }, /* legacy: see apply_derived */
+	{ "openAI", "system_prompt", KT_STR, OFF(system_prompt), NULL, 0, 0, NULL },
+	{ "openAI", "role_prompt", KT_STR, OFF(role_prompt), NULL, 0, 0, NULL },
+	{ "openAI", "sd_caption_enabled", KT_BOOL, OFF(sd_caption_enabled), "true", 0, 0, NULL },
+	{ "openAI", "sd_caption_single_call_enabled", KT_BOOL, OFF(sd_caption_single_call_enabled), "true", 0, 0, NULL },
+	{ "openAI", "sd_caption_model", KT_STR, OFF(sd_caption_model), NULL, 0, 0, NULL },
+	{ "openAI", "sd_caption_system_prompt", KT_STR, OFF(sd_caption_system_prompt), NULL, 0, 0, NULL },
+	{ "openAI", "sd_caption_role_prompt", KT_STR, OFF(sd_caption_role_prompt), NULL, 0, 0, NULL },
+
+	{ "HTTP", "connect_timeout", KT_INT, OFF(http_connect_timeout), "10", 1, 300, NULL },
+	{ "HTTP", "timeout", KT_INT, OFF(http_timeout), "60", 1, 3600, NULL },
+
+	{ "Telegram", "api_url", KT_URL, OFF(telegram_api_url), "https://api.telegram.org", 0, 0, NULL },
+
+	{ "Email", "sender", KT_STR, OFF(email_sender), NULL, 0, 0, NULL },
+	{ "Email", "recipient", KT_STR, OFF(email_recipient), NULL, 0, 0, NULL },
+	{ "Email", "smtp_server", KT_STR, OFF(smtp_server), NULL, 0, 0, NULL },
+	{ "Email", "smtp_port", KT_INT, OFF(smtp_port), NULL, 1, 65535, NULL },
+	{ "Email", "security", KT_ENUM, OFF(email_security), NULL, 0, 0, security_names },
+	{ "Email", "caption_target", KT_ENUM, OFF(caption_target), "subject", 0, 0, target_names },
+	{ "Email", "subject_mode", KT_ENUM, OFF(subject_mode), "normal", 0, 0, mode_names },
+	{ "Email", "confirmation_to_sender", KT_BOOL, OFF(confirmation_to_sender), "true", 0, 0, NULL },
+	{ "Email", "confirmation_tags_count", KT_INT, OFF(confirmation_tags_count), "5", 0, 100, NULL },
+	{ "Email", "confirmation_tags_nature", KT_STR, OFF(confirmation_tags_nature), "", 0, 0, NULL },
+
+	{ "Instagram", "name", KT_STR, OFF(instagram_name), NULL, 0, 0, NULL },
+	{ "Instagram", "user_id", KT_STR, OFF(instagram_user_id), NULL, 0, 0, NULL },
+	{ "Instagram", "graph_url", KT_URL, OFF(instagram_graph_url), "https://graph.facebook.com/v21.0", 0, 0, NULL },
+	{ "Instagram", "poll_interval", KT_INT, OFF(instagram_poll_interval), "2", 1, 60, NULL },
+	{ "Instagram", "poll_timeout", KT_INT, OFF(instagram_poll_timeout), "60", 1, 3600, NULL },
+
+	{ "CaptionFile", "extended_metadata_enabled", KT_BOOL, OFF(extended_metadata_enabled), "false", 0, 0, NULL },
+	{ "CaptionFile", "artist_alias", KT_STR, OFF(artist_alias), NULL, 0, 0, NULL },
+
+	{ "Outbox", "enabled", KT_BOOL, OFF(outbox_enabled), "false", 0, 0, NULL },
+	{ "Outbox", "path", KT_PATH, OFF(outbox_path), "outbox", 0, 0, NULL },
+
+	{ "State", "path", KT_PATH, OFF(state_path), NULL, 0, 0, NULL },
+
+	{ "Publish", "timeout", KT_INT, OFF(publish_timeout), "120", 1, 86400, NULL },
+
+	{ "Web", "host", KT_STR, OFF(web_host), "127.0.0.1", 0, 0, NULL },
+	{ "Web", "port", KT_INT, OFF(web_port), NULL, 1, 65535, NULL },
+	{ "Web", "metrics_public", KT_BOOL, OFF(metrics_public), "false", 0, 0, NULL },
+	{ "Web", "allow_remote", KT_BOOL, OFF(web_allow_remote), "false", 0, 0, NULL },
+
+	{ "Log", "level", KT_ENUM, 0, NULL, 0, 0, level_names }, /* see apply_derived */
+};
+
+struct env_def {
+	const char *name;
+	size_t offset;      /* char * field */
+	bool secret;
+};
+
+static const struct env_def env_keys[] = {
+	{ "DROPBOX_APP_KEY", OFF(dropbox_app_key), true },
+	{ "DROPBOX_APP_SECRET", OFF(dropbox_app_secret), true },
+	{ "DROPBOX_REFRESH_TOKEN", OFF(dropbox_refresh_token), true },
+	{ "OPENAI_API_KEY", OFF(openai_api_key), true },
+	{ "TELEGRAM_BOT_TOKEN", OFF(telegram_bot_token), true },
+	{ "TELEGRAM_CHANNEL_ID", OFF(telegram_channel_id), false },
+	{ "EMAIL_PASSWORD", OFF(email_password), true },
+	{ "INSTA_PASSWORD", OFF(insta_password), true },
+	{ "INSTAGRAM_ACCESS_TOKEN", OFF(instagram_access_token), true },
+	{ "WEB_AUTH_TOKEN", OFF(web_auth_token), true },
+	{ "WEB_AUTH_USER", OFF(web_auth_user), false },
+	{ "WEB_AUTH_PASS", OFF(web_auth_pass), true },
+	{ "web_admin_pw", OFF(web_admin_pw), true },
+	{ "WEB_SESSION_SECRET", OFF(web_session_secret), true },
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static int fail(struct config_error *e, const char *file, const char *section,
+		const char *key, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int fail(struct config_error *e, const char *file, const char *section,
+		const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	snprintf(e->file, sizeof(e->file), "%s", file ? file : "");
+	snprintf(e->section, sizeof(e->section), "%s", section ? section : "");
+	snprintf(e->key, sizeof(e->key), "%s", key ? key : "");
+	va_start(ap, fmt);
+	vsnprintf(e->problem, sizeof(e->problem), fmt, ap);
+	va_end(ap);
+	sanitize_inplace(e->problem, sizeof(e->problem));
+	struct buf b = BUF_INIT;
+	if (*e->file)
+		buf_addf(&b, "%s: ", e->file);
+	if (*e->section)
+		buf_addf(&b, "[%s] ", e->section);
+	if (*e->key)
+		buf_addf(&b, "%s: ", e->key);
+	buf_adds(&b, e->problem);
+	snprintf(e->msg, sizeof(e->msg), "%s", buf_str(&b));
+	buf_release(&b);
+	return -1;
+}
+
+const char *config_env(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : NULL;
+}
+
+int config_parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "1", "yes", "true", "on" };
+	static const char *const no[] = { "0", "no", "false", "off" };
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(v, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcasecmp(v, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int parse_int(const char *v, int min, int max, int *out)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < min || n > max)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+static int parse_enum(const char *v, const char *const *choices, int *out)
+{
+	for (int i = 0; choices[i]; i++)
+		if (!strcasecmp(v, choices[i])) {
+			*out = i;
+			return 0;
+		}
+	return -1;
+}
+
+static char *choices_text(const char *const *choices)
+{
+	struct buf b = BUF_INIT;
+	for (int i = 0; choices[i]; i++)
+		buf_addf(&b, "%s%s", i ? ", " : "", choices[i]);
+	return buf_detach(&b);
+}
+
+static char **str_field(struct config *cfg, size_t off)
+{
+	return (char **)((char *)cfg + off);
+}
+
+static char *resolve_path(const struct config *cfg, const char *v)
+{
+	if (v[0] == '/')
+		return xstrdup(v);
+	if (v[0] == '~' && (v[1] == '/' || v[1] == '\0')) {
+		const char *home = getenv("HOME");
+		return xasprintf("%s%s", home ? home : "", v + 1);
+	}
+	return fs_join(cfg->dir, v);
+}
+
+static const struct key_def *find_key(const char *section, const char *key)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcasecmp(keys[i].section, section) && !strcmp(keys[i].key, key))
+			return &keys[i];
+	return NULL;
+}
+
+static bool known_section(const char *section)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcasecmp(keys[i].section, section))
+			return true;
+	return false;
+}
+
+/* Stores text value v of key k into cfg. */
+static int set_value(struct config *cfg, const struct key_def *k, const char *v,
+		     struct config_error *e)
+{
+	switch (k->type) {
+	case KT_STR: {
+		char **f = str_field(cfg, k->offset);
+		free(*f);
+		*f = xstrdup(v);
+		return 0;
+	}
+	case KT_PATH: {
+		if (!*v)
+			return fail(e, cfg->path, k->section, k->key, "must not be empty");
+		char **f = str_field(cfg, k->offset);
+		free(*f);
+		*f = resolve_path(cfg, v);
+		return 0;
+	}
+	case KT_URL: {
+		if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+			return fail(e, cfg->path, k->section, k->key,
+				    "must be an http:// or https:// URL, got \"%s\"", v);
+		char **f = str_field(cfg, k->offset);
+		free(*f);
+		*f = xstrdup(v);
+		size_t n = strlen(*f);
+		while (n > 0 && (*f)[n - 1] == '/')
+			(*f)[--n] = '\0';
+		return 0;
+	}
+	case KT_BOOL:
+		if (config_parse_bool(v, (bool *)((char *)cfg + k->offset)) < 0)
+			return fail(e, cfg->path, k->section, k->key,
+				    "expected a boolean (true/false, yes/no, on/off, 1/0), got \"%s\"", v);
+		return 0;
+	case KT_INT:
+		if (parse_int(v, k->min, k->max, (int *)((char *)cfg + k->offset)) < 0)
+			return fail(e, cfg->path, k->section, k->key,
+				    "expected a whole number from %d to %d, got \"%s\"", k->min, k->max, v);
+		return 0;
+	case KT_ENUM: {
+		int idx;
+		if (parse_enum(v, k->choices, &idx) < 0) {
+			char *c = choices_text(k->choices);
+			fail(e, cfg->path, k->section, k->key, "expected one of %s, got \"%s\"", c, v);
+			free(c);
+			return -1;
+		}
+		if (k->offset)
+			*(int *)((char *)cfg + k->offset) = idx;
+		return 0;
+	}
+	}
+	return 0;
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static const char *ini_get(const struct ini_file *f, const char *section, const char *key)
+{
+	const char *v = NULL;
+	for (size_t i = 0; i < f->n; i++)
+		if (!strcasecmp(f->entries[i].section, section) && !strcmp(f->entries[i].key, key))
+			v = f->entries[i].value; /* the last one wins */
+	return v;
+}
+
+static bool ini_has_section(const struct ini_file *f, const char *section)
+{
+	for (size_t i = 0; i < f->nsections; i++)
+		if (!strcasecmp(f->sections[i], section))
+			return true;
+	return false;
+}
+
+static int load_env_file(const struct config_options *opts, struct config *cfg,
+			 struct config_error *e)
+{
+	struct pp_error perr = { 0 };
+	char *path = NULL;
+	if (opts->env_path) {
+		path = xstrdup(opts->env_path);
+		if (access(path, R_OK) < 0) {
+			fail(e, path, NULL, NULL, "cannot read the .env file: %s", strerror(errno));
+			free(path);
+			return -1;
+		}
+	} else {
+		char *beside = fs_join(cfg->dir, ".env");
+		if (access(beside, R_OK) == 0)
+			path = beside;
+		else if (free(beside), access(".env", R_OK) == 0)
+			path = xstrdup(".env");
+	}
+	if (!path)
+		return 0;
+	if (dotenv_load(path, &perr) < 0) {
+		fail(e, path, NULL, NULL, "%s", perr.msg);
+		free(path);
+		return -1;
+	}
+	cfg->env_path = path;
+	return 0;
+}
+
+static void apply_defaults(struct config *cfg)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const struct key_def *k = &keys[i];
+		if (!k->def || !k->offset)
+			continue;
+		struct config_error ignored;
+		set_value(cfg, k, k->def, &ignored);
+	}
+}
+
+static int apply_ini(struct config *cfg, const struct ini_file *f, struct config_error *e)
+{
+	for (size_t i = 0; i < f->nsections; i++)
+		if (!known_section(f->sections[i]))
+			log_warning(LOGGER, "config_unknown_section", NULL, LF_STR("file", cfg->path),
+				    LF_STR("section", f->sections[i]));
+	for (size_t i = 0; i < f->n; i++) {
+		const struct ini_entry *en = &f->entries[i];
+		const struct key_def *k = find_key(en->section, en->key);
+		if (!k) {
+			if (known_section(en->section))
+				log_warning(LOGGER, "config_unknown_key", NULL, LF_STR("file", cfg->path),
+					    LF_STR("section", en->section), LF_STR("key", en->key),
+					    LF_INT("line", en->line));
+			continue;
+		}
+		if (k->offset == 0 && k->type != KT_ENUM)
+			continue; /* handled in apply_derived */
+		struct config_error tmp = { 0 };
+		if (set_value(cfg, k, en->value, &tmp) < 0) {
+			*e = tmp;
+			/* Report the section as written in the file. */
+			snprintf(e->section, sizeof(e->section), "%s", en->section);
+			char *problem = xasprintf("%s (line %d)", tmp.problem, en->line);
+			fail(e, cfg->path, en->section, en->key, "%s", problem);
+			free(problem);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static char *default_state_path(void)
+{
+	const char *xdg = config_env("XDG_STATE_HOME");
+	if (xdg && xdg[0] == '/')
+		return xasprintf("%s/photopub/state.db", xdg);
+	const char *home = config_env("HOME");
+	return xasprintf("%s/.local/state/photopub/state.db", home ? home : ".");
+}
+
+static int apply_derived(struct config *cfg, const struct ini_file *f, struct config_error *e)
+{
+	const char *v;
+
+	/* [Storage] backend: dropbox when the upstream [Dropbox] section is there. */
+	if (!ini_get(f, "Storage", "backend"))
+		cfg->backend = ini_has_section(f, "Dropbox") && !ini_get(f, "Storage", "path")
+				       ? STORAGE_DROPBOX : STORAGE_LOCAL;
+	if (!cfg->archive)
+		cfg->archive = xstrdup("archive");
+
+	/* Models: legacy [openAI] model fills both when they are absent. */
+	const char *legacy = ini_get(f, "openAI", "model");
+	if (!cfg->vision_model)
+		cfg->vision_model = xstrdup(legacy && *legacy ? legacy : "gpt-4o");
+	if (!cfg->caption_model)
+		cfg->caption_model = xstrdup(legacy && *legacy ? legacy : "gpt-4o-mini");
+	if (!cfg->sd_caption_model)
+		cfg->sd_caption_model = xstrdup(cfg->caption_model);
+
+	/* Environment and secrets. */
+	for (size_t i = 0; i < sizeof(env_keys) / sizeof(env_keys[0]); i++) {
+		const char *ev = config_env(env_keys[i].name);
+		if (!ev)
+			continue;
+		*str_field(cfg, env_keys[i].offset) = xstrdup(ev);
+		if (env_keys[i].secret)
+			sanitize_add_secret(ev);
+	}
+
+	if (!ini_get(f, "AI", "provider"))
+		cfg->provider = cfg->openai_api_key ? AI_OPENAI : AI_LOCAL;
+
+	/* Email server: INI, else SMTP_SERVER / SMTP_PORT, else Gmail on 587. */
+	if (!cfg->smtp_server)
+		cfg->smtp_server = xstrdup((v = config_env("SMTP_SERVER")) ? v : "smtp.gmail.com");
+	if (!ini_get(f, "Email", "smtp_port")) {
+		cfg->smtp_port = 587;
+		if ((v = config_env("SMTP_PORT")) && parse_int(v, 1, 65535, &cfg->smtp_port) < 0)
+			return fail(e, "environment", NULL, "SMTP_PORT",
+				    "expected a port number from 1 to 65535, got \"%s\"", v);
+	}
+	if (!ini_get(f, "Email", "security"))
+		cfg->email_security = cfg->smtp_port == 465 ? EMAIL_TLS : EMAIL_STARTTLS;
+
+	/* Web. */
+	if (!ini_get(f, "Web", "port")) {
+		cfg->web_port = 8000;
+		if ((v = config_env("PORT")) && parse_int(v, 1, 65535, &cfg->web_port) < 0)
+			return fail(e, "environment", NULL, "PORT",
+				    "expected a port number from 1 to 65535, got \"%s\"", v);
+	}
+	cfg->web_admin_cookie_ttl = 3600;
+	if ((v = config_env("WEB_ADMIN_COOKIE_TTL_SECONDS"))) {
+		int ttl;
+		if (parse_int(v, INT_MIN, INT_MAX, &ttl) < 0)
+			return fail(e, "environment", NULL, "WEB_ADMIN_COOKIE_TTL_SECONDS",
+				    "expected a number of seconds, got \"%s\"", v);
+		cfg->web_admin_cookie_ttl = ttl < 60 ? 60 : ttl > 3600 ? 3600 : ttl;
+	}
+	if ((v = config_env("WEB_SECURE_COOKIES")) && config_parse_bool(v, &cfg->web_secure_cookies) < 0)
+		return fail(e, "environment", NULL, "WEB_SECURE_COOKIES", "expected a boolean, got \"%s\"", v);
+	if ((v = config_env("WEB_DEBUG")) && config_parse_bool(v, &cfg->web_debug) < 0)
+		return fail(e, "environment", NULL, "WEB_DEBUG", "expected a boolean, got \"%s\"", v);
+
+	if (!cfg->state_path)
+		cfg->state_path = default_state_path();
+
+	v = ini_get(f, "Log", "level");
+	cfg->log_level = xstrdup(v ? v : "info");
+	for (char *p = cfg->log_level; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return 0;
+}
+
+/* Model names the default OpenAI endpoint accepts: gpt-3.5*, gpt-4*, gpt-5*
+ * and later, o1*, o3*, o4* and later. */
+static bool openai_model_ok(const char *m)
+{
+	if (!strncmp(m, "gpt-3.5", 7))
+		return true;
+	if (!strncmp(m, "gpt-", 4) && m[4] >= '4' && m[4] <= '9')
+		return true;
+	if (m[0] == 'o' && m[1] >= '1' && m[1] <= '9')
+		return true;
+	return false;
+}
+
+static int validate(struct config *cfg, const struct config_options *opts,
+		    struct config_error *e)
+{
+	const char *file = cfg->path;
+	if (cfg->backend == STORAGE_LOCAL) {
+		struct stat sb;
+		if (!cfg->storage_path)
+			return fail(e, file, "Storage", "path",
+				    "required with the local backend: the folder that holds the images");
+		if (stat(cfg->storage_path, &sb) < 0)
+			return fail(e, file, "Storage", "path", "cannot use %s: %s", cfg->storage_path,
+				    strerror(errno));
+		if (!S_ISDIR(sb.st_mode))
+			return fail(e, file, "Storage", "path", "%s is not a folder", cfg->storage_path);
+	} else {
+		if (!cfg->image_folder || cfg->image_folder[0] != '/')
+			return fail(e, file, "Dropbox", "image_folder",
+				    "must be a Dropbox path starting with '/'%s",
+				    cfg->image_folder ? "" : " (missing)");
+		if (!cfg->dropbox_app_key)
+			return fail(e, "environment", NULL, "DROPBOX_APP_KEY",
+				    "required with the dropbox backend");
+		if (!cfg->dropbox_refresh_token)
+			return fail(e, "environment", NULL, "DROPBOX_REFRESH_TOKEN",
+				    "required with the dropbox backend");
+	}
+	if (!fs_name_is_safe(cfg->archive))
+		return fail(e, file, cfg->backend == STORAGE_LOCAL ? "Storage" : "Dropbox", "archive",
+			    "must be a folder name inside the image folder, got \"%s\"", cfg->archive);
+
+	if (cfg->provider == AI_OPENAI) {
+		if (!cfg->openai_api_key)
+			return fail(e, "environment", NULL, "OPENAI_API_KEY",
+				    "required with [AI] provider = openai");
+		if (!strcmp(cfg->openai_base_url, "https://api.openai.com/v1")) {
+			if (strncmp(cfg->openai_api_key, "sk-", 3))
+				return fail(e, "environment", NULL, "OPENAI_API_KEY",
+					    "an OpenAI key starts with \"sk-\"");
+			const char *const names[] = { "vision_model", "caption_model", "sd_caption_model" };
+			const char *values[] = { cfg->vision_model, cfg->caption_model, cfg->sd_caption_model };
+			for (int i = 0; i < 3; i++)
+				if (!openai_model_ok(values[i]))
+					return fail(e, file, "openAI", names[i],
+						    "\"%s\" is not an OpenAI model name (gpt-4…, gpt-3.5…, o1…, o3…)",
+						    values[i]);
+		}
+	}
+
+	if (cfg->telegram) {
+		if (!cfg->telegram_bot_token)
+			return fail(e, "environment", NULL, "TELEGRAM_BOT_TOKEN",
+				    "required with [Content] telegram = true");
+		if (!cfg->telegram_channel_id)
+			return fail(e, "environment", NULL, "TELEGRAM_CHANNEL_ID",
+				    "required with [Content] telegram = true");
+	}
+	if (cfg->fetlife) {
+		if (!cfg->email_sender || !*cfg->email_sender)
+			return fail(e, file, "Email", "sender", "required with [Content] fetlife = true");
+		if (!cfg->email_recipient || !*cfg->email_recipient)
+			return fail(e, file, "Email", "recipient", "required with [Content] fetlife = true");
+		if (!cfg->email_password)
+			return fail(e, "environment", NULL, "EMAIL_PASSWORD",
+				    "required with [Content] fetlife = true");
+	}
+	if (cfg->instagram) {
+		if (!cfg->instagram_user_id || !*cfg->instagram_user_id)
+			return fail(e, file, "Instagram", "user_id",
+				    "required with [Content] instagram = true (the Instagram professional account id)");
+		if (!cfg->instagram_access_token)
+			return fail(e, "environment", NULL, "INSTAGRAM_ACCESS_TOKEN",
+				    "required with [Content] instagram = true");
+		if (cfg->backend != STORAGE_DROPBOX)
+			return fail(e, file, "Content", "instagram",
+				    "Instagram fetches the image from a public URL, which only the "
+				    "dropbox backend provides; the local backend has none");
+	}
+	if (log_level_parse(cfg->log_level) < 0)
+		return fail(e, file, "Log", "level", "expected debug, info, warning or error");
+
+	bool any = cfg->telegram || cfg->fetlife || cfg->instagram || cfg->outbox_enabled;
+	if (!any && !opts->for_web && !opts->preview)
+		return fail(e, file, "Content", NULL,
+			    "no platform is enabled: set telegram, fetlife or instagram in [Content], "
+			    "or enabled = true in [Outbox]");
+	return 0;
+}
+
+int config_load(const struct config_options *opts, struct config *cfg,
+		struct config_error *e)
+{
+	struct ini_file f = { 0 };
+	int bad = 0;
+	*cfg = (struct config){ 0 };
+	*e = (struct config_error){ 0 };
+
+	cfg->path = xstrdup(opts->config_path);
+	char *slash = strrchr(cfg->path, '/');
+	cfg->dir = slash ? xstrndup(cfg->path, (size_t)(slash - cfg->path + (slash == cfg->path)))
+			 : xstrdup(".");
+
+	if (ini_read(cfg->path, &f, &bad) < 0) {
+		if (bad == 0)
+			fail(e, cfg->path, NULL, NULL, "cannot read the configuration file: %s",
+			     strerror(errno));
+		else
+			fail(e, cfg->path, NULL, NULL,
+			     "line %d is not valid INI (expected [Section] or key = value)", bad);
+		goto fail;
+	}
+	if (load_env_file(opts, cfg, e) < 0)
+		goto fail;
+	apply_defaults(cfg);
+	if (apply_ini(cfg, &f, e) < 0 || apply_derived(cfg, &f, e) < 0 || validate(cfg, opts, e) < 0)
+		goto fail;
+	ini_release(&f);
+	return 0;
+fail:
+	ini_release(&f);
+	config_release(cfg);
+	return -1;
+}
+
+void config_release(struct config *cfg)
+{
+	char **fields[] = {
+		&cfg->path, &cfg->dir, &cfg->env_path, &cfg->storage_path, &cfg->archive,
+		&cfg->image_folder, &cfg->dropbox_api_url, &cfg->dropbox_content_url,
+		&cfg->dropbox_oauth_url, &cfg->dropbox_app_key, &cfg->dropbox_app_secret,
+		&cfg->dropbox_refresh_token, &cfg->hashtag_string, &cfg->openai_base_url,
+		&cfg->openai_api_key, &cfg->vision_model, &cfg->caption_model, &cfg->system_prompt,
+		&cfg->role_prompt, &cfg->sd_caption_model, &cfg->sd_caption_system_prompt,
+		&cfg->sd_caption_role_prompt, &cfg->telegram_api_url, &cfg->telegram_bot_token,
+		&cfg->telegram_channel_id, &cfg->email_sender, &cfg->email_recipient,
+		&cfg->smtp_server, &cfg->confirmation_tags_nature, &cfg->email_password,
+		&cfg->instagram_name, &cfg->instagram_user_id, &cfg->instagram_graph_url,
+		&cfg->instagram_access_token, &cfg->insta_password, &cfg->artist_alias,
+		&cfg->outbox_path, &cfg->state_path, &cfg->web_host, &cfg->web_auth_token,
+		&cfg->web_auth_user, &cfg->web_auth_pass, &cfg->web_admin_pw,
+		&cfg->web_session_secret, &cfg->log_level,
+	};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		free(*fields[i]);
+		*fields[i] = NULL;
+	}
+	*cfg = (struct config){ 0 };
+}
+
+const char *config_caption_target_name(enum caption_target t) { return target_names[t]; }
+const char *config_subject_mode_name(enum subject_mode m) { return mode_names[m]; }
+const char *config_email_security_name(enum email_security s) { return security_names[s]; }

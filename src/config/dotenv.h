@@ -1,0 +1,15 @@
+/* dotenv.h - reads a .env file (KEY=VALUE lines) into the environment,
+ * never overriding a variable the process already has. */
+#ifndef PHOTOPUB_CONFIG_DOTENV_H
+#define PHOTOPUB_CONFIG_DOTENV_H
+
+#include "util/error.h"
+
+/* Applies path. Accepts `export KEY=VALUE`, spaces around '=', single quotes
+ * (literal), double quotes (\n \t \" \\ escapes), and `# comments` after
+ * unquoted values. A malformed line gives a warning line naming the file and
+ * the line number (never its content: it may hold a secret). Returns the
+ * number of variables read, or -1 when the file cannot be read. */
+int dotenv_load(const char *path, struct pp_error *err);
+
+#endif

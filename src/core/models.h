@@ -1,0 +1,66 @@
+/* models.h - the data that flows through a run: call context, analysis,
+ * caption spec and result, per-platform publish results. */
+#ifndef PHOTOPUB_CORE_MODELS_H
+#define PHOTOPUB_CORE_MODELS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "util/strv.h"
+
+/* Passed into every service call so nested log lines carry the run's or the
+ * request's id. */
+struct pp_ctx {
+	const char *correlation_id;
+};
+
+/* What the vision step saw. All strings owned; NULL or "" when empty. */
+struct analysis {
+	char *description;                   /* at most 30 words */
+	char *mood;
+	struct strv tags;                    /* lowercase_snake_case */
+	bool nsfw;
+	struct strv safety_labels;
+	char *subject;
+	char *style;
+	char *lighting;
+	char *camera;
+	struct strv clothing_or_accessories;
+	struct strv aesthetic_terms;
+	char *pose;
+	char *composition;
+	char *background;
+	char *color_palette;                 /* e.g. "#1a1a1a, #d8c8b0" */
+};
+
+void analysis_release(struct analysis *a);
+/* {"description":…, "mood":…, "tags":[…], …} in the field order above; new reference. */
+json_t *analysis_to_json(const struct analysis *a);
+
+/* What a caption must look like (REFERENCE "Caption spec"). */
+struct caption_spec {
+	const char *platform;   /* "generic" or "fetlife_email" */
+	const char *style;      /* "minimal_poetic" or "engagement_question" */
+	const char *hashtags;   /* appended hashtags; "" for none */
+	size_t max_length;      /* in characters (code points) */
+};
+
+struct caption_result {
+	char *caption;          /* never empty on success */
+	char *sd_caption;       /* NULL when not produced */
+	char *model;            /* model that wrote it */
+};
+
+void caption_result_release(struct caption_result *c);
+
+/* One platform's outcome. */
+struct publish_result {
+	bool success;
+	char *post_id;          /* NULL unless success */
+	char *error;            /* NULL on success */
+	int64_t duration_ms;    /* -1 when the publisher did not run */
+};
+
+void publish_result_release(struct publish_result *r);
+
+#endif

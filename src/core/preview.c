@@ -1,0 +1,126 @@
+/* preview.c - the report `--preview` prints on stdout: the image, what the
+ * AI saw, the caption as each platform would get it, the sidecar that would
+ * be written, and where the time went. Nothing here writes anywhere else. */
+#include <string.h>
+#include "caption/format.h"
+#include "core/preview.h"
+#include "util/buf.h"
+
+static void rule(FILE *f, const char *title)
+{
+	fprintf(f, "\n== %s ", title);
+	for (size_t i = strlen(title); i < 66; i++)
+		fputc('=', f);
+	fputc('\n', f);
+}
+
+static void field(FILE *f, const char *name, const char *value)
+{
+	if (value && *value)
+		fprintf(f, "  %-24s %s\n", name, value);
+}
+
+static void list_field(FILE *f, const char *name, const struct strv *sv)
+{
+	if (sv->n == 0)
+		return;
+	char *s = strv_join(sv, ", ");
+	field(f, name, s);
+	free(s);
+}
+
+static void timing(FILE *f, const char *name, int64_t ms)
+{
+	if (ms < 0)
+		fprintf(f, "  %-24s %8s\n", name, "-");
+	else
+		fprintf(f, "  %-24s %6lld ms\n", name, (long long)ms);
+}
+
+void preview_write(const struct preview *p, FILE *f)
+{
+	fprintf(f, "photopub preview (nothing is published, written, archived or recorded)\n");
+	fprintf(f, "correlation_id: %s\n", p->correlation_id);
+
+	rule(f, "Image");
+	if (!p->image) {
+		fprintf(f, "  none: %s\n", p->result->error ? p->result->error : "no image");
+	} else {
+		field(f, "file", p->image);
+		field(f, "sha256", p->sha256);
+		if (p->info) {
+			char dims[64];
+			snprintf(dims, sizeof(dims), "%d x %d px, %s, %lld bytes", p->info->width,
+				 p->info->height, p->info->format, (long long)p->bytes);
+			field(f, "size", dims);
+		}
+	}
+
+	if (p->analysis) {
+		const struct analysis *a = p->analysis;
+		rule(f, "Analysis");
+		field(f, "description", a->description);
+		field(f, "mood", a->mood);
+		list_field(f, "tags", &a->tags);
+		field(f, "nsfw", a->nsfw ? "yes" : "no");
+		list_field(f, "safety_labels", &a->safety_labels);
+		field(f, "subject", a->subject);
+		field(f, "style", a->style);
+		field(f, "lighting", a->lighting);
+		field(f, "camera", a->camera);
+		list_field(f, "clothing_or_accessories", &a->clothing_or_accessories);
+		list_field(f, "aesthetic_terms", &a->aesthetic_terms);
+		field(f, "pose", a->pose);
+		field(f, "composition", a->composition);
+		field(f, "background", a->background);
+		field(f, "color_palette", a->color_palette);
+	}
+
+	if (p->caption) {
+		rule(f, "Caption");
+		fprintf(f, "  %s\n", p->caption);
+		fprintf(f, "  (%zu characters, model %s)\n", utf8_strlen(p->caption),
+			p->caption_model ? p->caption_model : "?");
+		if (p->sd_caption)
+			fprintf(f, "  sd_caption: %s\n", p->sd_caption);
+
+		rule(f, "Platforms");
+		if (p->nops == 0)
+			fprintf(f, "  no platform is enabled\n");
+		struct publish_input in = {
+			.correlation_id = p->correlation_id, .image_path = p->image_path,
+			.image_name = p->image, .sha256 = p->sha256, .info = p->info,
+			.analysis = p->analysis, .caption = p->caption, .sd_caption = p->sd_caption,
+		};
+		for (size_t i = 0; i < p->nops; i++) {
+			fprintf(f, "[%s]\n", p->ops[i]->name);
+			if (p->ops[i]->preview) {
+				p->ops[i]->preview(p->cfg, &in, f);
+			} else {
+				char *c = caption_format(p->ops[i]->name, p->caption);
+				fprintf(f, "  caption: %s\n", c);
+				free(c);
+			}
+		}
+
+		rule(f, "Sidecar");
+		if (p->sidecar)
+			fprintf(f, "%s", p->sidecar);
+		else
+			fprintf(f, "  none (no sd_caption)\n");
+	}
+
+	rule(f, "Timings");
+	const struct preview_timings *t = p->timings;
+	timing(f, "dropbox_list_images_ms", t->list_ms);
+	timing(f, "image_selection_ms", t->select_ms);
+	timing(f, "vision_analysis_ms", t->vision_ms);
+	timing(f, "caption_generation_ms", t->caption_ms);
+	timing(f, "sidecar_write_ms", t->sidecar_ms);
+	timing(f, "publish_parallel_ms", t->publish_ms);
+	timing(f, "archive_ms", t->archive_ms);
+	timing(f, "total_ms", t->total_ms);
+	if (p->result->error)
+		fprintf(f, "\nerror: %s\n", p->result->error);
+	fflush(f);
+}

@@ -1,0 +1,41 @@
+/* preview.h - the human-readable report of `photopub run --preview`. */
+#ifndef PHOTOPUB_CORE_PREVIEW_H
+#define PHOTOPUB_CORE_PREVIEW_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "config/config.h"
+#include "core/models.h"
+#include "core/workflow.h"
+#include "image/image.h"
+#include "publish/publisher.h"
+
+/* Stage durations in ms; -1 for a stage that did not run. */
+struct preview_timings {
+	int64_t list_ms, select_ms, vision_ms, caption_ms, sidecar_ms, publish_ms, archive_ms,
+		total_ms;
+};
+
+#define PREVIEW_TIMINGS_INIT { -1, -1, -1, -1, -1, -1, -1, -1 }
+
+struct preview {
+	const struct config *cfg;
+	const struct workflow_result *result;
+	const char *image;                 /* NULL when none was selected */
+	const char *sha256;
+	int64_t bytes;
+	const struct image_info *info;
+	const struct analysis *analysis;   /* NULL when the AI did not run */
+	const char *caption, *sd_caption, *caption_model;
+	const char *sidecar;               /* the text that would be written */
+	const char *image_path;            /* local copy, for the publishers' previews */
+	const struct publisher_ops *const *ops;
+	size_t nops;
+	const struct preview_timings *timings;
+	const char *correlation_id;
+};
+
+/* Writes the report to f. */
+void preview_write(const struct preview *p, FILE *f);
+
+#endif

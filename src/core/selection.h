@@ -1,0 +1,32 @@
+/* selection.h - choosing the image of a run (REFERENCE "Selection and
+ * dedup"): --select, or a random unposted one, downloading as few images as
+ * possible. */
+#ifndef PHOTOPUB_CORE_SELECTION_H
+#define PHOTOPUB_CORE_SELECTION_H
+
+#include "core/models.h"
+#include "state/state.h"
+#include "storage/storage.h"
+#include "util/error.h"
+
+struct selection {
+	char *name;              /* chosen image */
+	char *temp_path;         /* private copy of its bytes (0600); caller unlinks */
+	char sha256[65];
+	char content_hash[65];
+	int64_t size;
+	unsigned downloads;      /* how many images were downloaded to choose */
+};
+
+/* Chooses from list. With select_name takes exactly that file (posted or
+ * not). Fails with err->kind "no_images", "all_duplicates" or "not_found"
+ * and the upstream messages ("No images found", "No new images to post (all
+ * duplicates)", "Selected file not found: NAME"). On success the caller owns
+ * *sel (selection_release unlinks the temp file). */
+int selection_choose(struct storage *st, struct state *state, const struct pp_ctx *ctx,
+		     const struct storage_list *list, const char *select_name,
+		     struct selection *sel, struct pp_error *err);
+
+void selection_release(struct selection *sel);
+
+#endif

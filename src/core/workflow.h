@@ -1,0 +1,65 @@
+/* workflow.h - one run of the pipeline (DESIGN §1): list, select, describe,
+ * caption, sidecar, publish in parallel, archive, record — timed stage by
+ * stage, with one `workflow_timing` line on every exit path. Used by
+ * `photopub run` and by the web server's publish route. */
+#ifndef PHOTOPUB_CORE_WORKFLOW_H
+#define PHOTOPUB_CORE_WORKFLOW_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "ai/ai.h"
+#include "config/config.h"
+#include "core/models.h"
+#include "state/state.h"
+#include "storage/storage.h"
+
+#define WORKFLOW_MAX_PLATFORMS 8
+
+/* The services a run uses; opened and owned by the caller. */
+struct workflow_env {
+	const struct config *cfg;
+	struct storage *storage;
+	struct ai *ai;
+	struct state *state;
+};
+
+struct workflow_options {
+	const char *correlation_id;  /* NULL: a new UUID4 */
+	const char *select;          /* exactly this file, posted or not */
+	bool dry_publish;            /* no publish, sidecar, archive or state */
+	bool preview;                /* dry_publish, and a report written to report */
+	bool debug;                  /* publish nothing, report every platform as success */
+	FILE *report;                /* where the preview report goes (stdout) */
+	const char *const *platforms;/* NULL: every enabled platform; else only these */
+	size_t nplatforms;
+	struct analysis *analysis;   /* NULL: run the AI; else use this (web publish) */
+};
+
+struct workflow_platform {
+	const char *name;            /* static: the publisher's name */
+	struct publish_result result;
+};
+
+struct workflow_result {
+	char correlation_id[129];
+	bool success;                /* any platform published (or debug) */
+	int exit_code;               /* 0, 1 (failed run) */
+	char *image;                 /* selected image, NULL when none */
+	bool archived;
+	char *archived_as;
+	char *error;                 /* why the run failed, NULL on success */
+	size_t nplatforms;
+	struct workflow_platform platforms[WORKFLOW_MAX_PLATFORMS];
+};
+
+/* Runs the pipeline. Always fills *out (release with workflow_result_release)
+ * and returns its exit code. */
+int workflow_run(const struct workflow_env *env, const struct workflow_options *opts,
+		 struct workflow_result *out);
+
+void workflow_result_release(struct workflow_result *r);
+
+/* {"platform": {"success":…, "post_id":…, "error":…}, …}; new reference. */
+json_t *workflow_results_json(const struct workflow_result *r);
+
+#endif

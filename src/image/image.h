@@ -1,0 +1,36 @@
+/* image.h - what photopub does with pixels, all through libvips: decode
+ * checks, downscaled JPEG copies, and the measurements the offline analyzer
+ * uses. Images are always read with shrink-on-load where the format allows. */
+#ifndef PHOTOPUB_IMAGE_IMAGE_H
+#define PHOTOPUB_IMAGE_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "util/error.h"
+
+/* Starts libvips (once per process; GLib messages go to the logger). */
+int image_init(const char *argv0, struct pp_error *err);
+void image_shutdown(void);
+
+struct image_info {
+	int width;               /* as displayed: EXIF orientation applied */
+	int height;
+	int orientation;         /* EXIF orientation tag, 1 when none */
+	int bands;
+	char format[16];         /* "jpeg", "png", … */
+};
+
+/* Decodes the whole image (a small shrink-on-load decode, failing on a
+ * truncated or corrupt file) and fills info. The error names the file. */
+int image_probe(const char *path, struct image_info *info, struct pp_error *err);
+
+/* A JPEG of the image, EXIF orientation applied, downscaled so that its long
+ * side is at most max_long and its width at most max_width (0: no limit),
+ * never upscaled. *data is the caller's to free() (not g_free). */
+int image_jpeg_copy(const char *path, int max_long, int max_width, int quality,
+		    unsigned char **data, size_t *len, struct pp_error *err);
+
+/* "data:image/jpeg;base64,…" of image_jpeg_copy(path, 1568, 0, 85); caller frees. */
+int image_data_url(const char *path, char **url, struct pp_error *err);
+
+#endif

@@ -1,0 +1,167 @@
+/* outbox.c - the local publisher: each post becomes a folder under
+ * [Outbox] path holding a copy of the image, caption.txt (the caption as it
+ * would be posted) and post.json (caption, sd_caption, analysis, hashes,
+ * correlation_id). The folder is built under a hidden temp name and renamed
+ * into place, so a reader never sees half a post. post_id = the folder name. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "caption/format.h"
+#include "publish/publisher.h"
+#include "util/buf.h"
+#include "util/fsutil.h"
+
+static bool outbox_enabled(const struct config *cfg)
+{
+	return cfg->outbox_enabled;
+}
+
+static int outbox_validate(const struct config *cfg, struct pp_error *err)
+{
+	if (!cfg->outbox_path || !*cfg->outbox_path)
+		return pp_fail(err, "publisher.outbox", "[Outbox] path is empty");
+	return 0;
+}
+
+/* "20261129T062808Z-<stem>-<first 8 of the correlation id>" */
+static char *post_name(const struct publish_input *in)
+{
+	char ts[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+	char *stem = fs_stem(in->image_name);
+	for (char *p = stem; *p; p++)
+		if (*p == ' ' || *p == '/')
+			*p = '-';
+	char *name = xasprintf("%s-%s-%.8s", ts, stem, in->correlation_id ? in->correlation_id : "");
+	free(stem);
+	return name;
+}
+
+static json_t *post_json(const struct publish_input *in, const char *caption, const char *id)
+{
+	char created[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_t *o = json_object();
+	json_object_set_new(o, "post_id", json_string(id));
+	json_object_set_new(o, "platform", json_string("outbox"));
+	json_object_set_new(o, "created", json_string(created));
+	json_object_set_new(o, "image", json_string(in->image_name));
+	json_object_set_new(o, "sha256", json_string(in->sha256 ? in->sha256 : ""));
+	json_object_set_new(o, "caption", json_string(caption));
+	json_object_set_new(o, "sd_caption", in->sd_caption ? json_string(in->sd_caption) : json_null());
+	if (in->info) {
+		json_object_set_new(o, "width", json_integer(in->info->width));
+		json_object_set_new(o, "height", json_integer(in->info->height));
+	}
+	json_object_set_new(o, "analysis", in->analysis ? analysis_to_json(in->analysis) : json_null());
+	json_object_set_new(o, "correlation_id",
+			    json_string(in->correlation_id ? in->correlation_id : ""));
+	return o;
+}
+
+static int outbox_publish(const struct config *cfg, const struct publish_input *in,
+			  struct publish_result *out, struct pp_error *err)
+{
+	int rc = -1;
+	char *caption = caption_format("outbox", in->caption ? in->caption : "");
+	char *name = post_name(in);
+	char *tmpl = NULL, *final = NULL, *image = NULL, *text = NULL, *json = NULL;
+	char *body = NULL;
+	json_t *post = NULL;
+
+	if (fs_mkdir_p(cfg->outbox_path, 0755, err) < 0)
+		goto out;
+	tmpl = xasprintf("%s/.tmp-%s-XXXXXX", cfg->outbox_path, name);
+	if (!mkdtemp(tmpl)) {
+		pp_fail(err, "publisher.outbox", "cannot create a folder in %s: %s", cfg->outbox_path,
+			strerror(errno));
+		free(tmpl);
+		tmpl = NULL;
+		goto out;
+	}
+	chmod(tmpl, 0755);
+	image = fs_join(tmpl, in->image_name);
+	text = fs_join(tmpl, "caption.txt");
+	json = fs_join(tmpl, "post.json");
+	post = post_json(in, caption, name);
+	body = json_dumps(post, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *caption_nl = xasprintf("%s\n", caption);
+	int wr = fs_copy_file(in->image_path, image, 0644, err);
+	if (wr == 0)
+		wr = fs_write_atomic(text, caption_nl, strlen(caption_nl), 0644, err);
+	free(caption_nl);
+	if (wr == 0 && body)
+		wr = fs_write_atomic(json, body, strlen(body), 0644, err);
+	if (wr < 0)
+		goto out;
+
+	/* Rename into place; a taken name (same second, same image) gets a suffix. */
+	final = fs_join(cfg->outbox_path, name);
+	for (int i = 2; renameat2(AT_FDCWD, tmpl, AT_FDCWD, final, RENAME_NOREPLACE) < 0; i++) {
+		if (errno != EEXIST || i > 99) {
+			pp_fail(err, "publisher.outbox", "cannot move the post into %s: %s",
+				cfg->outbox_path, strerror(errno));
+			goto out;
+		}
+		free(final);
+		free(name);
+		char *base = post_name(in);
+		name = xasprintf("%s-%d", base, i);
+		free(base);
+		final = fs_join(cfg->outbox_path, name);
+	}
+	free(tmpl);
+	tmpl = NULL;
+	out->success = true;
+	out->post_id = xstrdup(name);
+	rc = 0;
+out:
+	if (tmpl) {
+		if (image)
+			unlink(image);
+		if (text)
+			unlink(text);
+		if (json)
+			unlink(json);
+		rmdir(tmpl);
+	}
+	free(tmpl);
+	free(final);
+	free(image);
+	free(text);
+	free(json);
+	free(body);
+	json_decref(post);
+	free(name);
+	free(caption);
+	return rc;
+}
+
+static void outbox_preview(const struct config *cfg, const struct publish_input *in, FILE *f)
+{
+	char *caption = caption_format("outbox", in->caption ? in->caption : "");
+	fprintf(f, "  folder:  %s/<time>-<image>-<id>/ (image, caption.txt, post.json)\n",
+		cfg->outbox_path);
+	fprintf(f, "  caption: %s\n", caption);
+	free(caption);
+}
+
+const struct publisher_ops outbox_publisher = {
+	.name = "outbox",
+	.enabled = outbox_enabled,
+	.validate = outbox_validate,
+	.publish = outbox_publish,
+	.preview = outbox_preview,
+};

@@ -1,0 +1,193 @@
+/* parallel.c - one thread per platform with a shared deadline.
+ *
+ * Each thread works on a job that holds private copies of the input; the job
+ * is reference-counted (the waiting caller and every thread hold one), so a
+ * thread abandoned at the deadline can finish later without touching freed
+ * memory. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "core/models.h"
+#include "publish/parallel.h"
+#include "telemetry/clock.h"
+#include "telemetry/log.h"
+#include "util/buf.h"
+#include "util/strv.h"
+
+struct job {
+	atomic_int refs;
+	pthread_mutex_t lock;
+	pthread_cond_t done_cond;
+	size_t pending;
+	/* Private copies of the input. */
+	const struct config *cfg;   /* outlives every run: owned by the process */
+	struct publish_input in;
+	struct analysis analysis;
+	struct image_info info;
+	struct strv strings;        /* owns the strings in `in` */
+	size_t n;
+	struct slot {
+		struct job *job;
+		const struct publisher_ops *ops;
+		struct publish_result result;
+		bool done;
+	} *slots;
+};
+
+static void job_unref(struct job *j)
+{
+	if (atomic_fetch_sub(&j->refs, 1) != 1)
+		return;
+	for (size_t i = 0; i < j->n; i++)
+		publish_result_release(&j->slots[i].result);
+	free(j->slots);
+	analysis_release(&j->analysis);
+	strv_release(&j->strings);
+	pthread_mutex_destroy(&j->lock);
+	pthread_cond_destroy(&j->done_cond);
+	free(j);
+}
+
+static const char *keep(struct job *j, const char *s)
+{
+	if (!s)
+		return NULL;
+	strv_push(&j->strings, s);
+	return j->strings.v[j->strings.n - 1];
+}
+
+static void copy_strv(struct strv *dst, const struct strv *src)
+{
+	strv_copy(dst, src);
+}
+
+static void copy_analysis(struct analysis *d, const struct analysis *s)
+{
+#define DUP(f) d->f = s->f ? xstrdup(s->f) : NULL
+	DUP(description); DUP(mood); DUP(subject); DUP(style); DUP(lighting); DUP(camera);
+	DUP(pose); DUP(composition); DUP(background); DUP(color_palette);
+#undef DUP
+	d->nsfw = s->nsfw;
+	copy_strv(&d->tags, &s->tags);
+	copy_strv(&d->safety_labels, &s->safety_labels);
+	copy_strv(&d->clothing_or_accessories, &s->clothing_or_accessories);
+	copy_strv(&d->aesthetic_terms, &s->aesthetic_terms);
+}
+
+static void *publish_thread(void *arg)
+{
+	struct slot *s = arg;
+	struct job *j = s->job;
+	struct publish_result r = { 0 };
+	struct pp_error err = { 0 };
+	int64_t t0 = now_monotonic();
+	int rc = s->ops->publish(j->cfg, &j->in, &r, &err);
+	r.duration_ms = elapsed_ms(t0);
+	if (rc < 0 || !r.success) {
+		r.success = false;
+		if (!r.error)
+			r.error = xstrdup(err.msg[0] ? err.msg : "publish failed");
+	}
+	pthread_mutex_lock(&j->lock);
+	s->result = r;
+	s->done = true;
+	j->pending--;
+	pthread_cond_broadcast(&j->done_cond);
+	pthread_mutex_unlock(&j->lock);
+	job_unref(j);
+	return NULL;
+}
+
+void publish_parallel(const struct config *cfg, const struct publisher_ops *const *ops,
+		      size_t n, const struct publish_input *in, int timeout_s,
+		      struct publish_result *results)
+{
+	struct job *j = xcalloc(1, sizeof(*j));
+	atomic_init(&j->refs, 1);
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&j->done_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	j->cfg = cfg;
+	j->n = n;
+	j->slots = xcalloc(n ? n : 1, sizeof(*j->slots));
+	j->in = *in;
+	j->in.correlation_id = keep(j, in->correlation_id);
+	j->in.image_path = keep(j, in->image_path);
+	j->in.image_name = keep(j, in->image_name);
+	j->in.sha256 = keep(j, in->sha256);
+	j->in.caption = keep(j, in->caption);
+	j->in.sd_caption = keep(j, in->sd_caption);
+	if (in->analysis) {
+		copy_analysis(&j->analysis, in->analysis);
+		j->in.analysis = &j->analysis;
+	}
+	if (in->info) {
+		j->info = *in->info;
+		j->in.info = &j->info;
+	}
+
+	int64_t t0 = now_monotonic();
+	for (size_t i = 0; i < n; i++) {
+		struct slot *s = &j->slots[i];
+		s->job = j;
+		s->ops = ops[i];
+		pthread_t tid;
+		atomic_fetch_add(&j->refs, 1);
+		pthread_mutex_lock(&j->lock);
+		j->pending++;
+		pthread_mutex_unlock(&j->lock);
+		if (pthread_create(&tid, NULL, publish_thread, s) != 0) {
+			atomic_fetch_sub(&j->refs, 1);
+			pthread_mutex_lock(&j->lock);
+			j->pending--;
+			s->done = true;
+			s->result.error = xasprintf("cannot start a thread: %s", strerror(errno));
+			pthread_mutex_unlock(&j->lock);
+			continue;
+		}
+		pthread_detach(tid);
+	}
+
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_s;
+	pthread_mutex_lock(&j->lock);
+	while (j->pending > 0) {
+		if (pthread_cond_timedwait(&j->done_cond, &j->lock, &deadline) == ETIMEDOUT)
+			break;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct slot *s = &j->slots[i];
+		if (s->done) {
+			results[i] = s->result;
+			s->result = (struct publish_result){ 0 }; /* moved */
+		} else {
+			results[i] = (struct publish_result){
+				.success = false, .error = xstrdup("timeout"),
+				.duration_ms = elapsed_ms(t0),
+			};
+		}
+	}
+	pthread_mutex_unlock(&j->lock);
+
+	for (size_t i = 0; i < n; i++) {
+		char logger[64];
+		snprintf(logger, sizeof(logger), "publisher.%s", ops[i]->name);
+		log_json(results[i].success ? LOG_INFO : LOG_ERROR, logger, "publisher_publish",
+			 in->correlation_id,
+			 (const struct log_field[]){
+				 LF_STR("platform", ops[i]->name),
+				 LF_MS("duration_ms", results[i].duration_ms),
+				 LF_BOOL("success", results[i].success),
+				 LF_STR("post_id", results[i].post_id),
+				 LF_STR("error", results[i].error),
+				 LF_END });
+	}
+	job_unref(j);
+}

@@ -1,0 +1,103 @@
+/* storage.h - the image folder, wherever it lives (a local folder, Dropbox).
+ *
+ * Each backend is one file that fills one `const struct storage_ops`. Names
+ * are plain file names inside the folder: every call validates them and
+ * refuses anything that could leave it ("..", "/", NUL, links outside). */
+#ifndef PHOTOPUB_STORAGE_STORAGE_H
+#define PHOTOPUB_STORAGE_STORAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "config/config.h"
+#include "core/models.h"
+#include "util/error.h"
+
+struct state;
+
+struct storage_item {
+	char *name;              /* file name in the folder */
+	int64_t size;
+	int64_t mtime_ns;        /* modification time, ns since the epoch; 0 unknown */
+	char content_hash[65];   /* Dropbox content hash, "" when unknown */
+	char sha256[65];         /* SHA-256 of the bytes, "" when unknown */
+};
+
+struct storage_list {
+	struct storage_item *items;
+	size_t n;
+};
+
+void storage_list_release(struct storage_list *l);
+
+struct storage_meta {
+	char id[128];            /* stable id ("id:…") */
+	char rev[64];            /* changes when the file changes */
+};
+
+struct storage;
+
+struct storage_ops {
+	const char *name;        /* "local", "dropbox" */
+
+	/* Opens the backend for cfg. state may be used for the hash cache. */
+	int (*open)(const struct config *cfg, struct state *st, struct storage **out,
+		    struct pp_error *err);
+	void (*close)(struct storage *s);
+
+	/* Images of the folder (.jpg/.jpeg/.png, any case), archive excluded. */
+	int (*list)(struct storage *s, const struct pp_ctx *ctx, struct storage_list *out,
+		    struct pp_error *err);
+
+	/* Writes the image's bytes to fd (an empty temp file). */
+	int (*download)(struct storage *s, const struct pp_ctx *ctx, const char *name, int fd,
+			struct pp_error *err);
+
+	/* A URL the AI can fetch the image from: a temporary https link, or a
+	 * data: URL of a JPEG downscaled to <= 1568 px made from local_path.
+	 * Caller frees *url. */
+	int (*image_url)(struct storage *s, const struct pp_ctx *ctx, const char *name,
+			 const char *local_path, char **url, struct pp_error *err);
+
+	/* The sidecar's text, or *text = NULL when there is none (not an error). */
+	int (*sidecar_read)(struct storage *s, const struct pp_ctx *ctx, const char *name,
+			    char **text, struct pp_error *err);
+
+	/* Writes (replaces) the sidecar of name atomically. */
+	int (*sidecar_write)(struct storage *s, const struct pp_ctx *ctx, const char *name,
+			     const char *text, struct pp_error *err);
+
+	int (*metadata)(struct storage *s, const struct pp_ctx *ctx, const char *name,
+			struct storage_meta *out, struct pp_error *err);
+
+	/* Moves the image and its sidecar (when present) into the archive
+	 * folder, created when missing; a taken name becomes "a (1).jpg".
+	 * *archived_as (may be NULL) receives the image's new name; caller frees. */
+	int (*archive)(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		       char **archived_as, struct pp_error *err);
+
+	/* Fills the SHA-256 of an item whose sha256 is "" when the backend can
+	 * (local: from the hash cache). NULL when it cannot without downloading. */
+	int (*sha256)(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		      char out[65], struct pp_error *err);
+};
+
+struct storage {
+	const struct storage_ops *ops;
+};
+
+extern const struct storage_ops local_storage;
+
+/* The backend cfg names, opened. */
+int storage_open(const struct config *cfg, struct state *st, struct storage **out,
+		 struct pp_error *err);
+
+static inline void storage_close(struct storage *s)
+{
+	if (s)
+		s->ops->close(s);
+}
+
+/* True for .jpg, .jpeg, .png in any case. */
+bool storage_is_image_name(const char *name);
+
+#endif

@@ -1,0 +1,106 @@
+/* correlation.c - UUID4 from the OS random source and the web request rules
+ * for taking a caller's id (X-Request-ID, W3C traceparent). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include "telemetry/correlation.h"
+
+int random_bytes(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+	while (n > 0) {
+		ssize_t r = getrandom(p, n, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+void uuid4(char out[UUID_STR_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[16];
+	if (random_bytes(b, sizeof(b)) < 0)
+		memset(b, 0, sizeof(b)); /* getrandom cannot fail on a sane kernel */
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	char *p = out;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		*p++ = hex[b[i] >> 4];
+		*p++ = hex[b[i] & 15];
+	}
+	*p = '\0';
+}
+
+bool request_id_valid(const char *v, size_t n)
+{
+	if (!v || n == 0 || n > CORRELATION_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = v[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == ':' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static bool lower_hex(const char *s, size_t n, bool *all_zero)
+{
+	*all_zero = true;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+		if (c != '0')
+			*all_zero = false;
+	}
+	return true;
+}
+
+bool traceparent_trace_id(const char *v, char out[33])
+{
+	/* 00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags> */
+	bool zero;
+	if (!v || strlen(v) < 55)
+		return false;
+	if (!lower_hex(v, 2, &zero) || strncmp(v, "ff", 2) == 0 || v[2] != '-')
+		return false;
+	/* Version 00 has exactly this length; later versions may append fields. */
+	if (strncmp(v, "00", 2) == 0 && strlen(v) != 55)
+		return false;
+	if (strlen(v) > 55 && v[55] != '-')
+		return false;
+	if (!lower_hex(v + 3, 32, &zero) || zero || v[35] != '-')
+		return false;
+	memcpy(out, v + 3, 32);
+	out[32] = '\0';
+	if (!lower_hex(v + 36, 16, &zero) || zero || v[52] != '-')
+		return false;
+	if (!lower_hex(v + 53, 2, &zero))
+		return false;
+	return true;
+}
+
+void correlation_from_headers(const char *request_id, const char *traceparent,
+			      char out[CORRELATION_ID_MAX + 1])
+{
+	char trace[33];
+	if (request_id && request_id_valid(request_id, strlen(request_id))) {
+		snprintf(out, CORRELATION_ID_MAX + 1, "%s", request_id);
+		return;
+	}
+	if (traceparent && traceparent_trace_id(traceparent, trace)) {
+		memcpy(out, trace, 33);
+		return;
+	}
+	uuid4(out);
+}

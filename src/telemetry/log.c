@@ -1,0 +1,466 @@
+/* log.c - log_json: renders one JSON object per line and writes it whole.
+ *
+ * Owns the log sinks (stderr, the optional --log-file) and the minimum level.
+ * Rendering is lock-free into a per-call buffer; only the write(2) calls run
+ * under the sink lock, so a reopen (SIGHUP, logrotate) never splits a line. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "telemetry/log.h"
+#include "telemetry/sanitize.h"
+#include "util/buf.h"
+
+static atomic_int min_level = LOG_INFO;
+static atomic_bool to_stderr = true;
+static pthread_mutex_t sink_lock = PTHREAD_MUTEX_INITIALIZER;
+static int file_fd = -1;
+static char *file_path;
+
+static const char *const level_names[] = { "debug", "info", "warning", "error" };
+
+void log_set_level(enum log_level level) { atomic_store(&min_level, (int)level); }
+enum log_level log_get_level(void) { return (enum log_level)atomic_load(&min_level); }
+bool log_enabled(enum log_level level) { return (int)level >= atomic_load(&min_level); }
+void log_set_stderr(bool on) { atomic_store(&to_stderr, on); }
+
+int log_level_parse(const char *name)
+{
+	if (!strcasecmp(name, "warn"))
+		return LOG_WARNING;
+	for (int i = 0; i < 4; i++)
+		if (!strcasecmp(name, level_names[i]))
+			return i;
+	return -1;
+}
+
+/* ---- rendering ---------------------------------------------------------- */
+
+/* A small output buffer: starts on the caller's stack, moves to the heap
+ * only for long lines. */
+struct out {
+	char *p;
+	size_t len, cap;
+	bool heap;
+};
+
+static void out_grow(struct out *o, size_t extra)
+{
+	if (o->len + extra <= o->cap)
+		return;
+	size_t cap = o->cap * 2;
+	while (cap < o->len + extra)
+		cap *= 2;
+	if (o->heap) {
+		o->p = xrealloc(o->p, cap);
+	} else {
+		char *p = xmalloc(cap);
+		memcpy(p, o->p, o->len);
+		o->p = p;
+		o->heap = true;
+	}
+	o->cap = cap;
+}
+
+static inline void out_add(struct out *o, const char *s, size_t n)
+{
+	out_grow(o, n);
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+#define OUT_LIT(o, lit) out_add((o), (lit), sizeof(lit) - 1)
+
+static inline void out_c(struct out *o, char c)
+{
+	out_grow(o, 1);
+	o->p[o->len++] = c;
+}
+
+/* Bytes that need escaping in a JSON string. */
+static unsigned char needs_escape[256];
+static pthread_once_t escape_once = PTHREAD_ONCE_INIT;
+
+static void escape_init(void)
+{
+	for (int c = 0; c < 0x20; c++)
+		needs_escape[c] = 1;
+	needs_escape['"'] = needs_escape['\\'] = needs_escape[0x7f] = 1;
+	for (int c = 0x80; c < 0x100; c++)
+		needs_escape[c] = 1;
+}
+
+/* Length of a valid UTF-8 sequence at s (n bytes left), or 0 when invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	uint32_t cp;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2; cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3; cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4; cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* Appends s as a JSON string (with quotes), sanitized and escaped in one pass. */
+static void out_string(struct out *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, run = 0;
+	out_c(o, '"');
+	while (i < n) {
+		unsigned char c = u[i];
+		if (sanitize_trigger[c]) {
+			size_t keep = 0, m = sanitize_match(s, n, i, &keep);
+			if (m) {
+				/* The kept prefix of a match is plain ASCII by construction. */
+				out_add(o, s + run, i - run + keep);
+				OUT_LIT(o, REDACTED);
+				i += m;
+				run = i;
+				continue;
+			}
+		}
+		if (!needs_escape[c]) {
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			size_t l = utf8_len(u + i, n - i);
+			if (l) {
+				i += l;
+				continue;
+			}
+			out_add(o, s + run, i - run);
+			OUT_LIT(o, "\\ufffd");
+			run = ++i;
+			continue;
+		}
+		out_add(o, s + run, i - run);
+		switch (c) {
+		case '"': OUT_LIT(o, "\\\""); break;
+		case '\\': OUT_LIT(o, "\\\\"); break;
+		case '\n': OUT_LIT(o, "\\n"); break;
+		case '\r': OUT_LIT(o, "\\r"); break;
+		case '\t': OUT_LIT(o, "\\t"); break;
+		default: {
+			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			out_add(o, e, 6);
+		}
+		}
+		run = ++i;
+	}
+	out_add(o, s + run, n - run);
+	out_c(o, '"');
+}
+
+static void out_int(struct out *o, int64_t v)
+{
+	char tmp[24];
+	char *e = tmp + sizeof(tmp), *p = e;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	out_add(o, p, (size_t)(e - p));
+}
+
+static void out_double(struct out *o, double d)
+{
+	if (!isfinite(d)) {
+		OUT_LIT(o, "null");
+		return;
+	}
+	char tmp[32];
+	int n = snprintf(tmp, sizeof(tmp), "%.17g", d);
+	/* Shortest form that reads back the same. */
+	for (int prec = 1; prec < 17; prec++) {
+		char t2[32];
+		int m = snprintf(t2, sizeof(t2), "%.*g", prec, d);
+		if (strtod(t2, NULL) == d) {
+			memcpy(tmp, t2, (size_t)m + 1);
+			n = m;
+			break;
+		}
+	}
+	out_add(o, tmp, (size_t)n);
+	if (!strpbrk(tmp, ".eE"))
+		OUT_LIT(o, ".0");
+}
+
+static void out_json(struct out *o, const json_t *j, int depth)
+{
+	if (!j || depth > 32) {
+		OUT_LIT(o, "null");
+		return;
+	}
+	switch (json_typeof(j)) {
+	case JSON_OBJECT: {
+		const char *k;
+		json_t *v;
+		bool first = true;
+		out_c(o, '{');
+		json_object_foreach((json_t *)j, k, v) {
+			if (!first)
+				out_c(o, ',');
+			first = false;
+			out_string(o, k, strlen(k));
+			out_c(o, ':');
+			out_json(o, v, depth + 1);
+		}
+		out_c(o, '}');
+		break;
+	}
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *v;
+		out_c(o, '[');
+		json_array_foreach((json_t *)j, i, v) {
+			if (i)
+				out_c(o, ',');
+			out_json(o, v, depth + 1);
+		}
+		out_c(o, ']');
+		break;
+	}
+	case JSON_STRING:
+		out_string(o, json_string_value(j), json_string_length(j));
+		break;
+	case JSON_INTEGER:
+		out_int(o, (int64_t)json_integer_value(j));
+		break;
+	case JSON_REAL:
+		out_double(o, json_real_value(j));
+		break;
+	case JSON_TRUE:
+		OUT_LIT(o, "true");
+		break;
+	case JSON_FALSE:
+		OUT_LIT(o, "false");
+		break;
+	case JSON_NULL:
+		OUT_LIT(o, "null");
+		break;
+	}
+}
+
+static void put_digits(char *p, int v, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/* "2026-11-28T10:15:02.113Z" (24 bytes) into ts. The formatted second is
+ * cached per thread: gmtime_r runs once a second, not once a line. */
+static void format_timestamp(char ts[24])
+{
+	static _Thread_local time_t cached_sec = (time_t)-1;
+	static _Thread_local char cached[20];
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (now.tv_sec != cached_sec) {
+		struct tm tm;
+		gmtime_r(&now.tv_sec, &tm);
+		put_digits(cached, (tm.tm_year + 1900) % 10000, 4);
+		cached[4] = '-';
+		put_digits(cached + 5, tm.tm_mon + 1, 2);
+		cached[7] = '-';
+		put_digits(cached + 8, tm.tm_mday, 2);
+		cached[10] = 'T';
+		put_digits(cached + 11, tm.tm_hour, 2);
+		cached[13] = ':';
+		put_digits(cached + 14, tm.tm_min, 2);
+		cached[16] = ':';
+		put_digits(cached + 17, tm.tm_sec, 2);
+		cached_sec = now.tv_sec;
+	}
+	memcpy(ts, cached, 19);
+	int ms = (int)(now.tv_nsec / 1000000);
+	ts[19] = '.';
+	ts[20] = (char)('0' + ms / 100);
+	ts[21] = (char)('0' + ms / 10 % 10);
+	ts[22] = (char)('0' + ms % 10);
+	ts[23] = 'Z';
+}
+
+static void render(struct out *o, enum log_level level, const char *logger,
+		   const char *event, const char *cid, const struct log_field *f)
+{
+	char ts[24];
+	pthread_once(&escape_once, escape_init);
+	format_timestamp(ts);
+	OUT_LIT(o, "{\"timestamp\":\"");
+	out_add(o, ts, sizeof(ts));
+	OUT_LIT(o, "\",\"level\":\"");
+	out_add(o, level_names[level], strlen(level_names[level]));
+	OUT_LIT(o, "\",\"logger\":");
+	out_string(o, logger ? logger : "photopub", strlen(logger ? logger : "photopub"));
+	OUT_LIT(o, ",\"message\":");
+	out_string(o, event, strlen(event));
+	if (cid) {
+		OUT_LIT(o, ",\"correlation_id\":");
+		out_string(o, cid, strlen(cid));
+	}
+	for (; f && f->type != LT_END; f++) {
+		out_c(o, ',');
+		out_string(o, f->key, strlen(f->key));
+		out_c(o, ':');
+		switch (f->type) {
+		case LT_STR:
+			if (f->v.s)
+				out_string(o, f->v.s, strlen(f->v.s));
+			else
+				OUT_LIT(o, "null");
+			break;
+		case LT_INT:
+			out_int(o, f->v.i);
+			break;
+		case LT_MS:
+			if (f->v.i < 0)
+				OUT_LIT(o, "null");
+			else
+				out_int(o, f->v.i);
+			break;
+		case LT_BOOL:
+			if (f->v.b)
+				OUT_LIT(o, "true");
+			else
+				OUT_LIT(o, "false");
+			break;
+		case LT_DOUBLE:
+			out_double(o, f->v.d);
+			break;
+		case LT_JSON:
+			out_json(o, f->v.json, 0);
+			break;
+		case LT_NULL:
+		case LT_END:
+			OUT_LIT(o, "null");
+			break;
+		}
+	}
+	OUT_LIT(o, "}\n");
+}
+
+size_t log_render(enum log_level level, const char *logger, const char *event,
+		  const char *correlation_id, const struct log_field *fields, char **out)
+{
+	char stack[64];
+	struct out o = { stack, 0, sizeof(stack), false };
+	render(&o, level, logger, event, correlation_id, fields);
+	char *p = xmalloc(o.len + 1);
+	memcpy(p, o.p, o.len);
+	p[o.len] = '\0';
+	if (o.heap)
+		free(o.p);
+	*out = p;
+	return o.len;
+}
+
+/* ---- sinks ------------------------------------------------------------- */
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return; /* a log sink that fails must not stop the program */
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+void log_json(enum log_level level, const char *logger, const char *event,
+	      const char *correlation_id, const struct log_field *fields)
+{
+	if (!log_enabled(level))
+		return;
+	char stack[2048];
+	struct out o = { stack, 0, sizeof(stack), false };
+	render(&o, level, logger, event, correlation_id, fields);
+	pthread_mutex_lock(&sink_lock);
+	if (atomic_load(&to_stderr))
+		write_all(2, o.p, o.len);
+	if (file_fd >= 0)
+		write_all(file_fd, o.p, o.len);
+	pthread_mutex_unlock(&sink_lock);
+	if (o.heap)
+		free(o.p);
+}
+
+static int open_log(const char *path, struct pp_error *err)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		pp_fail(err, "log", "cannot open log file %s: %s", path, strerror(errno));
+	return fd;
+}
+
+int log_set_file(const char *path, struct pp_error *err)
+{
+	int fd = -1;
+	if (path && (fd = open_log(path, err)) < 0)
+		return -1;
+	pthread_mutex_lock(&sink_lock);
+	if (file_fd >= 0)
+		close(file_fd);
+	free(file_path);
+	file_fd = fd;
+	file_path = path ? xstrdup(path) : NULL;
+	pthread_mutex_unlock(&sink_lock);
+	return 0;
+}
+
+int log_reopen(struct pp_error *err)
+{
+	pthread_mutex_lock(&sink_lock);
+	int rc = 0;
+	if (file_path) {
+		int fd = open_log(file_path, err);
+		if (fd < 0) {
+			rc = -1; /* keep writing to the old file */
+		} else {
+			close(file_fd);
+			file_fd = fd;
+		}
+	}
+	pthread_mutex_unlock(&sink_lock);
+	return rc;
+}
+
+void log_shutdown(void)
+{
+	log_set_file(NULL, NULL);
+}

@@ -1,0 +1,315 @@
+/* test_config.c - configuration: an upstream INI loads unchanged (long
+ * prompt lines, inline comments, continuation lines), defaults, the .env
+ * layer, and errors that name the file, section and key. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "config/config.h"
+#include "telemetry/log.h"
+#include "telemetry/sanitize.h"
+#include "testutil.h"
+#include "util/buf.h"
+
+static char *dir;
+
+static const char *const env_names[] = {
+	"DROPBOX_APP_KEY", "DROPBOX_APP_SECRET", "DROPBOX_REFRESH_TOKEN", "OPENAI_API_KEY",
+	"TELEGRAM_BOT_TOKEN", "TELEGRAM_CHANNEL_ID", "EMAIL_PASSWORD", "INSTAGRAM_ACCESS_TOKEN",
+	"SMTP_SERVER", "SMTP_PORT", "PORT", "WEB_ADMIN_COOKIE_TTL_SECONDS", "XDG_STATE_HOME",
+	"web_admin_pw", "WEB_AUTH_TOKEN",
+};
+
+static int setup(void **state)
+{
+	(void)state;
+	dir = tu_mkdtemp();
+	for (size_t i = 0; i < sizeof(env_names) / sizeof(env_names[0]); i++)
+		unsetenv(env_names[i]);
+	char *images = xasprintf("%s/images", dir);
+	mkdir(images, 0755);
+	free(images);
+	/* No stray .env from the working directory. */
+	assert_int_equal(chdir(dir), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tu_rmrf(dir);
+	free(dir);
+	sanitize_clear_secrets();
+	return 0;
+}
+
+static char *write_ini(const char *text)
+{
+	return tu_write(dir, "photopub.ini", text, strlen(text));
+}
+
+static int load(const char *text, struct config *cfg, struct config_error *e)
+{
+	char *path = write_ini(text);
+	struct config_options o = { .config_path = path };
+	int rc = config_load(&o, cfg, e);
+	free(path);
+	return rc;
+}
+
+static void test_minimal_local(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct config_error e;
+	setenv("XDG_STATE_HOME", "/var/tmp/xdg", 1);
+	int rc = load("[Storage]\npath = images\n[Outbox]\nenabled = yes\n", &cfg, &e);
+	if (rc)
+		fail_msg("%s", e.msg);
+	char *want = xasprintf("%s/images", dir);
+	assert_string_equal(cfg.storage_path, want);
+	free(want);
+	assert_int_equal(cfg.backend, STORAGE_LOCAL);
+	assert_int_equal(cfg.provider, AI_LOCAL);
+	assert_true(cfg.outbox_enabled);
+	assert_true(cfg.archive_enabled);
+	assert_false(cfg.debug);
+	assert_string_equal(cfg.archive, "archive");
+	assert_string_equal(cfg.state_path, "/var/tmp/xdg/photopub/state.db");
+	assert_string_equal(cfg.vision_model, "gpt-4o");
+	assert_string_equal(cfg.caption_model, "gpt-4o-mini");
+	assert_string_equal(cfg.sd_caption_model, "gpt-4o-mini");
+	assert_int_equal(cfg.smtp_port, 587);
+	assert_int_equal(cfg.email_security, EMAIL_STARTTLS);
+	assert_int_equal(cfg.web_port, 8000);
+	assert_string_equal(cfg.web_host, "127.0.0.1");
+	assert_int_equal(cfg.publish_timeout, 120);
+	assert_int_equal(cfg.web_admin_cookie_ttl, 3600);
+	assert_string_equal(cfg.openai_base_url, "https://api.openai.com/v1");
+	config_release(&cfg);
+}
+
+static void test_upstream_ini(void **state)
+{
+	(void)state;
+	struct buf ini = BUF_INIT;
+	buf_adds(&ini, "; upstream configuration\n"
+		       "[Dropbox]\nimage_folder = /Photos/ToPost ; where they wait\narchive = posted\n"
+		       "[Content]\nhashtag_string = #portrait #bw # my tags\narchive = True\n"
+		       "debug = off\ntelegram = 0\nfetlife = no\ninstagram = FALSE\n"
+		       "[openAI]\nmodel = gpt-4.1-mini\nsystem_prompt = ");
+	for (int i = 0; i < 60; i++)
+		buf_adds(&ini, "describe ");
+	buf_adds(&ini, "the photo\nrole_prompt = first line\n   second line\n\tthird line\n"
+		       "[CaptionFile]\nextended_metadata_enabled = true\nartist_alias = Ana\n"
+		       "[Storage]\nbackend = local\npath = images\n"
+		       "[Outbox]\nenabled = true\npath = /tmp/outbox/\n");
+	struct config cfg;
+	struct config_error e;
+	int rc = load(buf_str(&ini), &cfg, &e);
+	if (rc)
+		fail_msg("%s", e.msg);
+	assert_string_equal(cfg.image_folder, "/Photos/ToPost");
+	assert_string_equal(cfg.archive, "posted");
+	assert_string_equal(cfg.hashtag_string, "#portrait #bw");
+	assert_string_equal(cfg.vision_model, "gpt-4.1-mini");
+	assert_string_equal(cfg.caption_model, "gpt-4.1-mini");
+	assert_int_equal(strlen(cfg.system_prompt), 60 * 9 + 9);
+	assert_true(strncmp(cfg.system_prompt + 540, "the photo", 9) == 0);
+	assert_string_equal(cfg.role_prompt, "first line\nsecond line\nthird line");
+	assert_true(cfg.extended_metadata_enabled);
+	assert_string_equal(cfg.artist_alias, "Ana");
+	assert_string_equal(cfg.outbox_path, "/tmp/outbox/");
+	config_release(&cfg);
+	buf_release(&ini);
+}
+
+static void expect_error(const char *ini, const char *section, const char *key,
+			 const char *problem_part)
+{
+	struct config cfg;
+	struct config_error e;
+	int rc = load(ini, &cfg, &e);
+	if (rc == 0)
+		fail_msg("accepted: %s", ini);
+	if (!strstr(e.msg, "photopub.ini") && strcmp(e.file, "environment"))
+		fail_msg("no file in: %s", e.msg);
+	if (section)
+		assert_string_equal(e.section, section);
+	if (key)
+		assert_string_equal(e.key, key);
+	if (problem_part && !strstr(e.msg, problem_part))
+		fail_msg("expected \"%s\" in: %s", problem_part, e.msg);
+}
+
+static void test_errors_name_section_and_key(void **state)
+{
+	(void)state;
+	expect_error("[Storage]\npath = images\n[Content]\narchive = maybe\n[Outbox]\nenabled=1\n",
+		     "Content", "archive", "\"maybe\"");
+	expect_error("[Storage]\npath = images\n[Email]\nsmtp_port = 70000\n[Outbox]\nenabled=1\n",
+		     "Email", "smtp_port", "65535");
+	expect_error("[Storage]\npath = images\n[Email]\ncaption_target = title\n[Outbox]\nenabled=1\n",
+		     "Email", "caption_target", "subject, body, both");
+	expect_error("[Storage]\n[Outbox]\nenabled=1\n", "Storage", "path", "required");
+	expect_error("[Storage]\npath = nowhere\n[Outbox]\nenabled=1\n", "Storage", "path", "nowhere");
+	expect_error("[Storage]\npath = images\n", "Content", NULL, "no platform");
+	expect_error("[Storage]\npath = images\nthis line is wrong\n", NULL, NULL, "line 3");
+	expect_error("[Dropbox]\nimage_folder = Photos\n[Outbox]\nenabled=1\n", "Dropbox",
+		     "image_folder", "'/'");
+	expect_error("[Storage]\npath = images\n[Outbox]\nenabled=1\n[Content]\ntelegram = true\n",
+		     NULL, "TELEGRAM_BOT_TOKEN", "required");
+	expect_error("[Storage]\npath = images\n[Outbox]\nenabled=1\n[Dropbox]\napi_url = ftp://x\n",
+		     "Dropbox", "api_url", "http");
+	expect_error("[Storage]\npath = images\narchive = ../elsewhere\n[Outbox]\nenabled=1\n",
+		     "Storage", "archive", "inside");
+
+	struct config cfg;
+	struct config_error e;
+	struct config_options o = { .config_path = "/nonexistent/photopub.ini" };
+	assert_int_equal(config_load(&o, &cfg, &e), -1);
+	assert_non_null(strstr(e.msg, "/nonexistent/photopub.ini"));
+}
+
+static void test_openai_rules(void **state)
+{
+	(void)state;
+	setenv("OPENAI_API_KEY", "not-a-key-0123456789", 1);
+	expect_error("[Storage]\npath = images\n[Outbox]\nenabled=1\n", NULL, "OPENAI_API_KEY", "sk-");
+	setenv("OPENAI_API_KEY", "sk-test0123456789abcdef", 1);
+	expect_error("[Storage]\npath = images\n[Outbox]\nenabled=1\n[openAI]\nvision_model = llava\n",
+		     "openAI", "vision_model", "llava");
+	/* Newer families are accepted on the default endpoint. */
+	struct config cfg;
+	struct config_error e;
+	assert_int_equal(load("[Storage]\npath = images\n[Outbox]\nenabled=1\n[openAI]\n"
+			      "vision_model = gpt-5\ncaption_model = o4-mini\n", &cfg, &e), 0);
+	assert_int_equal(cfg.provider, AI_OPENAI);
+	config_release(&cfg);
+	/* Any name and key on another server. */
+	setenv("OPENAI_API_KEY", "ollama-local-key", 1);
+	int rc = load("[Storage]\npath = images\n[Outbox]\nenabled=1\n[openAI]\n"
+		      "base_url = http://127.0.0.1:11434/v1/\nvision_model = llava:13b\n", &cfg, &e);
+	if (rc)
+		fail_msg("%s", e.msg);
+	assert_string_equal(cfg.openai_base_url, "http://127.0.0.1:11434/v1");
+	config_release(&cfg);
+	unsetenv("OPENAI_API_KEY");
+}
+
+static void test_unknown_keys_warn(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct config_error e;
+	tu_log_start();
+	int rc = load("[Storage]\npath = images\ncolour = blue\n[Outbox]\nenabled=1\n[Mystery]\nx=1\n",
+		      &cfg, &e);
+	char *out = tu_log_stop();
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "\"message\":\"config_unknown_key\""));
+	assert_non_null(strstr(out, "\"key\":\"colour\""));
+	assert_non_null(strstr(out, "\"message\":\"config_unknown_section\""));
+	assert_non_null(strstr(out, "\"section\":\"Mystery\""));
+	free(out);
+	config_release(&cfg);
+}
+
+static void test_env_file(void **state)
+{
+	(void)state;
+	const char *env =
+		"# secrets\n"
+		"export TELEGRAM_BOT_TOKEN=123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw\n"
+		"TELEGRAM_CHANNEL_ID = '@my_channel'  \n"
+		"EMAIL_PASSWORD=\"pa ss\\\"word\" # trailing comment\n"
+		"SMTP_PORT=465\n"
+		"garbage line without equals\n"
+		"1BAD=x\n"
+		"PORT=9000 # comment\n";
+	free(tu_write(dir, ".env", env, strlen(env)));
+	setenv("SMTP_SERVER", "mail.from.environment", 1);
+	struct config cfg;
+	struct config_error e;
+	tu_log_start();
+	int rc = load("[Storage]\npath = images\n[Outbox]\nenabled=1\n[Content]\ntelegram=1\n", &cfg, &e);
+	char *out = tu_log_stop();
+	if (rc)
+		fail_msg("%s", e.msg);
+	assert_string_equal(cfg.telegram_channel_id, "@my_channel");
+	assert_string_equal(cfg.email_password, "pa ss\"word");
+	assert_int_equal(cfg.smtp_port, 465);
+	assert_int_equal(cfg.email_security, EMAIL_TLS);
+	assert_string_equal(cfg.smtp_server, "mail.from.environment");
+	assert_int_equal(cfg.web_port, 9000);
+	/* Malformed lines: a warning with the line number, never the content. */
+	assert_non_null(strstr(out, "\"message\":\"env_invalid_line\""));
+	assert_non_null(strstr(out, "\"line\":6"));
+	assert_null(strstr(out, "garbage"));
+	free(out);
+	/* Secrets are registered with sanitize. */
+	char *s = sanitize("password pa ss\"word and 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw");
+	assert_null(strstr(s, "pa ss"));
+	assert_null(strstr(s, "AAHdq"));
+	free(s);
+	config_release(&cfg);
+	for (size_t i = 0; i < sizeof(env_names) / sizeof(env_names[0]); i++)
+		unsetenv(env_names[i]);
+	unlink(".env");
+}
+
+static void test_process_env_wins(void **state)
+{
+	(void)state;
+	const char *env = "TELEGRAM_CHANNEL_ID=from-file\nTELEGRAM_BOT_TOKEN=t0000000000\n";
+	char *envpath = tu_write(dir, "other.env", env, strlen(env));
+	setenv("TELEGRAM_CHANNEL_ID", "from-process", 1);
+	char *path = write_ini("[Storage]\npath = images\n[Content]\ntelegram = yes\n");
+	struct config_options o = { .config_path = path, .env_path = envpath };
+	struct config cfg;
+	struct config_error e;
+	assert_int_equal(config_load(&o, &cfg, &e), 0);
+	assert_string_equal(cfg.telegram_channel_id, "from-process");
+	assert_string_equal(cfg.telegram_bot_token, "t0000000000");
+	config_release(&cfg);
+	/* A named .env that is missing is an error naming it. */
+	o.env_path = "/nonexistent/.env";
+	assert_int_equal(config_load(&o, &cfg, &e), -1);
+	assert_non_null(strstr(e.msg, "/nonexistent/.env"));
+	free(path);
+	free(envpath);
+	unsetenv("TELEGRAM_CHANNEL_ID");
+	unsetenv("TELEGRAM_BOT_TOKEN");
+}
+
+static void test_cookie_ttl_clamped(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct config_error e;
+	setenv("WEB_ADMIN_COOKIE_TTL_SECONDS", "5", 1);
+	assert_int_equal(load("[Storage]\npath = images\n[Outbox]\nenabled=1\n", &cfg, &e), 0);
+	assert_int_equal(cfg.web_admin_cookie_ttl, 60);
+	config_release(&cfg);
+	setenv("WEB_ADMIN_COOKIE_TTL_SECONDS", "99999", 1);
+	assert_int_equal(load("[Storage]\npath = images\n[Outbox]\nenabled=1\n", &cfg, &e), 0);
+	assert_int_equal(cfg.web_admin_cookie_ttl, 3600);
+	config_release(&cfg);
+	unsetenv("WEB_ADMIN_COOKIE_TTL_SECONDS");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_minimal_local, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upstream_ini, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors_name_section_and_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_openai_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_keys_warn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_env_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_process_env_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cookie_ttl_clamped, setup, teardown),
+	};
+	log_set_stderr(false);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,298 @@
+/* test_log.c - the telemetry layer: log_json line shape, escaping of any
+ * bytes, sanitize() patterns and registered secrets, levels, many threads,
+ * correlation ids. */
+#include <jansson.h>
+#include <pthread.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include "telemetry/clock.h"
+#include "telemetry/correlation.h"
+#include "telemetry/log.h"
+#include "telemetry/sanitize.h"
+#include "testutil.h"
+#include "util/buf.h"
+
+static json_t *render(const struct log_field *f, const char *cid)
+{
+	char *line;
+	size_t n = log_render(LOG_INFO, "workflow", "workflow_timing", cid, f, &line);
+	assert_true(n > 0);
+	assert_int_equal(line[n - 1], '\n');
+	assert_null(memchr(line, '\n', n - 1)); /* exactly one line */
+	json_error_t e;
+	json_t *j = json_loadb(line, n, 0, &e);
+	if (!j)
+		fail_msg("not JSON (%s): %s", e.text, line);
+	free(line);
+	return j;
+}
+
+static void test_key_order_and_timestamp(void **state)
+{
+	(void)state;
+	char *line;
+	log_render(LOG_WARNING, "ai", "vision_analysis", "cid-1",
+		   (const struct log_field[]){ LF_STR("model", "m"), LF_MS("x_ms", 5), LF_END }, &line);
+	regex_t re;
+	assert_int_equal(regcomp(&re,
+				 "^\\{\"timestamp\":\"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z\","
+				 "\"level\":\"warning\",\"logger\":\"ai\",\"message\":\"vision_analysis\","
+				 "\"correlation_id\":\"cid-1\",\"model\":\"m\",\"x_ms\":5\\}\n$",
+				 REG_EXTENDED), 0);
+	if (regexec(&re, line, 0, NULL, 0) != 0)
+		fail_msg("unexpected line: %s", line);
+	regfree(&re);
+	free(line);
+
+	/* Without a correlation id the key is absent, not null. */
+	json_t *j = render((const struct log_field[]){ LF_END }, NULL);
+	assert_null(json_object_get(j, "correlation_id"));
+	json_decref(j);
+}
+
+static void test_value_types(void **state)
+{
+	(void)state;
+	json_t *arr = json_pack("{s:[i,s,b], s:n}", "a", 1, "x\"y", 1, "z");
+	json_t *j = render((const struct log_field[]){
+		LF_MS("ran_ms", 0), LF_MS("skipped_ms", -1), LF_INT("big", -1234567890123LL),
+		LF_BOOL("t", true), LF_BOOL("f", false), LF_NULL("nothing"),
+		LF_STR("nullstr", NULL), LF_DOUBLE("ratio", 0.25), LF_DOUBLE("inf", 1.0 / 0.0),
+		LF_JSON("nested", arr), LF_END }, "c");
+	assert_true(json_is_integer(json_object_get(j, "ran_ms")));
+	assert_int_equal(json_integer_value(json_object_get(j, "ran_ms")), 0);
+	assert_true(json_is_null(json_object_get(j, "skipped_ms")));
+	assert_int_equal(json_integer_value(json_object_get(j, "big")), -1234567890123LL);
+	assert_true(json_is_true(json_object_get(j, "t")));
+	assert_true(json_is_false(json_object_get(j, "f")));
+	assert_true(json_is_null(json_object_get(j, "nothing")));
+	assert_true(json_is_null(json_object_get(j, "nullstr")));
+	assert_true(json_real_value(json_object_get(j, "ratio")) == 0.25);
+	assert_true(json_is_null(json_object_get(j, "inf")));
+	assert_true(json_equal(json_object_get(j, "nested"), arr));
+	json_decref(arr);
+	json_decref(j);
+}
+
+static void test_any_bytes_give_valid_json(void **state)
+{
+	(void)state;
+	/* quotes, backslashes, newlines, controls, DEL, invalid UTF-8, overlong,
+	 * surrogate, truncated sequence, valid multibyte. */
+	const char nasty[] = "q\"uo\\te\n\r\t\x01\x1f\x7f \xff\xfe \xc0\xaf \xed\xa0\x80 caf\xc3\xa9 \xf0\x9f\x93\xb7 \xe2\x82";
+	json_t *j = render((const struct log_field[]){ LF_STR("v", nasty), LF_END }, "c");
+	const char *v = json_string_value(json_object_get(j, "v"));
+	assert_non_null(v);
+	assert_non_null(strstr(v, "q\"uo\\te\n\r\t\x01\x1f\x7f "));
+	assert_non_null(strstr(v, "caf\xc3\xa9 \xf0\x9f\x93\xb7"));
+	assert_non_null(strstr(v, "\xef\xbf\xbd")); /* U+FFFD replaced the bad bytes */
+	assert_null(strstr(v, "\xff"));
+	json_decref(j);
+
+	/* Keys and the event name are escaped too. */
+	char *line;
+	log_render(LOG_INFO, "l\"x", "ev\n", NULL,
+		   (const struct log_field[]){ LF_INT("k\"ey", 1), LF_END }, &line);
+	json_t *k = json_loads(line, 0, NULL);
+	assert_non_null(k);
+	assert_int_equal(json_integer_value(json_object_get(k, "k\"ey")), 1);
+	json_decref(k);
+	free(line);
+}
+
+struct redact_case {
+	const char *in;
+	const char *secret;  /* must not survive */
+	const char *kept;    /* must survive, or NULL */
+};
+
+static void test_sanitize_patterns(void **state)
+{
+	(void)state;
+	static const struct redact_case cases[] = {
+		{ "key sk-abcDEF1234567890xyz used", "sk-abcDEF1234567890xyz", "key " },
+		{ "sk-proj-AbC_dEf-1234567890", "AbC_dEf-1234567890", NULL },
+		{ "url https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendPhoto",
+		  "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", "/sendPhoto" },
+		{ "token=sl.BxyzABCDEFGHIJKLMNOP-qrstuv_wx end", "sl.BxyzABCDEFGHIJKLMNOP", "end" },
+		{ "Authorization: Bearer abc.def-ghi", "abc.def-ghi", "Bearer " },
+		{ "authorization: bearer   xyz123", "xyz123", "bearer" },
+		{ "smtp://user:hunter22@mail.example.com:587", "hunter22", "smtp://user:" },
+		{ "https://me:p%40ss@host/x", "p%40ss", "@host/x" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *s = sanitize(cases[i].in);
+		if (strstr(s, cases[i].secret) || !strstr(s, REDACTED))
+			fail_msg("case %zu not redacted: %s", i, s);
+		if (cases[i].kept && !strstr(s, cases[i].kept))
+			fail_msg("case %zu lost context: %s", i, s);
+		free(s);
+	}
+	/* Things that look alike but are not secrets stay. */
+	static const char *const clean[] = {
+		"task-1234567890abcdef", "12345:short", "risk-assessment-model", "slide.jpg",
+		"see https://example.com/path", "Bearer", "2026-11-28T10:15:02Z", "ratio 1.91:1",
+	};
+	for (size_t i = 0; i < sizeof(clean) / sizeof(clean[0]); i++) {
+		char *s = sanitize(clean[i]);
+		assert_string_equal(s, clean[i]);
+		free(s);
+	}
+}
+
+static void test_registered_secret(void **state)
+{
+	(void)state;
+	sanitize_add_secret("hunter2hunter2");
+	sanitize_add_secret("abc"); /* too short: ignored */
+	sanitize_add_secret("hunter2hunter2-longer");
+	json_t *j = render((const struct log_field[]){
+		LF_STR("error", "login failed for password hunter2hunter2-longer, abc"),
+		LF_END }, "c");
+	const char *v = json_string_value(json_object_get(j, "error"));
+	assert_null(strstr(v, "hunter2"));
+	assert_null(strstr(v, "-longer")); /* the longest secret is redacted whole */
+	assert_non_null(strstr(v, "abc"));
+	json_decref(j);
+	/* Nested JSON strings are sanitized too. */
+	json_t *nested = json_pack("{s:s}", "e", "x hunter2hunter2 y");
+	j = render((const struct log_field[]){ LF_JSON("results", nested), LF_END }, "c");
+	assert_null(strstr(json_string_value(json_object_get(json_object_get(j, "results"), "e")),
+			   "hunter2"));
+	json_decref(nested);
+	json_decref(j);
+	sanitize_clear_secrets();
+	char *s = sanitize("hunter2hunter2");
+	assert_string_equal(s, "hunter2hunter2");
+	free(s);
+}
+
+static void test_levels(void **state)
+{
+	(void)state;
+	tu_log_start();
+	log_set_level(LOG_WARNING);
+	log_info("t", "dropped", NULL);
+	log_warning("t", "kept_warning", NULL);
+	log_error("t", "kept_error", NULL);
+	log_set_level(LOG_INFO);
+	char *out = tu_log_stop();
+	assert_null(strstr(out, "dropped"));
+	assert_non_null(strstr(out, "kept_warning"));
+	assert_non_null(strstr(out, "kept_error"));
+	free(out);
+	assert_int_equal(log_level_parse("DEBUG"), LOG_DEBUG);
+	assert_int_equal(log_level_parse("warn"), LOG_WARNING);
+	assert_int_equal(log_level_parse("loud"), -1);
+}
+
+#define THREADS 8
+#define LINES 2000
+
+static void *storm(void *arg)
+{
+	long id = (long)arg;
+	char big[3000];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	for (int i = 0; i < LINES; i++)
+		log_info("storm", "storm_line", "cid", LF_INT("thread", id), LF_INT("i", i),
+			 LF_STR("text", "quote\" newline\n bad\xff"),
+			 LF_STR("big", (i % 50) == 0 ? big : "small"));
+	return NULL;
+}
+
+static void test_threads_never_interleave(void **state)
+{
+	(void)state;
+	tu_log_start();
+	pthread_t t[THREADS];
+	for (long i = 0; i < THREADS; i++)
+		pthread_create(&t[i], NULL, storm, (void *)i);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	char *out = tu_log_stop();
+	int count[THREADS] = { 0 };
+	size_t lines = 0;
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		json_t *j = json_loads(line, 0, NULL);
+		if (!j)
+			fail_msg("invalid line %zu: %.80s", lines, line);
+		count[json_integer_value(json_object_get(j, "thread"))]++;
+		json_decref(j);
+		lines++;
+	}
+	assert_int_equal(lines, THREADS * LINES);
+	for (int i = 0; i < THREADS; i++)
+		assert_int_equal(count[i], LINES);
+	free(out);
+}
+
+static void test_correlation(void **state)
+{
+	(void)state;
+	char a[UUID_STR_LEN], b[UUID_STR_LEN];
+	uuid4(a);
+	uuid4(b);
+	regex_t re;
+	regcomp(&re, "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
+		REG_EXTENDED);
+	assert_int_equal(regexec(&re, a, 0, NULL, 0), 0);
+	regfree(&re);
+	assert_string_not_equal(a, b);
+
+	assert_true(request_id_valid("abc-123_x.y:z", 13));
+	assert_false(request_id_valid("", 0));
+	assert_false(request_id_valid("a b", 3));
+	assert_false(request_id_valid("a\"b", 3));
+	char longid[130];
+	memset(longid, 'a', 129);
+	longid[129] = '\0';
+	assert_true(request_id_valid(longid, 128));
+	assert_false(request_id_valid(longid, 129));
+
+	char trace[33];
+	assert_true(traceparent_trace_id("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", trace));
+	assert_string_equal(trace, "4bf92f3577b34da6a3ce929d0e0e4736");
+	assert_false(traceparent_trace_id("00-00000000000000000000000000000000-00f067aa0ba902b7-01", trace));
+	assert_false(traceparent_trace_id("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", trace));
+	assert_false(traceparent_trace_id("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", trace));
+	assert_false(traceparent_trace_id("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", trace));
+	assert_false(traceparent_trace_id("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x", trace));
+
+	char out[CORRELATION_ID_MAX + 1];
+	correlation_from_headers("req-1", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", out);
+	assert_string_equal(out, "req-1");
+	correlation_from_headers("bad id\r\n", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", out);
+	assert_string_equal(out, "4bf92f3577b34da6a3ce929d0e0e4736");
+	correlation_from_headers("bad id", "junk", out);
+	assert_int_equal(strlen(out), 36);
+}
+
+static void test_clock(void **state)
+{
+	(void)state;
+	int64_t t0 = now_monotonic();
+	struct timespec ts = { 0, 20 * 1000000 };
+	nanosleep(&ts, NULL);
+	int64_t ms = elapsed_ms(t0);
+	assert_true(ms >= 20);
+	assert_true(now_monotonic() >= t0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_key_order_and_timestamp),
+		cmocka_unit_test(test_value_types),
+		cmocka_unit_test(test_any_bytes_give_valid_json),
+		cmocka_unit_test(test_sanitize_patterns),
+		cmocka_unit_test(test_registered_secret),
+		cmocka_unit_test(test_levels),
+		cmocka_unit_test(test_threads_never_interleave),
+		cmocka_unit_test(test_correlation),
+		cmocka_unit_test(test_clock),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,79 @@
+/* testutil.c - helpers shared by the unit tests. */
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "telemetry/log.h"
+#include "testutil.h"
+#include "util/buf.h"
+#include "util/fsutil.h"
+
+char *tu_mkdtemp(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *p = xasprintf("%s/pp-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(p));
+	return p;
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+void tu_rmrf(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *tu_write(const char *dir, const char *name, const void *data, size_t len)
+{
+	char *path = fs_join(dir, name);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	if (len)
+		assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+	return path;
+}
+
+char *tu_read(const char *path, size_t *len)
+{
+	char *data = NULL;
+	if (fs_read_file(path, &data, len, (size_t)1 << 30, NULL) < 0)
+		return NULL;
+	return data;
+}
+
+char *tu_data(const char *rel)
+{
+	const char *d = getenv("PHOTOPUB_TEST_DATA");
+	return fs_join(d ? d : "tests/data", rel);
+}
+
+static char *capture_path;
+
+void tu_log_start(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	capture_path = xasprintf("%s/pp-log-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	int fd = mkstemp(capture_path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(log_set_file(capture_path, NULL), 0);
+	log_set_stderr(false);
+}
+
+char *tu_log_stop(void)
+{
+	log_set_file(NULL, NULL);
+	log_set_stderr(true);
+	char *s = tu_read(capture_path, NULL);
+	unlink(capture_path);
+	free(capture_path);
+	capture_path = NULL;
+	return s ? s : xstrdup("");
+}

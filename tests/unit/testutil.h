@@ -1,0 +1,28 @@
+/* testutil.h - helpers shared by the unit tests: temp folders, file writes,
+ * capturing log lines. */
+#ifndef PHOTOPUB_TESTUTIL_H
+#define PHOTOPUB_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* A fresh empty folder under $TMPDIR; caller frees (and may tu_rmrf it). */
+char *tu_mkdtemp(void);
+/* Removes a folder tree. */
+void tu_rmrf(const char *path);
+/* Writes len bytes to dir/name (creating it); returns the full path (caller frees). */
+char *tu_write(const char *dir, const char *name, const void *data, size_t len);
+/* Reads a whole file; NULL when missing. Caller frees. */
+char *tu_read(const char *path, size_t *len);
+/* Path of a file under tests/data; caller frees. */
+char *tu_data(const char *rel);
+
+/* Starts capturing log lines into a temp file (stderr off); tu_log_stop
+ * returns everything captured (caller frees) and restores stderr. */
+void tu_log_start(void);
+char *tu_log_stop(void);
+
+#endif
