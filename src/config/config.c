@@ -362,6 +362,20 @@ static int load_env_file(const struct config_options *opts, struct config *cfg,
 	return 0;
 }
 
+/* Environment values, secrets registered with the sanitizer before anything
+ * (an INI error message quoting a value, say) could carry one to a log. */
+static void apply_env(struct config *cfg)
+{
+	for (size_t i = 0; i < sizeof(env_keys) / sizeof(env_keys[0]); i++) {
+		const char *ev = config_env(env_keys[i].name);
+		if (!ev)
+			continue;
+		*str_field(cfg, env_keys[i].offset) = xstrdup(ev);
+		if (env_keys[i].secret)
+			sanitize_add_secret(ev);
+	}
+}
+
 static void apply_defaults(struct config *cfg)
 {
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -434,15 +448,6 @@ static int apply_derived(struct config *cfg, const struct ini_file *f, struct co
 	if (!cfg->sd_caption_model)
 		cfg->sd_caption_model = xstrdup(cfg->caption_model);
 
-	/* Environment and secrets. */
-	for (size_t i = 0; i < sizeof(env_keys) / sizeof(env_keys[0]); i++) {
-		const char *ev = config_env(env_keys[i].name);
-		if (!ev)
-			continue;
-		*str_field(cfg, env_keys[i].offset) = xstrdup(ev);
-		if (env_keys[i].secret)
-			sanitize_add_secret(ev);
-	}
 
 	if (!ini_get(f, "AI", "provider"))
 		cfg->provider = cfg->openai_api_key ? AI_OPENAI : AI_LOCAL;
@@ -614,6 +619,7 @@ int config_load(const struct config_options *opts, struct config *cfg,
 	}
 	if (load_env_file(opts, cfg, e) < 0)
 		goto fail;
+	apply_env(cfg);
 	apply_defaults(cfg);
 	if (apply_ini(cfg, &f, e) < 0 || apply_derived(cfg, &f, e) < 0 || validate(cfg, opts, e) < 0)
 		goto fail;

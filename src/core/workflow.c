@@ -19,6 +19,7 @@
 #include "telemetry/clock.h"
 #include "telemetry/correlation.h"
 #include "telemetry/log.h"
+#include "telemetry/sanitize.h"
 #include "util/buf.h"
 
 #define LOGGER "workflow"
@@ -96,14 +97,13 @@ static int fail(struct run *r, const char *fmt, ...) __attribute__((format(print
 static int fail(struct run *r, const char *fmt, ...)
 {
 	va_list ap;
-	va_start(ap, fmt);
-	struct buf b = BUF_INIT;
 	char tmp[1024];
+	va_start(ap, fmt);
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
-	buf_adds(&b, tmp);
+	/* Messages reach stdout as well as the log: no secret in them. */
 	free(r->out->error);
-	r->out->error = buf_detach(&b);
+	r->out->error = sanitize(tmp);
 	return -1;
 }
 
@@ -285,16 +285,14 @@ static bool any_success(const struct workflow_result *out)
 	return false;
 }
 
-/* Archive, then record: the posted hashes and one history row per platform. */
+/* Archive, then record the posted hashes. */
 static void stage_archive_and_record(struct run *r)
 {
 	const struct config *cfg = r->env->cfg;
 	struct storage *st = r->env->storage;
 	struct workflow_result *out = r->out;
 	struct pp_error err = { 0 };
-	bool published = any_success(out);
-
-	if (published && cfg->archive_enabled) {
+	if (cfg->archive_enabled) {
 		int64_t t0 = now_monotonic();
 		int rc = st->ops->archive(st, &r->ctx, r->sel.name, &out->archived_as, &err);
 		r->t.archive_ms = elapsed_ms(t0);
@@ -311,11 +309,16 @@ static void stage_archive_and_record(struct run *r)
 	}
 	/* Once a platform has the image, it is posted whether or not the move
 	 * into the archive worked: recording it keeps it from being posted twice. */
-	if (published &&
-	    state_mark_posted(r->env->state, r->sel.sha256,
+	if (state_mark_posted(r->env->state, r->sel.sha256,
 			      r->sel.content_hash[0] ? r->sel.content_hash : NULL, &err) < 0)
 		log_error(LOGGER, "state_error", r->ctx.correlation_id, LF_STR("error", err.msg));
+}
 
+/* One history row per platform that was tried, success or not. */
+static void stage_history(struct run *r)
+{
+	struct workflow_result *out = r->out;
+	struct pp_error err = { 0 };
 	struct history_row rows[WORKFLOW_MAX_PLATFORMS];
 	for (size_t i = 0; i < out->nplatforms; i++) {
 		const struct publish_result *p = &out->platforms[i].result;
@@ -414,9 +417,12 @@ int workflow_run(const struct workflow_env *env, const struct workflow_options *
 		out->success = true;
 	} else if (any_success(out)) {
 		out->success = true;
-		if (!r.debug)
+		if (!r.debug) {
 			stage_archive_and_record(&r);
+			stage_history(&r);
+		}
 	} else {
+		stage_history(&r);
 		struct buf b = BUF_INIT;
 		for (size_t i = 0; i < out->nplatforms; i++)
 			buf_addf(&b, "%s%s: %s", i ? "; " : "", out->platforms[i].name,

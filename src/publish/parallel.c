@@ -14,6 +14,7 @@
 #include "publish/parallel.h"
 #include "telemetry/clock.h"
 #include "telemetry/log.h"
+#include "telemetry/sanitize.h"
 #include "util/buf.h"
 #include "util/strv.h"
 
@@ -90,6 +91,12 @@ static void *publish_thread(void *arg)
 		r.success = false;
 		if (!r.error)
 			r.error = xstrdup(err.msg[0] ? err.msg : "publish failed");
+	}
+	if (r.error) {
+		/* Errors travel to stdout, the web API and the history: no secrets. */
+		char *clean = sanitize(r.error);
+		free(r.error);
+		r.error = clean;
 	}
 	pthread_mutex_lock(&j->lock);
 	s->result = r;

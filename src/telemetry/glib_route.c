@@ -12,7 +12,7 @@ static void on_glib_log(const gchar *domain, GLogLevelFlags flags, const gchar *
 		level = LOG_ERROR;
 	else if (flags & G_LOG_LEVEL_WARNING)
 		level = LOG_WARNING;
-	else if (flags & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO))
+	else if (flags & G_LOG_LEVEL_MESSAGE)
 		level = LOG_INFO;
 	log_json(level, "glib", "library_message", NULL,
 		 (const struct log_field[]){ LF_STR("domain", domain ? domain : ""),

@@ -1,0 +1,171 @@
+/* ai.c - the provider-independent side of the describer: picks the provider
+ * the configuration names, times and logs every call (`vision_analysis`,
+ * `caption_call`), builds the caption spec and enforces caption length. */
+#include <stdlib.h>
+#include <string.h>
+#include "ai/ai.h"
+#include "telemetry/clock.h"
+#include "telemetry/log.h"
+#include "util/buf.h"
+
+#define LOGGER "ai"
+
+int ai_open(const struct config *cfg, struct ai **out, struct pp_error *err)
+{
+	*out = NULL;
+	switch (cfg->provider) {
+	case AI_LOCAL:
+		return local_ai.open(cfg, out, err);
+	case AI_OPENAI:
+		break;
+	}
+	return pp_fail_kind(err, "ai", "unavailable", "AI provider %s is not available in this build",
+			    cfg->provider == AI_OPENAI ? "openai" : "unknown");
+}
+
+static struct log_field tokens_field(const char *key, long n)
+{
+	return n < 0 ? LF_NULL(key) : LF_INT(key, n);
+}
+
+int ai_analyze(struct ai *ai, const struct pp_ctx *ctx, const struct ai_image *img,
+	       struct analysis *out, long *ms, struct pp_error *err)
+{
+	struct pp_error local_err = { 0 };
+	struct ai_call call = { .prompt_tokens = -1, .completion_tokens = -1 };
+	const char *cid = ctx ? ctx->correlation_id : NULL;
+	const char *error_type;
+	int64_t start, took;
+	int rc;
+
+	if (!err)
+		err = &local_err;
+	*out = (struct analysis){ 0 };
+	snprintf(call.model, sizeof(call.model), "%s", ai->ops->vision_model(ai));
+	start = now_monotonic();
+	rc = ai->ops->analyze(ai, ctx, img, out, &call, err);
+	took = elapsed_ms(start);
+	if (ms)
+		*ms = (long)took;
+
+	error_type = call.error_type;
+	if (rc == 0) {
+		log_info(LOGGER, "vision_analysis", cid, LF_STR("model", call.model),
+			 LF_MS("vision_analysis_ms", took), LF_BOOL("ok", true),
+			 LF_STR("error_type", error_type),
+			 tokens_field("prompt_tokens", call.prompt_tokens),
+			 tokens_field("completion_tokens", call.completion_tokens));
+		return 0;
+	}
+	analysis_release(out);
+	if (!error_type)
+		error_type = err->kind[0] ? err->kind : "error";
+	log_error(LOGGER, "vision_analysis", cid, LF_STR("model", call.model),
+		  LF_MS("vision_analysis_ms", took), LF_BOOL("ok", false),
+		  LF_STR("error_type", error_type),
+		  tokens_field("prompt_tokens", call.prompt_tokens),
+		  tokens_field("completion_tokens", call.completion_tokens),
+		  LF_STR("error", err->msg));
+	return -1;
+}
+
+int ai_caption(struct ai *ai, const struct pp_ctx *ctx, const struct analysis *an,
+	       const struct caption_spec *spec, bool with_sd, struct caption_result *out,
+	       struct pp_error *err)
+{
+	struct pp_error local_err = { 0 };
+	struct ai_call call = { .prompt_tokens = -1, .completion_tokens = -1 };
+	const char *cid = ctx ? ctx->correlation_id : NULL;
+	int64_t start, took;
+	int rc;
+
+	if (!err)
+		err = &local_err;
+	*out = (struct caption_result){ 0 };
+	snprintf(call.model, sizeof(call.model), "%s", ai->ops->caption_model(ai));
+	start = now_monotonic();
+	rc = ai->ops->caption(ai, ctx, an, spec, with_sd, out, &call, err);
+	took = elapsed_ms(start);
+
+	if (rc == 0 && (!out->caption || !*out->caption))
+		rc = pp_fail_kind(err, "ai", "empty_caption", "the caption came back empty");
+	if (rc == 0) {
+		/* whatever the provider did, the limit holds */
+		char *cut = ai_enforce_length(out->caption, spec->max_length);
+		free(out->caption);
+		out->caption = cut;
+		if (out->sd_caption && !*out->sd_caption) {
+			free(out->sd_caption);
+			out->sd_caption = NULL;
+		}
+		if (!out->model)
+			out->model = xstrdup(call.model);
+	}
+	log_debug(LOGGER, "caption_call", cid, LF_STR("model", call.model),
+		  LF_MS("duration_ms", took), LF_BOOL("ok", rc == 0),
+		  LF_STR("error_type", rc == 0 ? call.error_type
+			 : call.error_type ? call.error_type : err->kind[0] ? err->kind : "error"),
+		  tokens_field("prompt_tokens", call.prompt_tokens),
+		  tokens_field("completion_tokens", call.completion_tokens),
+		  LF_STR("error", rc == 0 ? NULL : err->msg));
+	if (rc)
+		caption_result_release(out);
+	return rc;
+}
+
+void ai_caption_spec(const struct config *cfg, struct caption_spec *spec)
+{
+	if (cfg->fetlife) {
+		*spec = (struct caption_spec){ .platform = "fetlife_email",
+					       .style = "engagement_question",
+					       .hashtags = "",
+					       .max_length = 240 };
+	} else {
+		*spec = (struct caption_spec){ .platform = "generic",
+					       .style = "minimal_poetic",
+					       .hashtags = cfg->hashtag_string ? cfg->hashtag_string : "",
+					       .max_length = 2200 };
+	}
+}
+
+/* Length of the UTF-8 sequence that starts with byte c (1 for stray bytes). */
+static size_t seq_len(unsigned char c)
+{
+	if (c >= 0xf0 && c < 0xf8)
+		return 4;
+	if (c >= 0xe0)
+		return c < 0xf0 ? 3 : 1;
+	if (c >= 0xc0)
+		return 2;
+	return 1;
+}
+
+/* Byte length of the first n code points of s. */
+static size_t prefix_bytes(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (s[i] && n > 0) {
+		size_t k = seq_len((unsigned char)s[i]);
+		size_t j = 1;
+		/* a sequence cut short by a new lead byte or the end counts as one */
+		while (j < k && s[i + j] && ((unsigned char)s[i + j] & 0xc0) == 0x80)
+			j++;
+		i += j;
+		n--;
+	}
+	return i;
+}
+
+char *ai_enforce_length(const char *s, size_t max)
+{
+	size_t keep;
+
+	if (!s)
+		s = "";
+	if (max == 0)
+		return xstrdup("");
+	if (s[prefix_bytes(s, max)] == '\0')
+		return xstrdup(s);
+	keep = prefix_bytes(s, max - 1);
+	return xasprintf("%.*s\u2026", (int)keep, s);
+}

@@ -1,0 +1,1221 @@
+/* local.c - the offline describer: `local_ai`. It cannot see what a photo
+ * shows; it measures it. One shrink-on-load decode through libvips (long side
+ * at most 512 px, upright, sRGB, CIELAB) gives tone, contrast, colour,
+ * palette, sharpness and where the detail sits; every analysis field and every
+ * caption is worded from those figures, deterministically. */
+#include <glib.h>
+#include <malloc.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <vips/vips.h>
+#include "ai/ai.h"
+#include "image/image.h"
+#include "util/buf.h"
+
+#define WHERE "ai.local"
+#define MODEL "photopub-local-v1"
+#define DECODE_SIZE 512
+#define MAX_PALETTE 6
+#define MAX_TAGS 25
+
+struct local {
+	struct ai base;
+};
+
+/* ---- colour helpers ------------------------------------------------- */
+
+struct lab {
+	double l, a, b;
+};
+
+static double srgb_linear(double c)
+{
+	c /= 255.0;
+	return c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
+}
+
+static double lab_f(double t)
+{
+	return t > 216.0 / 24389.0 ? cbrt(t) : (24389.0 / 27.0 * t + 16.0) / 116.0;
+}
+
+/* One 8-bit sRGB colour to CIELAB (D65), for naming palette entries. */
+static struct lab rgb_to_lab(int r8, int g8, int b8)
+{
+	double r = srgb_linear(r8), g = srgb_linear(g8), b = srgb_linear(b8);
+	double x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / 0.95047;
+	double y = 0.2126729 * r + 0.7151522 * g + 0.0721750 * b;
+	double z = (0.0193339 * r + 0.1191920 * g + 0.9503041 * b) / 1.08883;
+	double fx = lab_f(x), fy = lab_f(y), fz = lab_f(z);
+	return (struct lab){ 116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz) };
+}
+
+static double hue_deg(double a, double b)
+{
+	double h = atan2(b, a) * 180.0 / M_PI;
+	return h < 0 ? h + 360.0 : h;
+}
+
+/* A plain colour name from lightness, chroma and hue (CIE LCh). */
+static const char *colour_name(struct lab c)
+{
+	double L = c.l, C = hypot(c.a, c.b), h = hue_deg(c.a, c.b);
+
+	if (C < 8) {
+		if (L < 8)
+			return "black";
+		if (L < 28)
+			return "charcoal";
+		if (L < 45)
+			return "dark grey";
+		if (L < 62)
+			return "grey";
+		if (L < 80)
+			return "light grey";
+		return L < 93 ? "off-white" : "white";
+	}
+	if (C < 20) {
+		if (h >= 20 && h < 110)
+			return L >= 80 ? "ivory" : L >= 55 ? "beige" : L >= 30 ? "taupe" : "dark brown";
+		if (h >= 110 && h < 165)
+			return L >= 50 ? "sage" : "olive";
+		if (h >= 165 && h < 320)
+			return L >= 60 ? "blue-grey" : "slate";
+		return L >= 65 ? "dusty pink" : "mauve";
+	}
+	if (h < 20 || h >= 345)
+		return L < 40 ? "crimson" : L >= 70 ? "pink" : "rose";
+	if (h < 50)
+		return L < 35 ? "deep red" : L >= 65 ? "salmon" : "red";
+	if (h < 75) {
+		if (L < 30)
+			return "dark brown";
+		if (L < 45)
+			return "brown";
+		return (C < 35 && L >= 60) ? "tan" : "orange";
+	}
+	if (h < 105) {
+		if (L < 55)
+			return "olive";
+		if (L < 80)
+			return C >= 40 ? "gold" : "khaki";
+		return C >= 40 ? "yellow" : "cream";
+	}
+	if (h < 165)
+		return L < 35 ? "deep green" : "green";
+	if (h < 235)
+		return L < 60 ? "teal" : "cyan";
+	if (h < 320)
+		return L < 25 ? "navy" : L >= 70 ? "sky blue" : "blue";
+	return L < 45 ? "purple" : C >= 60 ? "magenta" : "violet";
+}
+
+/* "deep red" -> "deep_red"; anything not [a-z0-9] becomes one '_'. */
+static char *snake(const char *s)
+{
+	struct buf b = BUF_INIT;
+	bool sep = false;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+			if (sep && b.len)
+				buf_addc(&b, '_');
+			sep = false;
+			buf_addc(&b, (char)c);
+		} else {
+			sep = true;
+		}
+	}
+	return buf_detach(&b);
+}
+
+/* ---- measuring ------------------------------------------------------ */
+
+enum key { KEY_LOW, KEY_MID, KEY_HIGH };
+enum level { LVL_LOW, LVL_MID, LVL_HIGH };
+enum sat { SAT_MONO, SAT_MUTED, SAT_NATURAL, SAT_VIVID };
+enum temp { TEMP_NEUTRAL, TEMP_WARM, TEMP_COOL };
+enum sharp { SHARP_NONE, SHARP_SOFT, SHARP_MODERATE, SHARP_SHARP };
+enum where { W_NONE, W_CENTRE, W_LEFT, W_RIGHT, W_MIDCOL, W_TOP, W_BOTTOM, W_MIDROW,
+	     W_CELL, W_EVEN };
+
+struct swatch {
+	int r, g, b;
+	double share;
+	const char *name;
+};
+
+struct measure {
+	/* the original, as displayed */
+	int width, height;
+	double megapixels;
+	char aspect[16];
+	const char *orientation;    /* "landscape", "portrait", "square" */
+	char camera[256];           /* from EXIF; "" when absent */
+
+	/* tone (L*, 0-100) */
+	double l_mean, l_sd, l_p50;
+	double shadow_clip, highlight_clip;
+	enum key key;
+	enum level contrast;
+
+	/* colour */
+	double c_mean, c_p95, a_mean, b_mean;
+	enum sat sat;
+	enum temp temp;
+	struct swatch palette[MAX_PALETTE];
+	int npalette;
+
+	/* detail */
+	double lap_var;
+	enum sharp sharp;
+	double energy[9], cell_l[9];
+	enum where where;
+	int where_cell;             /* W_CELL: 0-8 */
+	int brightest_cell;         /* -1: even brightness */
+
+	/* border ring vs centre */
+	double border_l, border_sd, centre_l;
+	const char *border_name;
+};
+
+static const char *cell_names[9] = {
+	"upper left", "top centre", "upper right",
+	"centre left", "centre", "centre right",
+	"lower left", "bottom centre", "lower right",
+};
+
+/* Lowers to 8-bit sRGB, three bands, alpha flattened on white. Replaces *img. */
+static int to_srgb8(VipsImage **img)
+{
+	VipsImage *t = NULL;
+
+	if ((*img)->Type != VIPS_INTERPRETATION_sRGB || (*img)->BandFmt != VIPS_FORMAT_UCHAR) {
+		if (vips_colourspace(*img, &t, VIPS_INTERPRETATION_sRGB, NULL))
+			return -1;
+		g_object_unref(*img);
+		*img = t;
+	}
+	if ((*img)->BandFmt != VIPS_FORMAT_UCHAR) {
+		if (vips_cast_uchar(*img, &t, NULL))
+			return -1;
+		g_object_unref(*img);
+		*img = t;
+	}
+	if (vips_image_hasalpha(*img)) {
+		VipsArrayDouble *white = vips_array_double_newv(3, 255.0, 255.0, 255.0);
+		int rc = vips_flatten(*img, &t, "background", white, NULL);
+		vips_area_unref(VIPS_AREA(white));
+		if (rc)
+			return -1;
+		g_object_unref(*img);
+		*img = t;
+	}
+	if ((*img)->Bands > 3) {
+		if (vips_extract_band(*img, &t, 0, "n", 3, NULL))
+			return -1;
+		g_object_unref(*img);
+		*img = t;
+	}
+	return 0;
+}
+
+/* An EXIF value as libvips renders it, "RAW (TEXT, TYPE, N components, B
+ * bytes)", reduced to TEXT ("1/1000 sec.", "f/3.2", "10.3 mm"); a value
+ * without that wrapping is taken whole. "" when absent. Printable UTF-8 only. */
+static void exif_value(VipsImage *img, const char *field, char *out, size_t size)
+{
+	const char *raw = NULL, *text;
+	size_t n;
+
+	out[0] = '\0';
+	if (!vips_image_get_typeof(img, field) || vips_image_get_string(img, field, &raw) || !raw)
+		return;
+	text = raw;
+	n = strlen(raw);
+	if (n > 0 && raw[n - 1] == ')') {
+		/* drop ", TYPE, N components, B bytes)" */
+		size_t end = n - 1;
+		int commas = 0;
+		while (end > 0 && commas < 3) {
+			end--;
+			if (raw[end] == ',' && raw[end + 1] == ' ')
+				commas++;
+		}
+		/* raw[0..end) is "RAW (TEXT"; for text types RAW and TEXT are equal */
+		size_t half = end >= 2 ? (end - 2) / 2 : 0;
+		const char *open = strstr(raw, " (");
+		if (commas == 3 && end >= 2 && (end - 2) % 2 == 0 && memcmp(raw + half, " (", 2) == 0 &&
+		    memcmp(raw, raw + half + 2, half) == 0) {
+			n = half;
+		} else if (commas == 3 && open && (size_t)(open - raw) + 2 <= end) {
+			text = open + 2;
+			n = end - (size_t)(open - raw) - 2;
+		}
+	}
+	gchar *valid = g_utf8_make_valid(text, (gssize)n);
+	struct buf b = BUF_INIT;
+	for (const char *p = valid; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x20 || c == 0x7f)
+			c = ' ';
+		if (c == ' ' && (b.len == 0 || b.data[b.len - 1] == ' '))
+			continue;
+		buf_addc(&b, (char)c);
+	}
+	while (b.len && b.data[b.len - 1] == ' ')
+		b.data[--b.len] = '\0';
+	g_free(valid);
+	if (b.len >= size) {
+		/* cut on a character boundary */
+		size_t cut = size - 1;
+		while (cut > 0 && ((unsigned char)b.data[cut] & 0xc0) == 0x80)
+			cut--;
+		b.data[cut] = '\0';
+	}
+	snprintf(out, size, "%s", buf_str(&b));
+	buf_release(&b);
+}
+
+static void read_camera(VipsImage *head, char *out, size_t size)
+{
+	char make[64], model[96], exposure[48], fnumber[32], iso[32], focal[32];
+	struct buf b = BUF_INIT;
+
+	exif_value(head, "exif-ifd0-Make", make, sizeof(make));
+	exif_value(head, "exif-ifd0-Model", model, sizeof(model));
+	exif_value(head, "exif-ifd2-ExposureTime", exposure, sizeof(exposure));
+	exif_value(head, "exif-ifd2-FNumber", fnumber, sizeof(fnumber));
+	exif_value(head, "exif-ifd2-ISOSpeedRatings", iso, sizeof(iso));
+	exif_value(head, "exif-ifd2-FocalLength", focal, sizeof(focal));
+
+	/* "Canon" + "Canon EOS R5" reads as "Canon EOS R5". */
+	if (make[0] && g_ascii_strncasecmp(model, make, strlen(make)) != 0)
+		buf_adds(&b, make);
+	if (model[0]) {
+		if (b.len)
+			buf_addc(&b, ' ');
+		buf_adds(&b, model);
+	}
+	const char *settings[] = { exposure, fnumber, iso, focal };
+	for (size_t i = 0; i < 4; i++) {
+		if (!settings[i][0])
+			continue;
+		buf_adds(&b, b.len ? ", " : "");
+		if (settings[i] == iso)
+			buf_adds(&b, "ISO ");
+		buf_adds(&b, settings[i]);
+	}
+	snprintf(out, size, "%s", buf_str(&b));
+	buf_release(&b);
+}
+
+static void aspect_of(int w, int h, char *out, size_t size)
+{
+	static const int ratios[][2] = { { 1, 1 }, { 5, 4 }, { 4, 3 }, { 7, 5 }, { 3, 2 },
+					 { 16, 10 }, { 5, 3 }, { 16, 9 }, { 2, 1 }, { 21, 9 },
+					 { 3, 1 } };
+	int lng = w > h ? w : h, sht = w > h ? h : w;
+	double r = sht > 0 ? (double)lng / sht : 1.0;
+	for (size_t i = 0; i < sizeof(ratios) / sizeof(ratios[0]); i++) {
+		double want = (double)ratios[i][0] / ratios[i][1];
+		if (fabs(r - want) / want < 0.015) {
+			if (w >= h)
+				snprintf(out, size, "%d:%d", ratios[i][0], ratios[i][1]);
+			else
+				snprintf(out, size, "%d:%d", ratios[i][1], ratios[i][0]);
+			return;
+		}
+	}
+	if (w >= h)
+		snprintf(out, size, "%.2f:1", r);
+	else
+		snprintf(out, size, "1:%.2f", r);
+}
+
+struct bin {
+	uint64_t n, r, g, b;
+	int idx;
+};
+
+static int bin_cmp(const void *pa, const void *pb)
+{
+	const struct bin *a = pa, *b = pb;
+	if (a->n != b->n)
+		return a->n > b->n ? -1 : 1;
+	return a->idx - b->idx;
+}
+
+/* Dominant colours: an 8×8×8 RGB histogram, the most populated bins
+ * averaged, near ones (ΔE76 below the threshold) merged into the larger;
+ * bins under a minimum share of the frame are left out, so a flat picture
+ * has a palette of one. */
+static void measure_palette(const unsigned char *rgb, size_t npix, struct measure *m)
+{
+	struct bin *bins = xcalloc(512, sizeof(*bins));
+	/* a second, finer pass when the first finds fewer than three colours */
+	static const double thresholds[] = { 15.0, 8.0 }, min_share[] = { 0.02, 0.005 };
+
+	for (int i = 0; i < 512; i++)
+		bins[i].idx = i;
+	for (size_t i = 0; i < npix; i++) {
+		const unsigned char *p = rgb + 3 * i;
+		struct bin *b = &bins[(p[0] >> 5) << 6 | (p[1] >> 5) << 3 | (p[2] >> 5)];
+		b->n++;
+		b->r += p[0];
+		b->g += p[1];
+		b->b += p[2];
+	}
+	qsort(bins, 512, sizeof(*bins), bin_cmp);
+
+	for (size_t t = 0; t < sizeof(thresholds) / sizeof(thresholds[0]); t++) {
+		struct bin acc[MAX_PALETTE];
+		int nacc = 0;
+		for (int i = 0; i < 24 && bins[i].n; i++) {
+			struct lab c = rgb_to_lab((int)(bins[i].r / bins[i].n), (int)(bins[i].g / bins[i].n),
+						  (int)(bins[i].b / bins[i].n));
+			int merged = 0;
+			for (int j = 0; j < nacc && !merged; j++) {
+				struct lab d = rgb_to_lab((int)(acc[j].r / acc[j].n), (int)(acc[j].g / acc[j].n),
+							  (int)(acc[j].b / acc[j].n));
+				if (hypot(hypot(c.l - d.l, c.a - d.a), c.b - d.b) < thresholds[t]) {
+					acc[j].n += bins[i].n;
+					acc[j].r += bins[i].r;
+					acc[j].g += bins[i].g;
+					acc[j].b += bins[i].b;
+					merged = 1;
+				}
+			}
+			if (!merged && nacc < MAX_PALETTE &&
+			    (nacc == 0 || (double)bins[i].n / (double)npix >= min_share[t]))
+				acc[nacc++] = bins[i];
+		}
+		/* merging can reorder the sizes */
+		qsort(acc, (size_t)nacc, sizeof(acc[0]), bin_cmp);
+		m->npalette = nacc;
+		for (int j = 0; j < nacc; j++) {
+			struct swatch *s = &m->palette[j];
+			s->r = (int)((acc[j].r + acc[j].n / 2) / acc[j].n);
+			s->g = (int)((acc[j].g + acc[j].n / 2) / acc[j].n);
+			s->b = (int)((acc[j].b + acc[j].n / 2) / acc[j].n);
+			s->share = (double)acc[j].n / (double)npix;
+			s->name = colour_name(rgb_to_lab(s->r, s->g, s->b));
+		}
+		if (nacc >= 3)
+			break;
+	}
+	free(bins);
+}
+
+static double percentile(const uint64_t *hist, int nbins, uint64_t total, double q)
+{
+	uint64_t want = (uint64_t)(q * (double)total), seen = 0;
+	for (int i = 0; i < nbins; i++) {
+		seen += hist[i];
+		if (seen > want)
+			return i;
+	}
+	return nbins - 1;
+}
+
+/* Tone, colour, detail and layout of the upright, sRGB, ≤512 px decode. */
+static void measure_pixels(const unsigned char *rgb, const float *lab, const float *lap,
+			   int w, int h, struct measure *m)
+{
+	size_t npix = (size_t)w * (size_t)h;
+	uint64_t lhist[101] = { 0 }, chist[151] = { 0 };
+	double lsum = 0, lsq = 0, csum = 0, asum = 0, bsum = 0;
+	double bl = 0, blsq = 0, cl = 0, br = 0, bg = 0, bb = 0;
+	size_t nborder = 0, ncentre = 0, shadow = 0, highlight = 0;
+	double cell_e[9] = { 0 }, cell_l[9] = { 0 };
+	size_t cell_n[9] = { 0 }, cell_ne[9] = { 0 };
+	double lap_sum = 0, lap_sq = 0;
+	size_t nlap = 0;
+
+	for (int y = 0; y < h; y++) {
+		for (int x = 0; x < w; x++) {
+			size_t i = (size_t)y * (size_t)w + (size_t)x;
+			double L = lab[3 * i], A = lab[3 * i + 1], B = lab[3 * i + 2];
+			double C = hypot(A, B);
+			int cell = (y * 3 / h) * 3 + x * 3 / w;
+
+			lsum += L;
+			lsq += L * L;
+			csum += C;
+			asum += A;
+			bsum += B;
+			lhist[L < 0 ? 0 : L > 100 ? 100 : (int)lround(L)]++;
+			chist[C > 150 ? 150 : (int)lround(C)]++;
+			if (L < 2)
+				shadow++;
+			if (L > 98)
+				highlight++;
+			cell_l[cell] += L;
+			cell_n[cell]++;
+			if (x > 0 && y > 0 && x < w - 1 && y < h - 1) {
+				double v = lap[i];
+				lap_sum += v;
+				lap_sq += v * v;
+				nlap++;
+				cell_e[cell] += fabs(v);
+				cell_ne[cell]++;
+			}
+			bool border = x < w * 0.15 || x >= w * 0.85 || y < h * 0.15 || y >= h * 0.85;
+			bool centre = x >= w / 4 && x < w - w / 4 && y >= h / 4 && y < h - h / 4;
+			if (border) {
+				bl += L;
+				blsq += L * L;
+				br += rgb[3 * i];
+				bg += rgb[3 * i + 1];
+				bb += rgb[3 * i + 2];
+				nborder++;
+			}
+			if (centre) {
+				cl += L;
+				ncentre++;
+			}
+		}
+	}
+
+	m->l_mean = lsum / (double)npix;
+	m->l_sd = sqrt(fmax(0.0, lsq / (double)npix - m->l_mean * m->l_mean));
+	m->l_p50 = percentile(lhist, 101, npix, 0.5);
+	m->shadow_clip = (double)shadow / (double)npix;
+	m->highlight_clip = (double)highlight / (double)npix;
+	m->c_mean = csum / (double)npix;
+	m->c_p95 = percentile(chist, 151, npix, 0.95);
+	m->a_mean = asum / (double)npix;
+	m->b_mean = bsum / (double)npix;
+	if (nlap) {
+		double mean = lap_sum / (double)nlap;
+		m->lap_var = fmax(0.0, lap_sq / (double)nlap - mean * mean);
+	}
+	for (int c = 0; c < 9; c++) {
+		m->energy[c] = cell_ne[c] ? cell_e[c] / (double)cell_ne[c] : 0.0;
+		m->cell_l[c] = cell_n[c] ? cell_l[c] / (double)cell_n[c] : m->l_mean;
+	}
+	if (nborder) {
+		m->border_l = bl / (double)nborder;
+		m->border_sd = sqrt(fmax(0.0, blsq / (double)nborder - m->border_l * m->border_l));
+		m->border_name = colour_name(rgb_to_lab((int)lround(br / (double)nborder),
+							(int)lround(bg / (double)nborder),
+							(int)lround(bb / (double)nborder)));
+	} else {
+		m->border_l = m->l_mean;
+		m->border_name = "grey";
+	}
+	m->centre_l = ncentre ? cl / (double)ncentre : m->l_mean;
+	measure_palette(rgb, npix, m);
+}
+
+/* Turns the figures into the categories the wording uses. */
+static void classify(struct measure *m)
+{
+	int lng = m->width > m->height ? m->width : m->height;
+	int sht = m->width > m->height ? m->height : m->width;
+
+	if (lng > 0 && (double)(lng - sht) / lng < 0.03)
+		m->orientation = "square";
+	else
+		m->orientation = m->width > m->height ? "landscape" : "portrait";
+	aspect_of(m->width, m->height, m->aspect, sizeof(m->aspect));
+	m->megapixels = (double)m->width * (double)m->height / 1e6;
+
+	if (m->l_mean < 35 && m->l_p50 < 40)
+		m->key = KEY_LOW;
+	else if (m->l_mean > 68 && m->l_p50 > 65)
+		m->key = KEY_HIGH;
+	else
+		m->key = KEY_MID;
+	m->contrast = m->l_sd < 10 ? LVL_LOW : m->l_sd < 22 ? LVL_MID : LVL_HIGH;
+
+	if (m->c_mean < 5 && m->c_p95 < 10)
+		m->sat = SAT_MONO;
+	else if (m->c_mean < 15)
+		m->sat = SAT_MUTED;
+	else if (m->c_mean < 35)
+		m->sat = SAT_NATURAL;
+	else
+		m->sat = SAT_VIVID;
+
+	/* warm: magenta-red through yellow; cool: green-cyan through blue */
+	double tint = hypot(m->a_mean, m->b_mean), hue = hue_deg(m->a_mean, m->b_mean);
+	if (m->sat == SAT_MONO || tint < 3)
+		m->temp = TEMP_NEUTRAL;
+	else if (hue >= 330 || hue < 110)
+		m->temp = TEMP_WARM;
+	else if (hue >= 140 && hue < 320)
+		m->temp = TEMP_COOL;
+	else
+		m->temp = TEMP_NEUTRAL;
+
+	if (m->l_sd < 3)
+		m->sharp = SHARP_NONE; /* nothing to be sharp or soft about */
+	else if (m->lap_var > 40)
+		m->sharp = SHARP_SHARP;
+	else if (m->lap_var > 8)
+		m->sharp = SHARP_MODERATE;
+	else
+		m->sharp = SHARP_SOFT;
+
+	double total = 0, col[3] = { 0 }, row[3] = { 0 };
+	int top = 0;
+	for (int c = 0; c < 9; c++) {
+		total += m->energy[c];
+		if (m->energy[c] > m->energy[top])
+			top = c;
+	}
+	m->where_cell = top;
+	if (m->l_sd < 3 || total / 9 < 0.05) {
+		m->where = W_NONE;
+	} else {
+		for (int c = 0; c < 9; c++) {
+			col[c % 3] += m->energy[c] / total;
+			row[c / 3] += m->energy[c] / total;
+		}
+		int mc = col[0] >= col[1] && col[0] >= col[2] ? 0 : col[1] >= col[2] ? 1 : 2;
+		int mr = row[0] >= row[1] && row[0] >= row[2] ? 0 : row[1] >= row[2] ? 1 : 2;
+		if (m->energy[4] / total >= 0.25)
+			m->where = W_CENTRE;
+		else if (col[mc] >= 0.5)
+			m->where = mc == 0 ? W_LEFT : mc == 1 ? W_MIDCOL : W_RIGHT;
+		else if (row[mr] >= 0.5)
+			m->where = mr == 0 ? W_TOP : mr == 1 ? W_MIDROW : W_BOTTOM;
+		else if (m->energy[top] / total >= 0.25)
+			m->where = top == 4 ? W_CENTRE : W_CELL;
+		else
+			m->where = W_EVEN;
+	}
+
+	int bright = 0, dark = 0;
+	for (int c = 1; c < 9; c++) {
+		if (m->cell_l[c] > m->cell_l[bright])
+			bright = c;
+		if (m->cell_l[c] < m->cell_l[dark])
+			dark = c;
+	}
+	m->brightest_cell = m->cell_l[bright] - m->cell_l[dark] < 8 ? -1 : bright;
+}
+
+/* "concentrated in the centre"; NULL for W_NONE. */
+static const char *where_phrase(const struct measure *m, char *tmp, size_t size)
+{
+	switch (m->where) {
+	case W_CENTRE: return "concentrated in the centre";
+	case W_LEFT: return "concentrated in the left third";
+	case W_RIGHT: return "concentrated in the right third";
+	case W_MIDCOL: return "concentrated in the central column";
+	case W_TOP: return "concentrated in the upper third";
+	case W_BOTTOM: return "concentrated in the lower third";
+	case W_MIDROW: return "concentrated in a horizontal middle band";
+	case W_CELL:
+		snprintf(tmp, size, "gathered in the %s", cell_names[m->where_cell]);
+		return tmp;
+	case W_EVEN: return "spread evenly across the frame";
+	case W_NONE: break;
+	}
+	return NULL;
+}
+
+static const char *where_tag(enum where w)
+{
+	switch (w) {
+	case W_CENTRE: return "centred_composition";
+	case W_LEFT: return "left_weighted_composition";
+	case W_RIGHT: return "right_weighted_composition";
+	case W_MIDCOL: return "central_column_composition";
+	case W_TOP: return "top_weighted_composition";
+	case W_BOTTOM: return "bottom_weighted_composition";
+	case W_MIDROW: return "horizontal_band_composition";
+	case W_CELL: return "off_centre_composition";
+	case W_EVEN: return "evenly_spread_detail";
+	case W_NONE: break;
+	}
+	return "uniform_field";
+}
+
+static const char *key_word(enum key k)
+{
+	return k == KEY_LOW ? "low-key" : k == KEY_HIGH ? "high-key" : "mid-key";
+}
+
+static const char *tone_word(double L)
+{
+	return L < 35 ? "dark" : L > 70 ? "light" : "mid-tone";
+}
+
+static const char *evenness(double sd)
+{
+	return sd < 6 ? "even" : sd < 15 ? "softly graded" : "textured";
+}
+
+/* Up to two distinct palette names, most populated first. */
+static int palette_names(const struct measure *m, const char *names[2])
+{
+	int n = 0;
+	for (int i = 0; i < m->npalette && n < 2; i++)
+		if (n == 0 || strcmp(names[0], m->palette[i].name) != 0)
+			names[n++] = m->palette[i].name;
+	return n;
+}
+
+/* Keeps the first max words of s (in place). */
+static char *limit_words(char *s, int max)
+{
+	int words = 0;
+	bool in = false;
+	for (char *p = s; *p; p++) {
+		if (*p == ' ') {
+			if (in && words == max) {
+				*p = '\0';
+				break;
+			}
+			in = false;
+		} else if (!in) {
+			in = true;
+			words++;
+		}
+	}
+	return s;
+}
+
+static void fill_analysis(const struct measure *m, struct analysis *an)
+{
+	const char *names[2];
+	int nn = palette_names(m, names);
+	char tmp[64];
+	const char *where = where_phrase(m, tmp, sizeof(tmp));
+	const char *satw = m->sat == SAT_MONO ? "monochrome" : m->sat == SAT_VIVID ? "vividly coloured"
+			 : m->sat == SAT_MUTED ? "muted colour" : "colour";
+	const char *contrastw = m->contrast == LVL_HIGH ? "high-contrast"
+			      : m->contrast == LVL_MID ? "moderate-contrast" : "low-contrast";
+	struct buf b = BUF_INIT;
+
+	/* description */
+	buf_addf(&b, "A %s, %s %s photograph ", key_word(m->key), contrastw, satw);
+	if (strcmp(m->orientation, "square") == 0)
+		buf_adds(&b, "in square format");
+	else
+		buf_addf(&b, "in %s orientation", m->orientation);
+	if (nn == 2)
+		buf_addf(&b, ", dominated by %s and %s tones", names[0], names[1]);
+	else if (nn == 1)
+		buf_addf(&b, ", dominated by %s tones", names[0]);
+	if (where)
+		buf_addf(&b, " with detail %s.", where);
+	else
+		buf_adds(&b, ", evenly toned throughout.");
+	an->description = limit_words(buf_detach(&b), 30);
+
+	/* mood: the key and contrast, then temperature or saturation */
+	static const char *moods[3][3] = {
+		/* low contrast, moderate, high */
+		{ "brooding", "moody", "dramatic" },   /* low key */
+		{ "subdued", "balanced", "bold" },     /* mid key */
+		{ "airy", "bright", "crisp" },         /* high key */
+	};
+	const char *second = m->sat == SAT_MONO ? "austere"
+			   : m->sat == SAT_VIVID ? "energetic"
+			   : m->temp == TEMP_WARM ? "intimate"
+			   : m->temp == TEMP_COOL ? "calm"
+			   : m->sat == SAT_MUTED ? "understated" : "quiet";
+	an->mood = xasprintf("%s, %s", moods[m->key][m->contrast], second);
+
+	/* tags: only what was measured */
+	struct strv *t = &an->tags;
+	strv_push_unique(t, m->sat == SAT_MONO ? "monochrome" : "colour");
+	strv_push_unique(t, "photography");
+	strv_push_unique(t, strcmp(m->orientation, "square") == 0 ? "square_format"
+			 : strcmp(m->orientation, "portrait") == 0 ? "portrait_orientation"
+			 : "landscape_orientation");
+	if (strchr(m->aspect, '.') == NULL) {
+		char *a = xasprintf("aspect_%s", m->aspect);
+		strv_push_owned(t, snake(a));
+		free(a);
+	}
+	strv_push_unique(t, m->key == KEY_LOW ? "low_key" : m->key == KEY_HIGH ? "high_key" : "mid_key");
+	strv_push_unique(t, m->l_mean < 20 ? "very_dark_image" : m->l_mean < 40 ? "dark_image"
+			 : m->l_mean < 60 ? "midtone_image" : m->l_mean < 80 ? "bright_image"
+			 : "very_bright_image");
+	strv_push_unique(t, m->contrast == LVL_HIGH ? "high_contrast"
+			 : m->contrast == LVL_MID ? "moderate_contrast" : "low_contrast");
+	if (m->sat != SAT_MONO)
+		strv_push_unique(t, m->sat == SAT_VIVID ? "vivid_colours"
+				 : m->sat == SAT_MUTED ? "muted_colours" : "natural_colours");
+	strv_push_unique(t, m->temp == TEMP_WARM ? "warm_tones" : m->temp == TEMP_COOL ? "cool_tones"
+			 : "neutral_tones");
+	if (m->sharp != SHARP_NONE)
+		strv_push_unique(t, m->sharp == SHARP_SHARP ? "sharp_focus"
+				 : m->sharp == SHARP_MODERATE ? "moderately_sharp" : "soft_focus");
+	strv_push_unique(t, where_tag(m->where));
+	strv_push_unique(t, m->border_l < 35 ? "dark_background" : m->border_l > 70 ? "light_background"
+			 : "midtone_background");
+	strv_push_unique(t, m->border_sd < 6 ? "even_background" : m->border_sd < 15
+			 ? "graded_background" : "textured_background");
+	if (m->highlight_clip > 0.02)
+		strv_push_unique(t, "clipped_highlights");
+	if (m->shadow_clip > 0.05)
+		strv_push_unique(t, "crushed_shadows");
+	bool minimalist = m->npalette <= 2 && (m->where == W_NONE || m->border_sd < 6);
+	if (minimalist)
+		strv_push_unique(t, "minimalist");
+	for (int i = 0; i < m->npalette; i++) {
+		char *s = snake(m->palette[i].name);
+		strv_push_unique(t, s);
+		free(s);
+	}
+	strv_push_unique(t, m->megapixels >= 20 ? "very_high_resolution" : m->megapixels >= 8
+			 ? "high_resolution" : m->megapixels >= 2 ? "medium_resolution"
+			 : "low_resolution");
+	if (m->megapixels >= 1) {
+		char *s = xasprintf("%.0fmp", floor(m->megapixels + 0.5));
+		strv_push_unique(t, s);
+		free(s);
+	}
+	while (t->n > MAX_TAGS) {
+		free(t->v[--t->n]);
+		t->v[t->n] = NULL;
+	}
+
+	/* The analyzer sees numbers, not content: it can neither flag nor clear
+	 * anything, so nsfw stays false and safety_labels empty. */
+	an->nsfw = false;
+
+	/* subject: a measured statement, never an identification */
+	double diff = m->centre_l - m->border_l;
+	const char *tone = diff > 12 ? "bright" : diff < -12 ? "dark" : "mid-tone";
+	if (m->where == W_NONE)
+		an->subject = xasprintf("no distinct subject: a uniform %s field of tone",
+					tone_word(m->l_mean));
+	else if (m->where == W_CENTRE)
+		an->subject = xasprintf("centred %s subject on a %s background", tone,
+					tone_word(m->border_l));
+	else if (m->where == W_EVEN)
+		an->subject = xasprintf("%s centre against a %s surround, detail spread across the frame",
+					tone, tone_word(m->border_l));
+	else
+		an->subject = xasprintf("%s subject area with detail %s, on a %s background", tone,
+					where, tone_word(m->border_l));
+
+	an->style = xasprintf("%s, %s", m->sat == SAT_MONO ? "monochrome photography"
+			      : "colour photography", key_word(m->key));
+
+	b = (struct buf)BUF_INIT;
+	buf_addf(&b, "%s, %s, %s light", key_word(m->key),
+		 m->contrast == LVL_HIGH ? "hard contrast" : m->contrast == LVL_MID
+		 ? "moderate contrast" : "soft, flat contrast",
+		 m->temp == TEMP_WARM ? "warm" : m->temp == TEMP_COOL ? "cool" : "neutral");
+	if (m->highlight_clip > 0.02)
+		buf_adds(&b, ", clipped highlights");
+	if (m->shadow_clip > 0.05)
+		buf_adds(&b, ", crushed shadows");
+	an->lighting = buf_detach(&b);
+
+	if (m->camera[0])
+		an->camera = xstrdup(m->camera);
+	else
+		an->camera = xasprintf("%.1f MP frame, %s", m->megapixels, m->aspect);
+
+	struct strv *ae = &an->aesthetic_terms;
+	if (m->contrast == LVL_HIGH)
+		strv_push_unique(ae, "high contrast");
+	else if (m->contrast == LVL_LOW)
+		strv_push_unique(ae, "soft contrast");
+	if (m->key == KEY_LOW && m->contrast == LVL_HIGH)
+		strv_push_unique(ae, "chiaroscuro");
+	else if (m->key == KEY_HIGH)
+		strv_push_unique(ae, "high key");
+	else if (m->key == KEY_LOW)
+		strv_push_unique(ae, "low key");
+	strv_push_unique(ae, m->sat == SAT_MONO ? "monochrome" : m->sat == SAT_MUTED ? "muted palette"
+			 : m->sat == SAT_VIVID ? "vivid palette" : "natural palette");
+	if (m->temp != TEMP_NEUTRAL)
+		strv_push_unique(ae, m->temp == TEMP_WARM ? "warm palette" : "cool palette");
+	if (minimalist)
+		strv_push_unique(ae, "minimalist");
+	if (m->border_sd < 6 && (m->where == W_CENTRE || m->where == W_CELL || m->where == W_LEFT ||
+				 m->where == W_RIGHT || m->where == W_TOP || m->where == W_BOTTOM))
+		strv_push_unique(ae, "negative space");
+	if (m->sharp == SHARP_SHARP)
+		strv_push_unique(ae, "crisp detail");
+	else if (m->sharp == SHARP_SOFT)
+		strv_push_unique(ae, "soft focus");
+
+	an->pose = xstrdup("");
+
+	b = (struct buf)BUF_INIT;
+	buf_addf(&b, "%s %s frame; ", m->orientation, m->aspect);
+	buf_adds(&b, where ? "detail " : "no point of detail");
+	if (where)
+		buf_adds(&b, where);
+	if (m->brightest_cell >= 0)
+		buf_addf(&b, "; brightest area in the %s", cell_names[m->brightest_cell]);
+	else
+		buf_adds(&b, "; even brightness across the frame");
+	an->composition = buf_detach(&b);
+
+	an->background = xasprintf("%s, %s %s background", tone_word(m->border_l),
+				   evenness(m->border_sd), m->border_name);
+
+	b = (struct buf)BUF_INIT;
+	for (int i = 0; i < m->npalette; i++)
+		buf_addf(&b, "%s#%02x%02x%02x", i ? ", " : "", m->palette[i].r, m->palette[i].g,
+			 m->palette[i].b);
+	an->color_palette = buf_detach(&b);
+}
+
+/* Fills err from the libvips error buffer (and clears it). Returns -1. */
+static int decode_fail(struct pp_error *err, const char *name)
+{
+	char *msg = vips_error_buffer_copy();
+	if (msg)
+		g_strdelimit(g_strstrip(msg), "\r\n", ' ');
+	pp_fail_kind(err, WHERE, "bad_image", "%s is not a decodable image: %s", name,
+		     msg && *msg ? msg : "libvips gave no reason");
+	g_free(msg);
+	return -1;
+}
+
+/* Decodes path once (upright, sRGB, long side at most 512 px), converts to
+ * CIELAB and filters with a Laplacian, all in libvips, then measures. */
+static int measure_image(const char *path, struct measure *m, struct pp_error *err)
+{
+	VipsImage *head = NULL, *img = NULL, *mem = NULL, *lab = NULL, *lband = NULL,
+		  *mask = NULL, *lapi = NULL;
+	unsigned char *rgb = NULL;
+	float *labp = NULL, *lapp = NULL;
+	size_t size;
+	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	int rc = -1;
+
+	memset(m, 0, sizeof(*m));
+	/* the header alone (no pixels): size as displayed and EXIF */
+	head = vips_image_new_from_file(path, NULL);
+	if (!head) {
+		decode_fail(err, name);
+		goto out;
+	}
+	m->width = vips_image_get_orientation_swap(head) ? head->Ysize : head->Xsize;
+	m->height = vips_image_get_orientation_swap(head) ? head->Xsize : head->Ysize;
+	read_camera(head, m->camera, sizeof(m->camera));
+
+	/* The decode is sequential and the measurements read it three times,
+	 * so it is rendered once into memory (at most 512×512×3 bytes). */
+	if (vips_thumbnail(path, &img, DECODE_SIZE, "height", DECODE_SIZE, "size", VIPS_SIZE_DOWN,
+			   "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL) ||
+	    to_srgb8(&img) || !(mem = vips_image_copy_memory(img))) {
+		decode_fail(err, name);
+		goto out;
+	}
+	if (mem->Bands != 3) {
+		pp_fail(err, WHERE, "%s: expected three bands after conversion, got %d", name,
+			mem->Bands);
+		goto out;
+	}
+	if (!(rgb = vips_image_write_to_memory(mem, &size)) ||
+	    vips_colourspace(mem, &lab, VIPS_INTERPRETATION_LAB, NULL) ||
+	    !(labp = vips_image_write_to_memory(lab, &size)) ||
+	    vips_extract_band(lab, &lband, 0, NULL) ||
+	    !(mask = vips_image_new_matrixv(3, 3, 0.0, 1.0, 0.0, 1.0, -4.0, 1.0, 0.0, 1.0, 0.0)) ||
+	    vips_conv(lband, &lapi, mask, "precision", VIPS_PRECISION_FLOAT, NULL) ||
+	    !(lapp = vips_image_write_to_memory(lapi, &size))) {
+		decode_fail(err, name);
+		goto out;
+	}
+	if (lab->BandFmt != VIPS_FORMAT_FLOAT || lapi->BandFmt != VIPS_FORMAT_FLOAT ||
+	    lapi->Xsize != mem->Xsize || lapi->Ysize != mem->Ysize) {
+		pp_fail(err, WHERE, "%s: unexpected libvips result layout", name);
+		goto out;
+	}
+	measure_pixels(rgb, labp, lapp, mem->Xsize, mem->Ysize, m);
+	classify(m);
+	rc = 0;
+out:
+	g_free(rgb);
+	g_free(labp);
+	g_free(lapp);
+	VipsImage *images[] = { lapi, mask, lband, lab, mem, img, head };
+	for (size_t i = 0; i < sizeof(images) / sizeof(images[0]); i++)
+		if (images[i])
+			g_object_unref(images[i]);
+	malloc_trim(0); /* the decode's buffers go back to the system */
+	return rc;
+}
+
+/* ---- captions ------------------------------------------------------- */
+
+/* FNV-1a over the analysis as JSON: the same analysis always picks the same
+ * phrasing. */
+static uint64_t analysis_seed(const struct analysis *an)
+{
+	json_t *j = analysis_to_json(an);
+	char *s = json_dumps(j, JSON_COMPACT);
+	uint64_t h = 1469598103934665603ULL;
+	for (const char *p = s ? s : ""; *p; p++) {
+		h ^= (unsigned char)*p;
+		h *= 1099511628211ULL;
+	}
+	free(s);
+	json_decref(j);
+	return h;
+}
+
+struct words {
+	const char *light;   /* "shadow", "light", "half-light" */
+	const char *tone;    /* "warm", "cool", "quiet" */
+	const char *c1, *c2; /* colour names */
+	char mood[32];
+	bool mono;
+	int ncolours;
+	const char *colours[3];
+};
+
+static bool has_tag(const struct analysis *an, const char *tag)
+{
+	return strv_contains(&an->tags, tag);
+}
+
+/* Colour names from "#rrggbb, …"; returns how many distinct ones (≤ max). */
+static int names_from_palette(const char *palette, const char **out, int max)
+{
+	int n = 0;
+	for (const char *p = palette ? strchr(palette, '#') : NULL; p && n < max;
+	     p = strchr(p + 1, '#')) {
+		unsigned int r, g, b;
+		if (sscanf(p, "#%2x%2x%2x", &r, &g, &b) != 3)
+			continue;
+		const char *name = colour_name(rgb_to_lab((int)r, (int)g, (int)b));
+		bool dup = false;
+		for (int i = 0; i < n; i++)
+			dup = dup || strcmp(out[i], name) == 0;
+		if (!dup)
+			out[n++] = name;
+	}
+	return n;
+}
+
+static void words_of(const struct analysis *an, struct words *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->mono = has_tag(an, "monochrome");
+	w->light = has_tag(an, "low_key") ? "shadow" : has_tag(an, "high_key") ? "light" : "half-light";
+	w->tone = has_tag(an, "warm_tones") ? "warm" : has_tag(an, "cool_tones") ? "cool" : "quiet";
+	w->ncolours = names_from_palette(an->color_palette, w->colours, 3);
+	w->c1 = w->ncolours > 0 ? w->colours[0] : w->mono ? "grey" : "colour";
+	w->c2 = w->ncolours > 1 ? w->colours[1] : "silence";
+	const char *mood = an->mood && *an->mood ? an->mood : "still";
+	size_t n = strcspn(mood, ",;. ");
+	if (n == 0 || n >= sizeof(w->mood))
+		snprintf(w->mood, sizeof(w->mood), "still");
+	else
+		snprintf(w->mood, sizeof(w->mood), "%.*s", (int)n, mood);
+	for (char *p = w->mood; *p; p++)
+		*p = (char)g_ascii_tolower(*p);
+}
+
+/* Expands {light} {Light} {tone} {c1} {C1} {c2} {mood} in tmpl. */
+static void expand(struct buf *b, const char *tmpl, const struct words *w)
+{
+	static const char *keys[] = { "{light}", "{Light}", "{tone}", "{c1}", "{C1}", "{c2}", "{mood}" };
+	while (*tmpl) {
+		size_t k;
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (strncmp(tmpl, keys[k], strlen(keys[k])) == 0)
+				break;
+		if (k == sizeof(keys) / sizeof(keys[0])) {
+			buf_addc(b, *tmpl++);
+			continue;
+		}
+		const char *v = k <= 1 ? w->light : k == 2 ? w->tone : k <= 4 ? w->c1
+			      : k == 5 ? w->c2 : w->mood;
+		size_t start = b->len;
+		buf_adds(b, v);
+		if ((k == 1 || k == 4) && b->len > start)
+			b->data[start] = (char)g_ascii_toupper(b->data[start]);
+		tmpl += strlen(keys[k]);
+	}
+}
+
+static const char *poems[] = {
+	"{C1} and {c2}, held in {tone} {light}.",
+	"Where the {light} settles, {c1} meets {c2}.",
+	"A {mood} moment, told in {c1} and {c2}.",
+	"{Light} first, then {c1}, then {c2}.",
+	"Only {c1}, {c2} and the {tone} {light} between them.",
+};
+
+static const char *questions[] = {
+	"What do you feel first: the shadows or the light?",
+	"What catches your eye first: the {c1} or the {c2}?",
+	"Does the {tone} {light} draw you in or hold you at a distance?",
+	"Where does your eye come to rest first?",
+};
+
+static char *sd_caption_of(const struct analysis *an, const struct words *w)
+{
+	static const char *map[][2] = {
+		{ "monochrome", "monochrome" }, { "colour", "colour" },
+		{ "low_key", "low key lighting" }, { "mid_key", "mid key lighting" },
+		{ "high_key", "high key lighting" },
+		{ "high_contrast", "high contrast" }, { "moderate_contrast", "moderate contrast" },
+		{ "low_contrast", "low contrast" },
+		{ "vivid_colours", "vivid colours" }, { "natural_colours", "natural colours" },
+		{ "muted_colours", "muted colours" },
+		{ "warm_tones", "warm tones" }, { "cool_tones", "cool tones" },
+		{ "portrait_orientation", "portrait orientation" },
+		{ "landscape_orientation", "landscape orientation" },
+		{ "square_format", "square format" },
+		{ "centred_composition", "centred composition" },
+		{ "dark_background", "dark background" }, { "light_background", "light background" },
+		{ "midtone_background", "mid-tone background" },
+		{ "even_background", "plain background" },
+		{ "sharp_focus", "sharp focus" }, { "soft_focus", "soft focus" },
+		{ "minimalist", "minimalist" },
+	};
+	struct buf b = BUF_INIT;
+	int n = 0;
+
+	buf_adds(&b, "photograph");
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (has_tag(an, map[i][0])) {
+			buf_addf(&b, ", %s", map[i][1]);
+			n++;
+		}
+	}
+	if (n < 3) {
+		/* an analysis from elsewhere: its own tags, as words */
+		for (size_t i = 0; i < an->tags.n && i < 12; i++) {
+			char *s = snake(an->tags.v[i]);
+			for (char *p = s; *p; p++)
+				if (*p == '_')
+					*p = ' ';
+			if (*s)
+				buf_addf(&b, ", %s", s);
+			free(s);
+		}
+	}
+	if (w->ncolours == 1)
+		buf_addf(&b, ", %s tones", w->colours[0]);
+	else if (w->ncolours == 2)
+		buf_addf(&b, ", %s and %s tones", w->colours[0], w->colours[1]);
+	else if (w->ncolours == 3)
+		buf_addf(&b, ", %s, %s and %s tones", w->colours[0], w->colours[1], w->colours[2]);
+	for (char *p = b.data; *p; p++)
+		*p = (char)g_ascii_tolower(*p);
+	return buf_detach(&b);
+}
+
+static char *caption_text(const struct caption_spec *spec,
+			  const struct words *w, uint64_t seed)
+{
+	struct buf poem = BUF_INIT, question = BUF_INIT, b = BUF_INIT;
+	bool engage = (spec->style && strcmp(spec->style, "engagement_question") == 0) ||
+		      (spec->platform && strcmp(spec->platform, "fetlife_email") == 0);
+	char *out;
+
+	expand(&poem, poems[seed % (sizeof(poems) / sizeof(poems[0]))], w);
+	if (engage) {
+		size_t q = (seed >> 16) % (sizeof(questions) / sizeof(questions[0]));
+		if (q == 1 && w->ncolours < 2)
+			q = 0; /* the colour question needs two colours */
+		expand(&question, questions[q], w);
+		if (poem.len + 1 + question.len <= spec->max_length)
+			buf_addf(&b, "%s %s", buf_str(&poem), buf_str(&question));
+		else
+			buf_adds(&b, buf_str(&question));
+		/* email captions carry no hashtags */
+		for (char *p = b.data; p && *p; p++)
+			if (*p == '#')
+				*p = ' ';
+	} else {
+		buf_adds(&b, buf_str(&poem));
+		if (spec->hashtags && *spec->hashtags)
+			buf_addf(&b, " %s", spec->hashtags);
+	}
+	out = ai_enforce_length(buf_str(&b), spec->max_length);
+	buf_release(&poem);
+	buf_release(&question);
+	buf_release(&b);
+	return out;
+}
+
+/* ---- the ops -------------------------------------------------------- */
+
+static int local_open(const struct config *cfg, struct ai **out, struct pp_error *err)
+{
+	struct local *l;
+
+	*out = NULL;
+	if (image_init(NULL, err))
+		return -1;
+	l = xcalloc(1, sizeof(*l));
+	l->base.ops = &local_ai;
+	*out = &l->base;
+	return 0;
+}
+
+static void local_close(struct ai *ai)
+{
+	free(ai);
+}
+
+static int local_analyze(struct ai *ai, const struct pp_ctx *ctx, const struct ai_image *img,
+			 struct analysis *out, struct ai_call *call, struct pp_error *err)
+{
+	struct measure m;
+
+	*out = (struct analysis){ 0 };
+	snprintf(call->model, sizeof(call->model), "%s", MODEL);
+	call->prompt_tokens = -1;
+	call->completion_tokens = -1;
+	if (!img || !img->path)
+		return pp_fail(err, WHERE, "the local analyzer needs a local copy of the image");
+	if (measure_image(img->path, &m, err)) {
+		call->error_type = "decode_error";
+		return -1;
+	}
+	fill_analysis(&m, out);
+	return 0;
+}
+
+static int local_caption(struct ai *ai, const struct pp_ctx *ctx, const struct analysis *an,
+			 const struct caption_spec *spec, bool with_sd,
+			 struct caption_result *out, struct ai_call *call, struct pp_error *err)
+{
+	struct words w;
+	uint64_t seed;
+
+	*out = (struct caption_result){ 0 };
+	snprintf(call->model, sizeof(call->model), "%s", MODEL);
+	call->prompt_tokens = -1;
+	call->completion_tokens = -1;
+	if (spec->max_length == 0)
+		return pp_fail(err, WHERE, "caption limit is 0 characters");
+	words_of(an, &w);
+	seed = analysis_seed(an);
+	out->caption = caption_text(spec, &w, seed);
+	if (with_sd)
+		out->sd_caption = sd_caption_of(an, &w);
+	out->model = xstrdup(MODEL);
+	return 0;
+}
+
+static const char *local_model(const struct ai *ai)
+{
+	return MODEL;
+}
+
+const struct ai_ops local_ai = {
+	.name = "local",
+	.needs_url = false,
+	.open = local_open,
+	.close = local_close,
+	.analyze = local_analyze,
+	.caption = local_caption,
+	.vision_model = local_model,
+	.caption_model = local_model,
+};
