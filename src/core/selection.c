@@ -86,16 +86,20 @@ int selection_choose(struct storage *st, struct state *state, const struct pp_ct
 		return pp_fail_kind(err, "selection", "no_images", "No images found");
 
 	/* Candidates: not known as posted by either hash. */
+	struct posted_snapshot *posted;
+	if (state_posted_snapshot(state, &posted, err) < 0)
+		return -1;
 	size_t *order = xcalloc(list->n, sizeof(size_t));
 	size_t n = 0;
 	for (size_t i = 0; i < list->n; i++) {
 		const struct storage_item *it = &list->items[i];
-		if (it->content_hash[0] && state_is_posted_content_hash(state, it->content_hash))
+		if (it->content_hash[0] && posted_snapshot_has_content_hash(posted, it->content_hash))
 			continue;
-		if (it->sha256[0] && state_is_posted_sha256(state, it->sha256))
+		if (it->sha256[0] && posted_snapshot_has_sha256(posted, it->sha256))
 			continue;
 		order[n++] = i;
 	}
+	posted_snapshot_free(posted);
 	/* Fisher–Yates over the candidates. */
 	for (size_t i = n; i > 1; i--) {
 		size_t j = random_below(i);

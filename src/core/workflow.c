@@ -85,6 +85,11 @@ static void choose_publishers(struct run *r)
 	for (size_t i = 0; publishers[i] && r->nops < WORKFLOW_MAX_PLATFORMS; i++)
 		if (publishers[i]->enabled(r->env->cfg) && wanted(r->opts, publishers[i]->name))
 			r->ops[r->nops++] = publishers[i];
+}
+
+/* The results list holds the platforms the publish stage reached. */
+static void open_results(struct run *r)
+{
 	r->out->nplatforms = r->nops;
 	for (size_t i = 0; i < r->nops; i++) {
 		r->out->platforms[i].name = r->ops[i]->name;
@@ -245,6 +250,7 @@ static void stage_sidecar(struct run *r)
 static void stage_publish(struct run *r)
 {
 	struct workflow_result *out = r->out;
+	open_results(r);
 	if (r->dry) {
 		for (size_t i = 0; i < r->nops; i++)
 			out->platforms[i].result.error = xstrdup("not published (dry publish)");
@@ -352,9 +358,9 @@ static void log_summary(struct run *r)
 	f[n++] = LF_MS("publish_parallel_ms", r->t.publish_ms);
 	f[n++] = LF_MS("archive_ms", r->t.archive_ms);
 	f[n++] = LF_MS("total_ms", total);
-	for (size_t i = 0; i < out->nplatforms; i++) {
-		snprintf(names[i], sizeof(names[i]), "publish_%s_ms", out->platforms[i].name);
-		f[n++] = LF_MS(names[i], out->platforms[i].result.duration_ms);
+	for (size_t i = 0; i < r->nops; i++) {
+		snprintf(names[i], sizeof(names[i]), "publish_%s_ms", r->ops[i]->name);
+		f[n++] = LF_MS(names[i], i < out->nplatforms ? out->platforms[i].result.duration_ms : -1);
 	}
 	f[n++] = LF_BOOL("preview_mode", r->opts->preview);
 	f[n++] = LF_BOOL("dry_publish", r->dry);

@@ -872,3 +872,115 @@ out:
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }
+
+/* ---- posted snapshot ---------------------------------------------------- */
+
+/* Binary digests, sorted, for bsearch. */
+struct digest_set {
+	unsigned char (*v)[32];
+	size_t n;
+};
+
+struct posted_snapshot {
+	struct digest_set sha256;
+	struct digest_set content_hash;
+};
+
+static int xdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int unhex32(const char *hex, unsigned char out[32])
+{
+	for (int i = 0; i < 32; i++) {
+		int hi = xdigit(hex[2 * i]);
+		int lo = hex[2 * i] ? xdigit(hex[2 * i + 1]) : -1;
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return hex[64] == '\0' ? 0 : -1;
+}
+
+static int digest_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+static int load_digests(struct state *st, const char *sql, struct digest_set *set,
+			struct pp_error *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, err, "read the posted hashes");
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *hex = (const char *)sqlite3_column_text(s, 0);
+		unsigned char d[32];
+		if (!hex || strlen(hex) != 64 || unhex32(hex, d) < 0)
+			continue;
+		if (set->n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			set->v = xrealloc(set->v, cap * sizeof(*set->v));
+		}
+		memcpy(set->v[set->n++], d, 32);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, err, "read the posted hashes");
+	if (set->n > 1)
+		qsort(set->v, set->n, sizeof(*set->v), digest_cmp);
+	return 0;
+}
+
+int state_posted_snapshot(struct state *st, struct posted_snapshot **out, struct pp_error *err)
+{
+	struct posted_snapshot *ps = xcalloc(1, sizeof(*ps));
+	pthread_mutex_lock(&st->lock);
+	int rc = load_digests(st, "SELECT sha256 FROM posted_sha256", &ps->sha256, err);
+	if (rc == 0)
+		rc = load_digests(st, "SELECT content_hash FROM posted_content_hash",
+				  &ps->content_hash, err);
+	pthread_mutex_unlock(&st->lock);
+	if (rc < 0) {
+		posted_snapshot_free(ps);
+		return -1;
+	}
+	*out = ps;
+	return 0;
+}
+
+static bool digest_has(const struct digest_set *set, const char *hex)
+{
+	unsigned char d[32];
+	if (set->n == 0 || !hex || strlen(hex) != 64 || unhex32(hex, d) < 0)
+		return false;
+	return bsearch(d, set->v, set->n, sizeof(*set->v), digest_cmp) != NULL;
+}
+
+bool posted_snapshot_has_sha256(const struct posted_snapshot *ps, const char *sha256)
+{
+	return digest_has(&ps->sha256, sha256);
+}
+
+bool posted_snapshot_has_content_hash(const struct posted_snapshot *ps, const char *content_hash)
+{
+	return digest_has(&ps->content_hash, content_hash);
+}
+
+void posted_snapshot_free(struct posted_snapshot *ps)
+{
+	if (!ps)
+		return;
+	free(ps->sha256.v);
+	free(ps->content_hash.v);
+	free(ps);
+}

@@ -79,6 +79,17 @@ struct storage_ops {
 	 * (local: from the hash cache). NULL when it cannot without downloading. */
 	int (*sha256)(struct storage *s, const struct pp_ctx *ctx, const char *name,
 		      char out[65], struct pp_error *err);
+
+	/* Optional (NULL when the backend has no public URLs): uploads the local
+	 * file local_path as `<folder>/.photopub-staging/<name>` and returns a
+	 * public https URL of it (*url) and the handle to delete it with
+	 * (*staged). Both the caller's to free. Used by Instagram, whose servers
+	 * fetch the image themselves. */
+	int (*stage_public)(struct storage *s, const struct pp_ctx *ctx, const char *local_path,
+			    const char *name, char **url, char **staged, struct pp_error *err);
+	/* Deletes what stage_public made. */
+	int (*unstage)(struct storage *s, const struct pp_ctx *ctx, const char *staged,
+		       struct pp_error *err);
 };
 
 struct storage {
@@ -86,6 +97,7 @@ struct storage {
 };
 
 extern const struct storage_ops local_storage;
+extern const struct storage_ops dropbox_storage;
 
 /* The backend cfg names, opened. */
 int storage_open(const struct config *cfg, struct state *st, struct storage **out,

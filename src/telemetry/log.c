@@ -134,7 +134,7 @@ static void out_string(struct out *o, const char *s, size_t n)
 	out_c(o, '"');
 	while (i < n) {
 		unsigned char c = u[i];
-		if (sanitize_trigger[c]) {
+		if (sanitize_worth_checking(s, n, i)) {
 			size_t keep = 0, m = sanitize_match(s, n, i, &keep);
 			if (m) {
 				/* The kept prefix of a match is plain ASCII by construction. */
@@ -175,6 +175,21 @@ static void out_string(struct out *o, const char *s, size_t n)
 		run = ++i;
 	}
 	out_add(o, s + run, n - run);
+	out_c(o, '"');
+}
+
+/* Appends a key: escaped like any string, but not sanitized (keys are the
+ * program's own names, never data). */
+static void out_key(struct out *o, const char *k)
+{
+	size_t n = strlen(k);
+	for (size_t i = 0; i < n; i++)
+		if (needs_escape[(unsigned char)k[i]]) {
+			out_string(o, k, n);
+			return;
+		}
+	out_c(o, '"');
+	out_add(o, k, n);
 	out_c(o, '"');
 }
 
@@ -231,7 +246,7 @@ static void out_json(struct out *o, const json_t *j, int depth)
 			if (!first)
 				out_c(o, ',');
 			first = false;
-			out_string(o, k, strlen(k));
+			out_string(o, k, strlen(k)); /* data: sanitized */
 			out_c(o, ':');
 			out_json(o, v, depth + 1);
 		}
@@ -323,16 +338,16 @@ static void render(struct out *o, enum log_level level, const char *logger,
 	OUT_LIT(o, "\",\"level\":\"");
 	out_add(o, level_names[level], strlen(level_names[level]));
 	OUT_LIT(o, "\",\"logger\":");
-	out_string(o, logger ? logger : "photopub", strlen(logger ? logger : "photopub"));
+	out_key(o, logger ? logger : "photopub");
 	OUT_LIT(o, ",\"message\":");
-	out_string(o, event, strlen(event));
+	out_key(o, event);
 	if (cid) {
 		OUT_LIT(o, ",\"correlation_id\":");
 		out_string(o, cid, strlen(cid));
 	}
 	for (; f && f->type != LT_END; f++) {
 		out_c(o, ',');
-		out_string(o, f->key, strlen(f->key));
+		out_key(o, f->key);
 		out_c(o, ':');
 		switch (f->type) {
 		case LT_STR:

@@ -23,9 +23,12 @@ static _Atomic(struct secrets *) current;
 static pthread_mutex_t add_lock = PTHREAD_MUTEX_INITIALIZER;
 
 unsigned char sanitize_trigger[256] = {
-	['s'] = 1, ['B'] = 1, ['b'] = 1, [':'] = 1,
-	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
-	['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['s'] = SANITIZE_PATTERN, ['B'] = SANITIZE_PATTERN, ['b'] = SANITIZE_PATTERN,
+	[':'] = SANITIZE_PATTERN,
+	['0'] = SANITIZE_PATTERN, ['1'] = SANITIZE_PATTERN, ['2'] = SANITIZE_PATTERN,
+	['3'] = SANITIZE_PATTERN, ['4'] = SANITIZE_PATTERN, ['5'] = SANITIZE_PATTERN,
+	['6'] = SANITIZE_PATTERN, ['7'] = SANITIZE_PATTERN, ['8'] = SANITIZE_PATTERN,
+	['9'] = SANITIZE_PATTERN,
 };
 
 /* Old snapshots are kept until sanitize_clear_secrets(): a reader may still
@@ -63,7 +66,7 @@ void sanitize_add_secret(const char *value)
 		s->len[j++] = vlen;
 	}
 	s->n = j;
-	sanitize_trigger[(unsigned char)value[0]] = 1;
+	sanitize_trigger[(unsigned char)value[0]] |= SANITIZE_SECRET;
 	atomic_store(&current, s);
 	if (old) {
 		retired = xrealloc(retired, (nretired + 1) * sizeof(*retired));
@@ -190,7 +193,7 @@ void sanitize_into(struct buf *out, const char *s, size_t len)
 {
 	size_t i = 0, run = 0;
 	while (i < len) {
-		if (sanitize_trigger[(unsigned char)s[i]]) {
+		if (sanitize_worth_checking(s, len, i)) {
 			size_t keep, m = sanitize_match(s, len, i, &keep);
 			if (m) {
 				buf_add(out, s + run, i - run + keep);

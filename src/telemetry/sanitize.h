@@ -25,9 +25,30 @@ char *sanitize(const char *s);
 /* Sanitizes s[0..len) in place into a caller buffer: appends to out. */
 void sanitize_into(struct buf *out, const char *s, size_t len);
 
-/* Non-zero for every byte that may start a secret (pattern or registered
- * value): a byte with 0 here needs no sanitize_match() call. */
+/* Flags for every byte that may start a secret: a byte with 0 here needs no
+ * sanitize_match() call. */
+#define SANITIZE_PATTERN 1  /* may start one of the token patterns */
+#define SANITIZE_SECRET 2   /* first byte of a registered secret */
 extern unsigned char sanitize_trigger[256];
+
+/* Cheap pre-filter before sanitize_match(): false when no secret can start
+ * at s[i]. Inline because the logger calls it for every such byte. */
+static inline int sanitize_worth_checking(const char *s, size_t len, size_t i)
+{
+	unsigned char t = sanitize_trigger[(unsigned char)s[i]];
+	if (!t)
+		return 0;
+	if (t & SANITIZE_SECRET)
+		return 1;
+	char c = s[i], next = i + 1 < len ? s[i + 1] : '\0';
+	switch (c) {
+	case 's': return next == 'k' || next == 'l';
+	case 'B': case 'b': return next == 'e' || next == 'E';
+	case ':': return next == '/';
+	default: /* a digit: only the first of a run can start a bot token */
+		return i == 0 || s[i - 1] < '0' || s[i - 1] > '9';
+	}
+}
 
 /* Length of the secret that starts at s[i] (s has len bytes), or 0.
  * *keep is set to how many leading bytes of the match stay visible

@@ -1,0 +1,88 @@
+/* http.h - every HTTP call photopub makes, on libcurl.
+ *
+ * One client per process (thread-safe): connect and total timeouts, TLS
+ * verification always on, retries with exponential backoff and jitter only
+ * for transient failures (connection errors, timeouts, 429, 5xx), honouring
+ * Retry-After, and connections, TLS sessions and DNS answers shared between
+ * calls and threads, so one run's calls to a host reuse one connection.
+ * Each attempt is logged at debug level (`http_call`: method, host, path,
+ * status, duration_ms, attempt) with the correlation id; URLs and error texts
+ * are sanitized before they reach a log line or an error message. */
+#ifndef PHOTOPUB_NET_HTTP_H
+#define PHOTOPUB_NET_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "util/buf.h"
+#include "util/error.h"
+
+struct http_client;
+
+struct http_options {
+	int connect_timeout_s;     /* default 10 */
+	int timeout_s;             /* whole call, default 60 */
+	int max_attempts;          /* default 3 */
+	int backoff_base_ms;       /* first retry delay, default 1000; doubles up to backoff_max_ms */
+	int backoff_max_ms;        /* default 8000 */
+	int retry_after_max_s;     /* cap on a server's Retry-After, default 30 */
+};
+
+/* Creates the client (curl_global_init on first use). NULL options: defaults. */
+struct http_client *http_client_new(const struct http_options *opts);
+void http_client_free(struct http_client *c);
+
+/* One part of a multipart/form-data body. */
+struct http_part {
+	const char *name;
+	const char *data;          /* bytes, or NULL with path */
+	size_t len;
+	const char *path;          /* file to send instead of data */
+	const char *filename;      /* NULL: a plain field */
+	const char *content_type;  /* NULL: default */
+};
+
+struct http_request {
+	const char *method;        /* "GET", "POST", … */
+	const char *url;
+	const char *const *headers;/* NULL-terminated "Name: value" lines, or NULL */
+	const void *body;          /* request body, or NULL */
+	size_t body_len;
+	const struct http_part *parts; /* multipart body instead of body, or NULL */
+	size_t nparts;
+	int timeout_s;             /* 0: the client's */
+	int max_attempts;          /* 0: the client's; 1: no retry */
+	const char *correlation_id;/* for the log lines */
+	const char *what;          /* short name for logs and errors: "dropbox list_folder" */
+	int download_fd;           /* >= 0: write the body to this fd instead of resp->body */
+};
+
+struct http_response {
+	long status;               /* final HTTP status; 0 when no response */
+	struct buf body;           /* response body (unless download_fd) */
+	struct buf headers;        /* raw response headers of the final attempt */
+	int attempts;
+	long duration_ms;          /* all attempts, waits included */
+};
+
+/* Performs req, retrying transient failures. Returns 0 when a response
+ * arrived (any status: check resp->status), -1 when none did after the
+ * retries (err->transient set, err->kind "timeout" or "connect"). The caller
+ * releases resp with http_response_release. */
+int http_call(struct http_client *c, const struct http_request *req,
+	      struct http_response *resp, struct pp_error *err);
+
+void http_response_release(struct http_response *resp);
+
+/* Value of a response header (case-insensitive name), or NULL; caller frees. */
+char *http_response_header(const struct http_response *resp, const char *name);
+
+/* True for 2xx. */
+static inline bool http_ok(const struct http_response *resp)
+{
+	return resp->status >= 200 && resp->status < 300;
+}
+
+/* Percent-encodes s for a URL query or form value; caller frees. */
+char *http_escape(const char *s);
+
+#endif
