@@ -95,6 +95,7 @@ static const struct key_def keys[] = {
 	{ "Email", "confirmation_to_sender", KT_BOOL, OFF(confirmation_to_sender), "true", 0, 0, NULL },
 	{ "Email", "confirmation_tags_count", KT_INT, OFF(confirmation_tags_count), "5", 0, 100, NULL },
 	{ "Email", "confirmation_tags_nature", KT_STR, OFF(confirmation_tags_nature), "", 0, 0, NULL },
+	{ "Email", "ca_file", KT_PATH, OFF(email_ca_file), NULL, 0, 0, NULL },
 
 	{ "Instagram", "name", KT_STR, OFF(instagram_name), NULL, 0, 0, NULL },
 	{ "Instagram", "user_id", KT_STR, OFF(instagram_user_id), NULL, 0, 0, NULL },
@@ -643,6 +644,7 @@ void config_release(struct config *cfg)
 		&cfg->sd_caption_role_prompt, &cfg->telegram_api_url, &cfg->telegram_bot_token,
 		&cfg->telegram_channel_id, &cfg->email_sender, &cfg->email_recipient,
 		&cfg->smtp_server, &cfg->confirmation_tags_nature, &cfg->email_password,
+		&cfg->email_ca_file,
 		&cfg->instagram_name, &cfg->instagram_user_id, &cfg->instagram_graph_url,
 		&cfg->instagram_access_token, &cfg->insta_password, &cfg->artist_alias,
 		&cfg->outbox_path, &cfg->state_path, &cfg->web_host, &cfg->web_auth_token,

@@ -78,6 +78,7 @@ struct config {
 	int confirmation_tags_count;
 	char *confirmation_tags_nature;
 	char *email_password;       /* env EMAIL_PASSWORD */
+	char *email_ca_file;        /* extra CA bundle to trust (a private relay), or NULL */
 
 	/* [Instagram] */
 	char *instagram_name;

@@ -17,6 +17,7 @@
 #include "util/error.h"
 
 struct http_client;
+struct http_response;
 
 struct http_options {
 	int connect_timeout_s;     /* default 10 */
@@ -54,6 +55,14 @@ struct http_request {
 	const char *correlation_id;/* for the log lines */
 	const char *what;          /* short name for logs and errors: "dropbox list_folder" */
 	int download_fd;           /* >= 0: write the body to this fd instead of resp->body */
+	/* Optional: seconds a 429 response asks to wait in its body (Telegram's
+	 * parameters.retry_after), or -1. Used when there is no Retry-After
+	 * header; capped like the header. */
+	int (*retry_after_hint)(const struct http_response *resp);
+	/* The call must not take effect twice (posting a photo): retried only
+	 * when the server cannot have acted on it (429, no connection), never
+	 * after a timeout or a 5xx. */
+	bool not_idempotent;
 };
 
 struct http_response {
@@ -70,6 +79,17 @@ struct http_response {
  * releases resp with http_response_release. */
 int http_call(struct http_client *c, const struct http_request *req,
 	      struct http_response *resp, struct pp_error *err);
+/* More on http_call:
+ * - download_fd 0 is a descriptor like any other: a request that does not
+ *   download sets it to -1 (a zero-initialised request would write to fd 0).
+ * - With download_fd, only a 2xx body goes to the fd, written from its offset
+ *   at the start of the call and rewound there before a retry; any other
+ *   status's body lands in resp->body, so error replies can be read.
+ * - timeout_s bounds each attempt; the waits between attempts come on top.
+ * - Failures that are not retried return -1 with err->transient 0 and kind
+ *   "io" (download fd, form file), "tls", "invalid_request" (bad URL, scheme
+ *   other than http/https), "too_large" (in-memory body over 128 MiB) or
+ *   "network". err is cleared on entry. */
 
 void http_response_release(struct http_response *resp);
 

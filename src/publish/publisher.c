@@ -4,6 +4,9 @@
 #include "publish/publisher.h"
 
 const struct publisher_ops *const publishers[] = {
+	&telegram_publisher,
+	&email_publisher,
+	&instagram_publisher,
 	&outbox_publisher,
 	NULL,
 };

@@ -50,6 +50,9 @@ struct publisher_ops {
 extern const struct publisher_ops *const publishers[];
 
 extern const struct publisher_ops outbox_publisher;
+extern const struct publisher_ops telegram_publisher;
+extern const struct publisher_ops email_publisher;
+extern const struct publisher_ops instagram_publisher;
 
 /* The platform called name, or NULL. */
 const struct publisher_ops *publisher_find(const char *name);

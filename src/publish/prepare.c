@@ -1,0 +1,68 @@
+/* prepare.c - per-platform JPEG copies in private temp files. */
+#include <stdlib.h>
+#include <unistd.h>
+#include "image/image.h"
+#include "publish/prepare.h"
+#include "util/buf.h"
+#include "util/fsutil.h"
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int prepare_jpeg(const char *src, const char *name, int max_width, int quality,
+		 struct prepared_image *out, struct pp_error *err)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int fd = -1, rc = -1;
+	struct image_info info;
+	struct pp_error why = { 0 };
+
+	*out = (struct prepared_image){ 0 };
+	if (image_jpeg_copy(src, 0, max_width, quality, &data, &len, &why) < 0) {
+		pp_fail(err, "prepare", "cannot prepare %s (%d px wide JPEG): %s", name, max_width,
+			why.msg);
+		goto out;
+	}
+	if (fs_temp_file(".jpg", &out->path, &fd, err) < 0)
+		goto out;
+	if (write_all(fd, data, len) < 0 || close(fd) < 0) {
+		fd = -1;
+		pp_fail(err, "prepare", "cannot write the prepared copy of %s", name);
+		goto out;
+	}
+	fd = -1;
+	if (image_probe(out->path, &info, &why) < 0) {
+		pp_fail(err, "prepare", "the prepared copy of %s does not decode: %s", name, why.msg);
+		goto out;
+	}
+	out->width = info.width;
+	out->height = info.height;
+	out->bytes = len;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(data);
+	if (rc < 0)
+		prepared_image_release(out);
+	return rc;
+}
+
+void prepared_image_release(struct prepared_image *p)
+{
+	if (p->path) {
+		fs_temp_remove(p->path);
+		free(p->path);
+	}
+	*p = (struct prepared_image){ 0 };
+}

@@ -1,0 +1,24 @@
+/* prepare.h - the copy of an image a platform takes: JPEG, EXIF orientation
+ * applied, downscaled to the platform's width, in a private temp file. The
+ * original is never touched. */
+#ifndef PHOTOPUB_PUBLISH_PREPARE_H
+#define PHOTOPUB_PUBLISH_PREPARE_H
+
+#include <stddef.h>
+#include "util/error.h"
+
+struct prepared_image {
+	char *path;        /* 0600 temp file; removed by prepared_image_release */
+	int width, height; /* of the copy */
+	size_t bytes;
+};
+
+/* Makes the copy of src at most max_width pixels wide (never upscaled).
+ * On failure nothing is left behind and err says which image failed. */
+int prepare_jpeg(const char *src, const char *name, int max_width, int quality,
+		 struct prepared_image *out, struct pp_error *err);
+
+/* Removes the temp file and frees; safe on a zeroed struct. */
+void prepared_image_release(struct prepared_image *p);
+
+#endif

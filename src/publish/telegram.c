@@ -1,0 +1,110 @@
+/* telegram.c - the Telegram publisher: Bot API sendPhoto (multipart/form-data
+ * with chat_id, photo, caption) to the configured channel.
+ *
+ * The photo is a JPEG copy at most 1280 px wide; the caption is cut to the
+ * 1024 characters a photo caption may have. A 429 reply's
+ * parameters.retry_after is honoured by the HTTP layer. The bot token is
+ * part of the URL: it is registered as a secret, and no message here is
+ * built from the URL. post_id = the message_id. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "caption/format.h"
+#include "net/http.h"
+#include "publish/prepare.h"
+#include "publish/publisher.h"
+#include "util/buf.h"
+
+#define WHERE "publisher.telegram"
+#define MAX_WIDTH 1280
+
+static bool telegram_enabled(const struct config *cfg)
+{
+	return cfg->telegram;
+}
+
+/* parameters.retry_after of a 429 body, or -1. */
+static int retry_after_hint(const struct http_response *resp)
+{
+	json_t *root = json_loadb(buf_str(&resp->body), resp->body.len, 0, NULL);
+	json_t *ra = json_object_get(json_object_get(root, "parameters"), "retry_after");
+	int s = json_is_integer(ra) ? (int)json_integer_value(ra) : -1;
+	json_decref(root);
+	return s;
+}
+
+static int telegram_publish(const struct config *cfg, const struct publish_input *in,
+			    struct publish_result *out, struct pp_error *err)
+{
+	struct prepared_image img = { 0 };
+	struct http_response resp = { 0 };
+	struct http_client *client = NULL;
+	char *caption = NULL, *url = NULL;
+	json_t *root = NULL;
+	int rc = -1;
+
+	if (prepare_jpeg(in->image_path, in->image_name, MAX_WIDTH, 90, &img, err) < 0)
+		goto out;
+	caption = caption_format("telegram", in->caption ? in->caption : "");
+	url = xasprintf("%s/bot%s/sendPhoto", cfg->telegram_api_url, cfg->telegram_bot_token);
+	struct http_options ho = { .connect_timeout_s = cfg->http_connect_timeout,
+				   .timeout_s = cfg->http_timeout };
+	client = http_client_new(&ho);
+	const struct http_part parts[] = {
+		{ .name = "chat_id", .data = cfg->telegram_channel_id,
+		  .len = strlen(cfg->telegram_channel_id) },
+		{ .name = "photo", .path = img.path, .filename = in->image_name,
+		  .content_type = "image/jpeg" },
+		{ .name = "caption", .data = caption, .len = strlen(caption) },
+	};
+	struct http_request req = {
+		.method = "POST", .url = url, .parts = parts,
+		.nparts = caption[0] ? 3 : 2, .correlation_id = in->correlation_id,
+		.what = "telegram sendPhoto", .download_fd = -1,
+		.retry_after_hint = retry_after_hint, .not_idempotent = true,
+	};
+	if (http_call(client, &req, &resp, err) < 0)
+		goto out;
+
+	root = json_loadb(buf_str(&resp.body), resp.body.len, 0, NULL);
+	json_t *result = json_object_get(root, "result");
+	json_t *mid = json_object_get(result, "message_id");
+	if (http_ok(&resp) && json_is_true(json_object_get(root, "ok")) && json_is_integer(mid)) {
+		out->success = true;
+		out->post_id = xasprintf("%lld", (long long)json_integer_value(mid));
+		rc = 0;
+		goto out;
+	}
+	const char *desc = json_string_value(json_object_get(root, "description"));
+	err->http_status = (int)resp.status;
+	pp_fail_kind(err, WHERE, resp.status == 429 ? "rate_limited" : "api",
+		     "Telegram sendPhoto failed (HTTP %ld): %s", resp.status,
+		     desc ? desc : root ? "no description" : "reply is not JSON");
+out:
+	json_decref(root);
+	http_response_release(&resp);
+	http_client_free(client);
+	prepared_image_release(&img);
+	free(caption);
+	free(url);
+	return rc;
+}
+
+static void telegram_preview(const struct config *cfg, const struct publish_input *in, FILE *f)
+{
+	char *caption = caption_format("telegram", in->caption ? in->caption : "");
+	fprintf(f, "  chat:    %s\n", cfg->telegram_channel_id ? cfg->telegram_channel_id : "?");
+	fprintf(f, "  photo:   JPEG at most %d px wide\n", MAX_WIDTH);
+	fprintf(f, "  caption: %s\n", caption);
+	fprintf(f, "           (%zu of at most %zu characters)\n", utf8_strlen(caption),
+		caption_limit("telegram"));
+	free(caption);
+}
+
+const struct publisher_ops telegram_publisher = {
+	.name = "telegram",
+	.enabled = telegram_enabled,
+	.publish = telegram_publish,
+	.preview = telegram_preview,
+};
