@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "ai/ai.h"
 #include "cmd/cmd.h"
 #include "core/workflow.h"
@@ -126,6 +127,15 @@ int cmd_run(int argc, char **argv)
 	rc = workflow_run(&env, &wo, &result);
 	if (!a.preview)
 		print_result(&result);
+	if (result.abandoned) {
+		/* A platform is still running past its time limit, using the
+		 * configuration and storage: leave without tearing them down. */
+		log_warning("cli", "exit_with_platform_running", result.correlation_id,
+			    LF_INT("platforms", result.abandoned));
+		log_shutdown();
+		fflush(stdout);
+		_exit(rc);
+	}
 	workflow_result_release(&result);
 out:
 	ai_close(ai);

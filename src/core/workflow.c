@@ -277,7 +277,8 @@ static void stage_publish(struct run *r)
 	};
 	struct publish_result res[WORKFLOW_MAX_PLATFORMS] = { 0 };
 	int64_t t0 = now_monotonic();
-	publish_parallel(r->env->cfg, r->ops, r->nops, &in, r->env->cfg->publish_timeout, res);
+	out->abandoned = publish_parallel(r->env->cfg, r->ops, r->nops, &in,
+					  r->env->cfg->publish_timeout, res);
 	r->t.publish_ms = elapsed_ms(t0);
 	for (size_t i = 0; i < r->nops; i++)
 		out->platforms[i].result = res[i];

@@ -50,6 +50,7 @@ struct workflow_result {
 	char *error;                 /* why the run failed, NULL on success */
 	size_t nplatforms;
 	struct workflow_platform platforms[WORKFLOW_MAX_PLATFORMS];
+	size_t abandoned;            /* platforms still running after their time limit */
 };
 
 /* Runs the pipeline. Always fills *out (release with workflow_result_release)

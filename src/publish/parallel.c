@@ -108,7 +108,7 @@ static void *publish_thread(void *arg)
 	return NULL;
 }
 
-void publish_parallel(const struct config *cfg, const struct publisher_ops *const *ops,
+size_t publish_parallel(const struct config *cfg, const struct publisher_ops *const *ops,
 		      size_t n, const struct publish_input *in, int timeout_s,
 		      struct publish_result *results)
 {
@@ -169,6 +169,7 @@ void publish_parallel(const struct config *cfg, const struct publisher_ops *cons
 		if (pthread_cond_timedwait(&j->done_cond, &j->lock, &deadline) == ETIMEDOUT)
 			break;
 	}
+	size_t abandoned = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct slot *s = &j->slots[i];
 		if (s->done) {
@@ -179,6 +180,7 @@ void publish_parallel(const struct config *cfg, const struct publisher_ops *cons
 				.success = false, .error = xstrdup("timeout"),
 				.duration_ms = elapsed_ms(t0),
 			};
+			abandoned++;
 		}
 	}
 	pthread_mutex_unlock(&j->lock);
@@ -197,4 +199,5 @@ void publish_parallel(const struct config *cfg, const struct publisher_ops *cons
 				 LF_END });
 	}
 	job_unref(j);
+	return abandoned;
 }

@@ -9,9 +9,11 @@
  * timeout_s seconds for all of them. results[i] receives each outcome,
  * duration_ms included; a platform still running at the deadline is
  * reported as failed with error "timeout" and left to finish on its own
- * (it works on private copies of everything in *in). Logs one
- * `publisher_publish` line per platform. */
-void publish_parallel(const struct config *cfg, const struct publisher_ops *const *ops,
+ * (it works on private copies of everything in *in, but reads cfg and
+ * in->storage: the caller keeps those alive or exits the process). Logs one
+ * `publisher_publish` line per platform. Returns how many platforms were
+ * left running. */
+size_t publish_parallel(const struct config *cfg, const struct publisher_ops *const *ops,
 		      size_t n, const struct publish_input *in, int timeout_s,
 		      struct publish_result *results);
 
