@@ -17,7 +17,7 @@ int ai_open(const struct config *cfg, struct ai **out, struct pp_error *err)
 	case AI_LOCAL:
 		return local_ai.open(cfg, out, err);
 	case AI_OPENAI:
-		break;
+		return openai_ai.open(cfg, out, err);
 	}
 	return pp_fail_kind(err, "ai", "unavailable", "AI provider %s is not available in this build",
 			    cfg->provider == AI_OPENAI ? "openai" : "unknown");

@@ -55,6 +55,7 @@ struct ai {
 };
 
 extern const struct ai_ops local_ai;
+extern const struct ai_ops openai_ai;
 
 /* The provider cfg names, opened. */
 int ai_open(const struct config *cfg, struct ai **out, struct pp_error *err);

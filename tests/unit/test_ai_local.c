@@ -711,14 +711,14 @@ static void test_enforce_length(void **state)
 	free(s);
 }
 
-static void test_open_openai_unavailable(void **state)
+static void test_open_openai_needs_key(void **state)
 {
 	struct config cfg = { .provider = AI_OPENAI };
 	struct ai *other = (struct ai *)&cfg;
 	struct pp_error err = { 0 };
 	assert_int_equal(ai_open(&cfg, &other, &err), -1);
 	assert_null(other);
-	assert_string_equal(err.msg, "AI provider openai is not available in this build");
+	assert_string_equal(err.msg, "OPENAI_API_KEY is not set");
 }
 
 int main(void)
@@ -741,7 +741,7 @@ int main(void)
 		cmocka_unit_test(test_caption_max_length),
 		cmocka_unit_test(test_caption_other_analysis),
 		cmocka_unit_test(test_enforce_length),
-		cmocka_unit_test(test_open_openai_unavailable),
+		cmocka_unit_test(test_open_openai_needs_key),
 	};
 	int rc = cmocka_run_group_tests(tests, setup, teardown);
 	analysis_release(&sample);
