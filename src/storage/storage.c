@@ -13,8 +13,7 @@ int storage_open(const struct config *cfg, struct state *st, struct storage **ou
 	case STORAGE_LOCAL:
 		return local_storage.open(cfg, st, out, err);
 	case STORAGE_DROPBOX:
-		return pp_fail_kind(err, "storage", "unsupported",
-				    "the dropbox storage backend is not available in this build");
+		return dropbox_storage.open(cfg, st, out, err);
 	}
 	return pp_fail_kind(err, "storage", "unsupported", "unknown storage backend %d",
 			    (int)cfg->backend);

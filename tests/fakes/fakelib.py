@@ -92,6 +92,9 @@ class FakeServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 class FakeHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY a
+    # kept-alive client waits for its delayed ACK (~40 ms) on every reply.
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):  # quiet
         pass
