@@ -12,6 +12,7 @@
 #include "caption/sidecar.h"
 #include "core/preview.h"
 #include "core/selection.h"
+#include "core/stages.h"
 #include "core/workflow.h"
 #include "image/image.h"
 #include "publish/parallel.h"
@@ -29,21 +30,13 @@ struct run {
 	const struct workflow_env *env;
 	const struct workflow_options *opts;
 	struct workflow_result *out;
-	struct pp_ctx ctx;
 	bool dry, debug;
 
 	const struct publisher_ops *ops[WORKFLOW_MAX_PLATFORMS];
 	size_t nops;
 
-	struct storage_list list;
-	struct selection sel;
-	struct image_info info;
-	struct analysis analysis;
-	struct caption_result caption;
-	char *sidecar_text;
-
+	struct stage_ctx s;          /* the image's trip through the stages */
 	int64_t start;
-	struct preview_timings t;
 };
 
 void workflow_result_release(struct workflow_result *r)
@@ -112,141 +105,6 @@ static int fail(struct run *r, const char *fmt, ...)
 	return -1;
 }
 
-/* ---- stages ------------------------------------------------------------- */
-
-static int stage_list(struct run *r)
-{
-	struct pp_error err = { 0 };
-	struct storage *st = r->env->storage;
-	int64_t t0 = now_monotonic();
-	int rc = st->ops->list(st, &r->ctx, &r->list, &err);
-	r->t.list_ms = elapsed_ms(t0);
-	if (rc < 0)
-		return fail(r, "cannot list the image folder: %s", err.msg);
-	log_info(LOGGER, "images_listed", r->ctx.correlation_id, LF_STR("storage", st->ops->name),
-		 LF_INT("count", r->list.n), LF_MS("dropbox_list_images_ms", r->t.list_ms));
-	return 0;
-}
-
-static int stage_select(struct run *r)
-{
-	struct pp_error err = { 0 };
-	int64_t t0 = now_monotonic();
-	int rc = selection_choose(r->env->storage, r->env->state, &r->ctx, &r->list,
-				  r->opts->select, &r->sel, &err);
-	if (rc == 0) {
-		r->out->image = xstrdup(r->sel.name);
-		/* Refuse a file that is not an image before anything is published. */
-		rc = image_probe(r->sel.temp_path, &r->info, &err);
-		if (rc < 0) {
-			log_error(LOGGER, "image_probe_error", r->ctx.correlation_id,
-				  LF_STR("image", r->sel.name), LF_STR("error", err.msg));
-			snprintf(err.msg, sizeof(err.msg), "%s is not a decodable image", r->sel.name);
-		}
-	}
-	r->t.select_ms = elapsed_ms(t0);
-	if (rc < 0)
-		return fail(r, "%s", err.msg);
-	log_info(LOGGER, "image_selected", r->ctx.correlation_id, LF_STR("image", r->sel.name),
-		 LF_STR("sha256", r->sel.sha256), LF_INT("bytes", r->sel.size),
-		 LF_INT("width", r->info.width), LF_INT("height", r->info.height),
-		 LF_INT("downloads", r->sel.downloads), LF_MS("image_selection_ms", r->t.select_ms));
-	return 0;
-}
-
-static int stage_vision(struct run *r)
-{
-	struct pp_error err = { 0 };
-	struct ai *ai = r->env->ai;
-	struct storage *st = r->env->storage;
-	char *url = NULL;
-	int64_t t0 = now_monotonic();
-	int rc = 0;
-	if (ai->ops->needs_url)
-		rc = st->ops->image_url(st, &r->ctx, r->sel.name, r->sel.temp_path, &url, &err);
-	if (rc == 0) {
-		struct ai_image img = { .name = r->sel.name, .path = r->sel.temp_path, .url = url,
-					.sha256 = r->sel.sha256 };
-		long ms;
-		rc = ai_analyze(ai, &r->ctx, &img, &r->analysis, &ms, &err);
-	}
-	r->t.vision_ms = elapsed_ms(t0);
-	free(url);
-	if (rc < 0)
-		return fail(r, "image analysis failed: %s", err.msg);
-	return 0;
-}
-
-static int stage_caption(struct run *r)
-{
-	struct pp_error err = { 0 };
-	const struct config *cfg = r->env->cfg;
-	struct caption_spec spec;
-	ai_caption_spec(cfg, &spec);
-	int64_t t0 = now_monotonic();
-	int rc = ai_caption(r->env->ai, &r->ctx, &r->analysis, &spec, cfg->sd_caption_enabled,
-			    &r->caption, &err);
-	r->t.caption_ms = elapsed_ms(t0);
-	if (rc < 0)
-		return fail(r, "caption generation failed: %s", err.msg);
-	log_info(LOGGER, "caption_generated", r->ctx.correlation_id,
-		 LF_INT("caption_length", utf8_strlen(r->caption.caption)),
-		 LF_BOOL("has_sd", r->caption.sd_caption && *r->caption.sd_caption),
-		 LF_MS("caption_generation_ms", r->t.caption_ms));
-	return 0;
-}
-
-static char *utc_now(void)
-{
-	char buf[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return xstrdup(buf);
-}
-
-/* Builds the sidecar text (also for preview) and writes it unless dry. */
-static void stage_sidecar(struct run *r)
-{
-	const struct config *cfg = r->env->cfg;
-	struct storage *st = r->env->storage;
-	if (!r->caption.sd_caption || !*r->caption.sd_caption)
-		return;
-	struct storage_meta meta = { 0 };
-	struct pp_error err = { 0 };
-	bool dropbox = cfg->backend == STORAGE_DROPBOX;
-	int64_t t0 = now_monotonic();
-	if (dropbox && !r->dry && !r->debug && st->ops->metadata)
-		st->ops->metadata(st, &r->ctx, r->sel.name, &meta, &err);
-	char *created = utc_now();
-	struct sidecar_fields f = {
-		.image_file = r->sel.name,
-		.dropbox_file_id = meta.id,
-		.dropbox_rev = meta.rev,
-		.sha256 = r->sel.sha256,
-		.created = created,
-		.sd_caption_version = "v1.0",
-		.model_version = r->caption.model,
-		.artist_alias = cfg->artist_alias,
-	};
-	r->sidecar_text = sidecar_build(r->caption.sd_caption, &f, &r->analysis,
-					cfg->extended_metadata_enabled);
-	free(created);
-	if (r->dry || r->debug)
-		return;
-	int rc = st->ops->sidecar_write(st, &r->ctx, r->sel.name, r->sidecar_text, &err);
-	r->t.sidecar_ms = elapsed_ms(t0);
-	if (rc < 0)
-		log_error(LOGGER, "sidecar_upload_error", r->ctx.correlation_id,
-			  LF_STR("image", r->sel.name), LF_MS("sidecar_write_ms", r->t.sidecar_ms),
-			  LF_STR("error", err.msg));
-	else
-		log_info(LOGGER, "sidecar_upload_complete", r->ctx.correlation_id,
-			 LF_STR("image", r->sel.name), LF_MS("sidecar_write_ms", r->t.sidecar_ms),
-			 LF_STR("error", NULL));
-}
-
 static void stage_publish(struct run *r)
 {
 	struct workflow_result *out = r->out;
@@ -265,21 +123,21 @@ static void stage_publish(struct run *r)
 		return;
 	}
 	struct publish_input in = {
-		.correlation_id = r->ctx.correlation_id,
-		.image_path = r->sel.temp_path,
-		.image_name = r->sel.name,
-		.sha256 = r->sel.sha256,
-		.info = &r->info,
-		.analysis = &r->analysis,
-		.caption = r->caption.caption,
-		.sd_caption = r->caption.sd_caption,
+		.correlation_id = r->s.ctx.correlation_id,
+		.image_path = r->s.sel.temp_path,
+		.image_name = r->s.sel.name,
+		.sha256 = r->s.sel.sha256,
+		.info = &r->s.info,
+		.analysis = &r->s.analysis,
+		.caption = r->s.caption.caption,
+		.sd_caption = r->s.caption.sd_caption,
 		.storage = r->env->storage,
 	};
 	struct publish_result res[WORKFLOW_MAX_PLATFORMS] = { 0 };
 	int64_t t0 = now_monotonic();
 	out->abandoned = publish_parallel(r->env->cfg, r->ops, r->nops, &in,
 					  r->env->cfg->publish_timeout, res);
-	r->t.publish_ms = elapsed_ms(t0);
+	r->s.t.publish_ms = elapsed_ms(t0);
 	for (size_t i = 0; i < r->nops; i++)
 		out->platforms[i].result = res[i];
 }
@@ -301,24 +159,24 @@ static void stage_archive_and_record(struct run *r)
 	struct pp_error err = { 0 };
 	if (cfg->archive_enabled) {
 		int64_t t0 = now_monotonic();
-		int rc = st->ops->archive(st, &r->ctx, r->sel.name, &out->archived_as, &err);
-		r->t.archive_ms = elapsed_ms(t0);
+		int rc = st->ops->archive(st, &r->s.ctx, r->s.sel.name, &out->archived_as, &err);
+		r->s.t.archive_ms = elapsed_ms(t0);
 		if (rc == 0) {
 			out->archived = true;
-			log_info(LOGGER, "image_archived", r->ctx.correlation_id,
-				 LF_STR("image", r->sel.name), LF_STR("archived_as", out->archived_as),
-				 LF_MS("archive_ms", r->t.archive_ms));
+			log_info(LOGGER, "image_archived", r->s.ctx.correlation_id,
+				 LF_STR("image", r->s.sel.name), LF_STR("archived_as", out->archived_as),
+				 LF_MS("archive_ms", r->s.t.archive_ms));
 		} else {
-			log_error(LOGGER, "archive_error", r->ctx.correlation_id,
-				  LF_STR("image", r->sel.name), LF_MS("archive_ms", r->t.archive_ms),
+			log_error(LOGGER, "archive_error", r->s.ctx.correlation_id,
+				  LF_STR("image", r->s.sel.name), LF_MS("archive_ms", r->s.t.archive_ms),
 				  LF_STR("error", err.msg));
 		}
 	}
 	/* Once a platform has the image, it is posted whether or not the move
 	 * into the archive worked: recording it keeps it from being posted twice. */
-	if (state_mark_posted(r->env->state, r->sel.sha256,
-			      r->sel.content_hash[0] ? r->sel.content_hash : NULL, &err) < 0)
-		log_error(LOGGER, "state_error", r->ctx.correlation_id, LF_STR("error", err.msg));
+	if (state_mark_posted(r->env->state, r->s.sel.sha256,
+			      r->s.sel.content_hash[0] ? r->s.sel.content_hash : NULL, &err) < 0)
+		log_error(LOGGER, "state_error", r->s.ctx.correlation_id, LF_STR("error", err.msg));
 }
 
 /* One history row per platform that was tried, success or not. */
@@ -330,14 +188,14 @@ static void stage_history(struct run *r)
 	for (size_t i = 0; i < out->nplatforms; i++) {
 		const struct publish_result *p = &out->platforms[i].result;
 		rows[i] = (struct history_row){
-			.image = r->sel.name, .sha256 = r->sel.sha256, .platform = out->platforms[i].name,
+			.image = r->s.sel.name, .sha256 = r->s.sel.sha256, .platform = out->platforms[i].name,
 			.post_id = p->post_id, .success = p->success, .error = p->error,
-			.correlation_id = r->ctx.correlation_id,
+			.correlation_id = r->s.ctx.correlation_id,
 		};
 	}
 	if (out->nplatforms &&
 	    state_add_history(r->env->state, rows, out->nplatforms, &err) < 0)
-		log_error(LOGGER, "state_error", r->ctx.correlation_id, LF_STR("error", err.msg));
+		log_error(LOGGER, "state_error", r->s.ctx.correlation_id, LF_STR("error", err.msg));
 }
 
 /* ---- the summary lines -------------------------------------------------- */
@@ -346,18 +204,18 @@ static void log_summary(struct run *r)
 {
 	struct workflow_result *out = r->out;
 	int64_t total = elapsed_ms(r->start);
-	r->t.total_ms = total;
+	r->s.t.total_ms = total;
 	struct log_field f[24 + WORKFLOW_MAX_PLATFORMS];
 	char names[WORKFLOW_MAX_PLATFORMS][48];
 	size_t n = 0;
 	f[n++] = LF_STR("image", out->image);
-	f[n++] = LF_MS("dropbox_list_images_ms", r->t.list_ms);
-	f[n++] = LF_MS("image_selection_ms", r->t.select_ms);
-	f[n++] = LF_MS("vision_analysis_ms", r->t.vision_ms);
-	f[n++] = LF_MS("caption_generation_ms", r->t.caption_ms);
-	f[n++] = LF_MS("sidecar_write_ms", r->t.sidecar_ms);
-	f[n++] = LF_MS("publish_parallel_ms", r->t.publish_ms);
-	f[n++] = LF_MS("archive_ms", r->t.archive_ms);
+	f[n++] = LF_MS("dropbox_list_images_ms", r->s.t.list_ms);
+	f[n++] = LF_MS("image_selection_ms", r->s.t.select_ms);
+	f[n++] = LF_MS("vision_analysis_ms", r->s.t.vision_ms);
+	f[n++] = LF_MS("caption_generation_ms", r->s.t.caption_ms);
+	f[n++] = LF_MS("sidecar_write_ms", r->s.t.sidecar_ms);
+	f[n++] = LF_MS("publish_parallel_ms", r->s.t.publish_ms);
+	f[n++] = LF_MS("archive_ms", r->s.t.archive_ms);
 	f[n++] = LF_MS("total_ms", total);
 	for (size_t i = 0; i < r->nops; i++) {
 		snprintf(names[i], sizeof(names[i]), "publish_%s_ms", r->ops[i]->name);
@@ -369,11 +227,11 @@ static void log_summary(struct run *r)
 	f[n++] = LF_STR("error", out->error);
 	f[n++] = LF_END;
 	log_json(out->success ? LOG_INFO : LOG_ERROR, LOGGER, "workflow_timing",
-		 r->ctx.correlation_id, f);
+		 r->s.ctx.correlation_id, f);
 
 	json_t *results = workflow_results_json(out);
 	log_json(out->success ? LOG_INFO : LOG_ERROR, LOGGER, "workflow_complete",
-		 r->ctx.correlation_id,
+		 r->s.ctx.correlation_id,
 		 (const struct log_field[]){
 			 LF_BOOL("success", out->success), LF_STR("image", out->image),
 			 LF_BOOL("archived", out->archived), LF_STR("archived_as", out->archived_as),
@@ -389,16 +247,17 @@ int workflow_run(const struct workflow_env *env, const struct workflow_options *
 		.dry = opts->dry_publish || opts->preview,
 		.debug = opts->debug || env->cfg->debug,
 		.start = now_monotonic(),
-		.t = PREVIEW_TIMINGS_INIT,
+		.s = { .cfg = env->cfg, .storage = env->storage, .ai = env->ai, .state = env->state,
+		       .t = PREVIEW_TIMINGS_INIT },
 	};
 	*out = (struct workflow_result){ 0 };
 	if (opts->correlation_id)
 		snprintf(out->correlation_id, sizeof(out->correlation_id), "%s", opts->correlation_id);
 	else
 		uuid4(out->correlation_id);
-	r.ctx.correlation_id = out->correlation_id;
+	r.s.ctx.correlation_id = out->correlation_id;
 	choose_publishers(&r);
-	log_info(LOGGER, "workflow_start", r.ctx.correlation_id,
+	log_info(LOGGER, "workflow_start", r.s.ctx.correlation_id,
 		 LF_STR("storage", env->storage->ops->name), LF_STR("ai", env->ai->ops->name),
 		 LF_BOOL("preview_mode", opts->preview), LF_BOOL("dry_publish", r.dry),
 		 LF_BOOL("debug", r.debug), LF_STR("select", opts->select));
@@ -407,18 +266,12 @@ int workflow_run(const struct workflow_env *env, const struct workflow_options *
 		fail(&r, "no platform to publish to");
 		goto done;
 	}
-	if (stage_list(&r) < 0 || stage_select(&r) < 0)
-		goto done;
-	if (opts->analysis) {
-		/* The caller already has the analysis (web: analyze, then publish). */
-		r.analysis = *opts->analysis;
-		*opts->analysis = (struct analysis){ 0 };
-	} else if (stage_vision(&r) < 0) {
-		goto done;
-	}
-	if (stage_caption(&r) < 0)
-		goto done;
-	stage_sidecar(&r);
+	if (stage_list(&r.s) < 0 || stage_select(&r.s, opts->select) < 0)
+		goto stage_failed;
+	out->image = xstrdup(r.s.sel.name);
+	if (stage_vision(&r.s) < 0 || stage_caption(&r.s) < 0)
+		goto stage_failed;
+	stage_sidecar(&r.s, !r.dry && !r.debug);
 	stage_publish(&r);
 	if (r.dry) {
 		out->success = true;
@@ -437,25 +290,27 @@ int workflow_run(const struct workflow_env *env, const struct workflow_options *
 		fail(&r, "every platform failed (%s)", buf_str(&b));
 		buf_release(&b);
 	}
+	goto done;
+stage_failed:
+	out->error = r.s.error;
+	r.s.error = NULL;
+	if (!out->image && r.s.sel.name)
+		out->image = xstrdup(r.s.sel.name); /* selected, then failed (does not decode) */
 done:
 	out->exit_code = out->success ? 0 : 1;
 	log_summary(&r);
 	if (opts->preview && opts->report) {
 		struct preview p = {
-			.cfg = env->cfg, .result = out, .image = r.sel.name, .sha256 = r.sel.sha256,
-			.bytes = r.sel.size, .info = r.sel.name ? &r.info : NULL,
-			.analysis = r.caption.caption ? &r.analysis : NULL,
-			.caption = r.caption.caption, .sd_caption = r.caption.sd_caption,
-			.caption_model = r.caption.model, .sidecar = r.sidecar_text,
-			.image_path = r.sel.temp_path, .ops = r.ops, .nops = r.nops, .timings = &r.t,
-			.correlation_id = r.ctx.correlation_id,
+			.cfg = env->cfg, .result = out, .image = r.s.sel.name, .sha256 = r.s.sel.sha256,
+			.bytes = r.s.sel.size, .info = r.s.sel.name ? &r.s.info : NULL,
+			.analysis = r.s.caption.caption ? &r.s.analysis : NULL,
+			.caption = r.s.caption.caption, .sd_caption = r.s.caption.sd_caption,
+			.caption_model = r.s.caption.model, .sidecar = r.s.sidecar_text,
+			.image_path = r.s.sel.temp_path, .ops = r.ops, .nops = r.nops, .timings = &r.s.t,
+			.correlation_id = r.s.ctx.correlation_id,
 		};
 		preview_write(&p, opts->report);
 	}
-	storage_list_release(&r.list);
-	selection_release(&r.sel);
-	analysis_release(&r.analysis);
-	caption_result_release(&r.caption);
-	free(r.sidecar_text);
+	stage_ctx_release(&r.s);
 	return out->exit_code;
 }

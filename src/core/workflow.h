@@ -32,7 +32,6 @@ struct workflow_options {
 	FILE *report;                /* where the preview report goes (stdout) */
 	const char *const *platforms;/* NULL: every enabled platform; else only these */
 	size_t nplatforms;
-	struct analysis *analysis;   /* NULL: run the AI; else use this (web publish) */
 };
 
 struct workflow_platform {

@@ -218,6 +218,7 @@ class RunTest(TestCase):
                                   skipped=["vision_analysis_ms", "publish_parallel_ms", "archive_ms"])
             self.assertIn(name, t["error"])
             self.assertIn("not a decodable image", t["error"])
+            self.assertEqual(t["image"], name)
             self.assertEqual(tree_digest(self.ws.images, self.ws.outbox), before)
             if os.path.exists(self.ws.state):
                 db = sqlite3.connect(self.ws.state)

@@ -1,0 +1,53 @@
+/* stages.h - the stages one image goes through before it is published:
+ * list, select (download + decode check), vision, caption, sidecar. The run
+ * orchestrator (workflow.c) and the web server's analyze route both call
+ * these, so the pipeline exists once. Each stage times itself into
+ * s->t and writes its own event line; a failing stage fills s->error. */
+#ifndef PHOTOPUB_CORE_STAGES_H
+#define PHOTOPUB_CORE_STAGES_H
+
+#include <stdbool.h>
+#include "ai/ai.h"
+#include "config/config.h"
+#include "core/models.h"
+#include "core/preview.h"
+#include "core/selection.h"
+#include "image/image.h"
+#include "state/state.h"
+#include "storage/storage.h"
+
+struct stage_ctx {
+	/* set by the caller */
+	const struct config *cfg;
+	struct storage *storage;
+	struct ai *ai;
+	struct state *state;
+	struct pp_ctx ctx;
+
+	/* filled by the stages; released by stage_ctx_release */
+	struct storage_list list;
+	struct selection sel;
+	struct image_info info;
+	struct analysis analysis;
+	struct caption_result caption;
+	char *sidecar_text;
+	char *error;                 /* sanitized: safe for stdout and the web */
+	struct preview_timings t;    /* -1 for a stage that did not run */
+};
+
+/* Lists the folder into s->list. */
+int stage_list(struct stage_ctx *s);
+/* Chooses (select: exactly that name) and downloads the image, and checks
+ * that it decodes. */
+int stage_select(struct stage_ctx *s, const char *select);
+/* The AI's description of the selected image. */
+int stage_vision(struct stage_ctx *s);
+/* Caption and sd_caption. */
+int stage_caption(struct stage_ctx *s);
+/* Builds the sidecar text; writes it unless write is false. A write failure
+ * is logged, not fatal: returns -1 only so callers can report it. */
+int stage_sidecar(struct stage_ctx *s, bool write);
+
+void stage_ctx_release(struct stage_ctx *s);
+
+#endif
