@@ -14,11 +14,13 @@
 
 #define LOGGER "workflow"
 
-static int fail(struct stage_ctx *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct stage_ctx *r, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-static int fail(struct stage_ctx *r, const char *fmt, ...)
+static int fail(struct stage_ctx *r, const char *kind, const char *fmt, ...)
 {
 	va_list ap;
+	snprintf(r->error_kind, sizeof(r->error_kind), "%s", kind);
 	char tmp[1024];
 	va_start(ap, fmt);
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
@@ -38,7 +40,7 @@ int stage_list(struct stage_ctx *r)
 	int rc = st->ops->list(st, &r->ctx, &r->list, &err);
 	r->t.list_ms = elapsed_ms(t0);
 	if (rc < 0)
-		return fail(r, "cannot list the image folder: %s", err.msg);
+		return fail(r, "storage", "cannot list the image folder: %s", err.msg);
 	log_info(LOGGER, "images_listed", r->ctx.correlation_id, LF_STR("storage", st->ops->name),
 		 LF_INT("count", r->list.n), LF_MS("dropbox_list_images_ms", r->t.list_ms));
 	return 0;
@@ -50,6 +52,7 @@ int stage_select(struct stage_ctx *r, const char *select)
 	int64_t t0 = now_monotonic();
 	int rc = selection_choose(r->storage, r->state, &r->ctx, &r->list,
 				  select, &r->sel, &err);
+	const char *kind = err.kind[0] ? err.kind : "storage";
 	if (rc == 0) {
 		/* Refuse a file that is not an image before anything is published. */
 		rc = image_probe(r->sel.temp_path, &r->info, &err);
@@ -57,11 +60,12 @@ int stage_select(struct stage_ctx *r, const char *select)
 			log_error(LOGGER, "image_probe_error", r->ctx.correlation_id,
 				  LF_STR("image", r->sel.name), LF_STR("error", err.msg));
 			snprintf(err.msg, sizeof(err.msg), "%s is not a decodable image", r->sel.name);
+			kind = "undecodable";
 		}
 	}
 	r->t.select_ms = elapsed_ms(t0);
 	if (rc < 0)
-		return fail(r, "%s", err.msg);
+		return fail(r, kind, "%s", err.msg);
 	log_info(LOGGER, "image_selected", r->ctx.correlation_id, LF_STR("image", r->sel.name),
 		 LF_STR("sha256", r->sel.sha256), LF_INT("bytes", r->sel.size),
 		 LF_INT("width", r->info.width), LF_INT("height", r->info.height),
@@ -88,7 +92,7 @@ int stage_vision(struct stage_ctx *r)
 	r->t.vision_ms = elapsed_ms(t0);
 	free(url);
 	if (rc < 0)
-		return fail(r, "image analysis failed: %s", err.msg);
+		return fail(r, "ai", "image analysis failed: %s", err.msg);
 	return 0;
 }
 
@@ -103,7 +107,7 @@ int stage_caption(struct stage_ctx *r)
 			    &r->caption, &err);
 	r->t.caption_ms = elapsed_ms(t0);
 	if (rc < 0)
-		return fail(r, "caption generation failed: %s", err.msg);
+		return fail(r, "ai", "caption generation failed: %s", err.msg);
 	log_info(LOGGER, "caption_generated", r->ctx.correlation_id,
 		 LF_INT("caption_length", utf8_strlen(r->caption.caption)),
 		 LF_BOOL("has_sd", r->caption.sd_caption && *r->caption.sd_caption),

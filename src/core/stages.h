@@ -32,6 +32,8 @@ struct stage_ctx {
 	struct caption_result caption;
 	char *sidecar_text;
 	char *error;                 /* sanitized: safe for stdout and the web */
+	char error_kind[32];         /* "no_images", "all_duplicates", "not_found",
+					"invalid_name", "undecodable", "storage", "ai" */
 	struct preview_timings t;    /* -1 for a stage that did not run */
 };
 

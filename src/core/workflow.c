@@ -20,6 +20,7 @@
 #include "telemetry/clock.h"
 #include "telemetry/correlation.h"
 #include "telemetry/log.h"
+#include "telemetry/observe.h"
 #include "telemetry/sanitize.h"
 #include "util/buf.h"
 
@@ -221,6 +222,16 @@ static void log_summary(struct run *r)
 		snprintf(names[i], sizeof(names[i]), "publish_%s_ms", r->ops[i]->name);
 		f[n++] = LF_MS(names[i], i < out->nplatforms ? out->platforms[i].result.duration_ms : -1);
 	}
+	/* The same durations, for /metrics when a server runs this workflow. */
+	for (size_t i = 1; i < n; i++) {
+		char stage[64];
+		size_t kl = strlen(f[i].key);
+		if (kl > 3 && kl - 3 < sizeof(stage)) {
+			memcpy(stage, f[i].key, kl - 3); /* drop "_ms" */
+			stage[kl - 3] = '\0';
+			observe_stage(stage, f[i].v.i);
+		}
+	}
 	f[n++] = LF_BOOL("preview_mode", r->opts->preview);
 	f[n++] = LF_BOOL("dry_publish", r->dry);
 	f[n++] = LF_BOOL("success", out->success);
@@ -288,10 +299,12 @@ int workflow_run(const struct workflow_env *env, const struct workflow_options *
 			buf_addf(&b, "%s%s: %s", i ? "; " : "", out->platforms[i].name,
 				 out->platforms[i].result.error ? out->platforms[i].result.error : "failed");
 		fail(&r, "every platform failed (%s)", buf_str(&b));
+		snprintf(out->error_kind, sizeof(out->error_kind), "publish");
 		buf_release(&b);
 	}
 	goto done;
 stage_failed:
+	memcpy(out->error_kind, r.s.error_kind, sizeof(out->error_kind));
 	out->error = r.s.error;
 	r.s.error = NULL;
 	if (!out->image && r.s.sel.name)

@@ -47,6 +47,7 @@ struct workflow_result {
 	bool archived;
 	char *archived_as;
 	char *error;                 /* why the run failed, NULL on success */
+	char error_kind[32];         /* see struct stage_ctx; "publish" when every platform failed */
 	size_t nplatforms;
 	struct workflow_platform platforms[WORKFLOW_MAX_PLATFORMS];
 	size_t abandoned;            /* platforms still running after their time limit */

@@ -14,6 +14,7 @@
 #include "publish/parallel.h"
 #include "telemetry/clock.h"
 #include "telemetry/log.h"
+#include "telemetry/observe.h"
 #include "telemetry/sanitize.h"
 #include "util/buf.h"
 #include "util/strv.h"
@@ -188,6 +189,7 @@ size_t publish_parallel(const struct config *cfg, const struct publisher_ops *co
 	for (size_t i = 0; i < n; i++) {
 		char logger[64];
 		snprintf(logger, sizeof(logger), "publisher.%s", ops[i]->name);
+		observe_publish(ops[i]->name, results[i].success);
 		log_json(results[i].success ? LOG_INFO : LOG_ERROR, logger, "publisher_publish",
 			 in->correlation_id,
 			 (const struct log_field[]){

@@ -1,0 +1,366 @@
+/* stats.c - the aggregation of stats.h: classifies each line, picks out the
+ * events that carry latencies and adds them to the series of their group.
+ * Owns the series and their hash index. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ops/logread.h"
+#include "ops/stats.h"
+#include "util/buf.h"
+
+const unsigned stats_percentiles[4] = { 500, 900, 950, 990 };
+const char *const stats_percentile_names[4] = { "p50", "p90", "p95", "p99" };
+
+/* ---- groups ------------------------------------------------------------- */
+
+static uint32_t hash_bytes(const char *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 16777619u;
+	return h;
+}
+
+static void group_init(struct stats_group *g, size_t limit)
+{
+	memset(g, 0, sizeof(*g));
+	g->limit = limit;
+}
+
+static void group_release(struct stats_group *g)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		hist_release(&g->v[i]->h);
+		free(g->v[i]->name);
+		free(g->v[i]);
+	}
+	free(g->v);
+	free(g->slots);
+	memset(g, 0, sizeof(*g));
+}
+
+static void group_index(struct stats_group *g, size_t i)
+{
+	const char *name = g->v[i]->name;
+	size_t mask = g->nslots - 1, at = hash_bytes(name, strlen(name)) & mask;
+	while (g->slots[at])
+		at = (at + 1) & mask;
+	g->slots[at] = (uint32_t)i + 1;
+}
+
+static struct stats_series *group_lookup(const struct stats_group *g, const char *name, size_t n)
+{
+	if (!g->nslots)
+		return NULL;
+	size_t mask = g->nslots - 1, at = hash_bytes(name, n) & mask;
+	for (; g->slots[at]; at = (at + 1) & mask) {
+		struct stats_series *s = g->v[g->slots[at] - 1];
+		if (strlen(s->name) == n && memcmp(s->name, name, n) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+static struct stats_series *group_add(struct stats_group *g, const char *name, size_t n)
+{
+	if (g->n == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 16;
+		g->v = xrealloc(g->v, g->cap * sizeof(*g->v));
+	}
+	struct stats_series *s = xcalloc(1, sizeof(*s));
+	s->name = xstrndup(name, n);
+	g->v[g->n++] = s;
+	if (g->n * 2 > g->nslots) {
+		free(g->slots);
+		g->nslots = g->nslots ? g->nslots * 2 : 64;
+		while (g->n * 2 > g->nslots)
+			g->nslots *= 2;
+		g->slots = xcalloc(g->nslots, sizeof(*g->slots));
+		for (size_t i = 0; i < g->n; i++)
+			group_index(g, i);
+	} else {
+		group_index(g, g->n - 1);
+	}
+	return s;
+}
+
+/* The series called name (n bytes), created when new; "(other)" once the
+ * group is full. *overflowed tells the caller which it got. */
+static struct stats_series *group_get(struct stats_group *g, const char *name, size_t n)
+{
+	struct stats_series *s = group_lookup(g, name, n);
+	if (s)
+		return s;
+	size_t named = g->n - (group_lookup(g, STATS_OTHER, strlen(STATS_OTHER)) ? 1 : 0);
+	if (named < g->limit)
+		return group_add(g, name, n);
+	g->overflow++;
+	s = group_lookup(g, STATS_OTHER, strlen(STATS_OTHER));
+	return s ? s : group_add(g, STATS_OTHER, strlen(STATS_OTHER));
+}
+
+const struct stats_series *stats_group_find(const struct stats_group *g, const char *name,
+					    bool nocase)
+{
+	if (!nocase)
+		return group_lookup(g, name, strlen(name));
+	for (size_t i = 0; i < g->n; i++)
+		if (!strcasecmp(g->v[i]->name, name))
+			return g->v[i];
+	return NULL;
+}
+
+/* Pipeline position of a workflow_timing stage, for the output order. */
+static int stage_rank(const char *name)
+{
+	static const char *const order[] = {
+		"dropbox_list_images_ms", "image_selection_ms", "vision_analysis_ms",
+		"caption_generation_ms", "sidecar_write_ms", "publish_parallel_ms",
+	};
+	for (size_t i = 0; i < sizeof(order) / sizeof(*order); i++)
+		if (!strcmp(name, order[i]))
+			return (int)i * 10;
+	if (!strncmp(name, "publish_", 8))
+		return 55;
+	if (!strcmp(name, "archive_ms"))
+		return 60;
+	if (!strcmp(name, "total_ms"))
+		return 100;
+	if (!strcmp(name, STATS_OTHER))
+		return 90;
+	return 70;
+}
+
+static int cmp_pipeline(const void *a, const void *b)
+{
+	const struct stats_series *x = *(const struct stats_series *const *)a;
+	const struct stats_series *y = *(const struct stats_series *const *)b;
+	int rx = stage_rank(x->name), ry = stage_rank(y->name);
+	return rx != ry ? (rx < ry ? -1 : 1) : strcmp(x->name, y->name);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	const struct stats_series *x = *(const struct stats_series *const *)a;
+	const struct stats_series *y = *(const struct stats_series *const *)b;
+	bool ox = !strcmp(x->name, STATS_OTHER), oy = !strcmp(y->name, STATS_OTHER);
+	if (ox != oy)
+		return ox ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+const struct stats_series **stats_group_sorted(const struct stats_group *g, bool pipeline_order)
+{
+	const struct stats_series **v = xmalloc((g->n + 1) * sizeof(*v));
+	for (size_t i = 0; i < g->n; i++)
+		v[i] = g->v[i];
+	qsort(v, g->n, sizeof(*v), pipeline_order ? cmp_pipeline : cmp_name);
+	v[g->n] = NULL;
+	return v;
+}
+
+/* ---- lines ---------------------------------------------------------------- */
+
+void stats_init(struct stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	group_init(&st->stages, STATS_MAX_SERIES);
+	group_init(&st->web, STATS_MAX_SERIES);
+	group_init(&st->http, STATS_MAX_HTTP);
+	group_init(&st->publishers, STATS_MAX_SERIES);
+}
+
+void stats_release(struct stats *st)
+{
+	group_release(&st->stages);
+	group_release(&st->web);
+	group_release(&st->http);
+	group_release(&st->publishers);
+	memset(st, 0, sizeof(*st));
+}
+
+static bool ends_with_ms(const struct ll_value *k)
+{
+	return k->n > 3 && memcmp(k->p + k->n - 3, "_ms", 3) == 0;
+}
+
+/* The member's value as a sample: a non-negative number. */
+static bool sample(const struct ll_value *v, uint64_t *out)
+{
+	int64_t x;
+	if (!ll_int(v, &x) || x < 0)
+		return false;
+	*out = (uint64_t)x;
+	return true;
+}
+
+/* A series through a per-member-position cache: lines of one event keep
+ * their keys in the same order, so the cached series usually matches. */
+static struct stats_series *cached_get(struct stats_group *g, struct stats_series **cache,
+				       unsigned pos, const struct ll_value *key)
+{
+	struct stats_series *s = cache[pos];
+	if (s && strncmp(s->name, key->p, key->n) == 0 && s->name[key->n] == '\0')
+		return s;
+	s = group_get(g, key->p, key->n);
+	cache[pos] = s;
+	return s;
+}
+
+static bool is_false(const struct ll_member *m)
+{
+	return m && m->val.type == LV_FALSE;
+}
+
+static void add_timing(struct stats *st, const struct logline *l)
+{
+	bool failed = is_false(ll_find(l, "success"));
+	st->runs++;
+	if (failed)
+		st->failed_runs++;
+	for (unsigned i = 4; i < l->n; i++) {
+		const struct ll_member *m = &l->m[i];
+		if (m->key.escaped || !ends_with_ms(&m->key))
+			continue;
+		uint64_t v;
+		bool have = sample(&m->val, &v);
+		if (!have && m->val.type != LV_NULL)
+			continue;
+		struct stats_series *s = cached_get(&st->stages, st->stage_cache, i, &m->key);
+		if (!have)
+			continue;
+		hist_add(&s->h, v);
+		if (failed)
+			s->errors++;
+	}
+}
+
+static void add_web(struct stats *st, const struct logline *l)
+{
+	const struct ll_value *msg = &l->m[3].val;
+	bool error = msg->n > 6 && memcmp(msg->p + msg->n - 6, "_error", 6) == 0;
+	for (unsigned i = 4; i < l->n; i++) {
+		const struct ll_member *m = &l->m[i];
+		if (m->key.escaped || m->key.n < 8 || memcmp(m->key.p, "web_", 4) != 0 ||
+		    !ends_with_ms(&m->key))
+			continue;
+		uint64_t v;
+		bool have = sample(&m->val, &v);
+		if (!have && m->val.type != LV_NULL)
+			continue;
+		struct stats_series *s = cached_get(&st->web, st->web_cache, i, &m->key);
+		if (have)
+			hist_add(&s->h, v);
+		if (error)
+			s->errors++;
+	}
+}
+
+static void add_http(struct stats *st, const struct logline *l)
+{
+	const struct ll_member *method = ll_find(l, "method"), *route = ll_find(l, "route"),
+			       *path = ll_find(l, "path"), *status = ll_find(l, "status"),
+			       *dur = ll_find(l, "duration_ms");
+	int64_t code;
+	if (!method || method->val.type != LV_STRING || !status || !ll_int(&status->val, &code) ||
+	    code < 100 || code > 599)
+		return;
+	const struct ll_member *where = route && route->val.type == LV_STRING && route->val.n ? route
+					: path && path->val.type == LV_STRING ? path : NULL;
+	if (!where)
+		return;
+	char key[600];
+	size_t n = ll_copy(&method->val, key, 32);
+	key[n++] = ' ';
+	n += ll_copy(&where->val, key + n, 512);
+	n += (size_t)snprintf(key + n, sizeof(key) - n, " %dxx", (int)(code / 100));
+	struct stats_series *s = group_get(&st->http, key, n);
+	st->requests++;
+	if (code >= 500) {
+		st->requests_5xx++;
+		s->errors++;
+	}
+	uint64_t v;
+	if (dur && sample(&dur->val, &v))
+		hist_add(&s->h, v);
+}
+
+static void add_publish(struct stats *st, const struct logline *l)
+{
+	const struct ll_member *platform = ll_find(l, "platform"), *ok = ll_find(l, "success"),
+			       *dur = ll_find(l, "duration_ms");
+	char name[128];
+	size_t n;
+	if (platform && platform->val.type == LV_STRING && platform->val.n) {
+		n = ll_copy(&platform->val, name, sizeof(name));
+	} else {
+		const struct ll_value *logger = &l->m[2].val;
+		if (logger->escaped || logger->n <= 10 || memcmp(logger->p, "publisher.", 10))
+			return;
+		n = ll_copy(&(struct ll_value){ logger->p + 10, logger->n - 10, LV_STRING, false },
+			    name, sizeof(name));
+	}
+	struct stats_series *s = group_get(&st->publishers, name, n);
+	if (ok && ok->val.type == LV_TRUE) {
+		s->success++;
+	} else if (ok && ok->val.type == LV_FALSE) {
+		s->failure++;
+		s->errors++;
+	}
+	uint64_t v;
+	if (dur && sample(&dur->val, &v))
+		hist_add(&s->h, v);
+}
+
+#define MSG_IS(v, lit) ((v)->n == sizeof(lit) - 1 && memcmp((v)->p, lit, sizeof(lit) - 1) == 0)
+
+void stats_add_line(struct stats *st, const char *s, size_t n, bool too_long)
+{
+	if (too_long) {
+		st->lines++;
+		st->truncated++;
+		return;
+	}
+	struct logline l;
+	switch (logline_parse(s, n, &l)) {
+	case LL_BLANK: return;
+	case LL_NOT_JSON: st->lines++; st->not_json++; return;
+	case LL_TRUNCATED: st->lines++; st->truncated++; return;
+	case LL_FOREIGN: st->lines++; st->foreign++; return;
+	case LL_OURS: break;
+	}
+	st->lines++;
+	st->ours++;
+	if ((st->has_since && l.ts_ms < st->since_ms) || (st->has_until && l.ts_ms >= st->until_ms))
+		return;
+	if (st->in_window++ == 0 || l.ts_ms < st->first_ms)
+		st->first_ms = l.ts_ms;
+	if (st->in_window == 1 || l.ts_ms > st->last_ms)
+		st->last_ms = l.ts_ms;
+
+	const struct ll_value *msg = &l.m[3].val, *logger = &l.m[2].val;
+	if (msg->escaped)
+		return;
+	if (MSG_IS(msg, "workflow_timing"))
+		add_timing(st, &l);
+	else if (MSG_IS(msg, "publisher_publish"))
+		add_publish(st, &l);
+	else if (MSG_IS(msg, "http_request"))
+		add_http(st, &l);
+	else if (msg->n > 4 && memcmp(msg->p, "web_", 4) == 0 && MSG_IS(logger, "web"))
+		add_web(st, &l);
+}
+
+int stats_read(struct stats *st, const char *path, struct pp_error *err)
+{
+	struct logread *r;
+	struct logline_raw line;
+	int rc;
+	if (logread_open(path, &r, err) < 0)
+		return -1;
+	while ((rc = logread_next(r, &line, err)) > 0)
+		stats_add_line(st, line.s, line.n, line.too_long);
+	st->bytes += logread_bytes(r);
+	logread_close(r);
+	return rc < 0 ? -1 : 0;
+}

@@ -1,0 +1,25 @@
+/* observe.c - the optional observer of stage durations and publish results. */
+#include <stdatomic.h>
+#include <stddef.h>
+#include "telemetry/observe.h"
+
+static _Atomic(const struct observer *) current;
+
+void observe_install(const struct observer *o)
+{
+	atomic_store(&current, o);
+}
+
+void observe_stage(const char *stage, int64_t ms)
+{
+	const struct observer *o = atomic_load(&current);
+	if (o && o->stage && ms >= 0)
+		o->stage(o->ctx, stage, ms);
+}
+
+void observe_publish(const char *platform, bool success)
+{
+	const struct observer *o = atomic_load(&current);
+	if (o && o->publish)
+		o->publish(o->ctx, platform, success);
+}

@@ -1,0 +1,336 @@
+/* auth.c - API auth (Bearer, Basic), the admin session cookie and the login
+ * limiter.
+ *
+ * The session value is "<expiry unix seconds>.<hex HMAC-SHA256(secret,
+ * "pv2_admin:" + expiry)>": it cannot be forged without the server secret,
+ * it expires by itself, and checking it needs no server-side session table.
+ * Upstream's cookie was the constant "1"; the name stays, so bookmarks and
+ * proxies keep working. */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "storage/content_hash.h"
+#include "telemetry/correlation.h"
+#include "telemetry/log.h"
+#include "telemetry/sanitize.h"
+#include "util/buf.h"
+#include "util/fsutil.h"
+#include "web/auth.h"
+
+#define MAX_FAILURES 5
+#define WINDOW_S 60
+#define MAX_CLIENTS 1024
+
+struct client_failures {
+	char addr[64];
+	int64_t at[MAX_FAILURES];   /* times of the last failures, oldest first */
+	int n;
+};
+
+struct web_auth {
+	char *token;                /* Bearer */
+	char *basic_user, *basic_pass;
+	char *admin_pw;
+	char *challenge;
+	unsigned char secret[32];
+	int ttl;
+	bool secure;
+	pthread_mutex_t lock;       /* the login limiter */
+	struct client_failures *clients;
+	size_t nclients;
+};
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* Equal strings, in time that depends only on the lengths. */
+static bool same(const char *a, const char *b)
+{
+	if (!a || !b)
+		return false;
+	size_t la = strlen(a), lb = strlen(b);
+	/* Compare digests so that the length of the secret does not leak either. */
+	unsigned char da[32], db[32];
+	unsigned int n;
+	EVP_Digest(a, la, da, &n, EVP_sha256(), NULL);
+	EVP_Digest(b, lb, db, &n, EVP_sha256(), NULL);
+	return CRYPTO_memcmp(da, db, 32) == 0;
+}
+
+static int load_secret(struct web_auth *a, const struct config *cfg, const char *path,
+		       struct pp_error *err)
+{
+	if (cfg->web_session_secret) {
+		unsigned int n;
+		HMAC(EVP_sha256(), "photopub-session", 16,
+		     (const unsigned char *)cfg->web_session_secret, strlen(cfg->web_session_secret),
+		     a->secret, &n);
+		return 0;
+	}
+	char *text = NULL;
+	size_t len = 0;
+	if (fs_read_file(path, &text, &len, 1024, NULL) == 0 && len >= 64) {
+		for (int i = 0; i < 32; i++) {
+			unsigned int byte;
+			if (sscanf(text + 2 * i, "%2x", &byte) != 1)
+				goto regenerate;
+			a->secret[i] = (unsigned char)byte;
+		}
+		free(text);
+		return 0;
+	}
+regenerate:
+	free(text);
+	if (random_bytes(a->secret, sizeof(a->secret)) < 0)
+		return pp_fail(err, "web.auth", "cannot read random bytes for the session key");
+	char hex[65];
+	hex_encode(a->secret, 32, hex);
+	hex[64] = '\n';
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		fs_mkdir_p(dir, 0700, NULL);
+	}
+	free(dir);
+	if (fs_write_atomic(path, hex, 65, 0600, err) < 0)
+		return -1;
+	log_info("web", "session_key_created", NULL, LF_STR("path", path));
+	return 0;
+}
+
+int web_auth_new(const struct config *cfg, const char *session_key_path,
+		 struct web_auth **out, struct pp_error *err)
+{
+	struct web_auth *a = xcalloc(1, sizeof(*a));
+	pthread_mutex_init(&a->lock, NULL);
+	a->token = cfg->web_auth_token ? xstrdup(cfg->web_auth_token) : NULL;
+	if (cfg->web_auth_user && cfg->web_auth_pass) {
+		a->basic_user = xstrdup(cfg->web_auth_user);
+		a->basic_pass = xstrdup(cfg->web_auth_pass);
+	}
+	a->admin_pw = cfg->web_admin_pw ? xstrdup(cfg->web_admin_pw) : NULL;
+	a->ttl = cfg->web_admin_cookie_ttl;
+	a->secure = cfg->web_secure_cookies;
+	a->challenge = xstrdup(a->token ? "Bearer realm=\"photopub\"" : "Basic realm=\"photopub\"");
+	if (load_secret(a, cfg, session_key_path, err) < 0) {
+		web_auth_free(a);
+		return -1;
+	}
+	*out = a;
+	return 0;
+}
+
+void web_auth_free(struct web_auth *a)
+{
+	if (!a)
+		return;
+	OPENSSL_cleanse(a->secret, sizeof(a->secret));
+	free(a->token);
+	free(a->basic_user);
+	free(a->basic_pass);
+	free(a->admin_pw);
+	free(a->challenge);
+	free(a->clients);
+	pthread_mutex_destroy(&a->lock);
+	free(a);
+}
+
+bool web_auth_api_required(const struct web_auth *a)
+{
+	return a->token || a->basic_user;
+}
+
+bool web_auth_admin_configured(const struct web_auth *a)
+{
+	return a->admin_pw != NULL;
+}
+
+const char *web_auth_challenge(const struct web_auth *a)
+{
+	return a->challenge;
+}
+
+static bool check_basic(const struct web_auth *a, const char *b64)
+{
+	size_t n = strlen(b64);
+	if (n == 0 || n > 1024)
+		return false;
+	unsigned char *dec = xmalloc(n + 1);
+	int len = EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)n);
+	bool ok = false;
+	if (len > 0) {
+		/* EVP_DecodeBlock counts the padding as zero bytes. */
+		while (len > 0 && n > 0 && b64[n - 1] == '=') {
+			len--;
+			n--;
+		}
+		dec[len] = '\0';
+		char *colon = memchr(dec, ':', (size_t)len);
+		if (colon && strlen((char *)dec) == (size_t)len) {
+			*colon = '\0';
+			bool u = same((char *)dec, a->basic_user);
+			bool p = same(colon + 1, a->basic_pass);
+			ok = u & p;
+		}
+	}
+	OPENSSL_cleanse(dec, n + 1);
+	free(dec);
+	return ok;
+}
+
+bool web_auth_check_api(const struct web_auth *a, const char *h)
+{
+	if (!web_auth_api_required(a))
+		return true;
+	if (!h)
+		return false;
+	while (*h == ' ')
+		h++;
+	if (a->token && !strncasecmp(h, "Bearer ", 7)) {
+		const char *v = h + 7;
+		while (*v == ' ')
+			v++;
+		return same(v, a->token);
+	}
+	if (a->basic_user && !strncasecmp(h, "Basic ", 6)) {
+		const char *v = h + 6;
+		while (*v == ' ')
+			v++;
+		return check_basic(a, v);
+	}
+	return false;
+}
+
+bool web_auth_password_ok(const struct web_auth *a, const char *password)
+{
+	return a->admin_pw && password && same(password, a->admin_pw);
+}
+
+char *web_auth_sign(const struct web_auth *a, int64_t expiry)
+{
+	char msg[64];
+	unsigned char mac[32];
+	unsigned int n;
+	int len = snprintf(msg, sizeof(msg), ADMIN_COOKIE ":%lld", (long long)expiry);
+	HMAC(EVP_sha256(), a->secret, sizeof(a->secret), (const unsigned char *)msg, (size_t)len,
+	     mac, &n);
+	char hex[65];
+	hex_encode(mac, 32, hex);
+	return xasprintf("%lld.%s", (long long)expiry, hex);
+}
+
+bool web_auth_verify(const struct web_auth *a, const char *value, int64_t now)
+{
+	if (!value)
+		return false;
+	const char *dot = strchr(value, '.');
+	if (!dot || dot == value || dot - value > 19 || strlen(dot + 1) != 64)
+		return false;
+	int64_t expiry = 0;
+	for (const char *p = value; p < dot; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		expiry = expiry * 10 + (*p - '0');
+	}
+	char *want = web_auth_sign(a, expiry);
+	size_t wl = strlen(want); /* lengths are public: only the MAC is secret */
+	bool ok = wl == strlen(value) && CRYPTO_memcmp(want, value, wl) == 0;
+	free(want);
+	return ok && expiry > now && expiry <= now + a->ttl + 5;
+}
+
+bool web_auth_check_admin(const struct web_auth *a, const char *cookie_value)
+{
+	if (!a->admin_pw)
+		return true;
+	return web_auth_verify(a, cookie_value, now_s());
+}
+
+char *web_auth_session_cookie(const struct web_auth *a)
+{
+	char *value = web_auth_sign(a, now_s() + a->ttl);
+	char *c = xasprintf(ADMIN_COOKIE "=%s; Max-Age=%d; Path=/; HttpOnly; SameSite=Lax%s", value,
+			    a->ttl, a->secure ? "; Secure" : "");
+	free(value);
+	return c;
+}
+
+char *web_auth_clear_cookie(const struct web_auth *a)
+{
+	return xasprintf(ADMIN_COOKIE "=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax%s",
+			 a->secure ? "; Secure" : "");
+}
+
+static struct client_failures *find_client(struct web_auth *a, const char *client, bool create)
+{
+	for (size_t i = 0; i < a->nclients; i++)
+		if (!strcmp(a->clients[i].addr, client))
+			return &a->clients[i];
+	if (!create)
+		return NULL;
+	int64_t now = now_s();
+	/* Forget clients whose failures have all aged out, to stay bounded. */
+	size_t w = 0;
+	for (size_t i = 0; i < a->nclients; i++)
+		if (a->clients[i].n && now - a->clients[i].at[a->clients[i].n - 1] < WINDOW_S)
+			a->clients[w++] = a->clients[i];
+	a->nclients = w;
+	if (a->nclients >= MAX_CLIENTS)
+		return &a->clients[0]; /* under a flood, share the oldest slot: still limited */
+	a->clients = xrealloc(a->clients, (a->nclients + 1) * sizeof(*a->clients));
+	struct client_failures *c = &a->clients[a->nclients++];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->addr, sizeof(c->addr), "%s", client);
+	return c;
+}
+
+static void expire(struct client_failures *c, int64_t now)
+{
+	int keep = 0;
+	for (int i = 0; i < c->n; i++)
+		if (now - c->at[i] < WINDOW_S)
+			c->at[keep++] = c->at[i];
+	c->n = keep;
+}
+
+int web_auth_login_wait(struct web_auth *a, const char *client)
+{
+	int wait = 0;
+	int64_t now = now_s();
+	pthread_mutex_lock(&a->lock);
+	struct client_failures *c = find_client(a, client, false);
+	if (c) {
+		expire(c, now);
+		if (c->n >= MAX_FAILURES)
+			wait = (int)(WINDOW_S - (now - c->at[0]));
+	}
+	pthread_mutex_unlock(&a->lock);
+	return wait > 0 ? wait : 0;
+}
+
+void web_auth_login_failed(struct web_auth *a, const char *client)
+{
+	int64_t now = now_s();
+	pthread_mutex_lock(&a->lock);
+	struct client_failures *c = find_client(a, client, true);
+	expire(c, now);
+	if (c->n == MAX_FAILURES) {
+		memmove(c->at, c->at + 1, (MAX_FAILURES - 1) * sizeof(c->at[0]));
+		c->n--;
+	}
+	c->at[c->n++] = now;
+	pthread_mutex_unlock(&a->lock);
+}

@@ -1,0 +1,534 @@
+/* service.c - the web's operations on the pipeline.
+ *
+ * Owns the listing cache: one snapshot of the folder, reference-counted so a
+ * request keeps using the snapshot it took while another replaces it, kept
+ * 30 s and refreshed by one request at a time. Analyze runs the same stages
+ * as `photopub run` (core/stages.c); publish runs the workflow itself with
+ * --select semantics, one publish at a time so an image cannot go out twice. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "caption/sidecar.h"
+#include "core/stages.h"
+#include "image/image.h"
+#include "net/http.h"
+#include "publish/publisher.h"
+#include "telemetry/clock.h"
+#include "telemetry/correlation.h"
+#include "telemetry/log.h"
+#include "util/buf.h"
+#include "util/fsutil.h"
+#include "web/service.h"
+
+#define LOGGER "web"
+#define LISTING_TTL_NS (30LL * 1000000000)
+#define IMAGE_MAX ((size_t)256 << 20)
+
+struct listing {
+	atomic_int refs;
+	struct storage_list list;
+	int64_t at;
+};
+
+struct web_service {
+	const struct workflow_env *env;
+	pthread_mutex_t lock;        /* cur and its refresh */
+	struct listing *cur;
+	pthread_mutex_t publish_lock;
+};
+
+void req_timing_add(struct req_timing *rt, const char *name, double ms)
+{
+	if (!rt || ms < 0)
+		return;
+	for (size_t i = 0; i < rt->n; i++)
+		if (!strcmp(rt->t[i].name, name)) {
+			rt->t[i].ms += ms;
+			return;
+		}
+	if (rt->n < TIMING_MAX) {
+		rt->t[rt->n].name = name;
+		rt->t[rt->n].ms = ms;
+		rt->n++;
+	}
+}
+
+struct web_service *web_service_new(const struct workflow_env *env)
+{
+	struct web_service *svc = xcalloc(1, sizeof(*svc));
+	svc->env = env;
+	pthread_mutex_init(&svc->lock, NULL);
+	pthread_mutex_init(&svc->publish_lock, NULL);
+	return svc;
+}
+
+static void listing_unref(struct listing *l)
+{
+	if (l && atomic_fetch_sub(&l->refs, 1) == 1) {
+		storage_list_release(&l->list);
+		free(l);
+	}
+}
+
+void web_service_free(struct web_service *svc)
+{
+	if (!svc)
+		return;
+	listing_unref(svc->cur);
+	pthread_mutex_destroy(&svc->lock);
+	pthread_mutex_destroy(&svc->publish_lock);
+	free(svc);
+}
+
+/* The current listing (a reference the caller drops with listing_unref). */
+static struct listing *get_listing(struct web_service *svc, const struct web_call *call,
+				   struct pp_error *err)
+{
+	struct listing *l = NULL;
+	int64_t now = now_monotonic();
+	pthread_mutex_lock(&svc->lock);
+	if (svc->cur && now - svc->cur->at < LISTING_TTL_NS) {
+		l = svc->cur;
+		atomic_fetch_add(&l->refs, 1);
+		pthread_mutex_unlock(&svc->lock);
+		return l;
+	}
+	/* Refresh while holding the lock: concurrent requests wait for this
+	 * one listing instead of each listing the folder. */
+	struct storage *st = svc->env->storage;
+	struct pp_ctx ctx = { .correlation_id = call->correlation_id };
+	struct listing *fresh = xcalloc(1, sizeof(*fresh));
+	int64_t t0 = now_monotonic();
+	if (st->ops->list(st, &ctx, &fresh->list, err) < 0) {
+		free(fresh);
+		pthread_mutex_unlock(&svc->lock);
+		return NULL;
+	}
+	req_timing_add(call->timing, "storage", elapsed_ms_f(t0));
+	fresh->at = now_monotonic();
+	atomic_init(&fresh->refs, 2); /* the cache's and the caller's */
+	listing_unref(svc->cur);
+	svc->cur = fresh;
+	pthread_mutex_unlock(&svc->lock);
+	return fresh;
+}
+
+static void invalidate_listing(struct web_service *svc)
+{
+	pthread_mutex_lock(&svc->lock);
+	listing_unref(svc->cur);
+	svc->cur = NULL;
+	pthread_mutex_unlock(&svc->lock);
+}
+
+static const struct storage_item *find_item(const struct listing *l, const char *name)
+{
+	for (size_t i = 0; i < l->list.n; i++)
+		if (!strcmp(l->list.items[i].name, name))
+			return &l->list.items[i];
+	return NULL;
+}
+
+static int not_listed(const char *name, struct pp_error *err)
+{
+	(void)name;
+	return pp_fail_kind(err, "web", "not_found", "Image not found");
+}
+
+/* ---- random ------------------------------------------------------------- */
+
+struct link_job {
+	struct storage *st;
+	const char *name;
+	const char *cid;
+	char *url;
+	struct pp_error err;
+	double ms;
+};
+
+static void *fetch_link(void *arg)
+{
+	struct link_job *j = arg;
+	struct pp_ctx ctx = { .correlation_id = j->cid };
+	int64_t t0 = now_monotonic();
+	if (j->st->ops->image_url(j->st, &ctx, j->name, NULL, &j->url, &j->err) < 0)
+		j->url = NULL;
+	j->ms = elapsed_ms_f(t0);
+	return NULL;
+}
+
+static char *local_url(const char *name)
+{
+	char *esc = http_escape(name);
+	char *url = xasprintf("/api/images/%s/file", esc);
+	free(esc);
+	return url;
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
+/* Reads and parses the sidecar of name; *sc is zeroed when there is none. */
+static int read_sidecar(struct storage *st, const struct web_call *call, const char *name,
+			struct sidecar *sc, bool *has, struct pp_error *err)
+{
+	struct pp_ctx ctx = { .correlation_id = call->correlation_id };
+	char *text = NULL;
+	int warnings = 0;
+	*sc = (struct sidecar){ 0 };
+	*has = false;
+	int64_t t0 = now_monotonic();
+	int rc = st->ops->sidecar_read(st, &ctx, name, &text, err);
+	req_timing_add(call->timing, "sidecar", elapsed_ms_f(t0));
+	if (rc < 0)
+		return -1;
+	if (text) {
+		*has = true;
+		sidecar_parse(text, sc, &warnings, NULL);
+		free(text);
+	}
+	return 0;
+}
+
+int web_random_image(struct web_service *svc, const struct web_call *call, json_t **out,
+		     struct pp_error *err)
+{
+	struct storage *st = svc->env->storage;
+	struct listing *l = get_listing(svc, call, err);
+	if (!l)
+		return -1;
+	int rc = -1;
+	if (l->list.n == 0) {
+		pp_fail_kind(err, "web", "no_images", "No images found");
+		goto out;
+	}
+	uint64_t r = 0;
+	random_bytes(&r, sizeof(r));
+	const struct storage_item *it = &l->list.items[r % l->list.n];
+
+	/* The temporary link (a remote call for Dropbox) and the sidecar at once. */
+	bool remote = svc->env->cfg->backend != STORAGE_LOCAL;
+	struct link_job job = { .st = st, .name = it->name, .cid = call->correlation_id };
+	pthread_t tid;
+	bool threaded = remote && pthread_create(&tid, NULL, fetch_link, &job) == 0;
+	struct sidecar sc;
+	bool has = false;
+	struct pp_error serr = { 0 };
+	int src = read_sidecar(st, call, it->name, &sc, &has, &serr);
+	if (threaded)
+		pthread_join(tid, NULL);
+	else if (remote)
+		fetch_link(&job);
+	else
+		job.url = local_url(it->name);
+	req_timing_add(call->timing, "storage", job.ms);
+	if (src < 0)
+		log_warning(LOGGER, "web_sidecar_read_error", call->correlation_id,
+			    LF_STR("image", it->name), LF_STR("error", serr.msg));
+	if (!job.url) {
+		*err = job.err;
+		sidecar_release(&sc);
+		goto out;
+	}
+	json_t *o = json_object();
+	json_object_set_new(o, "filename", json_string(it->name));
+	json_object_set_new(o, "temp_url", json_string(job.url));
+	json_object_set_new(o, "sha256", str_or_null(it->sha256));
+	json_object_set_new(o, "content_hash", str_or_null(it->content_hash));
+	json_object_set_new(o, "caption", has ? str_or_null(sidecar_caption(&sc)) : json_null());
+	json_object_set_new(o, "sd_caption", has ? str_or_null(sc.sd_caption) : json_null());
+	json_object_set_new(o, "metadata", has && sc.meta ? json_incref(sc.meta) : json_null());
+	json_object_set_new(o, "has_sidecar", json_boolean(has));
+	*out = o;
+	free(job.url);
+	sidecar_release(&sc);
+	rc = 0;
+out:
+	listing_unref(l);
+	return rc;
+}
+
+/* ---- analyze ------------------------------------------------------------ */
+
+static json_t *strv_json(const struct strv *sv)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < sv->n; i++)
+		json_array_append_new(a, json_string(sv->v[i]));
+	return a;
+}
+
+/* The answer from a sidecar that already has a caption (no AI call). */
+static json_t *from_sidecar(const char *name, const struct sidecar *sc)
+{
+	json_t *meta = sc->meta;
+	json_t *tags = json_object_get(meta, "tags");
+	json_t *o = json_object();
+	json_object_set_new(o, "filename", json_string(name));
+	json_object_set_new(o, "description",
+			    json_string(json_is_string(json_object_get(meta, "description"))
+						? json_string_value(json_object_get(meta, "description"))
+						: ""));
+	json_object_set_new(o, "mood",
+			    json_string(json_is_string(json_object_get(meta, "mood"))
+						? json_string_value(json_object_get(meta, "mood"))
+						: ""));
+	json_object_set_new(o, "tags", json_is_array(tags) ? json_incref(tags) : json_array());
+	json_object_set_new(o, "nsfw", json_boolean(json_is_true(json_object_get(meta, "nsfw"))));
+	json_object_set_new(o, "caption", json_string(sidecar_caption(sc)));
+	json_object_set_new(o, "sd_caption", str_or_null(sc->sd_caption));
+	json_object_set_new(o, "sidecar_written", json_false());
+	return o;
+}
+
+static void copy_item(struct storage_list *dst, const struct storage_item *it)
+{
+	dst->items = xcalloc(1, sizeof(*dst->items));
+	dst->items[0] = *it;
+	dst->items[0].name = xstrdup(it->name);
+	dst->n = 1;
+}
+
+int web_analyze(struct web_service *svc, const struct web_call *call, const char *name,
+		bool force_refresh, json_t **out, bool *cache_hit, struct pp_error *err)
+{
+	const struct workflow_env *env = svc->env;
+	*cache_hit = false;
+	struct listing *l = get_listing(svc, call, err);
+	if (!l)
+		return -1;
+	const struct storage_item *it = find_item(l, name);
+	if (!it) {
+		listing_unref(l);
+		return not_listed(name, err);
+	}
+	if (!force_refresh) {
+		struct sidecar sc;
+		bool has = false;
+		if (read_sidecar(env->storage, call, name, &sc, &has, err) == 0 && has &&
+		    *sidecar_caption(&sc)) {
+			*out = from_sidecar(name, &sc);
+			*cache_hit = true;
+			sidecar_release(&sc);
+			listing_unref(l);
+			return 0;
+		}
+		if (has)
+			sidecar_release(&sc);
+	}
+
+	struct stage_ctx s = {
+		.cfg = env->cfg, .storage = env->storage, .ai = env->ai, .state = env->state,
+		.ctx = { .correlation_id = call->correlation_id }, .t = PREVIEW_TIMINGS_INIT,
+	};
+	copy_item(&s.list, it);
+	listing_unref(l);
+	int rc = -1;
+	if (stage_select(&s, name) < 0)
+		goto fail;
+	req_timing_add(call->timing, "storage", (double)s.t.select_ms);
+	log_info(LOGGER, "web_vision_analysis_start", call->correlation_id, LF_STR("image", name));
+	if (stage_vision(&s) < 0 || stage_caption(&s) < 0) {
+		req_timing_add(call->timing, "ai", (double)(s.t.vision_ms + (s.t.caption_ms > 0 ? s.t.caption_ms : 0)));
+		goto fail;
+	}
+	req_timing_add(call->timing, "ai", (double)(s.t.vision_ms + s.t.caption_ms));
+	bool written = false;
+	if (s.caption.sd_caption && *s.caption.sd_caption) {
+		int wr = stage_sidecar(&s, true);
+		written = wr == 0;
+		req_timing_add(call->timing, "sidecar", (double)s.t.sidecar_ms);
+		log_json(wr == 0 ? LOG_INFO : LOG_ERROR, LOGGER,
+			 wr == 0 ? "web_sidecar_upload_complete" : "web_sidecar_upload_error",
+			 call->correlation_id,
+			 (const struct log_field[]){ LF_STR("image", name),
+						     LF_MS("sidecar_write_ms", s.t.sidecar_ms),
+						     LF_END });
+	}
+	json_t *o = json_object();
+	json_object_set_new(o, "filename", json_string(name));
+	json_object_set_new(o, "description", json_string(s.analysis.description ? s.analysis.description : ""));
+	json_object_set_new(o, "mood", json_string(s.analysis.mood ? s.analysis.mood : ""));
+	json_object_set_new(o, "tags", strv_json(&s.analysis.tags));
+	json_object_set_new(o, "nsfw", json_boolean(s.analysis.nsfw));
+	json_object_set_new(o, "caption", json_string(s.caption.caption));
+	json_object_set_new(o, "sd_caption", str_or_null(s.caption.sd_caption));
+	json_object_set_new(o, "sidecar_written", json_boolean(written));
+	*out = o;
+	rc = 0;
+	goto out;
+fail:
+	pp_fail_kind(err, "web", s.error_kind[0] ? s.error_kind : "storage", "%s",
+		     s.error ? s.error : "analysis failed");
+out:
+	stage_ctx_release(&s);
+	return rc;
+}
+
+/* ---- publish ------------------------------------------------------------ */
+
+bool web_platform_enabled(struct web_service *svc, const char *name)
+{
+	const struct publisher_ops *p = publisher_find(name);
+	return p && p->enabled(svc->env->cfg);
+}
+
+json_t *web_platforms_json(struct web_service *svc)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; publishers[i]; i++)
+		if (publishers[i]->enabled(svc->env->cfg))
+			json_array_append_new(a, json_string(publishers[i]->name));
+	return a;
+}
+
+int web_publish(struct web_service *svc, const struct web_call *call, const char *name,
+		const struct strv *platforms, json_t **out, struct pp_error *err)
+{
+	if (platforms) {
+		if (platforms->n == 0)
+			return pp_fail_kind(err, "web", "bad_platform", "platforms is empty");
+		for (size_t i = 0; i < platforms->n; i++)
+			if (!web_platform_enabled(svc, platforms->v[i]))
+				return pp_fail_kind(err, "web", "bad_platform",
+						    "unknown or disabled platform: %s", platforms->v[i]);
+	}
+	struct listing *l = get_listing(svc, call, err);
+	if (!l)
+		return -1;
+	bool listed = find_item(l, name) != NULL;
+	listing_unref(l);
+	if (!listed)
+		return not_listed(name, err);
+
+	struct workflow_options wo = {
+		.correlation_id = call->correlation_id, .select = name,
+		.platforms = platforms ? (const char *const *)platforms->v : NULL,
+		.nplatforms = platforms ? platforms->n : 0,
+	};
+	struct workflow_result r;
+	int64_t t0 = now_monotonic();
+	pthread_mutex_lock(&svc->publish_lock);
+	workflow_run(svc->env, &wo, &r);
+	pthread_mutex_unlock(&svc->publish_lock);
+	req_timing_add(call->timing, "publish", elapsed_ms_f(t0));
+	if (r.archived)
+		invalidate_listing(svc);
+	int rc = 0;
+	if (r.nplatforms == 0 && r.error) {
+		pp_fail_kind(err, "web", r.error_kind[0] ? r.error_kind : "storage", "%s", r.error);
+		rc = -1;
+	} else {
+		json_t *o = json_object();
+		json_object_set_new(o, "filename", json_string(name));
+		json_object_set_new(o, "results", workflow_results_json(&r));
+		json_object_set_new(o, "archived", json_boolean(r.archived));
+		json_object_set_new(o, "any_success", json_boolean(r.success));
+		*out = o;
+	}
+	workflow_result_release(&r);
+	return rc;
+}
+
+/* ---- image bytes (local storage) ---------------------------------------- */
+
+static char *etag_of(const struct storage_item *it, int width)
+{
+	return xasprintf("\"%.24s-%lld-w%d\"", it->sha256[0] ? it->sha256 : "0",
+			 (long long)it->mtime_ns, width);
+}
+
+char *web_image_etag(struct web_service *svc, const struct web_call *call, const char *name,
+		     int width)
+{
+	struct pp_error err = { 0 };
+	struct listing *l = get_listing(svc, call, &err);
+	if (!l)
+		return NULL;
+	const struct storage_item *it = find_item(l, name);
+	char *tag = it ? etag_of(it, width) : NULL;
+	listing_unref(l);
+	return tag;
+}
+
+static int read_fd(int fd, struct buf *out)
+{
+	char chunk[65536];
+	lseek(fd, 0, SEEK_SET);
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		if (out->len + (size_t)n > IMAGE_MAX)
+			return -1;
+		buf_add(out, chunk, (size_t)n);
+	}
+}
+
+int web_image_bytes(struct web_service *svc, const struct web_call *call, const char *name,
+		    int width, struct buf *out, const char **content_type, char **etag,
+		    struct pp_error *err)
+{
+	struct storage *st = svc->env->storage;
+	struct listing *l = get_listing(svc, call, err);
+	if (!l)
+		return -1;
+	const struct storage_item *it = find_item(l, name);
+	if (!it) {
+		listing_unref(l);
+		return not_listed(name, err);
+	}
+	*etag = etag_of(it, width);
+	listing_unref(l);
+
+	int rc = -1;
+	int64_t t0 = now_monotonic();
+	int fd = memfd_create("photopub-image", MFD_CLOEXEC);
+	struct pp_ctx ctx = { .correlation_id = call->correlation_id };
+	if (fd < 0) {
+		pp_fail(err, "web", "cannot allocate memory for the image");
+		goto out;
+	}
+	if (st->ops->download(st, &ctx, name, fd, err) < 0)
+		goto out;
+	req_timing_add(call->timing, "storage", elapsed_ms_f(t0));
+	if (width <= 0) {
+		if (read_fd(fd, out) < 0) {
+			pp_fail(err, "web", "cannot read the image");
+			goto out;
+		}
+		const char *ext = fs_ext(name);
+		*content_type = !strcasecmp(ext, ".png") ? "image/png" : "image/jpeg";
+		rc = 0;
+		goto out;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int64_t t1 = now_monotonic();
+	if (image_jpeg_copy(path, 0, width, 82, &data, &len, err) < 0) {
+		pp_fail_kind(err, "web", "undecodable", "%s is not a decodable image", name);
+		goto out;
+	}
+	req_timing_add(call->timing, "resize", elapsed_ms_f(t1));
+	buf_add(out, data, len);
+	free(data);
+	*content_type = "image/jpeg";
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0) {
+		free(*etag);
+		*etag = NULL;
+	}
+	return rc;
+}

@@ -1,0 +1,69 @@
+/* service.h - what the web routes do, on the same storage, AI, sidecar and
+ * workflow code as the CLI: a random image, analyze, publish, and the image
+ * bytes for local storage. */
+#ifndef PHOTOPUB_WEB_SERVICE_H
+#define PHOTOPUB_WEB_SERVICE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include "core/workflow.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/strv.h"
+
+#define TIMING_MAX 8
+
+/* Stage durations of one request, for its Server-Timing header. */
+struct req_timing {
+	struct { const char *name; double ms; } t[TIMING_MAX];
+	size_t n;
+};
+
+/* Adds ms to the stage called name (static string). */
+void req_timing_add(struct req_timing *rt, const char *name, double ms);
+
+struct web_call {
+	const char *correlation_id;
+	struct req_timing *timing;
+};
+
+struct web_service;
+
+/* The service over env (owned by the caller, alive as long as the service). */
+struct web_service *web_service_new(const struct workflow_env *env);
+void web_service_free(struct web_service *svc);
+
+/* {filename, temp_url, sha256, content_hash, caption, sd_caption, metadata,
+ * has_sidecar}. Fails with kind "no_images" when the folder is empty. */
+int web_random_image(struct web_service *svc, const struct web_call *call, json_t **out,
+		     struct pp_error *err);
+
+/* {filename, description, mood, tags, nsfw, caption, sd_caption,
+ * sidecar_written}; *cache_hit when the sidecar answered. Kinds: "not_found"
+ * (not a listed image), "undecodable", "ai", "storage". */
+int web_analyze(struct web_service *svc, const struct web_call *call, const char *name,
+		bool force_refresh, json_t **out, bool *cache_hit, struct pp_error *err);
+
+/* {filename, results, archived, any_success}; platforms NULL: every enabled
+ * one. Kinds: "not_found", "bad_platform", and the workflow's. */
+int web_publish(struct web_service *svc, const struct web_call *call, const char *name,
+		const struct strv *platforms, json_t **out, struct pp_error *err);
+
+/* The bytes of a listed local image, or a JPEG at most width px wide
+ * (width 0: the original). *etag is a strong ETag of what is served. */
+int web_image_bytes(struct web_service *svc, const struct web_call *call, const char *name,
+		    int width, struct buf *out, const char **content_type, char **etag,
+		    struct pp_error *err);
+
+/* The ETag web_image_bytes would give, without producing the bytes (for
+ * If-None-Match); NULL when name is not a listed image. Caller frees. */
+char *web_image_etag(struct web_service *svc, const struct web_call *call, const char *name,
+		     int width);
+
+/* Whether name is a platform that is enabled. */
+bool web_platform_enabled(struct web_service *svc, const char *name);
+
+/* Names of the enabled platforms (static strings), for the UI. */
+json_t *web_platforms_json(struct web_service *svc);
+
+#endif
