@@ -38,6 +38,13 @@ int image_init(const char *argv0, struct pp_error *err)
 	 * the environment still wins. Set before libvips starts any thread. */
 	if (!getenv("MALLOC_ARENA_MAX"))
 		mallopt(M_ARENA_MAX, 2);
+	/* libvips loads its optional format modules (ImageMagick, poppler,
+	 * OpenSlide, HEIF, JPEG XL) from $VIPSHOME/lib at start-up. photopub
+	 * reads JPEG and PNG only: pointing VIPSHOME where there are no modules
+	 * keeps those decoders out of reach of a hostile file and saves ~10 MB
+	 * of resident libraries in the long-running server. */
+	if (!getenv("VIPSHOME"))
+		setenv("VIPSHOME", "/nonexistent/photopub-no-vips-modules", 1);
 	if (VIPS_INIT(argv0 && *argv0 ? argv0 : "photopub") != 0) {
 		char *msg = vips_error_buffer_copy();
 		rc = pp_fail(err, WHERE, "cannot start libvips: %s", msg ? msg : "unknown error");
@@ -48,6 +55,12 @@ int image_init(const char *argv0, struct pp_error *err)
 	 * files and re-uploaded images reuse names with new bytes. Each load is a
 	 * cheap shrink-on-load decode, so the cache would save little anyway. */
 	vips_cache_set_max(0);
+	/* Only the JPEG and PNG decoders may run, whatever a file's bytes claim
+	 * to be (libvips sniffs content, not names: an SVG or PDF renamed .jpg
+	 * would otherwise reach librsvg or poppler). */
+	vips_operation_block_set("VipsForeignLoad", TRUE);
+	vips_operation_block_set("VipsForeignLoadJpeg", FALSE);
+	vips_operation_block_set("VipsForeignLoadPng", FALSE);
 	vips_cache_set_max_mem(16 * 1024 * 1024);
 	vips_cache_set_max_files(8);
 	/* One worker: the JPEG decode is sequential, so on two cores a second

@@ -1,0 +1,140 @@
+"""The web server under load: wrk against GET /health and GET
+/api/images/random (local storage, 1,000 images, logging on to a file),
+beside the bare libmicrohttpd hello-world of bench/bare_mhd.c in the same
+run (the machine's ceiling), and /api/images/random with /metrics counting
+vs. the same without scrapes; requests per second, p50/p99 latency, RSS idle,
+under load and after. Needs wrk (Debian package wrk).
+Usage: /usr/bin/python3 bench/bench_web.py BUILD_DIR [SECONDS]"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+build = sys.argv[1] if len(sys.argv) > 1 else "build"
+seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+source = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+binary = os.path.join(build, "photopub")
+bare = os.path.join(build, "bench", "bare_mhd")
+THREADS, CONNS = 2, 64
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_port(port, timeout=30):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not start on %d" % port)
+
+
+def rss_mb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def wrk(url, secs=seconds):
+    out = subprocess.run(["wrk", "-t%d" % THREADS, "-c%d" % CONNS, "-d%ds" % secs, "--latency", url],
+                         capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def lat(p):
+        m = re.search(r"\s%s%%\s+([\d.]+)(us|ms|s)" % p, out)
+        v, unit = float(m.group(1)), m.group(2)
+        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rps, lat(50), lat(99), int(errors.group(1)) if errors else 0
+
+
+work = tempfile.mkdtemp(prefix="photopub-bench-web-")
+procs = []
+try:
+    images = os.path.join(work, "images")
+    os.makedirs(images)
+    src = os.path.join(source, "examples", "images", "tabby-cat-closeup.jpg")
+    data = open(src, "rb").read()
+    for i in range(1000):
+        with open(os.path.join(images, "img-%04d.jpg" % i), "wb") as f:
+            f.write(data + i.to_bytes(4, "big"))   # distinct bytes, same picture
+    with open(os.path.join(work, "photopub.ini"), "w") as f:
+        f.write("[Storage]\npath = images\n[State]\npath = state.db\n[Outbox]\nenabled = true\n")
+
+    port = free_port()
+    log = os.path.join(work, "photopub.log")
+    p = subprocess.Popen([binary, "serve", "--config", os.path.join(work, "photopub.ini"),
+                          "--port", str(port), "--log-file", log],
+                         stderr=subprocess.DEVNULL)
+    procs.append(p)
+    wait_port(port)
+    base = "http://127.0.0.1:%d" % port
+    subprocess.run(["curl", "-s", "-o", "/dev/null", base + "/api/images/random"])  # warm the listing
+    time.sleep(0.5)
+    idle = rss_mb(p.pid)
+
+    bport = free_port()
+    b = subprocess.Popen([bare, str(bport)])
+    procs.append(b)
+    wait_port(bport)
+
+    print("web server under wrk (-t%d -c%d, %d s each), local storage of 1,000 images, "
+          "logging on (to a file)" % (THREADS, CONNS, seconds))
+    rows = []
+    r_bare = wrk("http://127.0.0.1:%d/health" % bport)
+    rows.append(("bare libmicrohttpd /health", r_bare))
+    r_health = wrk(base + "/health")
+    rows.append(("photopub /health", r_health))
+    load_rss = []
+    t0 = time.time()
+    r_random = wrk(base + "/api/images/random")
+    rows.append(("photopub /api/images/random", r_random))
+    load_rss.append(rss_mb(p.pid))
+    for label, (rps, p50, p99, errs) in rows:
+        print("  %-30s %9.0f req/s   p50 %6.2f ms   p99 %6.2f ms   non-2xx %d" % (label, rps, p50, p99, errs))
+    print("  /health vs bare server: %.0f%%   (goal >= 70%%)" % (100 * r_health[0] / r_bare[0]))
+    print("  /api/images/random: %.0f req/s, p99 %.2f ms   (goals >= 20,000 req/s, p99 < 10 ms)"
+          % (r_random[0], r_random[2]))
+
+    # RSS over a longer run: flat or growing?
+    samples = []
+    runner = subprocess.Popen(["wrk", "-t%d" % THREADS, "-c%d" % CONNS, "-d%ds" % (seconds * 3),
+                               base + "/api/images/random"], stdout=subprocess.DEVNULL)
+    for _ in range(seconds * 3):
+        time.sleep(1)
+        samples.append(rss_mb(p.pid))
+    runner.wait()
+    after = rss_mb(p.pid)
+    print("  RSS: idle %.1f MB, under load %.1f MB (first third) -> %.1f MB (last third), after %.1f MB"
+          "   (goal: idle < 16 MB, flat)" % (idle, sum(samples[:seconds]) / seconds,
+                                              sum(samples[-seconds:]) / seconds, after))
+    lines = sum(1 for _ in open(log))
+    print("  log lines written: %d" % lines)
+    print("RESULT web_health_ratio %.2f" % (r_health[0] / r_bare[0]))
+    print("RESULT web_random_rps %.0f" % r_random[0])
+    print("RESULT web_random_p99_ms %.2f" % r_random[2])
+    print("RESULT web_idle_rss_mb %.1f" % idle)
+finally:
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    shutil.rmtree(work, ignore_errors=True)
