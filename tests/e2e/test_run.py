@@ -203,7 +203,9 @@ class RunTest(TestCase):
         self.assertFalse(os.path.exists(self.ws.state))
 
     def test_undecodable_images_fail_and_change_nothing(self):
-        for name, data in [("truncated.jpg", None), ("notes.jpg", b"just some text\n" * 40)]:
+        svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64"/></svg>'
+        for name, data in [("truncated.jpg", None), ("notes.jpg", b"just some text\n" * 40),
+                           ("vector.jpg", svg)]:
             if data is None:
                 with open(os.path.join(harness.EXAMPLES, SAMPLES[0]) if SAMPLES[0].endswith(".jpg")
                           else os.path.join(harness.EXAMPLES, [s for s in SAMPLES if s.endswith(".jpg")][0]), "rb") as f:
