@@ -4,6 +4,8 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <regex.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "telemetry/clock.h"
@@ -229,6 +231,71 @@ static void test_threads_never_interleave(void **state)
 	free(out);
 }
 
+
+static void *rotate_storm(void *arg)
+{
+	long id = (long)arg;
+	for (int i = 0; i < LINES; i++)
+		log_info("storm", "rotate_line", "cid", LF_INT("thread", id), LF_INT("i", i),
+			 LF_STR("pad", "0123456789abcdef0123456789abcdef0123456789abcdef"));
+	return NULL;
+}
+
+/* logrotate: the file is renamed away and the logger reopens it by name
+ * while 8 threads log; every line lands whole in exactly one file. */
+static void test_reopen_during_storm(void **state)
+{
+	(void)state;
+	char *dir = tu_mkdtemp();
+	char *path = xasprintf("%s/photopub.log", dir);
+	assert_int_equal(log_set_file(path, NULL), 0);
+	log_set_stderr(false);
+	pthread_t t[THREADS];
+	for (long i = 0; i < THREADS; i++)
+		pthread_create(&t[i], NULL, rotate_storm, (void *)i);
+	int rotations = 0;
+	for (int r = 0; r < 5; r++) {
+		struct timespec ts = { 0, 3 * 1000000 };
+		nanosleep(&ts, NULL);
+		char *old = xasprintf("%s/photopub.log.%d", dir, r + 1);
+		assert_int_equal(rename(path, old), 0);
+		assert_int_equal(log_reopen(NULL), 0);
+		free(old);
+		rotations++;
+	}
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	log_set_file(NULL, NULL);
+	log_set_stderr(true);
+
+	static unsigned char seen[THREADS][LINES];
+	memset(seen, 0, sizeof(seen));
+	size_t total = 0;
+	for (int f = 0; f <= rotations; f++) {
+		char *p = f == 0 ? xstrdup(path) : xasprintf("%s/photopub.log.%d", dir, f);
+		char *text = tu_read(p, NULL);
+		assert_non_null(text);
+		for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+			json_t *j = json_loads(line, 0, NULL);
+			if (!j)
+				fail_msg("file %d: invalid line: %.80s", f, line);
+			int th = (int)json_integer_value(json_object_get(j, "thread"));
+			int i = (int)json_integer_value(json_object_get(j, "i"));
+			assert_true(th >= 0 && th < THREADS && i >= 0 && i < LINES);
+			assert_int_equal(seen[th][i], 0); /* never twice */
+			seen[th][i] = 1;
+			total++;
+			json_decref(j);
+		}
+		free(text);
+		free(p);
+	}
+	assert_int_equal(total, THREADS * LINES); /* never lost */
+	tu_rmrf(dir);
+	free(dir);
+	free(path);
+}
+
 static void test_correlation(void **state)
 {
 	(void)state;
@@ -291,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_registered_secret),
 		cmocka_unit_test(test_levels),
 		cmocka_unit_test(test_threads_never_interleave),
+		cmocka_unit_test(test_reopen_during_storm),
 		cmocka_unit_test(test_correlation),
 		cmocka_unit_test(test_clock),
 	};
