@@ -98,6 +98,7 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	struct workflow_env env = { .cfg = &cfg, .storage = storage, .ai = ai, .state = state };
+	log_set_async(true);
 	struct web_options wo = {
 		.host = a.host ? a.host : cfg.web_host,
 		.port = a.port >= 0 ? a.port : cfg.web_port,

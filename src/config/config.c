@@ -116,6 +116,7 @@ static const struct key_def keys[] = {
 	{ "Web", "host", KT_STR, OFF(web_host), "127.0.0.1", 0, 0, NULL },
 	{ "Web", "port", KT_INT, OFF(web_port), NULL, 1, 65535, NULL },
 	{ "Web", "metrics_public", KT_BOOL, OFF(metrics_public), "false", 0, 0, NULL },
+	{ "Web", "metrics", KT_BOOL, OFF(metrics_enabled), "true", 0, 0, NULL },
 	{ "Web", "allow_remote", KT_BOOL, OFF(web_allow_remote), "false", 0, 0, NULL },
 
 	{ "Log", "level", KT_ENUM, 0, NULL, 0, 0, level_names }, /* see apply_derived */

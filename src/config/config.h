@@ -107,6 +107,7 @@ struct config {
 	char *web_host;
 	int web_port;
 	bool metrics_public;
+	bool metrics_enabled;       /* [Web] metrics: serve /metrics and count for it */
 	bool web_allow_remote;      /* [Web] allow_remote: bind beyond loopback without auth */
 	char *web_auth_token;       /* env WEB_AUTH_TOKEN */
 	char *web_auth_user;        /* env WEB_AUTH_USER */

@@ -20,7 +20,12 @@
 
 static atomic_int min_level = LOG_INFO;
 static atomic_bool to_stderr = true;
-static pthread_mutex_t sink_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Writers of a line up to PIPE_BUF bytes share the lock: one write(2) of
+ * such a line is atomic on a pipe, a tty and (position included) a regular
+ * file, so they need not wait for each other — only for a reopen, which
+ * takes the lock alone. Longer lines take it alone too. */
+static pthread_rwlock_t sink_lock = PTHREAD_RWLOCK_INITIALIZER;
+#define SHARED_WRITE_MAX 4096
 static int file_fd = -1;
 static char *file_path;
 
@@ -417,6 +422,118 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
+/* Writes whole lines (one or many) to the sinks. */
+static void sink_write(const char *p, size_t n)
+{
+	if (n <= SHARED_WRITE_MAX)
+		pthread_rwlock_rdlock(&sink_lock);
+	else
+		pthread_rwlock_wrlock(&sink_lock);
+	if (atomic_load(&to_stderr))
+		write_all(2, p, n);
+	if (file_fd >= 0)
+		write_all(file_fd, p, n);
+	pthread_rwlock_unlock(&sink_lock);
+}
+
+/* ---- the asynchronous writer (servers) ------------------------------------
+ *
+ * Under load, two threads writing every line to the same file serialize on
+ * the file's lock in the kernel and sleep. With the writer on, log_json only
+ * appends the rendered line to a queue (a memcpy under a short lock) and one
+ * thread writes what has gathered: whole lines, many per write(2), in order.
+ * Error lines, and log_shutdown(), wait until everything queued is written. */
+
+#define QUEUE_MAX ((size_t)8 << 20) /* past this, producers wait: memory stays bounded */
+
+static struct {
+	atomic_bool on;
+	pthread_mutex_t mu;
+	pthread_cond_t has_data, drained;
+	struct buf q;
+	uint64_t queued, written;   /* bytes ever queued / written: for waiting on a flush */
+	bool stop;
+	pthread_t tid;
+} aw = { .mu = PTHREAD_MUTEX_INITIALIZER, .has_data = PTHREAD_COND_INITIALIZER,
+	 .drained = PTHREAD_COND_INITIALIZER };
+
+static void *writer_main(void *arg)
+{
+	struct buf batch = BUF_INIT;
+	(void)arg;
+	pthread_mutex_lock(&aw.mu);
+	for (;;) {
+		while (aw.q.len == 0 && !aw.stop)
+			pthread_cond_wait(&aw.has_data, &aw.mu);
+		if (aw.q.len == 0 && aw.stop)
+			break;
+		struct buf t = batch;
+		batch = aw.q;
+		aw.q = t;
+		buf_reset(&aw.q);
+		pthread_mutex_unlock(&aw.mu);
+		sink_write(batch.data, batch.len);
+		pthread_mutex_lock(&aw.mu);
+		aw.written += batch.len;
+		buf_reset(&batch);
+		pthread_cond_broadcast(&aw.drained);
+	}
+	pthread_mutex_unlock(&aw.mu);
+	buf_release(&batch);
+	return NULL;
+}
+
+/* Waits until every byte queued so far is written. */
+static void wait_written(void)
+{
+	pthread_mutex_lock(&aw.mu);
+	uint64_t target = aw.queued;
+	while (aw.written < target)
+		pthread_cond_wait(&aw.drained, &aw.mu);
+	pthread_mutex_unlock(&aw.mu);
+}
+
+void log_set_async(bool on)
+{
+	pthread_mutex_lock(&aw.mu);
+	bool running = atomic_load(&aw.on);
+	if (on && !running) {
+		aw.stop = false;
+		if (pthread_create(&aw.tid, NULL, writer_main, NULL) == 0)
+			atomic_store(&aw.on, true);
+		pthread_mutex_unlock(&aw.mu);
+		return;
+	}
+	if (!on && running) {
+		atomic_store(&aw.on, false);
+		aw.stop = true;
+		pthread_cond_signal(&aw.has_data);
+		pthread_mutex_unlock(&aw.mu);
+		pthread_join(aw.tid, NULL);
+		buf_release(&aw.q);
+		return;
+	}
+	pthread_mutex_unlock(&aw.mu);
+}
+
+static bool enqueue(const char *p, size_t n)
+{
+	pthread_mutex_lock(&aw.mu);
+	if (!atomic_load(&aw.on) || aw.stop) {
+		pthread_mutex_unlock(&aw.mu);
+		return false;
+	}
+	while (aw.q.len + n > QUEUE_MAX && !aw.stop)
+		pthread_cond_wait(&aw.drained, &aw.mu);
+	bool was_empty = aw.q.len == 0;
+	buf_add(&aw.q, p, n);
+	aw.queued += n;
+	if (was_empty)
+		pthread_cond_signal(&aw.has_data);
+	pthread_mutex_unlock(&aw.mu);
+	return true;
+}
+
 void log_json(enum log_level level, const char *logger, const char *event,
 	      const char *correlation_id, const struct log_field *fields)
 {
@@ -425,12 +542,12 @@ void log_json(enum log_level level, const char *logger, const char *event,
 	char stack[2048];
 	struct out o = { stack, 0, sizeof(stack), false };
 	render(&o, level, logger, event, correlation_id, fields);
-	pthread_mutex_lock(&sink_lock);
-	if (atomic_load(&to_stderr))
-		write_all(2, o.p, o.len);
-	if (file_fd >= 0)
-		write_all(file_fd, o.p, o.len);
-	pthread_mutex_unlock(&sink_lock);
+	if (atomic_load(&aw.on) && enqueue(o.p, o.len)) {
+		if (level >= LOG_ERROR)
+			wait_written(); /* an error line is on disk before we go on */
+	} else {
+		sink_write(o.p, o.len);
+	}
 	if (o.heap)
 		free(o.p);
 }
@@ -448,19 +565,21 @@ int log_set_file(const char *path, struct pp_error *err)
 	int fd = -1;
 	if (path && (fd = open_log(path, err)) < 0)
 		return -1;
-	pthread_mutex_lock(&sink_lock);
+	pthread_rwlock_wrlock(&sink_lock);
 	if (file_fd >= 0)
 		close(file_fd);
 	free(file_path);
 	file_fd = fd;
 	file_path = path ? xstrdup(path) : NULL;
-	pthread_mutex_unlock(&sink_lock);
+	pthread_rwlock_unlock(&sink_lock);
 	return 0;
 }
 
 int log_reopen(struct pp_error *err)
 {
-	pthread_mutex_lock(&sink_lock);
+	/* Lines queued before the signal belong to the old file. */
+	log_flush();
+	pthread_rwlock_wrlock(&sink_lock);
 	int rc = 0;
 	if (file_path) {
 		int fd = open_log(file_path, err);
@@ -471,11 +590,18 @@ int log_reopen(struct pp_error *err)
 			file_fd = fd;
 		}
 	}
-	pthread_mutex_unlock(&sink_lock);
+	pthread_rwlock_unlock(&sink_lock);
 	return rc;
+}
+
+void log_flush(void)
+{
+	if (atomic_load(&aw.on))
+		wait_written();
 }
 
 void log_shutdown(void)
 {
+	log_set_async(false);
 	log_set_file(NULL, NULL);
 }

@@ -91,7 +91,16 @@ int log_set_file(const char *path, struct pp_error *err);
  * from any thread while others log: a line goes wholly to the old or the new file. */
 int log_reopen(struct pp_error *err);
 
-/* Closes the log file. */
+/* With on, lines are queued and written by one background thread, many per
+ * write(2) (whole lines, in order); error lines still reach the sinks before
+ * log_json returns. For servers under load. Off (the default) writes each
+ * line at once. Turning it off flushes. */
+void log_set_async(bool on);
+
+/* Waits until every queued line is written. */
+void log_flush(void);
+
+/* Flushes, stops the writer and closes the log file. */
 void log_shutdown(void);
 
 #endif

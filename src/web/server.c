@@ -440,6 +440,8 @@ static int h_logout(struct request *rq)
 
 static int h_metrics(struct request *rq)
 {
+	if (!rq->srv->metrics)
+		return reply_error(rq, 404, "Not Found ([Web] metrics = false)");
 	web_metrics_render(rq->srv->metrics, &rq->raw);
 	rq->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	rq->status = 200;
@@ -822,8 +824,10 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 	size_t nroutes = 0;
 	for (const struct route *r = routes; r->method; r++)
 		names[nroutes++] = r->pattern;
-	srv.metrics = web_metrics_new(names, nroutes);
-	observe_install(web_metrics_observer(srv.metrics));
+	if (cfg->metrics_enabled) {
+		srv.metrics = web_metrics_new(names, nroutes);
+		observe_install(web_metrics_observer(srv.metrics));
+	}
 
 	/* Signals are taken by sigwait below; worker threads never see them. */
 	sigset_t set;
