@@ -243,13 +243,13 @@ static void *rotate_storm(void *arg)
 
 /* logrotate: the file is renamed away and the logger reopens it by name
  * while 8 threads log; every line lands whole in exactly one file. */
-static void test_reopen_during_storm(void **state)
+static void reopen_during_storm(bool async)
 {
-	(void)state;
 	char *dir = tu_mkdtemp();
 	char *path = xasprintf("%s/photopub.log", dir);
 	assert_int_equal(log_set_file(path, NULL), 0);
 	log_set_stderr(false);
+	log_set_async(async);
 	pthread_t t[THREADS];
 	for (long i = 0; i < THREADS; i++)
 		pthread_create(&t[i], NULL, rotate_storm, (void *)i);
@@ -265,6 +265,7 @@ static void test_reopen_during_storm(void **state)
 	}
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(t[i], NULL);
+	log_set_async(false); /* flushes */
 	log_set_file(NULL, NULL);
 	log_set_stderr(true);
 
@@ -294,6 +295,39 @@ static void test_reopen_during_storm(void **state)
 	tu_rmrf(dir);
 	free(dir);
 	free(path);
+}
+
+static void test_reopen_during_storm(void **state)
+{
+	(void)state;
+	reopen_during_storm(false);
+}
+
+static void test_reopen_during_storm_async(void **state)
+{
+	(void)state;
+	reopen_during_storm(true);
+}
+
+/* With the background writer, an error line is written before log_json
+ * returns; info lines by log_flush. */
+static void test_async_error_lines_are_written_at_once(void **state)
+{
+	(void)state;
+	tu_log_start();
+	log_set_async(true);
+	log_info("t", "queued_info", NULL, LF_INT("n", 1));
+	log_error("t", "urgent_error", NULL, LF_INT("n", 2));
+	char *path_text = NULL;
+	/* Read the file while the writer is still on. */
+	log_flush();
+	log_set_async(false);
+	path_text = tu_log_stop();
+	char *a = strstr(path_text, "queued_info"), *b = strstr(path_text, "urgent_error");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_true(a < b); /* order kept */
+	free(path_text);
 }
 
 static void test_correlation(void **state)
@@ -359,6 +393,8 @@ int main(void)
 		cmocka_unit_test(test_levels),
 		cmocka_unit_test(test_threads_never_interleave),
 		cmocka_unit_test(test_reopen_during_storm),
+		cmocka_unit_test(test_reopen_during_storm_async),
+		cmocka_unit_test(test_async_error_lines_are_written_at_once),
 		cmocka_unit_test(test_correlation),
 		cmocka_unit_test(test_clock),
 	};
