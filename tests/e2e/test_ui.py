@@ -1,0 +1,235 @@
+"""The web UI in a real browser: `photopub serve` on 127.0.0.1 and Debian's
+chromium driven by playwright-core (tests/ui/ui_test.mjs) at a phone's
+viewport, 390x844. Main path: load, next image, admin login after a wrong
+password, analyze (AI, then sidecar, then force refresh), publish to the
+outbox, archive. Second path: a file name, caption and metadata holding
+markup shown as text, the bearer-token prompt, the login rate limit.
+Screenshots go to <build dir>/tests/artifacts/ui-*.png."""
+
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+import harness
+from harness import Workspace, parse_log, SAMPLES
+
+UI_DIR = os.path.join(harness.SOURCE, "tests", "ui")
+ARTIFACTS = os.path.join(os.path.dirname(os.path.abspath(harness.BIN)), "tests", "artifacts")
+CHROMIUM = "/usr/bin/chromium"
+ADMIN_PW = "correct horse battery staple"
+TOKEN = "ui-test-token-7f3a"
+MAX_LOGIN_FAILURES = 5
+SKIP_EXIT = 77
+
+
+def setup_node_modules():
+    """Installs playwright-core into tests/ui/node_modules from the lock file
+    when it is missing. Returns None, or why the browser test cannot run;
+    raises when the install fails."""
+    if not shutil.which("node") or not shutil.which("npm"):
+        return "node and npm are not installed (scripts/deps test installs them)"
+    marker = os.path.join(UI_DIR, "node_modules", "playwright-core", "package.json")
+    # One install at a time: builds in other folders share tests/ui.
+    with open(os.path.join(tempfile.gettempdir(), "photopub-ui-npm.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.isfile(marker):
+            return None
+        proc = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                              cwd=UI_DIR, capture_output=True, text=True, timeout=600)
+        if proc.returncode != 0:
+            raise AssertionError("npm ci in tests/ui failed:\n" + (proc.stderr + proc.stdout).strip()[-2000:])
+    return None
+
+
+class Server:
+    """`photopub serve --port 0` on a workspace; stopped with SIGTERM."""
+
+    def __init__(self, ws, env):
+        self.ws = ws
+        self.port_file = os.path.join(ws.dir, "port")
+        self.log_path = os.path.join(ws.dir, "serve.log")
+        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": ws.home,
+             "XDG_CACHE_HOME": os.path.join(ws.home, ".cache"),
+             "TMPDIR": os.environ.get("TMPDIR", "/tmp")}
+        for k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):
+            if k in os.environ:
+                e[k] = os.environ[k]
+        e.update(env)
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [harness.BIN, "serve", "--config", ws.config, "--host", "127.0.0.1", "--port", "0",
+             "--port-file", self.port_file],
+            env=e, stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
+        deadline = time.monotonic() + 60
+        while not os.path.exists(self.port_file):
+            if self.proc.poll() is not None:
+                raise AssertionError("photopub serve exited with %d:\n%s" % (self.proc.returncode, self.read_log()))
+            if time.monotonic() > deadline:
+                self.proc.kill()
+                raise AssertionError("photopub serve wrote no port file in 60 s:\n" + self.read_log())
+            time.sleep(0.05)
+        with open(self.port_file) as f:
+            self.url = "http://127.0.0.1:%d" % int(f.read().strip())
+
+    def read_log(self):
+        self.log.flush()
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if not self.log.closed:
+            self.log.close()
+
+    def stop(self):
+        """SIGTERM; returns the exit code and the parsed log lines."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("photopub serve did not stop within 30 s of SIGTERM")
+        self.log.close()
+        with open(self.log_path, errors="replace") as f:
+            text = f.read()
+        return self.proc.returncode, parse_log(text)
+
+
+class UiTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists(CHROMIUM):
+            raise unittest.SkipTest(CHROMIUM + " is not installed (scripts/deps test installs chromium)")
+        why = setup_node_modules()
+        if why:
+            raise unittest.SkipTest(why)
+        os.makedirs(ARTIFACTS, exist_ok=True)
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="pp-ui-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def start(self, ws, env):
+        server = Server(ws, env)
+        self.addCleanup(server.kill)
+        return server
+
+    def browse(self, cfg):
+        """Runs ui_test.mjs with cfg; returns its RESULT object."""
+        cfg = dict(cfg, artifacts=ARTIFACTS, chromium=CHROMIUM)
+        path = os.path.join(self.tmp, "ui-%s.json" % cfg["scenario"])
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+        proc = subprocess.run(["node", os.path.join(UI_DIR, "ui_test.mjs"), path], cwd=UI_DIR,
+                              capture_output=True, text=True, timeout=300)
+        out = proc.stdout + ("\n" + proc.stderr if proc.stderr.strip() else "")
+        print(out.rstrip())
+        if proc.returncode == SKIP_EXIT:
+            self.skipTest(out.strip().splitlines()[-1] if out.strip() else "browser not available")
+        self.assertEqual(proc.returncode, 0, "the browser test failed:\n" + out)
+        lines = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
+        self.assertEqual(len(lines), 1, out)
+        res = json.loads(lines[0][len("RESULT "):])
+        for shot in res["screenshots"]:
+            self.assertGreater(os.path.getsize(shot), 1000, shot)
+        return res
+
+    def test_phone_load_next_login_analyze_publish(self):
+        ws = Workspace()
+        self.addCleanup(ws.cleanup)
+        self.assertGreaterEqual(len(SAMPLES), 2)
+        server = self.start(ws, {"web_admin_pw": ADMIN_PW})
+        res = self.browse({"scenario": "main", "base_url": server.url, "admin_pw": ADMIN_PW,
+                           "images": ws.image_names(), "platforms": ["outbox"]})
+        rc, lines = server.stop()
+        self.assertEqual(rc, 0, "photopub serve should exit 0 on SIGTERM")
+
+        # What the page showed is what happened on disk.
+        pub = res["published"]
+        name = pub["filename"]
+        self.assertIn(name, SAMPLES)
+        self.assertNotIn(name, ws.image_names())
+        self.assertIn(name, ws.archived())
+        self.assertEqual(ws.posts(), [pub["post_id"]])
+        with open(os.path.join(ws.outbox, pub["post_id"], "post.json")) as f:
+            self.assertEqual(json.load(f)["image"], name)
+
+        # The server saw what the page did: one wrong login, the analyses, one publish.
+        msgs = [l["message"] for l in lines]
+        self.assertEqual(msgs.count("web_admin_login_failed"), 1)
+        self.assertEqual(msgs.count("web_admin_login"), 1)
+        done = [l for l in lines if l["message"] == "web_analyze_complete"]
+        self.assertEqual([l["cache_hit"] for l in done], [False, True, False])
+        self.assertTrue(all(l["filename"] == name for l in done))
+        pubs = [l for l in lines if l["message"] == "web_publish_complete"]
+        self.assertEqual(len(pubs), 1)
+        self.assertTrue(pubs[0]["archived"])
+        self.assertFalse([l for l in lines if l["message"].endswith("_error")],
+                         "no web_*_error line expected")
+        # Every image the page loaded was a phone-sized copy.
+        files = [l for l in lines if l["message"] == "http_request"
+                 and l.get("route") == "/api/images/{filename}/file"]
+        self.assertTrue(files)
+        self.assertTrue(all(l["status"] in (200, 304) for l in files), files)
+
+    def test_markup_as_text_token_prompt_and_login_limit(self):
+        ws = Workspace(images=[])
+        self.addCleanup(ws.cleanup)
+        name = '<b>café & "tea" #1?.jpg'
+        stem = name[:-4]
+        shutil.copy(os.path.join(harness.EXAMPLES, SAMPLES[0]), os.path.join(ws.images, name))
+        sd_caption = "<script>window.__pp_xss=2</script> sd & <b>bold</b>"
+        caption = '<img src=x onerror="window.__pp_xss=1"> Caption & "quotes"'
+        with open(os.path.join(ws.images, stem + ".txt"), "w") as f:
+            f.write(sd_caption + "\n\n# ---\n")
+            f.write("# image_file: %s\n" % name)
+            f.write("# caption: %s\n" % caption)
+            f.write("# <i>key</i>: <svg onload=window.__pp_xss=3>\n")
+            f.write('# tags: ["<b>x</b>", "y"]\n')
+        server = self.start(ws, {"web_admin_pw": ADMIN_PW, "WEB_AUTH_TOKEN": TOKEN})
+        self.browse({"scenario": "token", "base_url": server.url, "admin_pw": ADMIN_PW,
+                     "token": TOKEN, "filename": name, "caption": caption,
+                     "sd_caption": sd_caption, "max_failures": MAX_LOGIN_FAILURES,
+                     "metadata": {"image_file": name, "<i>key</i>": "<svg onload=window.__pp_xss=3>",
+                                  "tags": "<b>x</b>, y"}})
+        rc, lines = server.stop()
+        self.assertEqual(rc, 0)
+        analyses = [l for l in lines if l["message"] == "web_analyze_complete"]
+        self.assertEqual(len(analyses), 1, "only the call with the right token reaches analyze")
+        self.assertTrue(analyses[0]["cache_hit"])
+        refused = [l for l in lines if l["message"] == "web_analyze_error" and l["status"] == 401]
+        self.assertEqual(len(refused), 2, "one call without a token, one with the wrong one")
+        self.assertEqual(ws.posts(), [])
+
+    def test_errors_in_words(self):
+        broken = Workspace(images=[])
+        self.addCleanup(broken.cleanup)
+        with open(os.path.join(broken.images, "broken.jpg"), "wb") as f:
+            f.write(b"\xff\xd8 not a JPEG " * 200)
+        failing = Workspace(images=[SAMPLES[0]])
+        self.addCleanup(failing.cleanup)
+        with open(failing.outbox, "w") as f:
+            f.write("a file where the outbox folder should be\n")
+        a = self.start(broken, {})
+        b = self.start(failing, {})
+        self.browse({"scenario": "errors", "base_url": a.url, "failing_url": b.url})
+        for server in (a, b):
+            rc, _ = server.stop()
+            self.assertEqual(rc, 0)
+        self.assertEqual(failing.image_names(), [SAMPLES[0]], "a failed publish archives nothing")
+        self.assertEqual(failing.archived(), [])
+
+
+if __name__ == "__main__":
+    harness.main()
