@@ -12,6 +12,7 @@ import json
 import math
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -31,10 +32,11 @@ def lognormal(rng, median, sigma):
     return int(median * math.exp(rng.gauss(0, sigma)))
 
 
-def generate(path, nlines, seed=7):
-    """Writes about nlines lines; returns (lines, total_ms values)."""
+def generate(path, nlines, seed=7, start_ms=1795000000000, gap_ms=(200, 4000)):
+    """Writes about nlines lines (events gap_ms apart, from start_ms);
+    returns (lines, total_ms values)."""
     rng = random.Random(seed)
-    t = 1795000000000  # 2026-11-19
+    t = start_ms
     totals = []
     n = 0
     images = ["photographer-with-tripod-monochrome.jpg", "harbour-at-dawn.jpg",
@@ -42,7 +44,7 @@ def generate(path, nlines, seed=7):
     with open(path, "w") as f:
         w = f.write
         while n < nlines:
-            t += rng.randint(200, 4000)
+            t += rng.randint(*gap_ms)
             cid = "%08x-%04x-4%03x-a%03x-%012x" % (rng.getrandbits(32), rng.getrandbits(16),
                                                   rng.getrandbits(12), rng.getrandbits(12),
                                                   rng.getrandbits(48))
@@ -134,7 +136,23 @@ def timed(argv, stdout=subprocess.PIPE):
     return dt, ru.ru_maxrss / 1024.0, out
 
 
+def generate_child(path, nlines):
+    """Writes the log in a child process and returns (lines, runs, exact p95):
+    this process stays small, so that the peak RSS the kernel reports for the
+    programs it starts (which counts the parent's pages at spawn) is theirs."""
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--generate", path,
+                          str(nlines)], check=True, capture_output=True, text=True).stdout
+    d = json.loads(out)
+    return d["lines"], d["runs"], d["p95"]
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--generate":
+        lines, totals = generate(sys.argv[2], int(sys.argv[3]))
+        s = sorted(totals)
+        print(json.dumps({"lines": lines, "runs": len(totals),
+                          "p95": s[max(1, math.ceil(0.95 * len(s))) - 1]}))
+        return
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     build = sys.argv[1]
@@ -144,14 +162,10 @@ def main():
     tmp = tempfile.mkdtemp(prefix="pp-bench-stats-")
     try:
         path = os.path.join(tmp, "photopub.log")
-        lines, totals = generate(path, nlines)
+        lines, runs, exact_nearest_rank = generate_child(path, nlines)
         size = os.path.getsize(path)
         print("log: %d lines, %.1f MB (%.0f bytes per line), %d runs"
-              % (lines, size / 1e6, size / lines, len(totals)))
-        # Warm the page cache so that both read from memory.
-        with open(path, "rb") as f:
-            while f.read(1 << 24):
-                pass
+              % (lines, size / 1e6, size / lines, runs))
 
         best = None
         for _ in range(3):
@@ -163,21 +177,25 @@ def main():
         p95 = result["stages"]["total_ms"]["p95"]
         print("photopub stats --json: %7.3f s  %7.0f MB/s  peak RSS %5.1f MB  p95(total_ms) = %d"
               % (dt, size / 1e6 / dt, rss, p95))
-
-        s = sorted(totals)
-        exact_nearest_rank = s[max(1, math.ceil(0.95 * len(s))) - 1]
         if abs(p95 - exact_nearest_rank) > exact_nearest_rank / 512 + 0.5:
             sys.exit("p95 %d differs from the exact nearest-rank value %d" % (p95, exact_nearest_rank))
 
         if not jq:
             print("jq not installed: no ratio (scripts/deps test installs it)")
             return
-        jdt, jrss, jout = timed([jq, "-n", JQ_P95, path])
+        jbest = None
+        for _ in range(2):
+            jdt, jrss, jout = timed([jq, "-n", JQ_P95, path])
+            if jbest is None or jdt < jbest[0]:
+                jbest = (jdt, jrss, jout)
+        jdt, jrss, jout = jbest
         jp95 = json.loads(jout)
         print("jq p95 pipeline:       %7.3f s  %7.0f MB/s  peak RSS %5.1f MB  p95(total_ms) = %s"
               % (jdt, size / 1e6 / jdt, jrss, jp95))
-        print("jq's index floor(0.95 n) is one rank above nearest rank when 0.95 n is whole: "
-              "exact nearest-rank p95 = %d" % exact_nearest_rank)
+        print("exact nearest-rank p95 = %d (jq's index floor(0.95 n) is one rank higher when "
+              "0.95 n is whole)" % exact_nearest_rank)
+        print("(peak RSS floor: this script's own %.1f MB, which the kernel counts for each child)"
+              % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0))
         ratio = jdt / dt
         print("ratio: photopub stats is %.1fx faster than jq" % ratio)
         goals = [("speed vs jq >= 20x", ratio >= 20), ("throughput >= 300 MB/s", size / 1e6 / dt >= 300),

@@ -54,5 +54,62 @@ const struct command commands[] = {
 			"SIGTERM or SIGINT: stop accepting, let requests in flight finish (up to 30 s),\n"
 			"exit 0. SIGHUP: reopen the log file (logrotate).\n",
 	},
+	{
+		.name = "stats",
+		.symbol = "cmd_stats",
+		.summary = "latency percentiles and error counts from logs; budgets",
+		.usage =
+			"usage: photopub stats [--budget FILE] [--since T] [--until T] [--json] [LOGFILE ...]\n"
+			"\n"
+			"Reads photopub's JSON log lines (standard input when no file is named;\n"
+			".gz files are read directly) in one streaming pass and prints, for every\n"
+			"workflow stage, web event, HTTP route and publisher: count, errors and\n"
+			"p50 / p90 / p95 / p99 / max in milliseconds. Lines that are not JSON,\n"
+			"truncated lines and other programs' lines are skipped and counted.\n"
+			"\n"
+			"  --budget FILE  check the budgets of FILE ([budget] workflow.total_ms.p95 = 8000,\n"
+			"                 error_rate.telegram = 0.05, ...): exit 1 when one is violated\n"
+			"  --since T      only lines at or after T: RFC 3339 (2026-11-29T07:00:00Z),\n"
+			"                 a date (2026-11-29, midnight UTC) or back from now (90m, 24h, 7d)\n"
+			"  --until T      only lines before T (same forms)\n"
+			"  --json         one JSON object instead of the table\n"
+			"\n"
+			"Percentiles are nearest-rank: exact below 512 ms, within 0.2 % above.\n"
+			"Exit codes: 0 ok (every budget holds); 1 a budget is violated;\n"
+			"2 usage error, unreadable input or bad budget file. See docs/operations.md.\n",
+	},
+	{
+		.name = "trace",
+		.symbol = "cmd_trace",
+		.summary = "every log line of one run or request, and its waterfall",
+		.usage =
+			"usage: photopub trace CORRELATION_ID [--json] [LOGFILE ...]\n"
+			"\n"
+			"Prints every log line carrying CORRELATION_ID (from the files, or standard\n"
+			"input when none is named; .gz read directly) in time order, then a\n"
+			"waterfall of its stages: for a run, the stages of workflow_timing with the\n"
+			"platforms side by side under the publish stage; for a web request, the\n"
+			"request, its web event and the AI, storage and publisher work it did.\n"
+			"\n"
+			"  --json         {\"correlation_id\", \"lines\": [...], \"waterfall\": [...]}\n"
+			"\n"
+			"Exit codes: 0 found; 1 no line has that id; 2 usage error or unreadable input.\n",
+	},
+	{
+		.name = "report",
+		.symbol = "cmd_report",
+		.summary = "a self-contained HTML latency report from logs",
+		.usage =
+			"usage: photopub report [LOGFILE ...] -o FILE.html\n"
+			"\n"
+			"Writes one HTML file (inline CSS and SVG, nothing loaded from the network):\n"
+			"per stage and endpoint the percentiles over time and a latency histogram,\n"
+			"errors per platform, and the slowest runs and requests with their\n"
+			"correlation ids. Reads standard input when no file is named.\n"
+			"\n"
+			"  -o, --output FILE  the HTML file to write (required)\n"
+			"\n"
+			"Exit codes: 0 written; 2 usage error, unreadable input or unwritable output.\n",
+	},
 	{ .name = NULL },
 };

@@ -27,6 +27,9 @@ struct command {
 /* Entry points. argv[0] is the command name; each returns an exit code and
  * releases everything it set up. */
 int cmd_run(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 /* Reports an unknown command (argv[2]) as a usage error. */
 int cmd_unknown(int argc, char **argv);

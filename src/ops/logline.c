@@ -32,10 +32,12 @@ static inline bool is_ws(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* Our lines hold no whitespace between tokens: test once, loop rarely. */
 static inline void skip_ws(struct scan *s)
 {
-	while (s->p < s->end && is_ws(*s->p))
-		s->p++;
+	if (__builtin_expect(s->p < s->end && is_ws(*s->p), 0))
+		while (s->p < s->end && is_ws(*s->p))
+			s->p++;
 }
 
 static inline bool is_hex(unsigned char c)
@@ -93,7 +95,10 @@ static void scan_string(struct scan *s, struct ll_value *v)
 			__m128i ctl = _mm_cmplt_epi8(b, _mm_set1_epi8(0x20));
 			unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, bslash), ctl));
 			if (mask) {
+				unsigned first = mask & -mask;
 				p += __builtin_ctz(mask);
+				if (__builtin_expect(first & (unsigned)_mm_movemask_epi8(quote), 1))
+					goto close;
 				goto special;
 			}
 			p += 16;
@@ -110,6 +115,9 @@ special:
 		}
 		switch (str_cls[*p]) {
 		case 1:
+#if defined(__SSE2__)
+close:
+#endif
 			v->p = (const char *)start;
 			v->n = (uint32_t)(p - start);
 			v->type = LV_STRING;
@@ -252,7 +260,9 @@ static void scan_container(struct scan *s, bool object, int depth, struct loglin
 		return;
 	}
 	for (;;) {
-		struct ll_member m;
+		/* Scanned straight into its slot: no copy of the spans afterwards. */
+		struct ll_member scratch;
+		struct ll_member *mp = l && l->n < LL_MAX_MEMBERS ? &l->m[l->n] : &scratch;
 		if (object) {
 			if (s->p >= s->end) {
 				s->err = END;
@@ -263,7 +273,7 @@ static void scan_container(struct scan *s, bool object, int depth, struct loglin
 				return;
 			}
 			s->p++;
-			scan_string(s, &m.key);
+			scan_string(s, &mp->key);
 			if (s->err)
 				return;
 			skip_ws(s);
@@ -278,11 +288,11 @@ static void scan_container(struct scan *s, bool object, int depth, struct loglin
 			s->p++;
 			skip_ws(s);
 		}
-		scan_value(s, &m.val, depth + 1);
+		scan_value(s, &mp->val, depth + 1);
 		if (s->err)
 			return;
-		if (l && l->n < LL_MAX_MEMBERS)
-			l->m[l->n++] = m;
+		if (mp != &scratch)
+			l->n++;
 		skip_ws(s);
 		if (s->p >= s->end) {
 			s->err = END;

@@ -12,7 +12,8 @@
 #include "telemetry/log.h"
 #include "util/buf.h"
 
-#define CHUNK (1u << 20)
+#define CHUNK (1u << 20)      /* window space beyond the longest line */
+#define READ_SIZE (1024u << 10) /* one read: small enough to stay in the CPU's cache */
 #define RAW_CHUNK (256u << 10)
 
 struct logread {
@@ -24,6 +25,9 @@ struct logread {
 	z_stream z;
 	unsigned char *raw;
 	bool in_eof;          /* the file itself is read to its end */
+	/* a range of a plain file (logread_open_range) */
+	bool ranged;
+	uint64_t pos, stop;
 	/* the window: bytes [start, end) not yet returned; '\n' searched from scan */
 	char *buf;
 	size_t cap, start, end, scan;
@@ -92,6 +96,27 @@ int logread_open(const char *path, struct logread **out, struct pp_error *err)
 	return 0;
 }
 
+int logread_open_range(const char *path, uint64_t offset, uint64_t len, struct logread **out,
+		       struct pp_error *err)
+{
+	*out = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pp_fail(err, "logread", "cannot open %s: %s", path, strerror(errno));
+	posix_fadvise(fd, (off_t)offset, (off_t)len, POSIX_FADV_SEQUENTIAL);
+	struct logread *r = xcalloc(1, sizeof(*r));
+	r->fd = fd;
+	r->own_fd = true;
+	r->name = xstrdup(path);
+	r->cap = LOGREAD_MAX_LINE + CHUNK + 1;
+	r->buf = xmalloc(r->cap);
+	r->ranged = true;
+	r->pos = offset;
+	r->stop = offset + len;
+	*out = r;
+	return 0;
+}
+
 /* Inflates into the window's free space; returns the bytes produced (0 at the
  * end of the data), -1 on a corrupt stream. */
 static ssize_t inflate_some(struct logread *r, size_t space, struct pp_error *err)
@@ -156,13 +181,22 @@ static ssize_t fill(struct logread *r, struct pp_error *err)
 		r->start = 0;
 	}
 	size_t space = r->cap - 1 - r->end;
-	if (space > CHUNK)
-		space = CHUNK;
+	if (space > READ_SIZE)
+		space = READ_SIZE;
 	ssize_t got;
 	if (r->gz) {
 		got = inflate_some(r, space, err);
 	} else if (r->in_eof) {
 		got = 0;
+	} else if (r->ranged) {
+		if (space > r->stop - r->pos)
+			space = (size_t)(r->stop - r->pos);
+		do
+			got = space ? pread(r->fd, r->buf + r->end, space, (off_t)r->pos) : 0;
+		while (got < 0 && errno == EINTR);
+		if (got < 0)
+			return pp_fail(err, "logread", "cannot read %s: %s", r->name, strerror(errno));
+		r->pos += (uint64_t)got;
 	} else {
 		got = read_some(r->fd, r->buf + r->end, space);
 		if (got < 0)
@@ -181,7 +215,7 @@ int logread_next(struct logread *r, struct logline_raw *line, struct pp_error *e
 		char *nl = memchr(r->buf + r->scan, '\n', r->end - r->scan);
 		if (nl) {
 			size_t at = (size_t)(nl - r->buf);
-			if (r->skipping) {
+			if (r->skipping || at - r->start > LOGREAD_MAX_LINE) {
 				r->skipping = false;
 				*line = (struct logline_raw){ empty_line, 0, true };
 			} else {

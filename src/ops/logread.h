@@ -31,6 +31,12 @@ struct logline_raw {
 /* Opens path (NULL or "-" for standard input). The caller closes *out. */
 int logread_open(const char *path, struct logread **out, struct pp_error *err);
 
+/* Opens the plain (uncompressed) file path to read only the bytes
+ * [offset, offset + len): a part of a large file that starts at a line's
+ * first byte, for several readers at once. The caller closes *out. */
+int logread_open_range(const char *path, uint64_t offset, uint64_t len, struct logread **out,
+		       struct pp_error *err);
+
 /* The next line: 1 with *line filled, 0 at the end, -1 on a read or
  * decompression error (err filled; the lines before it were good). A gzip
  * stream that stops early ends the input like a plain file cut short. */

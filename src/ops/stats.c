@@ -1,9 +1,13 @@
 /* stats.c - the aggregation of stats.h: classifies each line, picks out the
- * events that carry latencies and adds them to the series of their group.
- * Owns the series and their hash index. */
-#include <ctype.h>
+ * events that carry latencies and adds them to the series of their group;
+ * reads large files in parts on several threads. Owns the series and their
+ * hash index. */
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "ops/logread.h"
 #include "ops/stats.h"
 #include "util/buf.h"
@@ -55,7 +59,7 @@ static struct stats_series *group_lookup(const struct stats_group *g, const char
 	size_t mask = g->nslots - 1, at = hash_bytes(name, n) & mask;
 	for (; g->slots[at]; at = (at + 1) & mask) {
 		struct stats_series *s = g->v[g->slots[at] - 1];
-		if (strlen(s->name) == n && memcmp(s->name, name, n) == 0)
+		if (s->len == n && memcmp(s->name, name, n) == 0)
 			return s;
 	}
 	return NULL;
@@ -69,6 +73,7 @@ static struct stats_series *group_add(struct stats_group *g, const char *name, s
 	}
 	struct stats_series *s = xcalloc(1, sizeof(*s));
 	s->name = xstrndup(name, n);
+	s->len = n;
 	g->v[g->n++] = s;
 	if (g->n * 2 > g->nslots) {
 		free(g->slots);
@@ -85,8 +90,9 @@ static struct stats_series *group_add(struct stats_group *g, const char *name, s
 }
 
 /* The series called name (n bytes), created when new; "(other)" once the
- * group is full. *overflowed tells the caller which it got. */
-static struct stats_series *group_get(struct stats_group *g, const char *name, size_t n)
+ * group is full, counting `weight` samples into the overflow. */
+static struct stats_series *group_get_w(struct stats_group *g, const char *name, size_t n,
+					uint64_t weight)
 {
 	struct stats_series *s = group_lookup(g, name, n);
 	if (s)
@@ -94,9 +100,28 @@ static struct stats_series *group_get(struct stats_group *g, const char *name, s
 	size_t named = g->n - (group_lookup(g, STATS_OTHER, strlen(STATS_OTHER)) ? 1 : 0);
 	if (named < g->limit)
 		return group_add(g, name, n);
-	g->overflow++;
+	g->overflow += weight;
 	s = group_lookup(g, STATS_OTHER, strlen(STATS_OTHER));
 	return s ? s : group_add(g, STATS_OTHER, strlen(STATS_OTHER));
+}
+
+static struct stats_series *group_get(struct stats_group *g, const char *name, size_t n)
+{
+	return group_get_w(g, name, n, 1);
+}
+
+static void group_merge(struct stats_group *dst, const struct stats_group *src)
+{
+	for (size_t i = 0; i < src->n; i++) {
+		const struct stats_series *s = src->v[i];
+		struct stats_series *d = group_get_w(dst, s->name, s->len, s->events);
+		d->events += s->events;
+		d->errors += s->errors;
+		d->success += s->success;
+		d->failure += s->failure;
+		hist_merge(&d->h, &s->h);
+	}
+	dst->overflow += src->overflow;
 }
 
 const struct stats_series *stats_group_find(const struct stats_group *g, const char *name,
@@ -200,7 +225,7 @@ static struct stats_series *cached_get(struct stats_group *g, struct stats_serie
 				       unsigned pos, const struct ll_value *key)
 {
 	struct stats_series *s = cache[pos];
-	if (s && strncmp(s->name, key->p, key->n) == 0 && s->name[key->n] == '\0')
+	if (s && s->len == key->n && memcmp(s->name, key->p, key->n) == 0)
 		return s;
 	s = group_get(g, key->p, key->n);
 	cache[pos] = s;
@@ -227,6 +252,7 @@ static void add_timing(struct stats *st, const struct logline *l)
 		if (!have && m->val.type != LV_NULL)
 			continue;
 		struct stats_series *s = cached_get(&st->stages, st->stage_cache, i, &m->key);
+		s->events++;
 		if (!have)
 			continue;
 		hist_add(&s->h, v);
@@ -249,6 +275,7 @@ static void add_web(struct stats *st, const struct logline *l)
 		if (!have && m->val.type != LV_NULL)
 			continue;
 		struct stats_series *s = cached_get(&st->web, st->web_cache, i, &m->key);
+		s->events++;
 		if (have)
 			hist_add(&s->h, v);
 		if (error)
@@ -275,6 +302,7 @@ static void add_http(struct stats *st, const struct logline *l)
 	n += ll_copy(&where->val, key + n, 512);
 	n += (size_t)snprintf(key + n, sizeof(key) - n, " %dxx", (int)(code / 100));
 	struct stats_series *s = group_get(&st->http, key, n);
+	s->events++;
 	st->requests++;
 	if (code >= 500) {
 		st->requests_5xx++;
@@ -301,6 +329,7 @@ static void add_publish(struct stats *st, const struct logline *l)
 			    name, sizeof(name));
 	}
 	struct stats_series *s = group_get(&st->publishers, name, n);
+	s->events++;
 	if (ok && ok->val.type == LV_TRUE) {
 		s->success++;
 	} else if (ok && ok->val.type == LV_FALSE) {
@@ -322,45 +351,195 @@ void stats_add_line(struct stats *st, const char *s, size_t n, bool too_long)
 		return;
 	}
 	struct logline l;
-	switch (logline_parse(s, n, &l)) {
-	case LL_BLANK: return;
-	case LL_NOT_JSON: st->lines++; st->not_json++; return;
-	case LL_TRUNCATED: st->lines++; st->truncated++; return;
-	case LL_FOREIGN: st->lines++; st->foreign++; return;
+	stats_add_parsed(st, logline_parse(s, n, &l), &l);
+}
+
+bool stats_add_parsed(struct stats *st, enum ll_kind kind, const struct logline *l)
+{
+	switch (kind) {
+	case LL_BLANK: return false;
+	case LL_NOT_JSON: st->lines++; st->not_json++; return false;
+	case LL_TRUNCATED: st->lines++; st->truncated++; return false;
+	case LL_FOREIGN: st->lines++; st->foreign++; return false;
 	case LL_OURS: break;
 	}
 	st->lines++;
 	st->ours++;
-	if ((st->has_since && l.ts_ms < st->since_ms) || (st->has_until && l.ts_ms >= st->until_ms))
-		return;
-	if (st->in_window++ == 0 || l.ts_ms < st->first_ms)
-		st->first_ms = l.ts_ms;
-	if (st->in_window == 1 || l.ts_ms > st->last_ms)
-		st->last_ms = l.ts_ms;
+	if ((st->has_since && l->ts_ms < st->since_ms) || (st->has_until && l->ts_ms >= st->until_ms))
+		return false;
+	if (st->in_window++ == 0 || l->ts_ms < st->first_ms)
+		st->first_ms = l->ts_ms;
+	if (st->in_window == 1 || l->ts_ms > st->last_ms)
+		st->last_ms = l->ts_ms;
 
-	const struct ll_value *msg = &l.m[3].val, *logger = &l.m[2].val;
+	const struct ll_value *msg = &l->m[3].val, *logger = &l->m[2].val;
 	if (msg->escaped)
-		return;
+		return true;
 	if (MSG_IS(msg, "workflow_timing"))
-		add_timing(st, &l);
+		add_timing(st, l);
 	else if (MSG_IS(msg, "publisher_publish"))
-		add_publish(st, &l);
+		add_publish(st, l);
 	else if (MSG_IS(msg, "http_request"))
-		add_http(st, &l);
+		add_http(st, l);
 	else if (msg->n > 4 && memcmp(msg->p, "web_", 4) == 0 && MSG_IS(logger, "web"))
-		add_web(st, &l);
+		add_web(st, l);
+	return true;
+}
+
+/* Adds everything src counted to dst (src unchanged). */
+static void stats_merge(struct stats *dst, const struct stats *src)
+{
+	dst->lines += src->lines;
+	dst->not_json += src->not_json;
+	dst->truncated += src->truncated;
+	dst->foreign += src->foreign;
+	dst->ours += src->ours;
+	dst->bytes += src->bytes;
+	if (src->in_window) {
+		if (!dst->in_window || src->first_ms < dst->first_ms)
+			dst->first_ms = src->first_ms;
+		if (!dst->in_window || src->last_ms > dst->last_ms)
+			dst->last_ms = src->last_ms;
+		dst->in_window += src->in_window;
+	}
+	dst->runs += src->runs;
+	dst->failed_runs += src->failed_runs;
+	dst->requests += src->requests;
+	dst->requests_5xx += src->requests_5xx;
+	group_merge(&dst->stages, &src->stages);
+	group_merge(&dst->web, &src->web);
+	group_merge(&dst->http, &src->http);
+	group_merge(&dst->publishers, &src->publishers);
+}
+
+/* ---- reading --------------------------------------------------------------- */
+
+/* Large plain files are cut at line boundaries into parts read by one thread
+ * each; every part has its own struct stats, merged in file order at the end
+ * (histograms merge exactly, so the result is the same as one pass). */
+#define PART_MIN_BYTES ((uint64_t)16 << 20)
+#define MAX_PARTS 8
+
+struct part {
+	const char *path;
+	uint64_t off, len;
+	struct stats st;
+	struct pp_error err;
+	int rc;
+};
+
+static int read_stream(struct stats *st, struct logread *r, struct pp_error *err)
+{
+	struct logline_raw line;
+	int rc;
+	while ((rc = logread_next(r, &line, err)) > 0)
+		stats_add_line(st, line.s, line.n, line.too_long);
+	st->bytes += logread_bytes(r);
+	return rc < 0 ? -1 : 0;
+}
+
+static void *part_run(void *arg)
+{
+	struct part *p = arg;
+	struct logread *r;
+	p->rc = logread_open_range(p->path, p->off, p->len, &r, &p->err);
+	if (p->rc == 0) {
+		p->rc = read_stream(&p->st, r, &p->err);
+		logread_close(r);
+	}
+	return NULL;
+}
+
+/* How many parts path is worth (1: read it as a stream), with the offsets
+ * where they start (cut[0] = 0, cut[n] = size). */
+static unsigned plan_parts(const char *path, uint64_t cut[MAX_PARTS + 1])
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+	unsigned n = 1;
+	unsigned char magic[2];
+	if (fd < 0)
+		return 1;
+	if (cpus < 2 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+	    (uint64_t)sb.st_size < 2 * PART_MIN_BYTES || pread(fd, magic, 2, 0) != 2 ||
+	    (magic[0] == 0x1f && magic[1] == 0x8b))
+		goto out;
+	uint64_t size = (uint64_t)sb.st_size;
+	n = (unsigned)(cpus < MAX_PARTS ? cpus : MAX_PARTS);
+	if (size / PART_MIN_BYTES < n)
+		n = (unsigned)(size / PART_MIN_BYTES);
+	cut[0] = 0;
+	cut[n] = size;
+	char buf[64 * 1024];
+	for (unsigned k = 1; k < n; k++) {
+		/* The part starts after the first '\n' at or after the even split. */
+		uint64_t pos = size / n * k - 1, at = size;
+		if (pos < cut[k - 1])
+			pos = cut[k - 1];
+		while (pos < size) {
+			ssize_t got = pread(fd, buf, sizeof(buf), (off_t)pos);
+			if (got <= 0)
+				break;
+			char *nl = memchr(buf, '\n', (size_t)got);
+			if (nl) {
+				at = pos + (uint64_t)(nl - buf) + 1;
+				break;
+			}
+			pos += (uint64_t)got;
+		}
+		cut[k] = at;
+	}
+out:
+	close(fd);
+	return n;
+}
+
+static int read_parts(struct stats *st, const char *path, unsigned n,
+		      const uint64_t cut[MAX_PARTS + 1], struct pp_error *err)
+{
+	struct part parts[MAX_PARTS];
+	pthread_t tid[MAX_PARTS];
+	bool started[MAX_PARTS] = { false };
+	int rc = 0;
+	for (unsigned k = 0; k < n; k++) {
+		parts[k] = (struct part){ .path = path, .off = cut[k], .len = cut[k + 1] - cut[k] };
+		stats_init(&parts[k].st);
+		parts[k].st.has_since = st->has_since;
+		parts[k].st.since_ms = st->since_ms;
+		parts[k].st.has_until = st->has_until;
+		parts[k].st.until_ms = st->until_ms;
+	}
+	for (unsigned k = 1; k < n; k++)
+		started[k] = pthread_create(&tid[k], NULL, part_run, &parts[k]) == 0;
+	part_run(&parts[0]);
+	for (unsigned k = 1; k < n; k++) {
+		if (started[k])
+			pthread_join(tid[k], NULL);
+		else
+			part_run(&parts[k]);
+	}
+	for (unsigned k = 0; k < n; k++) {
+		if (parts[k].rc < 0 && rc == 0) {
+			*err = parts[k].err;
+			rc = -1;
+		}
+		stats_merge(st, &parts[k].st);
+		stats_release(&parts[k].st);
+	}
+	return rc;
 }
 
 int stats_read(struct stats *st, const char *path, struct pp_error *err)
 {
+	uint64_t cut[MAX_PARTS + 1];
+	unsigned n = path && strcmp(path, "-") ? plan_parts(path, cut) : 1;
+	if (n > 1)
+		return read_parts(st, path, n, cut, err);
 	struct logread *r;
-	struct logline_raw line;
-	int rc;
 	if (logread_open(path, &r, err) < 0)
 		return -1;
-	while ((rc = logread_next(r, &line, err)) > 0)
-		stats_add_line(st, line.s, line.n, line.too_long);
-	st->bytes += logread_bytes(r);
+	int rc = read_stream(st, r, err);
 	logread_close(r);
-	return rc < 0 ? -1 : 0;
+	return rc;
 }

@@ -32,6 +32,8 @@
 
 struct stats_series {
 	char *name;
+	size_t len;                 /* strlen(name) */
+	uint64_t events;            /* lines that touched the series (samples or null) */
 	uint64_t errors;
 	uint64_t success, failure;  /* publishers */
 	struct hist h;              /* the samples, ms */
@@ -73,6 +75,10 @@ void stats_release(struct stats *st);
 /* Classifies and aggregates one line (as logread returns it: s[n] readable
  * and '\n' or '\0'). */
 void stats_add_line(struct stats *st, const char *s, size_t n, bool too_long);
+
+/* The same for a line already classified (kind) and parsed (l). Returns
+ * true when the line is ours and inside the window. */
+bool stats_add_parsed(struct stats *st, enum ll_kind kind, const struct logline *l);
 
 /* Reads a whole input (a path, or NULL / "-" for standard input). -1 with
  * err filled when it cannot be opened or read. */

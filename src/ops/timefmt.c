@@ -1,6 +1,7 @@
 /* timefmt.c - RFC 3339 parsing and formatting for the log tools, and the
  * relative forms of --since / --until. Calendar arithmetic after Howard
  * Hinnant's days_from_civil. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,11 +56,25 @@ static bool date_part(const char *s, unsigned *y, unsigned *mo, unsigned *d)
 	return !(*mo == 2 && *d == 29 && !leap);
 }
 
+/* Lines of one log share their date: the last one parsed, per thread. */
+static _Thread_local char last_date[10];
+static _Thread_local int64_t last_days = INT64_MIN;
+
 bool ts_parse_rfc3339(const char *s, size_t n, int64_t *ms)
 {
 	unsigned y, mo, d, h, mi, sec, frac = 0;
-	if (n < 20 || !date_part(s, &y, &mo, &d))
+	int64_t days;
+	if (n < 20)
 		return false;
+	if (last_days != INT64_MIN && memcmp(s, last_date, 10) == 0) {
+		days = last_days; /* validated when it was parsed */
+	} else {
+		if (!date_part(s, &y, &mo, &d))
+			return false;
+		days = ts_days_from_civil(y, mo, d);
+		memcpy(last_date, s, 10);
+		last_days = days;
+	}
 	if (s[10] != 'T' && s[10] != 't' && s[10] != ' ')
 		return false;
 	if (!digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
@@ -93,7 +108,6 @@ bool ts_parse_rfc3339(const char *s, size_t n, int64_t *ms)
 	}
 	if (i != n)
 		return false;
-	int64_t days = ts_days_from_civil(y, mo, d);
 	int64_t secs = days * 86400 + (int64_t)h * 3600 + mi * 60 + (sec > 59 ? 59 : sec) -
 		       offset_min * 60;
 	*ms = secs * 1000 + frac;

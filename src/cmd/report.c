@@ -1,0 +1,69 @@
+/* report.c - `photopub report [LOG...] -o FILE.html`: one self-contained HTML
+ * page of latencies over time, histograms, publisher outcomes and the
+ * slowest runs and requests. Exits 2 on a usage error, an unreadable input
+ * or an output that cannot be written. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cmd/cmd.h"
+#include "ops/report.h"
+#include "telemetry/log.h"
+#include "util/fsutil.h"
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *output = NULL;
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': output = optarg; break;
+		case ':':
+			return cmd_usage_error("report", "option %s needs a value", argv[optind - 1]);
+		default:
+			return cmd_usage_error("report", "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (!output || !*output)
+		return cmd_usage_error("report", "-o FILE.html is required");
+	char **files = argv + optind;
+	int nfiles = argc - optind;
+	if (!nfiles && isatty(STDIN_FILENO))
+		return cmd_usage_error("report", "name a LOGFILE or pipe the log into standard input");
+
+	struct report r;
+	struct pp_error err = { 0 };
+	struct buf html = BUF_INIT;
+	int rc = EXIT_OK;
+	report_init(&r);
+	for (int i = 0; i < (nfiles ? nfiles : 1); i++) {
+		const char *path = nfiles ? files[i] : NULL;
+		if (report_read(&r, path, &err) < 0) {
+			log_error("ops", "input_error", NULL, LF_STR("file", path ? path : "-"),
+				  LF_STR("error", err.msg));
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
+	report_html(&r, &html);
+	if (fs_write_atomic(output, html.data, html.len, 0644, &err) < 0) {
+		log_error("ops", "output_error", NULL, LF_STR("file", output), LF_STR("error", err.msg));
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	printf("%s: %zu bytes, %llu lines read\n", output, html.len,
+	       (unsigned long long)r.st.lines);
+	fflush(stdout);
+out:
+	buf_release(&html);
+	report_release(&r);
+	log_shutdown();
+	return rc;
+}

@@ -1,0 +1,78 @@
+/* trace.c - `photopub trace ID`: every log line of one correlation id in
+ * time order, then the waterfall of its stages; --json for machines. Exits 1
+ * when no line carries the id, 2 on a usage error or an unreadable input. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cmd/cmd.h"
+#include "ops/trace.h"
+#include "telemetry/log.h"
+
+#define BAR_WIDTH 50
+
+int cmd_trace(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false;
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else
+			return cmd_usage_error("trace", "unknown option %s", argv[optind - 1]);
+	}
+	if (optind >= argc)
+		return cmd_usage_error("trace", "the CORRELATION_ID to trace is missing");
+	const char *id = argv[optind++];
+	if (!*id)
+		return cmd_usage_error("trace", "the CORRELATION_ID is empty");
+	char **files = argv + optind;
+	int nfiles = argc - optind;
+	if (!nfiles && isatty(STDIN_FILENO))
+		return cmd_usage_error("trace", "name a LOGFILE or pipe the log into standard input");
+
+	struct trace t;
+	struct pp_error err = { 0 };
+	struct wf_bar *bars = NULL;
+	int rc = EXIT_OK;
+	trace_init(&t, id);
+	for (int i = 0; i < (nfiles ? nfiles : 1); i++) {
+		const char *path = nfiles ? files[i] : NULL;
+		if (trace_read(&t, path, &err) < 0) {
+			log_error("ops", "input_error", NULL, LF_STR("file", path ? path : "-"),
+				  LF_STR("error", err.msg));
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (t.n == 0) {
+		log_error("ops", "trace_not_found", NULL, LF_STR("id", id),
+			  LF_INT("lines_read", t.lines_read),
+			  LF_STR("error", "no log line carries this correlation_id"));
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	trace_sort(&t);
+	size_t nbars = trace_waterfall(&t, &bars);
+	if (json) {
+		json_t *root = trace_to_json(&t, bars, nbars);
+		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(root);
+	} else {
+		trace_print(&t, bars, nbars, BAR_WIDTH, stdout);
+	}
+	fflush(stdout);
+out:
+	free(bars);
+	trace_release(&t);
+	log_shutdown();
+	return rc;
+}
