@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,9 @@ static atomic_bool to_stderr = true;
  * such a line is atomic on a pipe, a tty and (position included) a regular
  * file, so they need not wait for each other — only for a reopen, which
  * takes the lock alone. Longer lines take it alone too. */
-static pthread_rwlock_t sink_lock = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_rwlock_t sink_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+/* (writers first: with readers first, a reopen could wait forever behind a
+ * steady stream of lines) */
 #define SHARED_WRITE_MAX 4096
 static int file_fd = -1;
 static char *file_path;
@@ -499,8 +502,14 @@ void log_set_async(bool on)
 	bool running = atomic_load(&aw.on);
 	if (on && !running) {
 		aw.stop = false;
+		/* The writer takes no signal: they belong to the program's own
+		 * handling (a server's sigwait loop). */
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
 		if (pthread_create(&aw.tid, NULL, writer_main, NULL) == 0)
 			atomic_store(&aw.on, true);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		pthread_mutex_unlock(&aw.mu);
 		return;
 	}

@@ -847,6 +847,7 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 		flags |= MHD_USE_IPv6;
 	struct MHD_Daemon *d = MHD_start_daemon(
 		flags, (uint16_t)opts->port, NULL, NULL, on_request, &srv,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, /* first: before any message */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, threads,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
@@ -856,7 +857,6 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512,
 		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_END);
 	if (!d) {
 		pp_fail(err, "web", "cannot listen on %s:%d: %s", opts->host, opts->port,
