@@ -1,6 +1,7 @@
 /* ai.c - the provider-independent side of the describer: picks the provider
  * the configuration names, times and logs every call (`vision_analysis`,
  * `caption_call`), builds the caption spec and enforces caption length. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ai/ai.h"
@@ -168,4 +169,51 @@ char *ai_enforce_length(const char *s, size_t max)
 		return xstrdup(s);
 	keep = prefix_bytes(s, max - 1);
 	return xasprintf("%.*s\u2026", (int)keep, s);
+}
+
+/* "Soft Window-Light" -> "soft_window_light"; bytes of multi-byte UTF-8
+ * characters are kept as they are. Returns a new string, maybe "". */
+char *ai_snake_case(const char *s)
+{
+	struct buf b = BUF_INIT;
+	bool sep = false;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80) {
+			if (sep && b.len)
+				buf_addc(&b, '_');
+			sep = false;
+			buf_addc(&b, (char)c);
+		} else {
+			sep = true;
+		}
+	}
+	return buf_detach(&b);
+}
+
+/* s cut to its first max words (whitespace-separated), with "…" when cut. */
+char *ai_limit_words(char *s, int max)
+{
+	int words = 0;
+	bool in_word = false;
+	for (char *p = s; *p; p++) {
+		if (isspace((unsigned char)*p)) {
+			in_word = false;
+			continue;
+		}
+		if (!in_word && ++words > max) {
+			char *q = p;
+			while (q > s && isspace((unsigned char)q[-1]))
+				q--;
+			while (q > s && strchr(",;:", q[-1]))
+				q--;
+			char *cut = xasprintf("%.*s\u2026", (int)(q - s), s);
+			free(s);
+			return cut;
+		}
+		in_word = true;
+	}
+	return s;
 }

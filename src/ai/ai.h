@@ -80,4 +80,13 @@ void ai_caption_spec(const struct config *cfg, struct caption_spec *spec);
  * Returns a new string. */
 char *ai_enforce_length(const char *s, size_t max);
 
+/* "Soft Window-Light" -> "soft_window_light": lowercase, every run of
+ * characters that are not [a-z0-9] one '_'; bytes of multi-byte UTF-8
+ * characters are kept. Returns a new string, maybe "". */
+char *ai_snake_case(const char *s);
+
+/* Takes s and returns it cut to its first max words (whitespace-separated),
+ * with "…" when cut (then a new string: s is freed). */
+char *ai_limit_words(char *s, int max);
+
 #endif

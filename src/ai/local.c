@@ -12,6 +12,7 @@
 #include <vips/vips.h>
 #include "ai/ai.h"
 #include "image/image.h"
+#include "image/vips_util.h"
 #include "util/buf.h"
 
 #define WHERE "ai.local"
@@ -112,26 +113,6 @@ static const char *colour_name(struct lab c)
 	return L < 45 ? "purple" : C >= 60 ? "magenta" : "violet";
 }
 
-/* "deep red" -> "deep_red"; anything not [a-z0-9] becomes one '_'. */
-static char *snake(const char *s)
-{
-	struct buf b = BUF_INIT;
-	bool sep = false;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c - 'A' + 'a');
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-			if (sep && b.len)
-				buf_addc(&b, '_');
-			sep = false;
-			buf_addc(&b, (char)c);
-		} else {
-			sep = true;
-		}
-	}
-	return buf_detach(&b);
-}
 
 /* ---- measuring ------------------------------------------------------ */
 
@@ -189,40 +170,6 @@ static const char *cell_names[9] = {
 	"lower left", "bottom centre", "lower right",
 };
 
-/* Lowers to 8-bit sRGB, three bands, alpha flattened on white. Replaces *img. */
-static int to_srgb8(VipsImage **img)
-{
-	VipsImage *t = NULL;
-
-	if ((*img)->Type != VIPS_INTERPRETATION_sRGB || (*img)->BandFmt != VIPS_FORMAT_UCHAR) {
-		if (vips_colourspace(*img, &t, VIPS_INTERPRETATION_sRGB, NULL))
-			return -1;
-		g_object_unref(*img);
-		*img = t;
-	}
-	if ((*img)->BandFmt != VIPS_FORMAT_UCHAR) {
-		if (vips_cast_uchar(*img, &t, NULL))
-			return -1;
-		g_object_unref(*img);
-		*img = t;
-	}
-	if (vips_image_hasalpha(*img)) {
-		VipsArrayDouble *white = vips_array_double_newv(3, 255.0, 255.0, 255.0);
-		int rc = vips_flatten(*img, &t, "background", white, NULL);
-		vips_area_unref(VIPS_AREA(white));
-		if (rc)
-			return -1;
-		g_object_unref(*img);
-		*img = t;
-	}
-	if ((*img)->Bands > 3) {
-		if (vips_extract_band(*img, &t, 0, "n", 3, NULL))
-			return -1;
-		g_object_unref(*img);
-		*img = t;
-	}
-	return 0;
-}
 
 /* An EXIF value as libvips renders it, "RAW (TEXT, TYPE, N components, B
  * bytes)", reduced to TEXT ("1/1000 sec.", "f/3.2", "10.3 mm"); a value
@@ -663,25 +610,6 @@ static int palette_names(const struct measure *m, const char *names[2])
 	return n;
 }
 
-/* Keeps the first max words of s (in place). */
-static char *limit_words(char *s, int max)
-{
-	int words = 0;
-	bool in = false;
-	for (char *p = s; *p; p++) {
-		if (*p == ' ') {
-			if (in && words == max) {
-				*p = '\0';
-				break;
-			}
-			in = false;
-		} else if (!in) {
-			in = true;
-			words++;
-		}
-	}
-	return s;
-}
 
 static void fill_analysis(const struct measure *m, struct analysis *an)
 {
@@ -709,7 +637,7 @@ static void fill_analysis(const struct measure *m, struct analysis *an)
 		buf_addf(&b, " with detail %s.", where);
 	else
 		buf_adds(&b, ", evenly toned throughout.");
-	an->description = limit_words(buf_detach(&b), 30);
+	an->description = ai_limit_words(buf_detach(&b), 30);
 
 	/* mood: the key and contrast, then temperature or saturation */
 	static const char *moods[3][3] = {
@@ -734,7 +662,7 @@ static void fill_analysis(const struct measure *m, struct analysis *an)
 			 : "landscape_orientation");
 	if (strchr(m->aspect, '.') == NULL) {
 		char *a = xasprintf("aspect_%s", m->aspect);
-		strv_push_owned(t, snake(a));
+		strv_push_owned(t, ai_snake_case(a));
 		free(a);
 	}
 	strv_push_unique(t, m->key == KEY_LOW ? "low_key" : m->key == KEY_HIGH ? "high_key" : "mid_key");
@@ -764,7 +692,7 @@ static void fill_analysis(const struct measure *m, struct analysis *an)
 	if (minimalist)
 		strv_push_unique(t, "minimalist");
 	for (int i = 0; i < m->npalette; i++) {
-		char *s = snake(m->palette[i].name);
+		char *s = ai_snake_case(m->palette[i].name);
 		strv_push_unique(t, s);
 		free(s);
 	}
@@ -907,7 +835,7 @@ static int measure_image(const char *path, struct measure *m, struct pp_error *e
 	 * so it is rendered once into memory (at most 512×512×3 bytes). */
 	if (vips_thumbnail(path, &img, DECODE_SIZE, "height", DECODE_SIZE, "size", VIPS_SIZE_DOWN,
 			   "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL) ||
-	    to_srgb8(&img) || !(mem = vips_image_copy_memory(img))) {
+	    image_to_srgb8(&img) || !(mem = vips_image_copy_memory(img))) {
 		decode_fail(err, name);
 		goto out;
 	}
@@ -1089,7 +1017,7 @@ static char *sd_caption_of(const struct analysis *an, const struct words *w)
 	if (n < 3) {
 		/* an analysis from elsewhere: its own tags, as words */
 		for (size_t i = 0; i < an->tags.n && i < 12; i++) {
-			char *s = snake(an->tags.v[i]);
+			char *s = ai_snake_case(an->tags.v[i]);
 			for (char *p = s; *p; p++)
 				if (*p == '_')
 					*p = ' ';

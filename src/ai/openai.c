@@ -174,52 +174,7 @@ static void strip_quotes(char *s)
 	}
 }
 
-/* "Soft Window-Light" -> "soft_window_light"; bytes of multi-byte UTF-8
- * characters are kept as they are. Returns a new string, maybe "". */
-static char *snake_case(const char *s)
-{
-	struct buf b = BUF_INIT;
-	bool sep = false;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c - 'A' + 'a');
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80) {
-			if (sep && b.len)
-				buf_addc(&b, '_');
-			sep = false;
-			buf_addc(&b, (char)c);
-		} else {
-			sep = true;
-		}
-	}
-	return buf_detach(&b);
-}
 
-/* s cut to its first max words (whitespace-separated), with "…" when cut. */
-static char *limit_words(char *s, int max)
-{
-	int words = 0;
-	bool in_word = false;
-	for (char *p = s; *p; p++) {
-		if (is_space((unsigned char)*p)) {
-			in_word = false;
-			continue;
-		}
-		if (!in_word && ++words > max) {
-			char *q = p;
-			while (q > s && is_space((unsigned char)q[-1]))
-				q--;
-			while (q > s && strchr(",;:", q[-1]))
-				q--;
-			char *cut = xasprintf("%.*s\u2026", (int)(q - s), s);
-			free(s);
-			return cut;
-		}
-		in_word = true;
-	}
-	return s;
-}
 
 /* ---- mapping the model's JSON, forgivingly ------------------------------ */
 
@@ -295,7 +250,7 @@ static void list_add(struct strv *out, const char *s, size_t n, bool snake)
 {
 	char *t = trimmed_copy(s, n);
 	if (snake) {
-		char *k = snake_case(t);
+		char *k = ai_snake_case(t);
 		free(t);
 		t = k;
 	}
@@ -373,7 +328,7 @@ static void analysis_from_json(const json_t *o, struct analysis *a)
 
 	a->description = field_text(o, "description");
 	if (a->description)
-		a->description = limit_words(a->description, MAX_DESCRIPTION_WORDS);
+		a->description = ai_limit_words(a->description, MAX_DESCRIPTION_WORDS);
 	a->mood = field_text(o, "mood");
 	list_of(json_object_get(o, "tags"), &a->tags, true);
 	while (a->tags.n > MAX_TAGS) {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <vips/vips.h>
 #include "image/image.h"
+#include "image/vips_util.h"
 #include "telemetry/glib_route.h"
 #include "util/buf.h"
 
@@ -115,9 +116,7 @@ static int vips_fail(struct pp_error *err, const char *path, const char *what)
 	return -1;
 }
 
-/* Lowers the image to 8-bit sRGB with three bands, alpha flattened on white.
- * Takes the caller's reference to *img and replaces it. */
-static int to_srgb8(VipsImage **img)
+int image_to_srgb8(VipsImage **img)
 {
 	VipsImage *t = NULL;
 
@@ -231,7 +230,7 @@ int image_jpeg_copy(const char *path, int max_long, int max_width, int quality,
 		vips_fail(err, path, "cannot be resized");
 		goto out;
 	}
-	if (to_srgb8(&img)) {
+	if (image_to_srgb8(&img)) {
 		vips_fail(err, path, "cannot be converted to sRGB");
 		goto out;
 	}
