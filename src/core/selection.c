@@ -56,12 +56,15 @@ static void drop_temp(struct selection *sel)
 	}
 }
 
-/* Uniform random index below n, from the OS random source. */
-static size_t random_below(size_t n)
+/* splitmix64: a fast generator for the shuffle, seeded once per choice
+ * from the OS random source (a syscall per element would cost more than the
+ * whole walk). */
+static uint64_t next_random(uint64_t *s)
 {
-	uint64_t r = 0;
-	random_bytes(&r, sizeof(r));
-	return (size_t)(r % n);
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
 }
 
 int selection_choose(struct storage *st, struct state *state, const struct pp_ctx *ctx,
@@ -85,24 +88,17 @@ int selection_choose(struct storage *st, struct state *state, const struct pp_ct
 	if (list->n == 0)
 		return pp_fail_kind(err, "selection", "no_images", "No images found");
 
-	/* Candidates: not known as posted by either hash. */
-	struct posted_snapshot *posted;
-	if (state_posted_snapshot(state, &posted, err) < 0)
-		return -1;
-	size_t *order = xcalloc(list->n, sizeof(size_t));
-	size_t n = 0;
-	for (size_t i = 0; i < list->n; i++) {
-		const struct storage_item *it = &list->items[i];
-		if (it->content_hash[0] && posted_snapshot_has_content_hash(posted, it->content_hash))
-			continue;
-		if (it->sha256[0] && posted_snapshot_has_sha256(posted, it->sha256))
-			continue;
-		order[n++] = i;
-	}
-	posted_snapshot_free(posted);
-	/* Fisher–Yates over the candidates. */
+	/* Walk the listing in random order (Fisher–Yates) and take the first
+	 * image not known as posted: with most of a large folder posted this
+	 * looks up a few hashes, not all of them. */
+	size_t n = list->n;
+	size_t *order = xcalloc(n, sizeof(size_t));
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	uint64_t seed = 0;
+	random_bytes(&seed, sizeof(seed));
 	for (size_t i = n; i > 1; i--) {
-		size_t j = random_below(i);
+		size_t j = (size_t)(next_random(&seed) % i);
 		size_t t = order[i - 1];
 		order[i - 1] = order[j];
 		order[j] = t;
@@ -111,6 +107,9 @@ int selection_choose(struct storage *st, struct state *state, const struct pp_ct
 	for (size_t k = 0; k < n; k++) {
 		const struct storage_item *it = &list->items[order[k]];
 		struct pp_error ferr = { 0 };
+		if ((it->content_hash[0] && state_is_posted_content_hash(state, it->content_hash)) ||
+		    (it->sha256[0] && state_is_posted_sha256(state, it->sha256)))
+			continue; /* known without downloading it */
 		if (fetch(st, ctx, it->name, sel, &ferr) < 0) {
 			*err = ferr;
 			goto out;

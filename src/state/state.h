@@ -24,15 +24,6 @@ void state_close(struct state *st);
 bool state_is_posted_sha256(struct state *st, const char *sha256);
 bool state_is_posted_content_hash(struct state *st, const char *content_hash);
 
-/* A snapshot of every posted hash, to check a whole listing without a query
- * per image (selection over 10,000 images). Reflects the database when taken;
- * free with posted_snapshot_free. */
-struct posted_snapshot;
-int state_posted_snapshot(struct state *st, struct posted_snapshot **out, struct pp_error *err);
-bool posted_snapshot_has_sha256(const struct posted_snapshot *ps, const char *sha256);
-bool posted_snapshot_has_content_hash(const struct posted_snapshot *ps, const char *content_hash);
-void posted_snapshot_free(struct posted_snapshot *ps);
-
 /* Records both hashes (content_hash may be NULL) as posted, in one transaction. */
 int state_mark_posted(struct state *st, const char *sha256, const char *content_hash,
 		      struct pp_error *err);
