@@ -78,7 +78,9 @@ struct route {
 struct request {
 	struct server *srv;
 	struct MHD_Connection *conn;
-	const struct route *route;
+	const struct route *route;   /* the route whose handler runs */
+	const struct route *matched; /* the route template the path matched, also
+					for a 405: the log line's and metrics' route */
 	char method[16];
 	char *path;                  /* raw path, without the query */
 	char *filename;              /* the decoded {filename} segment */
@@ -100,6 +102,7 @@ struct request {
 	char *set_cookie;
 	int retry_after;             /* seconds, 0: none */
 	const char *allow;           /* Allow header of a 405 */
+	char allow_buf[64];
 	const char *www_authenticate;
 	/* the web_* event's extra fields */
 	bool ev_cache_hit, ev_any_success, ev_archived, ev_has_extra;
@@ -233,6 +236,49 @@ static const char *query(struct request *rq, const char *name)
 	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* The request body as a JSON value (JSON null when empty), or NULL with
+ * 400 answered when it is not JSON. Caller decrefs. */
+static json_t *body_json(struct request *rq)
+{
+	if (rq->body.len == 0)
+		return json_null();
+	json_t *v = json_loadb(rq->body.data, rq->body.len, JSON_DECODE_ANY, NULL);
+	if (!v)
+		reply_error(rq, 400, "Malformed JSON body");
+	return v;
+}
+
+/* Whether an If-None-Match value (a list of entity tags, or "*") matches
+ * tag, by the weak comparison RFC 9110 prescribes for it. */
+static bool etag_matches(const char *inm, const char *tag)
+{
+	const char *p = inm;
+	size_t tl = strlen(tag);
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		if (*p == '*')
+			return true;
+		if (!strncmp(p, "W/", 2))
+			p += 2;
+		const char *e = p;
+		if (*e == '"') {
+			e = strchr(e + 1, '"');
+			e = e ? e + 1 : p + strlen(p);
+		} else {
+			e = strchrnul(e, ',');
+		}
+		if ((size_t)(e - p) == tl && !strncmp(p, tag, tl))
+			return true;
+		p = e;
+		while (*p && *p != ',')
+			p++;
+	}
+	return false;
+}
+
 static bool truthy(const char *v)
 {
 	return v && (!strcasecmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
@@ -310,33 +356,33 @@ static int h_publish(struct request *rq)
 	bool have_platforms = false;
 	json_t *out = NULL;
 	rq->ev_has_extra = true;
-	if (rq->body.len > 0) {
-		json_error_t je;
-		json_t *body = json_loadb(rq->body.data, rq->body.len, 0, &je);
-		if (!json_is_object(body)) {
-			json_decref(body);
-			return reply_error(rq, 400, "Malformed JSON body");
-		}
-		json_t *p = json_object_get(body, "platforms");
-		if (p && !json_is_null(p)) {
-			if (!json_is_array(p)) {
-				json_decref(body);
-				return reply_error(rq, 422, "platforms must be a list of platform names");
-			}
-			size_t i;
-			json_t *v;
-			json_array_foreach(p, i, v) {
-				if (!json_is_string(v)) {
-					json_decref(body);
-					strv_release(&platforms);
-					return reply_error(rq, 422, "platforms must be a list of platform names");
-				}
-				strv_push_unique(&platforms, json_string_value(v));
-			}
-			have_platforms = true;
-		}
+	json_t *body = body_json(rq);
+	if (!body)
+		return rq->status;
+	if (!json_is_object(body) && !json_is_null(body)) {
 		json_decref(body);
+		return reply_error(rq, 422, "Body must be a JSON object");
 	}
+	json_t *p = json_object_get(body, "platforms");
+	if (p && !json_is_null(p)) {
+		size_t i;
+		json_t *v;
+		bool ok = json_is_array(p);
+		json_array_foreach(ok ? p : NULL, i, v) {
+			if (!json_is_string(v)) {
+				ok = false;
+				break;
+			}
+			strv_push_unique(&platforms, json_string_value(v));
+		}
+		if (!ok) {
+			json_decref(body);
+			strv_release(&platforms);
+			return reply_error(rq, 422, "platforms must be a list of platform names");
+		}
+		have_platforms = true;
+	}
+	json_decref(body);
 	struct web_call call = call_of(rq);
 	int rc = web_publish(rq->srv->svc, &call, rq->filename, have_platforms ? &platforms : NULL,
 			     &out, &err);
@@ -366,7 +412,7 @@ static int h_image_file(struct request *rq)
 	const char *inm = header(rq, "If-None-Match");
 	if (inm) {
 		char *tag = web_image_etag(rq->srv->svc, &call, rq->filename, width);
-		if (tag && !strcmp(tag, inm)) {
+		if (tag && etag_matches(inm, tag)) {
 			rq->etag = tag;
 			rq->status = 304;
 			rq->cache_control = "private, max-age=3600";
@@ -394,12 +440,13 @@ static int h_login(struct request *rq)
 		rq->retry_after = wait;
 		return reply_error(rq, 429, "Too many failed logins; try again in %d s", wait);
 	}
-	json_t *body = json_loadb(rq->body.len ? rq->body.data : "", rq->body.len, 0, NULL);
+	json_t *body = body_json(rq);
+	if (!body)
+		return rq->status;
 	json_t *pw = json_object_get(body, "password");
-	if (!json_is_object(body) || !json_is_string(pw)) {
+	if (!json_is_string(pw) || strlen(json_string_value(pw)) != json_string_length(pw)) {
 		json_decref(body);
-		return reply_error(rq, rq->body.len && !json_is_object(body) ? 400 : 422,
-				   "Body must be a JSON object with a password");
+		return reply_error(rq, 422, "Body must be a JSON object with a password");
 	}
 	bool ok = web_auth_password_ok(a, json_string_value(pw));
 	json_decref(body);
@@ -474,30 +521,34 @@ static const struct route routes[] = {
  * when a handler should run. */
 static bool route_request(struct request *rq)
 {
-	bool path_known = false, bad = false;
-	static char allow[64];
+	bool bad = false;
+	rq->allow_buf[0] = '\0';
 	for (const struct route *r = routes; r->method; r++) {
 		char *param = NULL;
 		bool bad_param = false;
 		if (!match(r->pattern, rq->path, &param, &bad_param))
 			continue;
-		path_known = true;
-		if (strcmp(r->method, rq->method)) {
+		if (!rq->matched)
+			rq->matched = r;
+		/* HEAD is GET without the body (libmicrohttpd leaves it out). */
+		bool get = !strcmp(r->method, "GET");
+		if (strcmp(r->method, rq->method) && !(get && !strcmp(rq->method, "HEAD"))) {
 			free(param);
-			snprintf(allow, sizeof(allow), "%s", r->method);
+			size_t n = strlen(rq->allow_buf);
+			snprintf(rq->allow_buf + n, sizeof(rq->allow_buf) - n, "%s%s%s", n ? ", " : "",
+				 r->method, get ? ", HEAD" : "");
 			continue;
 		}
 		rq->route = r;
-		if (bad_param) {
-			bad = true;
-		} else if (param) {
-			rq->filename = param;
-		}
+		rq->matched = r;
+		free(rq->filename);
+		rq->filename = param; /* NULL when the segment did not decode */
+		bad = bad_param;
 		break;
 	}
 	if (!rq->route) {
-		if (path_known) {
-			rq->allow = allow;
+		if (rq->matched) {
+			rq->allow = rq->allow_buf;
 			reply_error(rq, 405, "Method Not Allowed");
 		} else {
 			reply_error(rq, 404, "Not Found");
@@ -614,14 +665,25 @@ static enum MHD_Result send_response(struct request *rq)
 	MHD_destroy_response(resp);
 
 	log_event(rq, ms);
-	const char *route = rq->route ? rq->route->pattern : NULL;
+	const char *route = rq->matched ? rq->matched->pattern : NULL;
 	log_info(LOGGER, "http_request", rq->cid, LF_STR("method", rq->method),
 		 LF_STR("path", rq->path), LF_STR("route", route), LF_INT("status", rq->status),
 		 LF_MS("duration_ms", ms), LF_INT("bytes", len));
 	web_metrics_observe_request(rq->srv->metrics, rq->method,
-				    rq->route ? (int)(rq->route - routes) : -1, rq->status, total / 1000.0);
+				    rq->matched ? (int)(rq->matched - routes) : -1, rq->status,
+				    total / 1000.0);
 	free(st);
 	return ret;
+}
+
+/* 413, with the route looked up first so that the log lines and the metrics
+ * name it (and a route's web_*_error line is written). */
+static enum MHD_Result reply_too_large(struct request *rq)
+{
+	route_request(rq);
+	rq->allow = NULL;
+	reply_error(rq, 413, "Request body too large (at most %d bytes)", BODY_MAX);
+	return send_response(rq);
 }
 
 static void *slow_worker(void *arg)
@@ -681,8 +743,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 		if (cl && strtoull(cl, NULL, 10) > BODY_MAX) {
 			rq->body_too_large = true;
-			reply_error(rq, 413, "Request body too large (at most %d bytes)", BODY_MAX);
-			return send_response(rq);
+			return reply_too_large(rq);
 		}
 		return MHD_YES;
 	}
@@ -698,10 +759,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		/* Resumed: the slow handler finished. */
 		return rq->done ? send_response(rq) : MHD_YES;
 	}
-	if (rq->body_too_large) {
-		reply_error(rq, 413, "Request body too large (at most %d bytes)", BODY_MAX);
-		return send_response(rq);
-	}
+	if (rq->body_too_large)
+		return reply_too_large(rq);
 	if (!route_request(rq) || !authorize(rq))
 		return send_response(rq);
 	if (rq->route->flags & SLOW) {
@@ -892,7 +951,11 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 
 	/* Stop accepting, let what is in flight finish, then stop. */
 	int64_t t0 = now_monotonic();
+	/* Quiescing hands the listening socket back: close it now, so that new
+	 * connections are refused instead of waiting in its backlog. */
 	MHD_socket lfd = MHD_quiesce_daemon(d);
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
 	log_info(LOGGER, "web_server_stopping", NULL, LF_STR("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"),
 		 LF_INT("in_flight", atomic_load(&srv.active)));
 	while ((atomic_load(&srv.active) > 0 || atomic_load(&srv.workers) > 0) &&
@@ -907,13 +970,9 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 		log_warning(LOGGER, "web_server_stop_timeout", NULL, LF_INT("requests", left),
 			    LF_MS("waited_ms", elapsed_ms(t0)));
 		rc = 1;
-		if (lfd != MHD_INVALID_SOCKET)
-			close(lfd);
 		return rc;
 	}
 	MHD_stop_daemon(d);
-	if (lfd != MHD_INVALID_SOCKET)
-		close(lfd);
 	log_info(LOGGER, "web_server_stopped", NULL, LF_MS("shutdown_ms", elapsed_ms(t0)));
 	rc = 0;
 out:
