@@ -107,6 +107,7 @@ struct request {
 	/* the web_* event's extra fields */
 	bool ev_cache_hit, ev_any_success, ev_archived, ev_has_extra;
 	char *error;                 /* message of an error reply (sanitized) */
+	struct strv decoded;         /* decoded query values handed out by query() */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -231,9 +232,25 @@ static const char *header(struct request *rq, const char *name)
 	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 
-static const char *query(struct request *rq, const char *name)
+/* A query parameter, percent-decoded once ('+' is a space) into *out (NULL
+ * when absent; lives as long as the request). -1 when malformed. */
+static int query(struct request *rq, const char *name, const char **out)
 {
-	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+	const char *raw = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+	*out = NULL;
+	if (!raw)
+		return 0;
+	char *plus = xstrdup(raw);
+	for (char *p = plus; *p; p++)
+		if (*p == '+')
+			*p = ' ';
+	char *v = decode_segment(plus, strlen(plus));
+	free(plus);
+	if (!v)
+		return -1;
+	strv_push_owned(&rq->decoded, v);
+	*out = v;
+	return 0;
 }
 
 /* The request body as a JSON value (JSON null when empty), or NULL with
@@ -342,7 +359,10 @@ static int h_analyze(struct request *rq)
 	bool hit = false;
 	struct web_call call = call_of(rq);
 	rq->ev_has_extra = true;
-	if (web_analyze(rq->srv->svc, &call, rq->filename, truthy(query(rq, "force_refresh")), &out,
+	const char *force;
+	if (query(rq, "force_refresh", &force) < 0)
+		return reply_error(rq, 400, "force_refresh is not a valid query value");
+	if (web_analyze(rq->srv->svc, &call, rq->filename, truthy(force), &out,
 			&hit, &err) < 0)
 		return reply_pp_error(rq, &err);
 	rq->ev_cache_hit = hit;
@@ -399,7 +419,9 @@ static int h_image_file(struct request *rq)
 	struct pp_error err = { 0 };
 	if (rq->srv->env->cfg->backend != STORAGE_LOCAL)
 		return reply_error(rq, 404, "Not Found");
-	const char *w = query(rq, "w");
+	const char *w;
+	if (query(rq, "w", &w) < 0)
+		return reply_error(rq, 400, "w must be a width from 16 to 4096");
 	int width = 0;
 	if (w) {
 		char *end;
@@ -727,6 +749,7 @@ static void request_free(struct request *rq)
 	free(rq->etag);
 	free(rq->set_cookie);
 	free(rq->error);
+	strv_release(&rq->decoded);
 	free(rq);
 }
 

@@ -283,6 +283,7 @@ static json_t *from_sidecar(const char *name, const struct sidecar *sc)
 	json_object_set_new(o, "caption", json_string(sidecar_caption(sc)));
 	json_object_set_new(o, "sd_caption", str_or_null(sc->sd_caption));
 	json_object_set_new(o, "sidecar_written", json_false());
+	json_object_set_new(o, "cache_hit", json_true());
 	return o;
 }
 
@@ -359,6 +360,7 @@ int web_analyze(struct web_service *svc, const struct web_call *call, const char
 	json_object_set_new(o, "caption", json_string(s.caption.caption));
 	json_object_set_new(o, "sd_caption", str_or_null(s.caption.sd_caption));
 	json_object_set_new(o, "sidecar_written", json_boolean(written));
+	json_object_set_new(o, "cache_hit", json_false());
 	*out = o;
 	rc = 0;
 	goto out;

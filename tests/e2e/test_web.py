@@ -239,7 +239,9 @@ class RoutesTest(WebCase):
             self.assertStatus(self.get(srv, url, headers=["If-None-Match: *"]), 304)
             self.assertStatus(self.get(srv, url, headers=["If-None-Match: " + etag[:-2] + '"']), 200)
             self.assertIn("resize", parse_server_timing(small.header("Server-Timing")))
-        for bad in ("abc", "5", "100000", "-200", "200px", ""):
+        enc = self.assertStatus(self.get(srv, "/api/images/%s/file?w=%%32%%30%%30" % quote(IMG)), 200)
+        self.assertEqual(jpeg_size(enc.body)[0], 200)
+        for bad in ("abc", "5", "100000", "-200", "200px", "", "%zz"):
             self.assertStatus(self.get(srv, "/api/images/%s/file?w=%s" % (IMG, bad)), 400)
 
     def test_analyze_from_sidecar_and_force_refresh(self):
@@ -251,7 +253,8 @@ class RoutesTest(WebCase):
 
         first = self.assertStatus(self.post(srv, url, headers=["X-Request-ID: an-1"]), 200).json()
         self.assertEqual(set(first), {"filename", "description", "mood", "tags", "nsfw", "caption",
-                                      "sd_caption", "sidecar_written"})
+                                      "sd_caption", "sidecar_written", "cache_hit"})
+        self.assertIs(first["cache_hit"], False)
         self.assertEqual(first["filename"], IMG)
         self.assertTrue(first["description"])
         self.assertIsInstance(first["tags"], list)
@@ -275,6 +278,7 @@ class RoutesTest(WebCase):
         self.assertNotIn("ai", parse_server_timing(second.header("Server-Timing")))
         second = second.json()
         self.assertIs(second["sidecar_written"], False)
+        self.assertIs(second["cache_hit"], True)
         self.assertEqual(second["sd_caption"], first["sd_caption"])
         self.assertTrue(second["caption"])
         lines = srv.request_lines("an-2")
@@ -283,7 +287,8 @@ class RoutesTest(WebCase):
         with open(sidecar, "rb") as f:
             self.assertEqual(f.read(), sidecar_bytes, "a cache hit rewrote the sidecar")
 
-        third = self.assertStatus(self.post(srv, url + "?force_refresh=true",
+        # Query values are percent-decoded once: %74rue is "true".
+        third = self.assertStatus(self.post(srv, url + "?force_refresh=%74rue",
                                             headers=["X-Request-ID: an-3"]), 200)
         self.assertIn("ai", parse_server_timing(third.header("Server-Timing")))
         self.assertIs(third.json()["sidecar_written"], True)
@@ -1145,7 +1150,8 @@ class OpenAIWebTest(WebCase):
         self.assertEqual([l for l in lines if l["message"] == "vision_analysis"], [])
 
         self.fake.sd_caption = "a fresh sd caption"
-        third = self.assertStatus(self.post(srv, url + "?force_refresh=true", headers=["X-Request-ID: oa-3"]), 200).json()
+        # Query values are percent-decoded once: %74rue is "true".
+        third = self.assertStatus(self.post(srv, url + "?force_refresh=%74rue", headers=["X-Request-ID: oa-3"]), 200).json()
         self.assertEqual(len(self.fake.chat_requests()), 2 * calls)
         self.assertEqual(third["sd_caption"], "a fresh sd caption")
         lines = srv.request_lines("oa-3")
