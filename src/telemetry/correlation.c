@@ -22,12 +22,28 @@ int random_bytes(void *buf, size_t n)
 	return 0;
 }
 
+/* 16 random bytes from a per-thread pool filled by getrandom(2) 256 bytes
+ * at a time: the bytes are the OS's, one syscall serves 16 ids (a busy web
+ * server makes one per request). */
+static void uuid_bytes(unsigned char b[16])
+{
+	static _Thread_local unsigned char pool[256];
+	static _Thread_local size_t left;
+	if (left < 16) {
+		if (random_bytes(pool, sizeof(pool)) < 0)
+			memset(pool, 0, sizeof(pool)); /* getrandom cannot fail on a sane kernel */
+		left = sizeof(pool);
+	}
+	left -= 16;
+	memcpy(b, pool + left, 16);
+	memset(pool + left, 0, 16); /* used bytes do not linger */
+}
+
 void uuid4(char out[UUID_STR_LEN])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char b[16];
-	if (random_bytes(b, sizeof(b)) < 0)
-		memset(b, 0, sizeof(b)); /* getrandom cannot fail on a sane kernel */
+	uuid_bytes(b);
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
 	char *p = out;

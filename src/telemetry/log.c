@@ -448,6 +448,8 @@ static void sink_write(const char *p, size_t n)
  * Error lines, and log_shutdown(), wait until everything queued is written. */
 
 #define QUEUE_MAX ((size_t)8 << 20) /* past this, producers wait: memory stays bounded */
+#define BATCH_BYTES (64 * 1024)       /* a batch this large is written at once */
+#define LINGER_NS (2 * 1000000)       /* else lines gather for up to 2 ms */
 
 static struct {
 	atomic_bool on;
@@ -456,20 +458,38 @@ static struct {
 	struct buf q;
 	uint64_t queued, written;   /* bytes ever queued / written: for waiting on a flush */
 	bool stop;
+	bool idle;                  /* the writer waits for a first line */
+	int flushes;                /* callers waiting for everything to be written */
 	pthread_t tid;
 } aw = { .mu = PTHREAD_MUTEX_INITIALIZER, .has_data = PTHREAD_COND_INITIALIZER,
 	 .drained = PTHREAD_COND_INITIALIZER };
 
+/* The writer: sleeps until a line comes, lets lines gather for a moment
+ * (so a busy server wakes it once per many lines, not once per line), then
+ * writes them all. */
 static void *writer_main(void *arg)
 {
 	struct buf batch = BUF_INIT;
 	(void)arg;
 	pthread_mutex_lock(&aw.mu);
 	for (;;) {
-		while (aw.q.len == 0 && !aw.stop)
+		while (aw.q.len == 0 && !aw.stop) {
+			aw.idle = true;
 			pthread_cond_wait(&aw.has_data, &aw.mu);
+		}
+		aw.idle = false;
 		if (aw.q.len == 0 && aw.stop)
 			break;
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += LINGER_NS;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		while (aw.q.len < BATCH_BYTES && !aw.stop && aw.flushes == 0)
+			if (pthread_cond_timedwait(&aw.has_data, &aw.mu, &until) == ETIMEDOUT)
+				break;
 		struct buf t = batch;
 		batch = aw.q;
 		aw.q = t;
@@ -491,8 +511,11 @@ static void wait_written(void)
 {
 	pthread_mutex_lock(&aw.mu);
 	uint64_t target = aw.queued;
+	aw.flushes++;
+	pthread_cond_signal(&aw.has_data);
 	while (aw.written < target)
 		pthread_cond_wait(&aw.drained, &aw.mu);
+	aw.flushes--;
 	pthread_mutex_unlock(&aw.mu);
 }
 
@@ -502,6 +525,16 @@ void log_set_async(bool on)
 	bool running = atomic_load(&aw.on);
 	if (on && !running) {
 		aw.stop = false;
+		static bool cond_ready;
+		if (!cond_ready) {
+			pthread_condattr_t ca;
+			pthread_condattr_init(&ca);
+			pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+			pthread_cond_destroy(&aw.has_data);
+			pthread_cond_init(&aw.has_data, &ca);
+			pthread_condattr_destroy(&ca);
+			cond_ready = true;
+		}
 		/* The writer takes no signal: they belong to the program's own
 		 * handling (a server's sigwait loop). */
 		sigset_t all, old;
@@ -534,10 +567,9 @@ static bool enqueue(const char *p, size_t n)
 	}
 	while (aw.q.len + n > QUEUE_MAX && !aw.stop)
 		pthread_cond_wait(&aw.drained, &aw.mu);
-	bool was_empty = aw.q.len == 0;
 	buf_add(&aw.q, p, n);
 	aw.queued += n;
-	if (was_empty)
+	if (aw.idle || aw.q.len >= BATCH_BYTES)
 		pthread_cond_signal(&aw.has_data);
 	pthread_mutex_unlock(&aw.mu);
 	return true;
