@@ -38,11 +38,13 @@ static const struct command *find_command(const char *name)
 
 /* The module beside the binary ($PHOTOPUB_MODULE overrides), then the
  * installed location ../lib/photopub/. */
+/* RTLD_GLOBAL: libphotopub-image.so, loaded later by libphotopub.so,
+ * resolves the core's functions (logging, buffers) there. */
 static void *load_module(void)
 {
 	const char *env = getenv("PHOTOPUB_MODULE");
 	if (env && *env)
-		return dlopen(env, RTLD_NOW | RTLD_LOCAL);
+		return dlopen(env, RTLD_NOW | RTLD_GLOBAL);
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0)
@@ -54,10 +56,10 @@ static void *load_module(void)
 	*slash = '\0';
 	char path[PATH_MAX + 64];
 	snprintf(path, sizeof(path), "%s/" MODULE_NAME, exe);
-	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	void *h = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
 	if (!h) {
 		snprintf(path, sizeof(path), "%s/../lib/photopub/" MODULE_NAME, exe);
-		h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+		h = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
 	}
 	return h;
 }
