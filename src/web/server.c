@@ -44,7 +44,7 @@
 
 #define LOGGER "web"
 #define BODY_MAX (64 * 1024)
-#define MAX_SEGMENTS 8
+#define MAX_SLOW_WORKERS 32
 
 struct server {
 	const struct workflow_env *env;
@@ -788,8 +788,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return send_response(rq);
 	if (rq->route->flags & SLOW) {
 		pthread_t tid;
+		/* AI calls and publishing hold a thread each for seconds: past
+		 * this many at once, answer 503 rather than pile up threads. */
+		if (atomic_fetch_add(&srv->workers, 1) >= MAX_SLOW_WORKERS) {
+			atomic_fetch_sub(&srv->workers, 1);
+			rq->retry_after = 5;
+			reply_error(rq, 503, "Server busy: too many analyses or publishes at once");
+			return send_response(rq);
+		}
 		rq->started = true;
-		atomic_fetch_add(&srv->workers, 1);
 		MHD_suspend_connection(c);
 		if (pthread_create(&tid, NULL, slow_worker, rq) != 0) {
 			atomic_fetch_sub(&srv->workers, 1);
