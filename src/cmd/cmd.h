@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include "config/config.h"
+#include "core/workflow.h"
 
 /* Exit codes (DESIGN §5). */
 enum {
@@ -49,5 +50,16 @@ int cmd_load_config(const struct config_options *opts, struct config *cfg, bool 
 
 /* Opens --log-file; logs and returns -1 on failure. */
 int cmd_open_log_file(const char *path);
+
+/* Checks the enabled platforms' settings and opens the services the
+ * pipeline runs on (libvips, state, storage, AI) into *env, whose cfg must
+ * be set. Returns 0, or the exit code after logging why: EXIT_USAGE for a
+ * platform's configuration (`config_error`), EXIT_FAILED when a service
+ * cannot start (`startup_error`). env is released by cmd_finish either way. */
+int cmd_open_services(struct workflow_env *env, const char *argv0, bool read_only);
+
+/* Closes what cmd_open_services opened, releases the configuration, stops
+ * libvips and the logger. */
+void cmd_finish(struct workflow_env *env, struct config *cfg);
 
 #endif

@@ -1,10 +1,16 @@
-/* common.c - what the commands share: usage errors, --help text from the
- * command table, configuration loading with its error line. */
+/* common.c - what the commands share: usage errors, configuration loading
+ * with its error line, and opening and closing the pipeline's services. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ai/ai.h"
 #include "cmd/cmd.h"
+#include "image/image.h"
+#include "publish/publisher.h"
+#include "state/state.h"
+#include "storage/storage.h"
+#include "telemetry/sanitize.h"
 #include "telemetry/log.h"
 #include "util/buf.h"
 
@@ -49,4 +55,38 @@ int cmd_open_log_file(const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+int cmd_open_services(struct workflow_env *env, const char *argv0, bool read_only)
+{
+	const struct config *cfg = env->cfg;
+	struct pp_error err = { 0 };
+	for (size_t i = 0; publishers[i]; i++)
+		if (publishers[i]->enabled(cfg) && publishers[i]->validate &&
+		    publishers[i]->validate(cfg, &err) < 0) {
+			log_error("config", "config_error", NULL, LF_STR("file", cfg->path),
+				  LF_STR("section", NULL), LF_STR("key", NULL),
+				  LF_STR("problem", err.msg), LF_STR("error", err.msg));
+			return EXIT_USAGE;
+		}
+	if (image_init(argv0, &err) < 0 || state_open(cfg->state_path, read_only, &env->state, &err) < 0 ||
+	    storage_open(cfg, env->state, &env->storage, &err) < 0 ||
+	    ai_open(cfg, &env->ai, &err) < 0) {
+		log_error("cli", "startup_error", NULL, LF_STR("where", err.where),
+			  LF_STR("error", err.msg));
+		return EXIT_FAILED;
+	}
+	return 0;
+}
+
+void cmd_finish(struct workflow_env *env, struct config *cfg)
+{
+	ai_close(env->ai);
+	storage_close(env->storage);
+	state_close(env->state);
+	*env = (struct workflow_env){ 0 };
+	config_release(cfg);
+	image_shutdown();
+	log_shutdown();
+	sanitize_clear_secrets();
 }

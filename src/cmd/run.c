@@ -6,15 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "ai/ai.h"
 #include "cmd/cmd.h"
 #include "core/workflow.h"
-#include "image/image.h"
-#include "publish/publisher.h"
-#include "state/state.h"
-#include "storage/storage.h"
 #include "telemetry/log.h"
-#include "telemetry/sanitize.h"
 #include "util/fsutil.h"
 
 struct run_args {
@@ -83,10 +77,7 @@ int cmd_run(int argc, char **argv)
 {
 	struct run_args a = { 0 };
 	struct config cfg = { 0 };
-	struct state *state = NULL;
-	struct storage *storage = NULL;
-	struct ai *ai = NULL;
-	struct pp_error err = { 0 };
+	struct workflow_env env = { .cfg = &cfg };
 	int rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc;
@@ -99,26 +90,10 @@ int cmd_run(int argc, char **argv)
 	bool debug = a.debug || cfg.debug;
 	bool read_only = a.preview || a.dry_publish || debug;
 
-	for (size_t i = 0; publishers[i]; i++)
-		if (publishers[i]->enabled(&cfg) && publishers[i]->validate &&
-		    publishers[i]->validate(&cfg, &err) < 0) {
-			log_error("config", "config_error", NULL, LF_STR("file", cfg.path),
-				  LF_STR("section", NULL), LF_STR("key", NULL),
-				  LF_STR("problem", err.msg), LF_STR("error", err.msg));
-			rc = EXIT_USAGE;
-			goto out;
-		}
-
 	fs_temp_cleanup_on_signals();
-	if (image_init(argv[0], &err) < 0 || state_open(cfg.state_path, read_only, &state, &err) < 0 ||
-	    storage_open(&cfg, state, &storage, &err) < 0 || ai_open(&cfg, &ai, &err) < 0) {
-		log_error("cli", "startup_error", NULL, LF_STR("where", err.where),
-			  LF_STR("error", err.msg));
-		rc = EXIT_FAILED;
+	if ((rc = cmd_open_services(&env, argv[0], read_only)) != 0)
 		goto out;
-	}
 
-	struct workflow_env env = { .cfg = &cfg, .storage = storage, .ai = ai, .state = state };
 	struct workflow_options wo = {
 		.select = a.select, .dry_publish = a.dry_publish, .preview = a.preview,
 		.debug = a.debug, .report = stdout,
@@ -138,12 +113,6 @@ int cmd_run(int argc, char **argv)
 	}
 	workflow_result_release(&result);
 out:
-	ai_close(ai);
-	storage_close(storage);
-	state_close(state);
-	config_release(&cfg);
-	image_shutdown();
-	log_shutdown();
-	sanitize_clear_secrets();
+	cmd_finish(&env, &cfg);
 	return rc;
 }

@@ -6,13 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "ai/ai.h"
 #include "cmd/cmd.h"
-#include "image/image.h"
-#include "state/state.h"
-#include "storage/storage.h"
 #include "telemetry/log.h"
-#include "telemetry/sanitize.h"
 #include "web/server.h"
 
 struct serve_args {
@@ -78,9 +73,7 @@ int cmd_serve(int argc, char **argv)
 {
 	struct serve_args a = { .port = -1 };
 	struct config cfg = { 0 };
-	struct state *state = NULL;
-	struct storage *storage = NULL;
-	struct ai *ai = NULL;
+	struct workflow_env env = { .cfg = &cfg };
 	struct pp_error err = { 0 };
 	int rc = parse_args(argc, argv, &a);
 	if (rc)
@@ -90,14 +83,8 @@ int cmd_serve(int argc, char **argv)
 	struct config_options co = { .config_path = a.config, .env_path = a.env, .for_web = true };
 	if (cmd_load_config(&co, &cfg, false) < 0)
 		return EXIT_USAGE;
-	if (image_init(argv[0], &err) < 0 || state_open(cfg.state_path, false, &state, &err) < 0 ||
-	    storage_open(&cfg, state, &storage, &err) < 0 || ai_open(&cfg, &ai, &err) < 0) {
-		log_error("cli", "startup_error", NULL, LF_STR("where", err.where),
-			  LF_STR("error", err.msg));
-		rc = EXIT_FAILED;
+	if ((rc = cmd_open_services(&env, argv[0], false)) != 0)
 		goto out;
-	}
-	struct workflow_env env = { .cfg = &cfg, .storage = storage, .ai = ai, .state = state };
 	log_set_async(true);
 	struct web_options wo = {
 		.host = a.host ? a.host : cfg.web_host,
@@ -117,12 +104,6 @@ int cmd_serve(int argc, char **argv)
 		_exit(EXIT_OK);
 	}
 out:
-	ai_close(ai);
-	storage_close(storage);
-	state_close(state);
-	config_release(&cfg);
-	image_shutdown();
-	log_shutdown();
-	sanitize_clear_secrets();
+	cmd_finish(&env, &cfg);
 	return rc;
 }
