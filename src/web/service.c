@@ -124,18 +124,23 @@ static void invalidate_listing(struct web_service *svc)
 	pthread_mutex_unlock(&svc->lock);
 }
 
-static const struct storage_item *find_item(const struct listing *l, const char *name)
+/* Copies the listed image called name into *one (a one-item list the
+ * caller releases). Fails with kind "not_found" when it is not listed. */
+static int listed_item(struct web_service *svc, const struct web_call *call, const char *name,
+		       struct storage_list *one, struct pp_error *err)
 {
-	for (size_t i = 0; i < l->list.n; i++)
-		if (!strcmp(l->list.items[i].name, name))
-			return &l->list.items[i];
-	return NULL;
-}
-
-static int not_listed(const char *name, struct pp_error *err)
-{
-	(void)name;
-	return pp_fail_kind(err, "web", "not_found", "Image not found");
+	struct listing *l = get_listing(svc, call, err);
+	if (!l)
+		return -1;
+	for (size_t i = 0; i < l->list.n && !one->n; i++)
+		if (!strcmp(l->list.items[i].name, name)) {
+			one->items = xcalloc(1, sizeof(*one->items));
+			one->items[0] = l->list.items[i];
+			one->items[0].name = xstrdup(name);
+			one->n = 1;
+		}
+	listing_unref(l);
+	return one->n ? 0 : pp_fail_kind(err, "web", "not_found", "Image not found");
 }
 
 /* ---- random ------------------------------------------------------------- */
@@ -287,27 +292,17 @@ static json_t *from_sidecar(const char *name, const struct sidecar *sc)
 	return o;
 }
 
-static void copy_item(struct storage_list *dst, const struct storage_item *it)
-{
-	dst->items = xcalloc(1, sizeof(*dst->items));
-	dst->items[0] = *it;
-	dst->items[0].name = xstrdup(it->name);
-	dst->n = 1;
-}
-
 int web_analyze(struct web_service *svc, const struct web_call *call, const char *name,
 		bool force_refresh, json_t **out, bool *cache_hit, struct pp_error *err)
 {
 	const struct workflow_env *env = svc->env;
+	struct stage_ctx s = {
+		.cfg = env->cfg, .storage = env->storage, .ai = env->ai, .state = env->state,
+		.ctx = { .correlation_id = call->correlation_id }, .t = PREVIEW_TIMINGS_INIT,
+	};
 	*cache_hit = false;
-	struct listing *l = get_listing(svc, call, err);
-	if (!l)
+	if (listed_item(svc, call, name, &s.list, err) < 0)
 		return -1;
-	const struct storage_item *it = find_item(l, name);
-	if (!it) {
-		listing_unref(l);
-		return not_listed(name, err);
-	}
 	if (!force_refresh) {
 		struct sidecar sc;
 		bool has = false;
@@ -316,19 +311,13 @@ int web_analyze(struct web_service *svc, const struct web_call *call, const char
 			*out = from_sidecar(name, &sc);
 			*cache_hit = true;
 			sidecar_release(&sc);
-			listing_unref(l);
+			stage_ctx_release(&s);
 			return 0;
 		}
 		if (has)
 			sidecar_release(&sc);
 	}
 
-	struct stage_ctx s = {
-		.cfg = env->cfg, .storage = env->storage, .ai = env->ai, .state = env->state,
-		.ctx = { .correlation_id = call->correlation_id }, .t = PREVIEW_TIMINGS_INIT,
-	};
-	copy_item(&s.list, it);
-	listing_unref(l);
 	int rc = -1;
 	if (stage_select(&s, name) < 0)
 		goto fail;
@@ -400,13 +389,10 @@ int web_publish(struct web_service *svc, const struct web_call *call, const char
 				return pp_fail_kind(err, "web", "bad_platform",
 						    "unknown or disabled platform: %s", platforms->v[i]);
 	}
-	struct listing *l = get_listing(svc, call, err);
-	if (!l)
+	struct storage_list one = { 0 };
+	if (listed_item(svc, call, name, &one, err) < 0)
 		return -1;
-	bool listed = find_item(l, name) != NULL;
-	listing_unref(l);
-	if (!listed)
-		return not_listed(name, err);
+	storage_list_release(&one);
 
 	struct workflow_options wo = {
 		.correlation_id = call->correlation_id, .select = name,
@@ -449,12 +435,11 @@ char *web_image_etag(struct web_service *svc, const struct web_call *call, const
 		     int width)
 {
 	struct pp_error err = { 0 };
-	struct listing *l = get_listing(svc, call, &err);
-	if (!l)
+	struct storage_list one = { 0 };
+	if (listed_item(svc, call, name, &one, &err) < 0)
 		return NULL;
-	const struct storage_item *it = find_item(l, name);
-	char *tag = it ? etag_of(it, width) : NULL;
-	listing_unref(l);
+	char *tag = etag_of(&one.items[0], width);
+	storage_list_release(&one);
 	return tag;
 }
 
@@ -479,16 +464,11 @@ int web_image_bytes(struct web_service *svc, const struct web_call *call, const 
 		    struct pp_error *err)
 {
 	struct storage *st = svc->env->storage;
-	struct listing *l = get_listing(svc, call, err);
-	if (!l)
+	struct storage_list one = { 0 };
+	if (listed_item(svc, call, name, &one, err) < 0)
 		return -1;
-	const struct storage_item *it = find_item(l, name);
-	if (!it) {
-		listing_unref(l);
-		return not_listed(name, err);
-	}
-	*etag = etag_of(it, width);
-	listing_unref(l);
+	*etag = etag_of(&one.items[0], width);
+	storage_list_release(&one);
 
 	int rc = -1;
 	int64_t t0 = now_monotonic();
