@@ -21,6 +21,7 @@
 #include "telemetry/correlation.h"
 #include "telemetry/log.h"
 #include "telemetry/sanitize.h"
+#include "util/fsutil.h"
 
 #define LOGGER "http"
 #define USER_AGENT "photopub/" PHOTOPUB_VERSION
@@ -273,21 +274,6 @@ struct call {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Response body. With download_fd only a 2xx body goes to the fd; an error
  * status's body (a JSON error, usually) lands in resp->body for the caller
  * to read. Returning less than n makes curl fail with CURLE_WRITE_ERROR. */
@@ -304,7 +290,7 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *userp)
 	if (k->sink_fd) {
 		if (n > 0)
 			k->fd_dirty = true;
-		if (write_all(k->fd, p, n) < 0) {
+		if (fs_write_all(k->fd, p, n) < 0) {
 			k->fd_errno = errno;
 			return 0;
 		}

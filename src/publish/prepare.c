@@ -6,18 +6,6 @@
 #include "util/buf.h"
 #include "util/fsutil.h"
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int prepare_jpeg(const char *src, const char *name, int max_width, int quality,
 		 struct prepared_image *out, struct pp_error *err)
 {
@@ -35,7 +23,7 @@ int prepare_jpeg(const char *src, const char *name, int max_width, int quality,
 	}
 	if (fs_temp_file(".jpg", &out->path, &fd, err) < 0)
 		goto out;
-	if (write_all(fd, data, len) < 0 || close(fd) < 0) {
+	if (fs_write_all(fd, data, len) < 0 || close(fd) < 0) {
 		fd = -1;
 		pp_fail(err, "prepare", "cannot write the prepared copy of %s", name);
 		goto out;

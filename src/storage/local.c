@@ -486,20 +486,6 @@ out:
 	return rc;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* A hidden temp file in the folder, renamed over the sidecar: readers see
  * the old text or the new one, never a part. */
 static int local_sidecar_write(struct storage *s, const struct pp_ctx *ctx, const char *name,
@@ -531,7 +517,7 @@ static int local_sidecar_write(struct storage *s, const struct pp_ctx *ctx, cons
 		goto out;
 	}
 	size_t len = strlen(text ? text : "");
-	if (fchmod(fd, 0644) < 0 || write_all(fd, text ? text : "", len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, 0644) < 0 || fs_write_all(fd, text ? text : "", len) < 0 || fsync(fd) < 0) {
 		pp_fail_kind(err, WHERE, "io", "cannot write the sidecar %s in %s: %s", shown(sc, b),
 			     l->path, strerror(errno));
 		goto out;

@@ -18,6 +18,7 @@
 #include "telemetry/log.h"
 #include "telemetry/sanitize.h"
 #include "util/buf.h"
+#include "util/fsutil.h"
 
 static atomic_int min_level = LOG_INFO;
 static atomic_bool to_stderr = true;
@@ -411,20 +412,6 @@ size_t log_render(enum log_level level, const char *logger, const char *event,
 
 /* ---- sinks ------------------------------------------------------------- */
 
-static void write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return; /* a log sink that fails must not stop the program */
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
 /* Writes whole lines (one or many) to the sinks. */
 static void sink_write(const char *p, size_t n)
 {
@@ -433,9 +420,9 @@ static void sink_write(const char *p, size_t n)
 	else
 		pthread_rwlock_wrlock(&sink_lock);
 	if (atomic_load(&to_stderr))
-		write_all(2, p, n);
+		fs_write_all(2, p, n);
 	if (file_fd >= 0)
-		write_all(file_fd, p, n);
+		fs_write_all(file_fd, p, n);
 	pthread_rwlock_unlock(&sink_lock);
 }
 

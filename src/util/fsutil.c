@@ -11,7 +11,7 @@
 #include "util/buf.h"
 #include "util/fsutil.h"
 
-static int write_all(int fd, const void *data, size_t len)
+int fs_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	while (len > 0) {
@@ -37,7 +37,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		pp_fail(err, "fs", "cannot create a file beside %s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || fs_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		pp_fail(err, "fs", "cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}

@@ -13,6 +13,9 @@
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		    struct pp_error *err);
 
+/* Writes all len bytes to fd, retrying short writes and EINTR. 0 or -1 (errno set). */
+int fs_write_all(int fd, const void *data, size_t len);
+
 /* Reads the whole file into *data (NUL-terminated, caller frees) and its
  * length into *len (may be NULL). Fails when the file is larger than max. */
 int fs_read_file(const char *path, char **data, size_t *len, size_t max,
