@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 #include "config/config.h"
-#include "core/models.h"
+#include "types/models.h"
 #include "util/error.h"
 
 struct ai_image {

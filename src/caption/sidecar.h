@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
-#include "core/models.h"
+#include "types/models.h"
 #include "util/error.h"
 
 /* Phase 1 metadata; NULL or "" fields are omitted. */

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "config/config.h"
-#include "core/models.h"
+#include "types/models.h"
 #include "core/workflow.h"
 #include "image/image.h"
 #include "publish/publisher.h"

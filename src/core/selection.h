@@ -4,7 +4,7 @@
 #ifndef PHOTOPUB_CORE_SELECTION_H
 #define PHOTOPUB_CORE_SELECTION_H
 
-#include "core/models.h"
+#include "types/models.h"
 #include "state/state.h"
 #include "storage/storage.h"
 #include "util/error.h"

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include "ai/ai.h"
 #include "config/config.h"
-#include "core/models.h"
+#include "types/models.h"
 #include "core/preview.h"
 #include "core/selection.h"
 #include "image/image.h"

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include "ai/ai.h"
 #include "config/config.h"
-#include "core/models.h"
+#include "types/models.h"
 #include "state/state.h"
 #include "storage/storage.h"
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "core/models.h"
+#include "types/models.h"
 #include "publish/parallel.h"
 #include "telemetry/clock.h"
 #include "telemetry/log.h"

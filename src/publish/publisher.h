@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "config/config.h"
-#include "core/models.h"
+#include "types/models.h"
 #include "image/image.h"
 #include "util/error.h"
 

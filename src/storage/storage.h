@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "config/config.h"
-#include "core/models.h"
+#include "types/models.h"
 #include "util/error.h"
 
 struct state;

@@ -1,18 +1,13 @@
-/* models.h - the data that flows through a run: call context, analysis,
+/* models.h - the data that flows through a run: analysis,
  * caption spec and result, per-platform publish results. */
-#ifndef PHOTOPUB_CORE_MODELS_H
-#define PHOTOPUB_CORE_MODELS_H
+#ifndef PHOTOPUB_TYPES_MODELS_H
+#define PHOTOPUB_TYPES_MODELS_H
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "telemetry/ctx.h"
 #include "util/strv.h"
-
-/* Passed into every service call so nested log lines carry the run's or the
- * request's id. */
-struct pp_ctx {
-	const char *correlation_id;
-};
 
 /* What the vision step saw. All strings owned; NULL or "" when empty. */
 struct analysis {

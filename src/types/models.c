@@ -1,6 +1,6 @@
 /* models.c - release and JSON helpers for the run's data. */
 #include <stdlib.h>
-#include "core/models.h"
+#include "types/models.h"
 
 void analysis_release(struct analysis *a)
 {

@@ -1,0 +1,2 @@
+#include "web/w.h"
+#include "util/u.h"

@@ -1,0 +1,3 @@
+#include "util/u.h"
+#include "core/a.h"
+#include "gone/x.h"

@@ -1,0 +1,3 @@
+#include "util/u.h"
+#include <stdio.h>
+#include "local.h"
