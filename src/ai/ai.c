@@ -1,10 +1,11 @@
 /* ai.c - the provider-independent side of the describer: picks the provider
  * the configuration names, times and logs every call (`vision_analysis`,
- * `caption_call`), builds the caption spec and enforces caption length. */
+ * `caption_call`) and enforces caption length. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ai/ai.h"
+#include "types/stage.h"
 #include "telemetry/clock.h"
 #include "telemetry/log.h"
 #include "util/buf.h"
@@ -48,11 +49,12 @@ int ai_analyze(struct ai *ai, const struct pp_ctx *ctx, const struct ai_image *i
 	took = elapsed_ms(start);
 	if (ms)
 		*ms = (long)took;
+	pp_ctx_time(ctx, "ai", (double)took);
 
 	error_type = call.error_type;
 	if (rc == 0) {
 		log_info(LOGGER, "vision_analysis", cid, LF_STR("model", call.model),
-			 LF_MS("vision_analysis_ms", took), LF_BOOL("ok", true),
+			 LF_MS(stage_defs[STAGE_VISION].ms_key, took), LF_BOOL("ok", true),
 			 LF_STR("error_type", error_type),
 			 tokens_field("prompt_tokens", call.prompt_tokens),
 			 tokens_field("completion_tokens", call.completion_tokens));
@@ -62,7 +64,7 @@ int ai_analyze(struct ai *ai, const struct pp_ctx *ctx, const struct ai_image *i
 	if (!error_type)
 		error_type = err->kind[0] ? err->kind : "error";
 	log_error(LOGGER, "vision_analysis", cid, LF_STR("model", call.model),
-		  LF_MS("vision_analysis_ms", took), LF_BOOL("ok", false),
+		  LF_MS(stage_defs[STAGE_VISION].ms_key, took), LF_BOOL("ok", false),
 		  LF_STR("error_type", error_type),
 		  tokens_field("prompt_tokens", call.prompt_tokens),
 		  tokens_field("completion_tokens", call.completion_tokens),
@@ -72,7 +74,7 @@ int ai_analyze(struct ai *ai, const struct pp_ctx *ctx, const struct ai_image *i
 
 int ai_caption(struct ai *ai, const struct pp_ctx *ctx, const struct analysis *an,
 	       const struct caption_spec *spec, bool with_sd, struct caption_result *out,
-	       struct pp_error *err)
+	       long *ms, struct pp_error *err)
 {
 	struct pp_error local_err = { 0 };
 	struct ai_call call = { .prompt_tokens = -1, .completion_tokens = -1 };
@@ -87,6 +89,9 @@ int ai_caption(struct ai *ai, const struct pp_ctx *ctx, const struct analysis *a
 	start = now_monotonic();
 	rc = ai->ops->caption(ai, ctx, an, spec, with_sd, out, &call, err);
 	took = elapsed_ms(start);
+	if (ms)
+		*ms = (long)took;
+	pp_ctx_time(ctx, "ai", (double)took);
 
 	if (rc == 0 && (!out->caption || !*out->caption))
 		rc = pp_fail_kind(err, "ai", "empty_caption", "the caption came back empty");
@@ -112,21 +117,6 @@ int ai_caption(struct ai *ai, const struct pp_ctx *ctx, const struct analysis *a
 	if (rc)
 		caption_result_release(out);
 	return rc;
-}
-
-void ai_caption_spec(const struct config *cfg, struct caption_spec *spec)
-{
-	if (cfg->fetlife) {
-		*spec = (struct caption_spec){ .platform = "fetlife_email",
-					       .style = "engagement_question",
-					       .hashtags = "",
-					       .max_length = 240 };
-	} else {
-		*spec = (struct caption_spec){ .platform = "generic",
-					       .style = "minimal_poetic",
-					       .hashtags = cfg->hashtag_string ? cfg->hashtag_string : "",
-					       .max_length = 2200 };
-	}
 }
 
 /* Length of the UTF-8 sequence that starts with byte c (1 for stray bytes). */

@@ -66,15 +66,14 @@ static inline void ai_close(struct ai *ai)
 }
 
 /* Timed, logged calls (`vision_analysis` with model, vision_analysis_ms, ok,
- * error_type; `caption_generated` is the workflow's). *ms receives the time. */
+ * error_type; `caption_call`; `caption_generated` is the workflow's). *ms
+ * (may be NULL) receives the call's time, which is also reported to ctx's
+ * timing sink as "ai": the one clock of the vision and caption stages. */
 int ai_analyze(struct ai *ai, const struct pp_ctx *ctx, const struct ai_image *img,
 	       struct analysis *out, long *ms, struct pp_error *err);
 int ai_caption(struct ai *ai, const struct pp_ctx *ctx, const struct analysis *an,
 	       const struct caption_spec *spec, bool with_sd, struct caption_result *out,
-	       struct pp_error *err);
-
-/* The caption spec for cfg (REFERENCE "Caption spec"). */
-void ai_caption_spec(const struct config *cfg, struct caption_spec *spec);
+	       long *ms, struct pp_error *err);
 
 /* Cuts s to at most max characters (code points): max-1 and "…" when longer.
  * Returns a new string. */

@@ -1,7 +1,8 @@
 /* format.c - per-platform caption rules: character limits counted in code
  * points, Instagram's 30-hashtag cap, the plain-text email form, and the cut
  * that keeps a caption within its limit (REFERENCE "Caption formatting").
- * Owns caption_limit, caption_format and utf8_strlen. */
+ * Owns caption_apply and utf8_strlen; each platform's rules are a row of
+ * the publishers table. */
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -10,11 +11,7 @@
 #include "caption/format.h"
 #include "util/buf.h"
 
-#define LIMIT_INSTAGRAM 2200
-#define LIMIT_TELEGRAM 1024 /* a photo caption; 4096 is the text-message limit */
-#define LIMIT_EMAIL 240
-#define LIMIT_DEFAULT 2200
-#define INSTAGRAM_MAX_HASHTAGS 30
+const struct caption_rules caption_generic = { .limit = CAPTION_LIMIT_DEFAULT };
 
 #define CP_BAD ((gunichar)-1)      /* an invalid byte, stands for itself */
 #define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
@@ -48,19 +45,6 @@ static size_t cp_count(const char *s, size_t n)
 size_t utf8_strlen(const char *s)
 {
 	return s ? cp_count(s, strlen(s)) : 0;
-}
-
-size_t caption_limit(const char *platform)
-{
-	if (!platform)
-		return LIMIT_DEFAULT;
-	if (strcmp(platform, "instagram") == 0)
-		return LIMIT_INSTAGRAM;
-	if (strcmp(platform, "telegram") == 0)
-		return LIMIT_TELEGRAM;
-	if (strcmp(platform, "email") == 0)
-		return LIMIT_EMAIL;
-	return LIMIT_DEFAULT;
 }
 
 /* A hashtag is '#' followed by word characters, where a word character is
@@ -298,15 +282,15 @@ static void replace_with(char **text, char *next)
 	*text = next;
 }
 
-char *caption_format(const char *platform, const char *caption)
+char *caption_apply(const struct caption_rules *r, const char *caption)
 {
-	size_t limit = caption_limit(platform);
+	size_t limit = r->limit ? r->limit : CAPTION_LIMIT_DEFAULT;
 	char *text = make_valid(caption ? caption : "");
 
-	if (platform && strcmp(platform, "email") == 0)
+	if (r->one_line)
 		replace_with(&text, email_clean(text));
-	else if (platform && strcmp(platform, "instagram") == 0)
-		replace_with(&text, drop_hashtags_after(text, INSTAGRAM_MAX_HASHTAGS));
+	else if (r->max_hashtags)
+		replace_with(&text, drop_hashtags_after(text, r->max_hashtags));
 
 	if (utf8_strlen(text) > limit)
 		replace_with(&text, shorten(text, limit));

@@ -4,13 +4,23 @@
 
 #include <stddef.h>
 
-/* Character limit of a platform: instagram 2200, telegram 1024 (a photo
- * caption), email 240, anything else 2200. */
-size_t caption_limit(const char *platform);
+#include <stdbool.h>
 
-/* The caption as platform takes it; caller frees. Platforms: "instagram",
- * "telegram", "email", "outbox", "generic". */
-char *caption_format(const char *platform, const char *caption);
+#define CAPTION_LIMIT_DEFAULT 2200
+
+/* How a platform takes a caption: a field of its publisher_ops. */
+struct caption_rules {
+	size_t limit;            /* characters (code points); 0: CAPTION_LIMIT_DEFAULT */
+	size_t max_hashtags;     /* keep only the first N hashtags; 0: all */
+	bool one_line;           /* one line with no hashtags (an email subject) */
+};
+
+/* 2200 characters, nothing else: the caption with no platform. */
+extern const struct caption_rules caption_generic;
+
+/* The caption as r says, made valid UTF-8 and cut to the limit at a
+ * sentence or word where one fits; caller frees. */
+char *caption_apply(const struct caption_rules *r, const char *caption);
 
 /* Number of characters (UTF-8 code points) in s. */
 size_t utf8_strlen(const char *s);

@@ -6,8 +6,8 @@
 #include <string.h>
 #include "ai/ai.h"
 #include "cmd/cmd.h"
+#include "core/check.h"
 #include "image/image.h"
-#include "publish/publisher.h"
 #include "state/state.h"
 #include "storage/storage.h"
 #include "telemetry/sanitize.h"
@@ -36,7 +36,9 @@ int cmd_unknown(int argc, char **argv)
 int cmd_load_config(const struct config_options *opts, struct config *cfg, bool force_debug)
 {
 	struct config_error e;
-	if (config_load(opts, cfg, &e) < 0) {
+	struct config_options o = *opts;
+	o.check = check_config;
+	if (config_load(&o, cfg, &e) < 0) {
 		log_error("config", "config_error", NULL, LF_STR("file", e.file),
 			  LF_STR("section", *e.section ? e.section : NULL),
 			  LF_STR("key", *e.key ? e.key : NULL), LF_STR("problem", e.problem),
@@ -61,14 +63,6 @@ int cmd_open_services(struct workflow_env *env, const char *argv0, bool read_onl
 {
 	const struct config *cfg = env->cfg;
 	struct pp_error err = { 0 };
-	for (size_t i = 0; publishers[i]; i++)
-		if (publishers[i]->enabled(cfg) && publishers[i]->validate &&
-		    publishers[i]->validate(cfg, &err) < 0) {
-			log_error("config", "config_error", NULL, LF_STR("file", cfg->path),
-				  LF_STR("section", NULL), LF_STR("key", NULL),
-				  LF_STR("problem", err.msg), LF_STR("error", err.msg));
-			return EXIT_USAGE;
-		}
 	if (image_init(argv0, &err) < 0 || state_open(cfg->state_path, read_only, &env->state, &err) < 0 ||
 	    storage_open(cfg, env->state, &env->storage, &err) < 0 ||
 	    ai_open(cfg, &env->ai, &err) < 0) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "cmd/cmd.h"
 #include "core/workflow.h"
+#include "telemetry/correlation.h"
 #include "telemetry/log.h"
 #include "util/fsutil.h"
 
@@ -53,7 +54,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	return 0;
 }
 
-static void print_result(const struct workflow_result *r)
+static void print_result(const struct workflow_result *r, const char *cid)
 {
 	if (r->image)
 		printf("image:    %s\n", r->image);
@@ -69,7 +70,7 @@ static void print_result(const struct workflow_result *r)
 		printf("archived: %s\n", r->archived_as ? r->archived_as : r->image);
 	if (r->error)
 		printf("error:    %s\n", r->error);
-	printf("result:   %s (correlation_id %s)\n", r->success ? "ok" : "failed", r->correlation_id);
+	printf("result:   %s (correlation_id %s)\n", r->success ? "ok" : "failed", cid);
 	fflush(stdout);
 }
 
@@ -94,18 +95,21 @@ int cmd_run(int argc, char **argv)
 	if ((rc = cmd_open_services(&env, argv[0], read_only)) != 0)
 		goto out;
 
+	char cid[UUID_STR_LEN];
+	uuid4(cid);
+	struct pp_ctx ctx = { .correlation_id = cid };
 	struct workflow_options wo = {
-		.select = a.select, .dry_publish = a.dry_publish, .preview = a.preview,
+		.ctx = &ctx, .select = a.select, .dry_publish = a.dry_publish, .preview = a.preview,
 		.debug = a.debug, .report = stdout,
 	};
 	struct workflow_result result;
 	rc = workflow_run(&env, &wo, &result);
 	if (!a.preview)
-		print_result(&result);
+		print_result(&result, cid);
 	if (result.abandoned) {
 		/* A platform is still running past its time limit, using the
 		 * configuration and storage: leave without tearing them down. */
-		log_warning("cli", "exit_with_platform_running", result.correlation_id,
+		log_warning("cli", "exit_with_platform_running", cid,
 			    LF_INT("platforms", result.abandoned));
 		log_shutdown();
 		fflush(stdout);

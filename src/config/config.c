@@ -30,7 +30,6 @@ enum key_type {
 	KT_ENUM,
 };
 
-static const char *const backend_names[] = { "local", "dropbox", NULL };
 static const char *const provider_names[] = { "local", "openai", NULL };
 static const char *const security_names[] = { "starttls", "tls", "none", NULL };
 static const char *const target_names[] = { "subject", "body", "both", NULL };
@@ -50,7 +49,7 @@ struct key_def {
 #define OFF(f) offsetof(struct config, f)
 
 static const struct key_def keys[] = {
-	{ "Storage", "backend", KT_ENUM, OFF(backend), NULL, 0, 0, backend_names },
+	{ "Storage", "backend", KT_STR, OFF(backend), NULL, 0, 0, NULL },
 	{ "Storage", "path", KT_PATH, OFF(storage_path), NULL, 0, 0, NULL },
 	{ "Storage", "archive", KT_STR, OFF(archive), NULL, 0, 0, NULL },
 
@@ -147,10 +146,7 @@ static const struct env_def env_keys[] = {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int fail(struct config_error *e, const char *file, const char *section,
-		const char *key, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static int fail(struct config_error *e, const char *file, const char *section,
+int config_fail(struct config_error *e, const char *file, const char *section,
 		const char *key, const char *fmt, ...)
 {
 	va_list ap;
@@ -271,7 +267,7 @@ static int set_value(struct config *cfg, const struct key_def *k, const char *v,
 	}
 	case KT_PATH: {
 		if (!*v)
-			return fail(e, cfg->path, k->section, k->key, "must not be empty");
+			return config_fail(e, cfg->path, k->section, k->key, "must not be empty");
 		char **f = str_field(cfg, k->offset);
 		free(*f);
 		*f = resolve_path(cfg, v);
@@ -279,7 +275,7 @@ static int set_value(struct config *cfg, const struct key_def *k, const char *v,
 	}
 	case KT_URL: {
 		if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
-			return fail(e, cfg->path, k->section, k->key,
+			return config_fail(e, cfg->path, k->section, k->key,
 				    "must be an http:// or https:// URL, got \"%s\"", v);
 		char **f = str_field(cfg, k->offset);
 		free(*f);
@@ -291,19 +287,19 @@ static int set_value(struct config *cfg, const struct key_def *k, const char *v,
 	}
 	case KT_BOOL:
 		if (config_parse_bool(v, (bool *)((char *)cfg + k->offset)) < 0)
-			return fail(e, cfg->path, k->section, k->key,
+			return config_fail(e, cfg->path, k->section, k->key,
 				    "expected a boolean (true/false, yes/no, on/off, 1/0), got \"%s\"", v);
 		return 0;
 	case KT_INT:
 		if (parse_int(v, k->min, k->max, (int *)((char *)cfg + k->offset)) < 0)
-			return fail(e, cfg->path, k->section, k->key,
+			return config_fail(e, cfg->path, k->section, k->key,
 				    "expected a whole number from %d to %d, got \"%s\"", k->min, k->max, v);
 		return 0;
 	case KT_ENUM: {
 		int idx;
 		if (parse_enum(v, k->choices, &idx) < 0) {
 			char *c = choices_text(k->choices);
-			fail(e, cfg->path, k->section, k->key, "expected one of %s, got \"%s\"", c, v);
+			config_fail(e, cfg->path, k->section, k->key, "expected one of %s, got \"%s\"", c, v);
 			free(c);
 			return -1;
 		}
@@ -342,7 +338,7 @@ static int load_env_file(const struct config_options *opts, struct config *cfg,
 	if (opts->env_path) {
 		path = xstrdup(opts->env_path);
 		if (access(path, R_OK) < 0) {
-			fail(e, path, NULL, NULL, "cannot read the .env file: %s", strerror(errno));
+			config_fail(e, path, NULL, NULL, "cannot read the .env file: %s", strerror(errno));
 			free(path);
 			return -1;
 		}
@@ -356,7 +352,7 @@ static int load_env_file(const struct config_options *opts, struct config *cfg,
 	if (!path)
 		return 0;
 	if (dotenv_load(path, &perr) < 0) {
-		fail(e, path, NULL, NULL, "%s", perr.msg);
+		config_fail(e, path, NULL, NULL, "%s", perr.msg);
 		free(path);
 		return -1;
 	}
@@ -413,7 +409,7 @@ static int apply_ini(struct config *cfg, const struct ini_file *f, struct config
 			/* Report the section as written in the file. */
 			snprintf(e->section, sizeof(e->section), "%s", en->section);
 			char *problem = xasprintf("%s (line %d)", tmp.problem, en->line);
-			fail(e, cfg->path, en->section, en->key, "%s", problem);
+			config_fail(e, cfg->path, en->section, en->key, "%s", problem);
 			free(problem);
 			return -1;
 		}
@@ -435,9 +431,9 @@ static int apply_derived(struct config *cfg, const struct ini_file *f, struct co
 	const char *v;
 
 	/* [Storage] backend: dropbox when the upstream [Dropbox] section is there. */
-	if (!ini_get(f, "Storage", "backend"))
-		cfg->backend = ini_has_section(f, "Dropbox") && !ini_get(f, "Storage", "path")
-				       ? STORAGE_DROPBOX : STORAGE_LOCAL;
+	if (!cfg->backend)
+		cfg->backend = xstrdup(ini_has_section(f, "Dropbox") && !ini_get(f, "Storage", "path")
+					       ? "dropbox" : "local");
 	if (!cfg->archive)
 		cfg->archive = xstrdup("archive");
 
@@ -460,7 +456,7 @@ static int apply_derived(struct config *cfg, const struct ini_file *f, struct co
 	if (!ini_get(f, "Email", "smtp_port")) {
 		cfg->smtp_port = 587;
 		if ((v = config_env("SMTP_PORT")) && parse_int(v, 1, 65535, &cfg->smtp_port) < 0)
-			return fail(e, "environment", NULL, "SMTP_PORT",
+			return config_fail(e, "environment", NULL, "SMTP_PORT",
 				    "expected a port number from 1 to 65535, got \"%s\"", v);
 	}
 	if (!ini_get(f, "Email", "security"))
@@ -470,21 +466,21 @@ static int apply_derived(struct config *cfg, const struct ini_file *f, struct co
 	if (!ini_get(f, "Web", "port")) {
 		cfg->web_port = 8000;
 		if ((v = config_env("PORT")) && parse_int(v, 1, 65535, &cfg->web_port) < 0)
-			return fail(e, "environment", NULL, "PORT",
+			return config_fail(e, "environment", NULL, "PORT",
 				    "expected a port number from 1 to 65535, got \"%s\"", v);
 	}
 	cfg->web_admin_cookie_ttl = 3600;
 	if ((v = config_env("WEB_ADMIN_COOKIE_TTL_SECONDS"))) {
 		int ttl;
 		if (parse_int(v, INT_MIN, INT_MAX, &ttl) < 0)
-			return fail(e, "environment", NULL, "WEB_ADMIN_COOKIE_TTL_SECONDS",
+			return config_fail(e, "environment", NULL, "WEB_ADMIN_COOKIE_TTL_SECONDS",
 				    "expected a number of seconds, got \"%s\"", v);
 		cfg->web_admin_cookie_ttl = ttl < 60 ? 60 : ttl > 3600 ? 3600 : ttl;
 	}
 	if ((v = config_env("WEB_SECURE_COOKIES")) && config_parse_bool(v, &cfg->web_secure_cookies) < 0)
-		return fail(e, "environment", NULL, "WEB_SECURE_COOKIES", "expected a boolean, got \"%s\"", v);
+		return config_fail(e, "environment", NULL, "WEB_SECURE_COOKIES", "expected a boolean, got \"%s\"", v);
 	if ((v = config_env("WEB_DEBUG")) && config_parse_bool(v, &cfg->web_debug) < 0)
-		return fail(e, "environment", NULL, "WEB_DEBUG", "expected a boolean, got \"%s\"", v);
+		return config_fail(e, "environment", NULL, "WEB_DEBUG", "expected a boolean, got \"%s\"", v);
 
 	if (!cfg->state_path)
 		cfg->state_path = default_state_path();
@@ -513,88 +509,27 @@ static int validate(struct config *cfg, const struct config_options *opts,
 		    struct config_error *e)
 {
 	const char *file = cfg->path;
-	if (cfg->backend == STORAGE_LOCAL) {
-		struct stat sb;
-		if (!cfg->storage_path)
-			return fail(e, file, "Storage", "path",
-				    "required with the local backend: the folder that holds the images");
-		if (stat(cfg->storage_path, &sb) < 0)
-			return fail(e, file, "Storage", "path", "cannot use %s: %s", cfg->storage_path,
-				    strerror(errno));
-		if (!S_ISDIR(sb.st_mode))
-			return fail(e, file, "Storage", "path", "%s is not a folder", cfg->storage_path);
-	} else {
-		if (!cfg->image_folder || cfg->image_folder[0] != '/')
-			return fail(e, file, "Dropbox", "image_folder",
-				    "must be a Dropbox path starting with '/'%s",
-				    cfg->image_folder ? "" : " (missing)");
-		if (!cfg->dropbox_app_key)
-			return fail(e, "environment", NULL, "DROPBOX_APP_KEY",
-				    "required with the dropbox backend");
-		if (!cfg->dropbox_refresh_token)
-			return fail(e, "environment", NULL, "DROPBOX_REFRESH_TOKEN",
-				    "required with the dropbox backend");
-	}
-	if (!fs_name_is_safe(cfg->archive))
-		return fail(e, file, cfg->backend == STORAGE_LOCAL ? "Storage" : "Dropbox", "archive",
-			    "must be a folder name inside the image folder, got \"%s\"", cfg->archive);
-
 	if (cfg->provider == AI_OPENAI) {
 		if (!cfg->openai_api_key)
-			return fail(e, "environment", NULL, "OPENAI_API_KEY",
+			return config_fail(e, "environment", NULL, "OPENAI_API_KEY",
 				    "required with [AI] provider = openai");
 		if (!strcmp(cfg->openai_base_url, "https://api.openai.com/v1")) {
 			if (strncmp(cfg->openai_api_key, "sk-", 3))
-				return fail(e, "environment", NULL, "OPENAI_API_KEY",
+				return config_fail(e, "environment", NULL, "OPENAI_API_KEY",
 					    "an OpenAI key starts with \"sk-\"");
 			const char *const names[] = { "vision_model", "caption_model", "sd_caption_model" };
 			const char *values[] = { cfg->vision_model, cfg->caption_model, cfg->sd_caption_model };
 			for (int i = 0; i < 3; i++)
 				if (!openai_model_ok(values[i]))
-					return fail(e, file, "openAI", names[i],
+					return config_fail(e, file, "openAI", names[i],
 						    "\"%s\" is not an OpenAI model name (gpt-4…, gpt-3.5…, o1…, o3…)",
 						    values[i]);
 		}
 	}
 
-	if (cfg->telegram) {
-		if (!cfg->telegram_bot_token)
-			return fail(e, "environment", NULL, "TELEGRAM_BOT_TOKEN",
-				    "required with [Content] telegram = true");
-		if (!cfg->telegram_channel_id)
-			return fail(e, "environment", NULL, "TELEGRAM_CHANNEL_ID",
-				    "required with [Content] telegram = true");
-	}
-	if (cfg->fetlife) {
-		if (!cfg->email_sender || !*cfg->email_sender)
-			return fail(e, file, "Email", "sender", "required with [Content] fetlife = true");
-		if (!cfg->email_recipient || !*cfg->email_recipient)
-			return fail(e, file, "Email", "recipient", "required with [Content] fetlife = true");
-		if (!cfg->email_password)
-			return fail(e, "environment", NULL, "EMAIL_PASSWORD",
-				    "required with [Content] fetlife = true");
-	}
-	if (cfg->instagram) {
-		if (!cfg->instagram_user_id || !*cfg->instagram_user_id)
-			return fail(e, file, "Instagram", "user_id",
-				    "required with [Content] instagram = true (the Instagram professional account id)");
-		if (!cfg->instagram_access_token)
-			return fail(e, "environment", NULL, "INSTAGRAM_ACCESS_TOKEN",
-				    "required with [Content] instagram = true");
-		if (cfg->backend != STORAGE_DROPBOX)
-			return fail(e, file, "Content", "instagram",
-				    "Instagram fetches the image from a public URL, which only the "
-				    "dropbox backend provides; the local backend has none");
-	}
 	if (log_level_parse(cfg->log_level) < 0)
-		return fail(e, file, "Log", "level", "expected debug, info, warning or error");
-
-	bool any = cfg->telegram || cfg->fetlife || cfg->instagram || cfg->outbox_enabled;
-	if (!any && !opts->for_web && !opts->preview)
-		return fail(e, file, "Content", NULL,
-			    "no platform is enabled: set telegram, fetlife or instagram in [Content], "
-			    "or enabled = true in [Outbox]");
-	return 0;
+		return config_fail(e, file, "Log", "level", "expected debug, info, warning or error");
+	return opts->check ? opts->check(cfg, opts, e) : 0;
 }
 
 int config_load(const struct config_options *opts, struct config *cfg,
@@ -612,10 +547,10 @@ int config_load(const struct config_options *opts, struct config *cfg,
 
 	if (ini_read(cfg->path, &f, &bad) < 0) {
 		if (bad == 0)
-			fail(e, cfg->path, NULL, NULL, "cannot read the configuration file: %s",
+			config_fail(e, cfg->path, NULL, NULL, "cannot read the configuration file: %s",
 			     strerror(errno));
 		else
-			fail(e, cfg->path, NULL, NULL,
+			config_fail(e, cfg->path, NULL, NULL,
 			     "line %d is not valid INI (expected [Section] or key = value)", bad);
 		goto fail;
 	}
@@ -636,7 +571,7 @@ fail:
 void config_release(struct config *cfg)
 {
 	char **fields[] = {
-		&cfg->path, &cfg->dir, &cfg->env_path, &cfg->storage_path, &cfg->archive,
+		&cfg->path, &cfg->dir, &cfg->env_path, &cfg->backend, &cfg->storage_path, &cfg->archive,
 		&cfg->image_folder, &cfg->dropbox_api_url, &cfg->dropbox_content_url,
 		&cfg->dropbox_oauth_url, &cfg->dropbox_app_key, &cfg->dropbox_app_secret,
 		&cfg->dropbox_refresh_token, &cfg->hashtag_string, &cfg->openai_base_url,

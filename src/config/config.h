@@ -10,7 +10,6 @@
 #include <stdbool.h>
 #include "util/error.h"
 
-enum storage_backend { STORAGE_LOCAL = 0, STORAGE_DROPBOX };
 enum ai_provider { AI_LOCAL = 0, AI_OPENAI };
 enum email_security { EMAIL_STARTTLS = 0, EMAIL_TLS, EMAIL_NONE };
 enum caption_target { TARGET_SUBJECT = 0, TARGET_BODY, TARGET_BOTH };
@@ -22,7 +21,7 @@ struct config {
 	char *env_path;             /* the .env file read, or NULL */
 
 	/* [Storage] */
-	enum storage_backend backend;
+	char *backend;              /* a storage backend's name: "local", "dropbox", … */
 	char *storage_path;         /* local image folder, absolute */
 	char *archive;              /* archive sub-folder ([Storage] or [Dropbox] archive) */
 
@@ -136,6 +135,10 @@ struct config_options {
 	const char *env_path;       /* NULL: .env beside the INI, then in the cwd */
 	bool for_web;               /* validate what serve needs (no publisher required) */
 	bool preview;               /* preview needs no publisher */
+	/* The checks of the layers above (storage backend, platforms), run
+	 * after config's own; NULL: none. Fills e and returns -1 on a problem. */
+	int (*check)(const struct config *cfg, const struct config_options *opts,
+		     struct config_error *e);
 };
 
 /* Loads and validates. On success fills *cfg (release with config_release)
@@ -146,6 +149,11 @@ int config_load(const struct config_options *opts, struct config *cfg,
 		struct config_error *err);
 
 void config_release(struct config *cfg);
+
+/* Fills e with a problem at file (a path, "environment", or NULL),
+ * [section] key (either may be NULL), sanitized, and returns -1. */
+int config_fail(struct config_error *e, const char *file, const char *section,
+		const char *key, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* The environment value of name after the .env layer was applied
  * (process environment first). NULL when unset or empty. */

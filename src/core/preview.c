@@ -88,7 +88,7 @@ void preview_write(const struct preview *p, FILE *f)
 		if (p->nops == 0)
 			fprintf(f, "  no platform is enabled\n");
 		struct publish_input in = {
-			.correlation_id = p->correlation_id, .image_path = p->image_path,
+			.ctx = { .correlation_id = p->correlation_id }, .image_path = p->image_path,
 			.image_name = p->image, .sha256 = p->sha256, .info = p->info,
 			.analysis = p->analysis, .caption = p->caption, .sd_caption = p->sd_caption,
 		};
@@ -97,7 +97,7 @@ void preview_write(const struct preview *p, FILE *f)
 			if (p->ops[i]->preview) {
 				p->ops[i]->preview(p->cfg, &in, f);
 			} else {
-				char *c = caption_format(p->ops[i]->name, p->caption);
+				char *c = caption_apply(&p->ops[i]->caption, p->caption);
 				fprintf(f, "  caption: %s\n", c);
 				free(c);
 			}
@@ -111,15 +111,8 @@ void preview_write(const struct preview *p, FILE *f)
 	}
 
 	rule(f, "Timings");
-	const struct preview_timings *t = p->timings;
-	timing(f, "dropbox_list_images_ms", t->list_ms);
-	timing(f, "image_selection_ms", t->select_ms);
-	timing(f, "vision_analysis_ms", t->vision_ms);
-	timing(f, "caption_generation_ms", t->caption_ms);
-	timing(f, "sidecar_write_ms", t->sidecar_ms);
-	timing(f, "publish_parallel_ms", t->publish_ms);
-	timing(f, "archive_ms", t->archive_ms);
-	timing(f, "total_ms", t->total_ms);
+	for (size_t s = 0; s < STAGE_COUNT; s++)
+		timing(f, stage_defs[s].ms_key, p->timings->ms[s]);
 	if (p->result->error)
 		fprintf(f, "\nerror: %s\n", p->result->error);
 	fflush(f);

@@ -6,17 +6,10 @@
 #include <stdio.h>
 #include "config/config.h"
 #include "types/models.h"
+#include "types/stage.h"
 #include "core/workflow.h"
 #include "image/image.h"
 #include "publish/publisher.h"
-
-/* Stage durations in ms; -1 for a stage that did not run. */
-struct preview_timings {
-	int64_t list_ms, select_ms, vision_ms, caption_ms, sidecar_ms, publish_ms, archive_ms,
-		total_ms;
-};
-
-#define PREVIEW_TIMINGS_INIT { -1, -1, -1, -1, -1, -1, -1, -1 }
 
 struct preview {
 	const struct config *cfg;
@@ -31,7 +24,7 @@ struct preview {
 	const char *image_path;            /* local copy, for the publishers' previews */
 	const struct publisher_ops *const *ops;
 	size_t nops;
-	const struct preview_timings *timings;
+	const struct stage_times *timings;
 	const char *correlation_id;
 };
 

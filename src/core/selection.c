@@ -34,7 +34,7 @@ static int fetch(struct storage *st, const struct pp_ctx *ctx, const char *name,
 		return -1;
 	sel->temp_path = path;
 	sel->downloads++;
-	if (st->ops->download(st, ctx, name, fd, err) < 0 ||
+	if (storage_download(st, ctx, name, fd, err) < 0 ||
 	    hash_fd(fd, sel->sha256, sel->content_hash, err) < 0) {
 		close(fd);
 		fs_temp_remove(path);

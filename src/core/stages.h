@@ -10,7 +10,7 @@
 #include "ai/ai.h"
 #include "config/config.h"
 #include "types/models.h"
-#include "core/preview.h"
+#include "types/stage.h"
 #include "core/selection.h"
 #include "image/image.h"
 #include "state/state.h"
@@ -22,7 +22,7 @@ struct stage_ctx {
 	struct storage *storage;
 	struct ai *ai;
 	struct state *state;
-	struct pp_ctx ctx;
+	const struct pp_ctx *ctx;    /* the run's or the request's */
 
 	/* filled by the stages; released by stage_ctx_release */
 	struct storage_list list;
@@ -30,17 +30,18 @@ struct stage_ctx {
 	struct image_info info;
 	struct analysis analysis;
 	struct caption_result caption;
+	char *image_url;             /* the AI's reference to the image, when it needs one */
 	char *sidecar_text;
 	char *error;                 /* sanitized: safe for stdout and the web */
 	char error_kind[32];         /* "no_images", "all_duplicates", "not_found",
 					"invalid_name", "undecodable", "storage", "ai" */
-	struct preview_timings t;    /* -1 for a stage that did not run */
+	struct stage_times t;        /* -1 for a stage that did not run */
 };
 
 /* Lists the folder into s->list. */
 int stage_list(struct stage_ctx *s);
-/* Chooses (select: exactly that name) and downloads the image, and checks
- * that it decodes. */
+/* Chooses (select: exactly that name) and downloads the image, checks
+ * that it decodes, and makes the AI's reference to it when the AI needs one. */
 int stage_select(struct stage_ctx *s, const char *select);
 /* The AI's description of the selected image. */
 int stage_vision(struct stage_ctx *s);

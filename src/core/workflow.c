@@ -18,7 +18,6 @@
 #include "publish/parallel.h"
 #include "publish/publisher.h"
 #include "telemetry/clock.h"
-#include "telemetry/correlation.h"
 #include "telemetry/log.h"
 #include "telemetry/observe.h"
 #include "telemetry/sanitize.h"
@@ -124,7 +123,7 @@ static void stage_publish(struct run *r)
 		return;
 	}
 	struct publish_input in = {
-		.correlation_id = r->s.ctx.correlation_id,
+		.ctx = { .correlation_id = pp_cid(r->s.ctx) },
 		.image_path = r->s.sel.temp_path,
 		.image_name = r->s.sel.name,
 		.sha256 = r->s.sel.sha256,
@@ -138,7 +137,8 @@ static void stage_publish(struct run *r)
 	int64_t t0 = now_monotonic();
 	out->abandoned = publish_parallel(r->env->cfg, r->ops, r->nops, &in,
 					  r->env->cfg->publish_timeout, res);
-	r->s.t.publish_ms = elapsed_ms(t0);
+	r->s.t.ms[STAGE_PUBLISH] = elapsed_ms(t0);
+	pp_ctx_time(r->s.ctx, "publish", (double)r->s.t.ms[STAGE_PUBLISH]);
 	for (size_t i = 0; i < r->nops; i++)
 		out->platforms[i].result = res[i];
 }
@@ -160,16 +160,16 @@ static void stage_archive_and_record(struct run *r)
 	struct pp_error err = { 0 };
 	if (cfg->archive_enabled) {
 		int64_t t0 = now_monotonic();
-		int rc = st->ops->archive(st, &r->s.ctx, r->s.sel.name, &out->archived_as, &err);
-		r->s.t.archive_ms = elapsed_ms(t0);
+		int rc = storage_archive(st, r->s.ctx, r->s.sel.name, &out->archived_as, &err);
+		r->s.t.ms[STAGE_ARCHIVE] = elapsed_ms(t0);
 		if (rc == 0) {
 			out->archived = true;
-			log_info(LOGGER, "image_archived", r->s.ctx.correlation_id,
+			log_info(LOGGER, "image_archived", pp_cid(r->s.ctx),
 				 LF_STR("image", r->s.sel.name), LF_STR("archived_as", out->archived_as),
-				 LF_MS("archive_ms", r->s.t.archive_ms));
+				 LF_MS(stage_defs[STAGE_ARCHIVE].ms_key, r->s.t.ms[STAGE_ARCHIVE]));
 		} else {
-			log_error(LOGGER, "archive_error", r->s.ctx.correlation_id,
-				  LF_STR("image", r->s.sel.name), LF_MS("archive_ms", r->s.t.archive_ms),
+			log_error(LOGGER, "archive_error", pp_cid(r->s.ctx),
+				  LF_STR("image", r->s.sel.name), LF_MS(stage_defs[STAGE_ARCHIVE].ms_key, r->s.t.ms[STAGE_ARCHIVE]),
 				  LF_STR("error", err.msg));
 		}
 	}
@@ -177,7 +177,7 @@ static void stage_archive_and_record(struct run *r)
 	 * into the archive worked: recording it keeps it from being posted twice. */
 	if (state_mark_posted(r->env->state, r->s.sel.sha256,
 			      r->s.sel.content_hash[0] ? r->s.sel.content_hash : NULL, &err) < 0)
-		log_error(LOGGER, "state_error", r->s.ctx.correlation_id, LF_STR("error", err.msg));
+		log_error(LOGGER, "state_error", pp_cid(r->s.ctx), LF_STR("error", err.msg));
 }
 
 /* One history row per platform that was tried, success or not. */
@@ -191,12 +191,12 @@ static void stage_history(struct run *r)
 		rows[i] = (struct history_row){
 			.image = r->s.sel.name, .sha256 = r->s.sel.sha256, .platform = out->platforms[i].name,
 			.post_id = p->post_id, .success = p->success, .error = p->error,
-			.correlation_id = r->s.ctx.correlation_id,
+			.correlation_id = pp_cid(r->s.ctx),
 		};
 	}
 	if (out->nplatforms &&
 	    state_add_history(r->env->state, rows, out->nplatforms, &err) < 0)
-		log_error(LOGGER, "state_error", r->s.ctx.correlation_id, LF_STR("error", err.msg));
+		log_error(LOGGER, "state_error", pp_cid(r->s.ctx), LF_STR("error", err.msg));
 }
 
 /* ---- the summary lines -------------------------------------------------- */
@@ -204,33 +204,21 @@ static void stage_history(struct run *r)
 static void log_summary(struct run *r)
 {
 	struct workflow_result *out = r->out;
-	int64_t total = elapsed_ms(r->start);
-	r->s.t.total_ms = total;
-	struct log_field f[24 + WORKFLOW_MAX_PLATFORMS];
+	const int64_t *ms = r->s.t.ms;
+	r->s.t.ms[STAGE_TOTAL] = elapsed_ms(r->start);
+	struct log_field f[STAGE_COUNT + WORKFLOW_MAX_PLATFORMS + 8];
 	char names[WORKFLOW_MAX_PLATFORMS][48];
 	size_t n = 0;
 	f[n++] = LF_STR("image", out->image);
-	f[n++] = LF_MS("dropbox_list_images_ms", r->s.t.list_ms);
-	f[n++] = LF_MS("image_selection_ms", r->s.t.select_ms);
-	f[n++] = LF_MS("vision_analysis_ms", r->s.t.vision_ms);
-	f[n++] = LF_MS("caption_generation_ms", r->s.t.caption_ms);
-	f[n++] = LF_MS("sidecar_write_ms", r->s.t.sidecar_ms);
-	f[n++] = LF_MS("publish_parallel_ms", r->s.t.publish_ms);
-	f[n++] = LF_MS("archive_ms", r->s.t.archive_ms);
-	f[n++] = LF_MS("total_ms", total);
+	/* The stages in table order, the whole run last; each platform's time
+	 * after the publish stage's (DESIGN §4 keeps total_ms before them). */
+	for (size_t s = 0; s < STAGE_COUNT; s++) {
+		f[n++] = LF_MS(stage_defs[s].ms_key, ms[s]);
+		observe_stage((enum pp_stage)s, ms[s]);
+	}
 	for (size_t i = 0; i < r->nops; i++) {
 		snprintf(names[i], sizeof(names[i]), "publish_%s_ms", r->ops[i]->name);
 		f[n++] = LF_MS(names[i], i < out->nplatforms ? out->platforms[i].result.duration_ms : -1);
-	}
-	/* The same durations, for /metrics when a server runs this workflow. */
-	for (size_t i = 1; i < n; i++) {
-		char stage[64];
-		size_t kl = strlen(f[i].key);
-		if (kl > 3 && kl - 3 < sizeof(stage)) {
-			memcpy(stage, f[i].key, kl - 3); /* drop "_ms" */
-			stage[kl - 3] = '\0';
-			observe_stage(stage, f[i].v.i);
-		}
 	}
 	f[n++] = LF_BOOL("preview_mode", r->opts->preview);
 	f[n++] = LF_BOOL("dry_publish", r->dry);
@@ -238,11 +226,11 @@ static void log_summary(struct run *r)
 	f[n++] = LF_STR("error", out->error);
 	f[n++] = LF_END;
 	log_json(out->success ? LOG_INFO : LOG_ERROR, LOGGER, "workflow_timing",
-		 r->s.ctx.correlation_id, f);
+		 pp_cid(r->s.ctx), f);
 
 	json_t *results = workflow_results_json(out);
 	log_json(out->success ? LOG_INFO : LOG_ERROR, LOGGER, "workflow_complete",
-		 r->s.ctx.correlation_id,
+		 pp_cid(r->s.ctx),
 		 (const struct log_field[]){
 			 LF_BOOL("success", out->success), LF_STR("image", out->image),
 			 LF_BOOL("archived", out->archived), LF_STR("archived_as", out->archived_as),
@@ -259,16 +247,12 @@ int workflow_run(const struct workflow_env *env, const struct workflow_options *
 		.debug = opts->debug || env->cfg->debug,
 		.start = now_monotonic(),
 		.s = { .cfg = env->cfg, .storage = env->storage, .ai = env->ai, .state = env->state,
-		       .t = PREVIEW_TIMINGS_INIT },
+		       .ctx = opts->ctx },
 	};
 	*out = (struct workflow_result){ 0 };
-	if (opts->correlation_id)
-		snprintf(out->correlation_id, sizeof(out->correlation_id), "%s", opts->correlation_id);
-	else
-		uuid4(out->correlation_id);
-	r.s.ctx.correlation_id = out->correlation_id;
+	stage_times_init(&r.s.t);
 	choose_publishers(&r);
-	log_info(LOGGER, "workflow_start", r.s.ctx.correlation_id,
+	log_info(LOGGER, "workflow_start", pp_cid(r.s.ctx),
 		 LF_STR("storage", env->storage->ops->name), LF_STR("ai", env->ai->ops->name),
 		 LF_BOOL("preview_mode", opts->preview), LF_BOOL("dry_publish", r.dry),
 		 LF_BOOL("debug", r.debug), LF_STR("select", opts->select));
@@ -320,7 +304,7 @@ done:
 			.caption = r.s.caption.caption, .sd_caption = r.s.caption.sd_caption,
 			.caption_model = r.s.caption.model, .sidecar = r.s.sidecar_text,
 			.image_path = r.s.sel.temp_path, .ops = r.ops, .nops = r.nops, .timings = &r.s.t,
-			.correlation_id = r.s.ctx.correlation_id,
+			.correlation_id = pp_cid(r.s.ctx),
 		};
 		preview_write(&p, opts->report);
 	}

@@ -10,6 +10,7 @@
 #include "ai/ai.h"
 #include "config/config.h"
 #include "types/models.h"
+#include "types/stage.h"
 #include "state/state.h"
 #include "storage/storage.h"
 
@@ -24,7 +25,7 @@ struct workflow_env {
 };
 
 struct workflow_options {
-	const char *correlation_id;  /* NULL: a new UUID4 */
+	const struct pp_ctx *ctx;    /* the run's (a CLI run's UUID4) or the web request's */
 	const char *select;          /* exactly this file, posted or not */
 	bool dry_publish;            /* no publish, sidecar, archive or state */
 	bool preview;                /* dry_publish, and a report written to report */
@@ -40,7 +41,6 @@ struct workflow_platform {
 };
 
 struct workflow_result {
-	char correlation_id[129];
 	bool success;                /* any platform published (or debug) */
 	int exit_code;               /* 0, 1 (failed run) */
 	char *image;                 /* selected image, NULL when none */

@@ -3,6 +3,7 @@
  * slowest runs and requests. Owns the series and their buckets. */
 #include <stdlib.h>
 #include <string.h>
+#include "types/stage.h"
 #include "ops/logline.h"
 #include "ops/logread.h"
 #include "ops/report.h"
@@ -185,7 +186,7 @@ static void add_line(struct report *r, const struct logline *l)
 	int64_t ts = l->ts_ms, ms;
 	note_time(r, ts);
 	if (ll_str_eq(msg, "workflow_timing")) {
-		const struct ll_member *ok = ll_find(l, "success"), *total = ll_find(l, "total_ms");
+		const struct ll_member *ok = ll_find(l, "success"), *total = ll_find(l, stage_defs[STAGE_TOTAL].ms_key);
 		bool failed = ok && ok->val.type == LV_FALSE;
 		/* As in stats: a stage's errors are its samples from failed runs. */
 		for (unsigned i = 4; i < l->n; i++)

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "types/stage.h"
 #include "ops/html.h"
 #include "ops/report.h"
 #include "ops/svg_chart.h"
@@ -279,7 +280,7 @@ void report_html(const struct report *r, struct buf *o)
 		 r->gran_ms >= 604800000 ? "week" : r->gran_ms >= 86400000 ? "day" : "hour");
 
 	/* Summary cards. */
-	const struct stats_series *total = stats_group_find(&st->stages, "total_ms", false);
+	const struct stats_series *total = stats_group_find(&st->stages, stage_defs[STAGE_TOTAL].ms_key, false);
 	uint64_t pub_ok = 0, pub_fail = 0;
 	for (size_t i = 0; i < st->publishers.n; i++) {
 		pub_ok += st->publishers.v[i]->success;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "ops/logread.h"
 #include "ops/stats.h"
+#include "types/stage.h"
 #include "util/buf.h"
 
 const unsigned stats_percentiles[4] = { 500, 900, 950, 990 };
@@ -135,25 +136,21 @@ const struct stats_series *stats_group_find(const struct stats_group *g, const c
 	return NULL;
 }
 
-/* Pipeline position of a workflow_timing stage, for the output order. */
+/* Pipeline position of a workflow_timing key, for the output order: the
+ * stage table's order, each platform's time right after the stage that
+ * runs the platforms, other keys and "other" before the whole run. */
 static int stage_rank(const char *name)
 {
-	static const char *const order[] = {
-		"dropbox_list_images_ms", "image_selection_ms", "vision_analysis_ms",
-		"caption_generation_ms", "sidecar_write_ms", "publish_parallel_ms",
-	};
-	for (size_t i = 0; i < sizeof(order) / sizeof(*order); i++)
-		if (!strcmp(name, order[i]))
-			return (int)i * 10;
+	int s = stage_by_key(name, strlen(name));
+	if (s >= 0)
+		return stage_defs[s].flags & STAGE_WHOLE ? 1000 : s * 10;
 	if (!strncmp(name, "publish_", 8))
-		return 55;
-	if (!strcmp(name, "archive_ms"))
-		return 60;
-	if (!strcmp(name, "total_ms"))
-		return 100;
+		for (size_t i = 0; i < STAGE_COUNT; i++)
+			if (stage_defs[i].flags & STAGE_PLATFORMS)
+				return (int)i * 10 + 5;
 	if (!strcmp(name, STATS_OTHER))
-		return 90;
-	return 70;
+		return 900;
+	return 800;
 }
 
 static int cmp_pipeline(const void *a, const void *b)

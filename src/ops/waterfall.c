@@ -5,12 +5,9 @@
 #include <string.h>
 #include "ops/logline.h"
 #include "ops/trace.h"
+#include "types/stage.h"
 #include "util/buf.h"
 
-static const char *const run_stages[] = {
-	"dropbox_list_images_ms", "image_selection_ms", "vision_analysis_ms",
-	"caption_generation_ms", "sidecar_write_ms", "publish_parallel_ms", "archive_ms",
-};
 
 struct bars {
 	struct wf_bar *v;
@@ -78,20 +75,22 @@ static bool line_duration(const struct logline *l, int64_t *ms)
 static void add_run(struct bars *b, const struct logline *l, int64_t end, int depth)
 {
 	int64_t total = 0, cursor, v;
-	num(l, "total_ms", &total);
+	const struct stage_def *whole = &stage_defs[STAGE_TOTAL];
+	num(l, whole->ms_key, &total);
 	cursor = end - total;
-	add(b, "total", 5, cursor, total, depth);
-	for (size_t s = 0; s < sizeof(run_stages) / sizeof(*run_stages); s++) {
-		if (!num(l, run_stages[s], &v))
-			continue; /* null: the stage did not run */
-		add(b, run_stages[s], strlen(run_stages[s]) - 3, cursor, v, depth + 1);
-		if (!strcmp(run_stages[s], "publish_parallel_ms")) {
+	add(b, whole->name, strlen(whole->name), cursor, total, depth);
+	for (size_t s = 0; s < STAGE_COUNT; s++) {
+		const struct stage_def *d = &stage_defs[s];
+		if (d->flags & STAGE_WHOLE || !num(l, d->ms_key, &v))
+			continue; /* the bar above, or null: the stage did not run */
+		add(b, d->name, strlen(d->name), cursor, v, depth + 1);
+		if (d->flags & STAGE_PLATFORMS) {
 			for (unsigned i = 4; i < l->n; i++) {
 				const struct ll_member *m = &l->m[i];
 				int64_t p;
 				if (m->key.escaped || m->key.n <= 11 || memcmp(m->key.p, "publish_", 8) ||
 				    memcmp(m->key.p + m->key.n - 3, "_ms", 3) ||
-				    ll_key_is(m, "publish_parallel_ms", 19) || !ll_int(&m->val, &p) || p < 0)
+				    stage_by_key(m->key.p, m->key.n) >= 0 || !ll_int(&m->val, &p) || p < 0)
 					continue;
 				add(b, m->key.p, m->key.n - 3, cursor, p, depth + 2);
 			}

@@ -32,7 +32,7 @@
 
 /* What the run sends, worked out once for publish and preview alike. */
 struct plan {
-	char *caption;          /* caption_format("email"), on one line */
+	char *caption;          /* the caption as email takes it, on one line */
 	char *subject;          /* the upload's subject, decoded */
 	char *body;             /* the upload's body */
 	char *tags_line;        /* "Image Tags (FetLife context): a, b" */
@@ -81,22 +81,40 @@ static bool server_ok(const char *s)
 	return true;
 }
 
+/* FetLife takes the subject as the caption: a short open question. */
+static const struct caption_spec fetlife_spec = {
+	.platform = "fetlife_email",
+	.style = "engagement_question",
+	.hashtags = "",
+	.max_length = 240,
+};
+
 static bool email_enabled(const struct config *cfg)
 {
 	return cfg->fetlife;
 }
 
-static int email_validate(const struct config *cfg, struct pp_error *err)
+static int email_validate(const struct config *cfg, struct config_error *e)
 {
+	const char *file = cfg->path;
+	if (!cfg->email_sender || !*cfg->email_sender)
+		return config_fail(e, file, "Email", "sender", "required with [Content] fetlife = true");
+	if (!cfg->email_recipient || !*cfg->email_recipient)
+		return config_fail(e, file, "Email", "recipient",
+				   "required with [Content] fetlife = true");
+	if (!cfg->email_password)
+		return config_fail(e, "environment", NULL, "EMAIL_PASSWORD",
+				   "required with [Content] fetlife = true");
 	if (!address_ok(cfg->email_sender))
-		return pp_fail(err, WHERE, "[Email] sender is not a plain mail address (name@domain)");
+		return config_fail(e, file, "Email", "sender",
+				   "is not a plain mail address (name@domain)");
 	if (!address_ok(cfg->email_recipient))
-		return pp_fail(err, WHERE,
-			       "[Email] recipient is not a plain mail address (name@domain)");
+		return config_fail(e, file, "Email", "recipient",
+				   "is not a plain mail address (name@domain)");
 	if (!server_ok(cfg->smtp_server))
-		return pp_fail(err, WHERE, "[Email] smtp_server is not a host name");
+		return config_fail(e, file, "Email", "smtp_server", "is not a host name");
 	if (cfg->smtp_port < 1 || cfg->smtp_port > 65535)
-		return pp_fail(err, WHERE, "[Email] smtp_port is out of range");
+		return config_fail(e, file, "Email", "smtp_port", "is out of range");
 	return 0;
 }
 
@@ -180,7 +198,7 @@ static const char *subject_prefix(enum subject_mode m)
 
 static void plan_init(const struct config *cfg, const struct publish_input *in, struct plan *p)
 {
-	char *formatted = caption_format("email", in->caption ? in->caption : "");
+	char *formatted = caption_apply(&email_publisher.caption, in->caption);
 	const char *prefix = subject_prefix(cfg->subject_mode);
 
 	p->caption = one_line(formatted);
@@ -573,8 +591,9 @@ static int email_publish(const struct config *cfg, const struct publish_input *i
 	CURL *h = NULL;
 	struct mail upload = { 0 }, confirm = { 0 };
 
-	if (email_validate(cfg, err) < 0)
-		return -1;
+	struct config_error ce;
+	if (email_validate(cfg, &ce) < 0)
+		return pp_fail(err, WHERE, "%s", ce.msg);
 	plan_init(cfg, in, &p);
 	if (!(h = session_open(cfg, errbuf, err)))
 		goto out;
@@ -594,7 +613,7 @@ static int email_publish(const struct config *cfg, const struct publish_input *i
 		confirm = (struct mail){ .to = cfg->email_sender, .subject = p.confirm_subject,
 					 .body = p.confirm_body, .in_reply_to = upload.message_id };
 		if (send_mail(h, errbuf, cfg, in, &confirm, "confirmation mail", &cerr) < 0)
-			log_warning(LOGGER, "email_confirmation_failed", in->correlation_id,
+			log_warning(LOGGER, "email_confirmation_failed", pp_cid(&in->ctx),
 				    LF_STR("platform", "email"), LF_STR("post_id", upload.message_id),
 				    LF_STR("error", cerr.msg));
 	}
@@ -641,6 +660,12 @@ static void email_preview(const struct config *cfg, const struct publish_input *
 
 const struct publisher_ops email_publisher = {
 	.name = "email",
+	.section = "Content",
+	.key = "fetlife",
+	.caption = { .limit = 240, .one_line = true },
+	.ai_spec = &fetlife_spec,
+	/* The original file, attached unchanged. */
+	.caps = { .formats = "any" },
 	.enabled = email_enabled,
 	.validate = email_validate,
 	.publish = email_publish,

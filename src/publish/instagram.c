@@ -29,7 +29,6 @@
 #define WHERE "publisher.instagram"
 #define LOGGER "publisher.instagram"
 #define MAX_WIDTH 1080
-#define MAX_BYTES (8u * 1024 * 1024)
 #define MIN_RATIO 0.8   /* 4:5 */
 #define MAX_RATIO 1.91  /* 1.91:1 */
 
@@ -52,7 +51,7 @@ struct ig {
 
 static void ig_enter(struct ig *ig, enum ig_state next, const char *detail)
 {
-	log_info(LOGGER, "instagram_step", ig->in->correlation_id,
+	log_info(LOGGER, "instagram_step", pp_cid(&ig->in->ctx),
 		 LF_STR("from", state_names[ig->state]), LF_STR("to", state_names[next]),
 		 LF_STR("detail", detail), LF_MS("elapsed_ms", elapsed_ms(ig->started)));
 	ig->state = next;
@@ -63,6 +62,18 @@ static bool instagram_enabled(const struct config *cfg)
 	return cfg->instagram;
 }
 
+static int instagram_validate(const struct config *cfg, struct config_error *e)
+{
+	if (!cfg->instagram_user_id || !*cfg->instagram_user_id)
+		return config_fail(e, cfg->path, "Instagram", "user_id",
+				   "required with [Content] instagram = true (the Instagram "
+				   "professional account id)");
+	if (!cfg->instagram_access_token)
+		return config_fail(e, "environment", NULL, "INSTAGRAM_ACCESS_TOKEN",
+				   "required with [Content] instagram = true");
+	return 0;
+}
+
 /* Calls the Graph API; on success *root is the reply object. */
 static int graph(struct ig *ig, const char *method, const char *url, const char *form,
 		 const char *what, bool once, json_t **root, struct pp_error *err)
@@ -71,7 +82,7 @@ static int graph(struct ig *ig, const char *method, const char *url, const char 
 				  NULL };
 	struct http_request req = {
 		.method = method, .url = url, .headers = headers, .body = form,
-		.body_len = form ? strlen(form) : 0, .correlation_id = ig->in->correlation_id,
+		.body_len = form ? strlen(form) : 0, .correlation_id = pp_cid(&ig->in->ctx),
 		.what = what, .download_fd = -1, .not_idempotent = once,
 	};
 	struct http_response resp = { 0 };
@@ -202,23 +213,22 @@ static int instagram_publish(const struct config *cfg, const struct publish_inpu
 	struct prepared_image img = { 0 };
 	struct storage *st = in->storage;
 	char *image_url = NULL, *staged = NULL, *caption = NULL;
-	struct pp_ctx ctx = { .correlation_id = in->correlation_id };
 	int rc = -1;
 
 	if (check_ratio(in, err) < 0)
 		goto out;
-	if (!st || !st->ops->stage_public) {
+	if (!st || !storage_has(st, STORAGE_PUBLIC_URLS)) {
 		pp_fail(err, WHERE, "the %s storage has no public URL for Instagram to fetch from",
 			st ? st->ops->name : "configured");
 		goto out;
 	}
 	if (prepare_jpeg(in->image_path, in->image_name, MAX_WIDTH, 90, &img, err) < 0)
 		goto out;
-	if (img.bytes > MAX_BYTES) {
+	if (img.bytes > instagram_publisher.caps.max_bytes) {
 		pp_fail(err, WHERE, "the prepared JPEG is %zu bytes, over Instagram's 8 MB", img.bytes);
 		goto out;
 	}
-	if (st->ops->stage_public(st, &ctx, img.path, in->image_name, &image_url, &staged, err) < 0)
+	if (storage_stage_public(st, &in->ctx, img.path, in->image_name, &image_url, &staged, err) < 0)
 		goto out;
 	ig_enter(&ig, IG_STAGED, staged);
 
@@ -226,7 +236,7 @@ static int instagram_publish(const struct config *cfg, const struct publish_inpu
 				   .timeout_s = cfg->http_timeout };
 	ig.client = http_client_new(&ho);
 	ig.auth = xasprintf("Authorization: Bearer %s", cfg->instagram_access_token);
-	caption = caption_format("instagram", in->caption ? in->caption : "");
+	caption = caption_apply(&instagram_publisher.caption, in->caption);
 	if (create_container(&ig, image_url, caption, err) < 0 || wait_container(&ig, err) < 0 ||
 	    publish_container(&ig, err) < 0)
 		goto out;
@@ -238,8 +248,8 @@ out:
 		ig_enter(&ig, IG_FAILED, err->msg);
 	if (staged) {
 		struct pp_error uerr = { 0 };
-		if (st->ops->unstage(st, &ctx, staged, &uerr) < 0)
-			log_warning(LOGGER, "instagram_unstage_error", in->correlation_id,
+		if (storage_unstage(st, &in->ctx, staged, &uerr) < 0)
+			log_warning(LOGGER, "instagram_unstage_error", pp_cid(&in->ctx),
 				    LF_STR("staged", staged), LF_STR("error", uerr.msg));
 	}
 	prepared_image_release(&img);
@@ -255,7 +265,7 @@ out:
 
 static void instagram_preview(const struct config *cfg, const struct publish_input *in, FILE *f)
 {
-	char *caption = caption_format("instagram", in->caption ? in->caption : "");
+	char *caption = caption_apply(&instagram_publisher.caption, in->caption);
 	struct pp_error err = { 0 };
 	fprintf(f, "  account: %s\n", cfg->instagram_user_id ? cfg->instagram_user_id : "?");
 	fprintf(f, "  photo:   JPEG at most %d px wide, staged for Meta to fetch\n", MAX_WIDTH);
@@ -263,13 +273,19 @@ static void instagram_preview(const struct config *cfg, const struct publish_inp
 		fprintf(f, "  refused: %s\n", err.msg);
 	fprintf(f, "  caption: %s\n", caption);
 	fprintf(f, "           (%zu of at most %zu characters)\n", utf8_strlen(caption),
-		caption_limit("instagram"));
+		instagram_publisher.caption.limit);
 	free(caption);
 }
 
 const struct publisher_ops instagram_publisher = {
 	.name = "instagram",
+	.section = "Content",
+	.key = "instagram",
+	.caption = { .limit = 2200, .max_hashtags = 30 },
+	.caps = { .needs_public_url = true, .max_width = MAX_WIDTH, .max_bytes = 8u << 20,
+		  .formats = "jpeg" },
 	.enabled = instagram_enabled,
+	.validate = instagram_validate,
 	.publish = instagram_publish,
 	.preview = instagram_preview,
 };

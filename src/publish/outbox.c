@@ -22,10 +22,10 @@ static bool outbox_enabled(const struct config *cfg)
 	return cfg->outbox_enabled;
 }
 
-static int outbox_validate(const struct config *cfg, struct pp_error *err)
+static int outbox_validate(const struct config *cfg, struct config_error *e)
 {
 	if (!cfg->outbox_path || !*cfg->outbox_path)
-		return pp_fail(err, "publisher.outbox", "[Outbox] path is empty");
+		return config_fail(e, cfg->path, "Outbox", "path", "must not be empty");
 	return 0;
 }
 
@@ -41,7 +41,7 @@ static char *post_name(const struct publish_input *in)
 	for (char *p = stem; *p; p++)
 		if (*p == ' ' || *p == '/')
 			*p = '-';
-	char *name = xasprintf("%s-%s-%.8s", ts, stem, in->correlation_id ? in->correlation_id : "");
+	char *name = xasprintf("%s-%s-%.8s", ts, stem, in->ctx.correlation_id ? in->ctx.correlation_id : "");
 	free(stem);
 	return name;
 }
@@ -67,7 +67,7 @@ static json_t *post_json(const struct publish_input *in, const char *caption, co
 	}
 	json_object_set_new(o, "analysis", in->analysis ? analysis_to_json(in->analysis) : json_null());
 	json_object_set_new(o, "correlation_id",
-			    json_string(in->correlation_id ? in->correlation_id : ""));
+			    json_string(in->ctx.correlation_id ? in->ctx.correlation_id : ""));
 	return o;
 }
 
@@ -75,7 +75,7 @@ static int outbox_publish(const struct config *cfg, const struct publish_input *
 			  struct publish_result *out, struct pp_error *err)
 {
 	int rc = -1;
-	char *caption = caption_format("outbox", in->caption ? in->caption : "");
+	char *caption = caption_apply(&outbox_publisher.caption, in->caption);
 	char *name = post_name(in);
 	char *tmpl = NULL, *final = NULL, *image = NULL, *text = NULL, *json = NULL;
 	char *body = NULL;
@@ -151,7 +151,7 @@ out:
 
 static void outbox_preview(const struct config *cfg, const struct publish_input *in, FILE *f)
 {
-	char *caption = caption_format("outbox", in->caption ? in->caption : "");
+	char *caption = caption_apply(&outbox_publisher.caption, in->caption);
 	fprintf(f, "  folder:  %s/<time>-<image>-<id>/ (image, caption.txt, post.json)\n",
 		cfg->outbox_path);
 	fprintf(f, "  caption: %s\n", caption);
@@ -160,6 +160,10 @@ static void outbox_preview(const struct config *cfg, const struct publish_input 
 
 const struct publisher_ops outbox_publisher = {
 	.name = "outbox",
+	.section = "Outbox",
+	.key = "enabled",
+	.caption = { .limit = CAPTION_LIMIT_DEFAULT },
+	.caps = { .alt_text = true, .formats = "any" },
 	.enabled = outbox_enabled,
 	.validate = outbox_validate,
 	.publish = outbox_publish,

@@ -125,7 +125,7 @@ size_t publish_parallel(const struct config *cfg, const struct publisher_ops *co
 	j->n = n;
 	j->slots = xcalloc(n ? n : 1, sizeof(*j->slots));
 	j->in = *in;
-	j->in.correlation_id = keep(j, in->correlation_id);
+	j->in.ctx = (struct pp_ctx){ .correlation_id = keep(j, in->ctx.correlation_id) };
 	j->in.image_path = keep(j, in->image_path);
 	j->in.image_name = keep(j, in->image_name);
 	j->in.sha256 = keep(j, in->sha256);
@@ -189,9 +189,9 @@ size_t publish_parallel(const struct config *cfg, const struct publisher_ops *co
 	for (size_t i = 0; i < n; i++) {
 		char logger[64];
 		snprintf(logger, sizeof(logger), "publisher.%s", ops[i]->name);
-		observe_publish(ops[i]->name, results[i].success);
+		observe_publish(ops[i]->name, results[i].success, results[i].duration_ms);
 		log_json(results[i].success ? LOG_INFO : LOG_ERROR, logger, "publisher_publish",
-			 in->correlation_id,
+			 pp_cid(&in->ctx),
 			 (const struct log_field[]){
 				 LF_STR("platform", ops[i]->name),
 				 LF_MS("duration_ms", results[i].duration_ms),

@@ -1,8 +1,10 @@
-/* prepare.c - per-platform JPEG copies in private temp files. */
+/* prepare.c - the copies of an image that are sent or served: per-platform
+ * JPEGs in private temp files, and the web's phone-sized copies. */
 #include <stdlib.h>
 #include <unistd.h>
 #include "image/image.h"
 #include "publish/prepare.h"
+#include "telemetry/clock.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
 
@@ -43,6 +45,15 @@ out:
 	free(data);
 	if (rc < 0)
 		prepared_image_release(out);
+	return rc;
+}
+
+int prepare_jpeg_bytes(const struct pp_ctx *ctx, const char *src, int max_width,
+		       unsigned char **data, size_t *len, struct pp_error *err)
+{
+	int64_t t0 = now_monotonic();
+	int rc = image_jpeg_copy(src, 0, max_width, 82, data, len, err);
+	pp_ctx_time(ctx, "resize", elapsed_ms_f(t0));
 	return rc;
 }
 

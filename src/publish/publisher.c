@@ -1,5 +1,5 @@
-/* publisher.c - the table of platforms. Adding a platform: its file, and
- * one row here. */
+/* publisher.c - the table of platforms and the lookups over it. Adding a
+ * platform: its file, and one row here. */
 #include <string.h>
 #include "publish/publisher.h"
 
@@ -17,4 +17,32 @@ const struct publisher_ops *publisher_find(const char *name)
 		if (!strcmp(publishers[i]->name, name))
 			return publishers[i];
 	return NULL;
+}
+
+int publisher_index(const char *name)
+{
+	for (size_t i = 0; name && publishers[i]; i++)
+		if (!strcmp(publishers[i]->name, name))
+			return (int)i;
+	return -1;
+}
+
+size_t publisher_count(void)
+{
+	size_t n = 0;
+	while (publishers[n])
+		n++;
+	return n;
+}
+
+void publisher_caption_spec(const struct config *cfg, struct caption_spec *spec)
+{
+	for (size_t i = 0; publishers[i]; i++)
+		if (publishers[i]->ai_spec && publishers[i]->enabled(cfg)) {
+			*spec = *publishers[i]->ai_spec;
+			return;
+		}
+	*spec = (struct caption_spec){ .platform = "generic", .style = "minimal_poetic",
+				       .hashtags = cfg->hashtag_string ? cfg->hashtag_string : "",
+				       .max_length = caption_generic.limit };
 }

@@ -1,14 +1,18 @@
 /* publisher.h - a platform photopub publishes to.
  *
- * Each platform is one file that fills one `const struct publisher_ops`;
- * adding a platform is that file and one row in publisher.c. publish() runs
- * on its own thread, at the same time as the other platforms', so it must
- * touch nothing shared but what struct publish_input gives it. */
+ * Each platform is one file that fills one `const struct publisher_ops`:
+ * its caption rules, what it asks of the AI, its capabilities, the check of
+ * its settings and its publish call. Adding a platform is that file and one
+ * row in publisher.c; core, web, config and metrics loop over the table.
+ * publish() runs on its own thread, at the same time as the other
+ * platforms', so it must touch nothing shared but what struct publish_input
+ * gives it. */
 #ifndef PHOTOPUB_PUBLISH_PUBLISHER_H
 #define PHOTOPUB_PUBLISH_PUBLISHER_H
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "caption/format.h"
 #include "config/config.h"
 #include "types/models.h"
 #include "image/image.h"
@@ -17,7 +21,10 @@
 struct storage;
 
 struct publish_input {
-	const char *correlation_id;
+	/* The run's id, without a timing sink: a platform past its time limit
+	 * may still run after the request that started it has ended, so the
+	 * parallel job keeps its own copy of the id (see parallel.c). */
+	struct pp_ctx ctx;
 	const char *image_path;        /* private temp copy of the original */
 	const char *image_name;        /* its name in the folder */
 	const char *sha256;
@@ -28,14 +35,33 @@ struct publish_input {
 	struct storage *storage;       /* the image folder (staging for Instagram) */
 };
 
+/* What a platform can take and needs. */
+struct publisher_caps {
+	bool needs_public_url;         /* its servers fetch the image from a URL
+					  (the storage must have STORAGE_PUBLIC_URLS) */
+	bool alt_text;                 /* takes a description of the image */
+	int max_width;                 /* px of the JPEG it is sent; 0: the original file */
+	size_t max_bytes;              /* largest image it accepts; 0: no limit */
+	const char *formats;           /* what it accepts: "jpeg", "jpeg png", "any" */
+};
+
 struct publisher_ops {
 	const char *name;              /* "telegram", "email", "instagram", "outbox" */
+	const char *section, *key;     /* the INI switch that turns it on, for messages:
+					  "Content" "telegram", "Outbox" "enabled" */
+	struct caption_rules caption;  /* the caption as it is sent */
+	/* What to ask the AI for while this platform is on (the FetLife email
+	 * wants a question); NULL: the generic caption. The first enabled
+	 * platform of the table with one decides. */
+	const struct caption_spec *ai_spec;
+	struct publisher_caps caps;
 
 	/* Whether cfg turns this platform on. */
 	bool (*enabled)(const struct config *cfg);
 
-	/* Checks the settings this platform needs; NULL when none. */
-	int (*validate)(const struct config *cfg, struct pp_error *err);
+	/* Checks the settings this platform needs, naming the file, section
+	 * and key of a problem in e; NULL when there is nothing to check. */
+	int (*validate)(const struct config *cfg, struct config_error *e);
 
 	/* Publishes; fills out->post_id on success. Returns 0 / -1. */
 	int (*publish)(const struct config *cfg, const struct publish_input *in,
@@ -56,5 +82,16 @@ extern const struct publisher_ops instagram_publisher;
 
 /* The platform called name, or NULL. */
 const struct publisher_ops *publisher_find(const char *name);
+
+/* What to ask the AI for under cfg: the ai_spec of the first enabled
+ * platform that has one, else the generic caption (REFERENCE "Caption
+ * spec") with [Content] hashtag_string. */
+void publisher_caption_spec(const struct config *cfg, struct caption_spec *spec);
+
+/* Its index in publishers[], or -1. */
+int publisher_index(const char *name);
+
+/* The number of platforms in publishers[]. */
+size_t publisher_count(void);
 
 #endif

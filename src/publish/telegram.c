@@ -24,6 +24,17 @@ static bool telegram_enabled(const struct config *cfg)
 	return cfg->telegram;
 }
 
+static int telegram_validate(const struct config *cfg, struct config_error *e)
+{
+	if (!cfg->telegram_bot_token)
+		return config_fail(e, "environment", NULL, "TELEGRAM_BOT_TOKEN",
+				   "required with [Content] telegram = true");
+	if (!cfg->telegram_channel_id)
+		return config_fail(e, "environment", NULL, "TELEGRAM_CHANNEL_ID",
+				   "required with [Content] telegram = true");
+	return 0;
+}
+
 /* parameters.retry_after of a 429 body, or -1. */
 static int retry_after_hint(const struct http_response *resp)
 {
@@ -46,7 +57,7 @@ static int telegram_publish(const struct config *cfg, const struct publish_input
 
 	if (prepare_jpeg(in->image_path, in->image_name, MAX_WIDTH, 90, &img, err) < 0)
 		goto out;
-	caption = caption_format("telegram", in->caption ? in->caption : "");
+	caption = caption_apply(&telegram_publisher.caption, in->caption);
 	url = xasprintf("%s/bot%s/sendPhoto", cfg->telegram_api_url, cfg->telegram_bot_token);
 	struct http_options ho = { .connect_timeout_s = cfg->http_connect_timeout,
 				   .timeout_s = cfg->http_timeout };
@@ -60,7 +71,7 @@ static int telegram_publish(const struct config *cfg, const struct publish_input
 	};
 	struct http_request req = {
 		.method = "POST", .url = url, .parts = parts,
-		.nparts = caption[0] ? 3 : 2, .correlation_id = in->correlation_id,
+		.nparts = caption[0] ? 3 : 2, .correlation_id = pp_cid(&in->ctx),
 		.what = "telegram sendPhoto", .download_fd = -1,
 		.retry_after_hint = retry_after_hint, .not_idempotent = true,
 	};
@@ -93,18 +104,23 @@ out:
 
 static void telegram_preview(const struct config *cfg, const struct publish_input *in, FILE *f)
 {
-	char *caption = caption_format("telegram", in->caption ? in->caption : "");
+	char *caption = caption_apply(&telegram_publisher.caption, in->caption);
 	fprintf(f, "  chat:    %s\n", cfg->telegram_channel_id ? cfg->telegram_channel_id : "?");
 	fprintf(f, "  photo:   JPEG at most %d px wide\n", MAX_WIDTH);
 	fprintf(f, "  caption: %s\n", caption);
 	fprintf(f, "           (%zu of at most %zu characters)\n", utf8_strlen(caption),
-		caption_limit("telegram"));
+		telegram_publisher.caption.limit);
 	free(caption);
 }
 
 const struct publisher_ops telegram_publisher = {
 	.name = "telegram",
+	.section = "Content",
+	.key = "telegram",
+	.caption = { .limit = 1024 },  /* a photo caption; 4096 is a text message's */
+	.caps = { .max_width = MAX_WIDTH, .max_bytes = 10u << 20, .formats = "jpeg" },
 	.enabled = telegram_enabled,
+	.validate = telegram_validate,
 	.publish = telegram_publish,
 	.preview = telegram_preview,
 };

@@ -555,6 +555,21 @@ static int check_name(const char *name, bool image, struct pp_error *err)
 
 /* ---- open / close ---------------------------------------------------------- */
 
+static int dropbox_validate(const struct config *cfg, struct config_error *e)
+{
+	if (!cfg->image_folder || cfg->image_folder[0] != '/')
+		return config_fail(e, cfg->path, "Dropbox", "image_folder",
+				   "must be a Dropbox path starting with '/'%s",
+				   cfg->image_folder ? "" : " (missing)");
+	if (!cfg->dropbox_app_key)
+		return config_fail(e, "environment", NULL, "DROPBOX_APP_KEY",
+				   "required with the dropbox backend");
+	if (!cfg->dropbox_refresh_token)
+		return config_fail(e, "environment", NULL, "DROPBOX_REFRESH_TOKEN",
+				   "required with the dropbox backend");
+	return 0;
+}
+
 static int dropbox_open(const struct config *cfg, struct state *st, struct storage **out,
 			struct pp_error *err)
 {
@@ -698,7 +713,6 @@ static int dropbox_list(struct storage *s, const struct pp_ctx *ctx, struct stor
 {
 	struct dropbox *d = to_dbx(s);
 	struct call c = { .endpoint = "list_folder", .kind = CALL_RPC, .download_fd = -1 };
-	int64_t start = now_monotonic();
 	size_t cap = 0, entries = 0;
 	int pages = 0, rc = -1;
 
@@ -745,8 +759,7 @@ static int dropbox_list(struct storage *s, const struct pp_ctx *ctx, struct stor
 	if (out->n > 1)
 		qsort(out->items, out->n, sizeof(*out->items), item_cmp);
 	log_debug(LOGGER, "storage_list", cid(ctx), LF_STR("backend", "dropbox"),
-		  LF_INT("images", out->n), LF_INT("entries", entries), LF_INT("pages", pages),
-		  LF_MS("list_ms", elapsed_ms(start)));
+		  LF_INT("images", out->n), LF_INT("entries", entries), LF_INT("pages", pages));
 	rc = 0;
 out:
 	if (rc < 0)
@@ -1142,6 +1155,9 @@ static int dropbox_unstage(struct storage *s, const struct pp_ctx *ctx, const ch
 
 const struct storage_ops dropbox_storage = {
 	.name = "dropbox",
+	.section = "Dropbox",
+	.caps = STORAGE_TEMP_LINKS | STORAGE_PUBLIC_URLS | STORAGE_FILE_IDS,
+	.validate = dropbox_validate,
 	.open = dropbox_open,
 	.close = dropbox_close,
 	.list = dropbox_list,

@@ -138,6 +138,21 @@ static int hash_file(struct local *l, const char *name, int fd, int64_t size,
 
 /* ---- open / close ---------------------------------------------------------- */
 
+static int local_validate(const struct config *cfg, struct config_error *e)
+{
+	struct stat sb;
+	if (!cfg->storage_path)
+		return config_fail(e, cfg->path, "Storage", "path",
+				   "required with the local backend: the folder that holds the images");
+	if (stat(cfg->storage_path, &sb) < 0)
+		return config_fail(e, cfg->path, "Storage", "path", "cannot use %s: %s",
+				   cfg->storage_path, strerror(errno));
+	if (!S_ISDIR(sb.st_mode))
+		return config_fail(e, cfg->path, "Storage", "path", "%s is not a folder",
+				   cfg->storage_path);
+	return 0;
+}
+
 static int local_open(const struct config *cfg, struct state *st, struct storage **out,
 		      struct pp_error *err)
 {
@@ -307,7 +322,6 @@ static int local_list(struct storage *s, const struct pp_ctx *ctx, struct storag
 		      struct pp_error *err)
 {
 	struct local *l = to_local(s);
-	int64_t start = now_monotonic();
 	bool in_tx = false;
 	long hashed = 0;
 
@@ -338,8 +352,7 @@ static int local_list(struct storage *s, const struct pp_ctx *ctx, struct storag
 		}
 	}
 	log_debug(LOGGER, "storage_list", ctx ? ctx->correlation_id : NULL,
-		  LF_STR("backend", "local"), LF_INT("images", out->n), LF_INT("hashed", hashed),
-		  LF_MS("list_ms", elapsed_ms(start)));
+		  LF_STR("backend", "local"), LF_INT("images", out->n), LF_INT("hashed", hashed));
 	return 0;
 }
 
@@ -720,6 +733,9 @@ out:
 
 const struct storage_ops local_storage = {
 	.name = "local",
+	.section = "Storage",
+	.caps = 0,
+	.validate = local_validate,
 	.open = local_open,
 	.close = local_close,
 	.list = local_list,

@@ -1,22 +1,177 @@
-/* storage.c - picks the storage backend the configuration names, and the
- * helpers every backend shares (which names are images, listing release). */
+/* storage.c - the storage facade: the backends table, opening the backend
+ * the configuration names, and one timed, logged wrapper per operation. The
+ * one place storage calls are timed: backends measure nothing themselves. */
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 #include "storage/storage.h"
+#include "telemetry/clock.h"
+#include "telemetry/log.h"
+#include "util/buf.h"
 #include "util/fsutil.h"
+
+#define LOGGER "storage"
+
+const struct storage_ops *const storage_backends[] = { &local_storage, &dropbox_storage, NULL };
+
+const struct storage_ops *storage_backend_find(const char *name)
+{
+	for (size_t i = 0; name && storage_backends[i]; i++)
+		if (!strcmp(storage_backends[i]->name, name))
+			return storage_backends[i];
+	return NULL;
+}
+
+int storage_validate(const struct config *cfg, struct config_error *e)
+{
+	const struct storage_ops *ops = storage_backend_find(cfg->backend);
+	if (!ops) {
+		struct buf names = BUF_INIT;
+		for (size_t i = 0; storage_backends[i]; i++)
+			buf_addf(&names, "%s%s", i ? ", " : "", storage_backends[i]->name);
+		config_fail(e, cfg->path, "Storage", "backend", "unknown backend \"%s\" (known: %s)",
+			    cfg->backend ? cfg->backend : "", buf_str(&names));
+		buf_release(&names);
+		return -1;
+	}
+	if (!fs_name_is_safe(cfg->archive))
+		return config_fail(e, cfg->path, ops->section, "archive",
+				   "must be a folder name inside the image folder, got \"%s\"",
+				   cfg->archive);
+	return ops->validate ? ops->validate(cfg, e) : 0;
+}
 
 int storage_open(const struct config *cfg, struct state *st, struct storage **out,
 		 struct pp_error *err)
 {
 	*out = NULL;
-	switch (cfg->backend) {
-	case STORAGE_LOCAL:
-		return local_storage.open(cfg, st, out, err);
-	case STORAGE_DROPBOX:
-		return dropbox_storage.open(cfg, st, out, err);
-	}
-	return pp_fail_kind(err, "storage", "unsupported", "unknown storage backend %d",
-			    (int)cfg->backend);
+	const struct storage_ops *ops = storage_backend_find(cfg->backend);
+	if (!ops)
+		return pp_fail_kind(err, "storage", "unsupported", "unknown storage backend \"%s\"",
+				    cfg->backend ? cfg->backend : "");
+	return ops->open(cfg, st, out, err);
+}
+
+void storage_close(struct storage *s)
+{
+	if (s)
+		s->ops->close(s);
+}
+
+/* ---- the timed calls ---------------------------------------------------- */
+
+/* What one call was, for its line and the request's Server-Timing. */
+struct call {
+	struct storage *s;
+	const struct pp_ctx *ctx;
+	const char *op;
+	const char *name;
+	const char *timing;          /* Server-Timing entry: "storage" or "sidecar" */
+	int64_t t0;
+};
+
+static struct call begin(struct storage *s, const struct pp_ctx *ctx, const char *op,
+			 const char *name, const char *timing)
+{
+	return (struct call){ .s = s, .ctx = ctx, .op = op, .name = name, .timing = timing,
+			      .t0 = now_monotonic() };
+}
+
+static int end(const struct call *c, int rc, const struct pp_error *err, long count)
+{
+	double ms = elapsed_ms_f(c->t0);
+	pp_ctx_time(c->ctx, c->timing, ms);
+	if (log_enabled(LOG_DEBUG))
+		log_debug(LOGGER, "storage_call", pp_cid(c->ctx), LF_STR("backend", c->s->ops->name),
+			  LF_STR("op", c->op), LF_STR("image", c->name),
+			  LF_MS("duration_ms", (int64_t)ms), LF_BOOL("ok", rc == 0),
+			  LF_INT("count", count), LF_STR("error", rc < 0 && err ? err->msg : NULL));
+	return rc;
+}
+
+static int unsupported(struct storage *s, const char *op, struct pp_error *err)
+{
+	return pp_fail_kind(err, "storage", "unsupported", "the %s storage cannot %s",
+			    s->ops->name, op);
+}
+
+int storage_list(struct storage *s, const struct pp_ctx *ctx, struct storage_list *out,
+		 struct pp_error *err)
+{
+	struct call c = begin(s, ctx, "list", NULL, "storage");
+	int rc = s->ops->list(s, ctx, out, err);
+	return end(&c, rc, err, rc == 0 ? (long)out->n : -1);
+}
+
+int storage_download(struct storage *s, const struct pp_ctx *ctx, const char *name, int fd,
+		     struct pp_error *err)
+{
+	struct call c = begin(s, ctx, "download", name, "storage");
+	return end(&c, s->ops->download(s, ctx, name, fd, err), err, -1);
+}
+
+int storage_image_url(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		      const char *local_path, char **url, struct pp_error *err)
+{
+	struct call c = begin(s, ctx, "image_url", name, "storage");
+	return end(&c, s->ops->image_url(s, ctx, name, local_path, url, err), err, -1);
+}
+
+int storage_sidecar_read(struct storage *s, const struct pp_ctx *ctx, const char *name,
+			 char **text, struct pp_error *err)
+{
+	struct call c = begin(s, ctx, "sidecar_read", name, "sidecar");
+	return end(&c, s->ops->sidecar_read(s, ctx, name, text, err), err, -1);
+}
+
+int storage_sidecar_write(struct storage *s, const struct pp_ctx *ctx, const char *name,
+			  const char *text, struct pp_error *err)
+{
+	struct call c = begin(s, ctx, "sidecar_write", name, "sidecar");
+	return end(&c, s->ops->sidecar_write(s, ctx, name, text, err), err, -1);
+}
+
+int storage_metadata(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		     struct storage_meta *out, struct pp_error *err)
+{
+	if (!s->ops->metadata)
+		return unsupported(s, "give file metadata", err);
+	struct call c = begin(s, ctx, "metadata", name, "storage");
+	return end(&c, s->ops->metadata(s, ctx, name, out, err), err, -1);
+}
+
+int storage_archive(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		    char **archived_as, struct pp_error *err)
+{
+	struct call c = begin(s, ctx, "archive", name, "storage");
+	return end(&c, s->ops->archive(s, ctx, name, archived_as, err), err, -1);
+}
+
+int storage_sha256(struct storage *s, const struct pp_ctx *ctx, const char *name, char out[65],
+		   struct pp_error *err)
+{
+	if (!s->ops->sha256)
+		return unsupported(s, "hash without downloading", err);
+	struct call c = begin(s, ctx, "sha256", name, "storage");
+	return end(&c, s->ops->sha256(s, ctx, name, out, err), err, -1);
+}
+
+int storage_stage_public(struct storage *s, const struct pp_ctx *ctx, const char *local_path,
+			 const char *name, char **url, char **staged, struct pp_error *err)
+{
+	if (!s->ops->stage_public)
+		return unsupported(s, "give a public URL", err);
+	struct call c = begin(s, ctx, "stage_public", name, "storage");
+	return end(&c, s->ops->stage_public(s, ctx, local_path, name, url, staged, err), err, -1);
+}
+
+int storage_unstage(struct storage *s, const struct pp_ctx *ctx, const char *staged,
+		    struct pp_error *err)
+{
+	if (!s->ops->unstage)
+		return unsupported(s, "unstage", err);
+	struct call c = begin(s, ctx, "unstage", NULL, "storage");
+	return end(&c, s->ops->unstage(s, ctx, staged, err), err, -1);
 }
 
 bool storage_is_image_name(const char *name)

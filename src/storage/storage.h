@@ -1,8 +1,13 @@
 /* storage.h - the image folder, wherever it lives (a local folder, Dropbox).
  *
- * Each backend is one file that fills one `const struct storage_ops`. Names
- * are plain file names inside the folder: every call validates them and
- * refuses anything that could leave it ("..", "/", NUL, links outside). */
+ * Each backend is one file that fills one `const struct storage_ops` and one
+ * row of storage_backends[] (storage.c). Everything above storage/ calls the
+ * storage_*() facade below, never the ops: the facade times each call once,
+ * writes its one debug line and reports the time to the request's sink.
+ * What differs between backends is a capability bit, not a test of the
+ * backend's name. Names are plain file names inside the folder: every call
+ * validates them and refuses anything that could leave it ("..", "/", NUL,
+ * links outside). */
 #ifndef PHOTOPUB_STORAGE_STORAGE_H
 #define PHOTOPUB_STORAGE_STORAGE_H
 
@@ -36,8 +41,22 @@ struct storage_meta {
 
 struct storage;
 
+/* Capabilities (storage_ops.caps). */
+#define STORAGE_TEMP_LINKS (1u << 0)   /* image_url gives a temporary https link that a
+					  browser can open; without it the web serves
+					  the bytes itself (/api/images/{f}/file) */
+#define STORAGE_PUBLIC_URLS (1u << 1)  /* stage_public: a URL that any server on the
+					  internet can fetch (Instagram needs one) */
+#define STORAGE_FILE_IDS (1u << 2)     /* metadata ids and revisions worth keeping in
+					  the sidecar (dropbox_file_id, dropbox_rev) */
+
 struct storage_ops {
-	const char *name;        /* "local", "dropbox" */
+	const char *name;        /* "local", "dropbox": [Storage] backend */
+	const char *section;     /* the INI section of its settings, for errors */
+	unsigned caps;           /* STORAGE_* bits */
+
+	/* Checks the settings this backend needs; fills e and returns -1. */
+	int (*validate)(const struct config *cfg, struct config_error *e);
 
 	/* Opens the backend for cfg. state may be used for the hash cache. */
 	int (*open)(const struct config *cfg, struct state *st, struct storage **out,
@@ -96,18 +115,50 @@ struct storage {
 	const struct storage_ops *ops;
 };
 
+/* Every backend, NULL-terminated. */
+extern const struct storage_ops *const storage_backends[];
 extern const struct storage_ops local_storage;
 extern const struct storage_ops dropbox_storage;
+
+/* The backend called name, or NULL. */
+const struct storage_ops *storage_backend_find(const char *name);
+
+/* Checks cfg's backend name and its settings. */
+int storage_validate(const struct config *cfg, struct config_error *e);
 
 /* The backend cfg names, opened. */
 int storage_open(const struct config *cfg, struct state *st, struct storage **out,
 		 struct pp_error *err);
+void storage_close(struct storage *s);
 
-static inline void storage_close(struct storage *s)
+static inline bool storage_has(const struct storage *s, unsigned caps)
 {
-	if (s)
-		s->ops->close(s);
+	return (s->ops->caps & caps) == caps;
 }
+
+/* The facade: each is the op of the same name (see struct storage_ops),
+ * timed and logged once. ctx may be NULL. A missing optional op fails
+ * with kind "unsupported". */
+int storage_list(struct storage *s, const struct pp_ctx *ctx, struct storage_list *out,
+		 struct pp_error *err);
+int storage_download(struct storage *s, const struct pp_ctx *ctx, const char *name, int fd,
+		     struct pp_error *err);
+int storage_image_url(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		      const char *local_path, char **url, struct pp_error *err);
+int storage_sidecar_read(struct storage *s, const struct pp_ctx *ctx, const char *name,
+			 char **text, struct pp_error *err);
+int storage_sidecar_write(struct storage *s, const struct pp_ctx *ctx, const char *name,
+			  const char *text, struct pp_error *err);
+int storage_metadata(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		     struct storage_meta *out, struct pp_error *err);
+int storage_archive(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		    char **archived_as, struct pp_error *err);
+int storage_sha256(struct storage *s, const struct pp_ctx *ctx, const char *name, char out[65],
+		   struct pp_error *err);
+int storage_stage_public(struct storage *s, const struct pp_ctx *ctx, const char *local_path,
+			 const char *name, char **url, char **staged, struct pp_error *err);
+int storage_unstage(struct storage *s, const struct pp_ctx *ctx, const char *staged,
+		    struct pp_error *err);
 
 /* True for .jpg, .jpeg, .png in any case. */
 bool storage_is_image_name(const char *name);

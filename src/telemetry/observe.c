@@ -10,16 +10,16 @@ void observe_install(const struct observer *o)
 	atomic_store(&current, o);
 }
 
-void observe_stage(const char *stage, int64_t ms)
+void observe_stage(enum pp_stage stage, int64_t ms)
 {
 	const struct observer *o = atomic_load(&current);
-	if (o && o->stage && ms >= 0)
+	if (o && o->stage && ms >= 0 && stage < STAGE_COUNT)
 		o->stage(o->ctx, stage, ms);
 }
 
-void observe_publish(const char *platform, bool success)
+void observe_publish(const char *platform, bool success, int64_t ms)
 {
 	const struct observer *o = atomic_load(&current);
 	if (o && o->publish)
-		o->publish(o->ctx, platform, success);
+		o->publish(o->ctx, platform, success, ms);
 }

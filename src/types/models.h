@@ -6,7 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include "telemetry/ctx.h"
+#include "types/ctx.h"
 #include "util/strv.h"
 
 /* What the vision step saw. All strings owned; NULL or "" when empty. */

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "publish/publisher.h"
+#include "types/stage.h"
 #include "web/metrics.h"
 
 static const double http_buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5,
@@ -31,14 +33,6 @@ static const char *const methods[] = { "GET", "POST", "HEAD", "PUT", "DELETE", "
 static const int statuses[] = { 200, 201, 204, 301, 302, 304, 400, 401, 403, 404, 405, 408,
 				409, 413, 415, 422, 429, 500, 501, 502, 503, 504 };
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]) + 1) /* + "other" */
-static const char *const stages[] = {
-	"dropbox_list_images", "image_selection", "vision_analysis", "caption_generation",
-	"sidecar_write", "publish_parallel", "archive", "total", "publish_telegram",
-	"publish_email", "publish_instagram", "publish_outbox",
-};
-#define NSTAGES (sizeof(stages) / sizeof(stages[0]))
-static const char *const platforms[] = { "telegram", "email", "instagram", "outbox" };
-#define NPLATFORMS (sizeof(platforms) / sizeof(platforms[0]))
 
 struct hist {
 	atomic_uint_fast64_t count;
@@ -50,8 +44,10 @@ struct web_metrics {
 	const char *const *routes;
 	size_t nroutes;                   /* + 1 slot for "no route" */
 	struct hist *http;                /* [method][route][status] */
-	struct hist stage[NSTAGES];
-	atomic_uint_fast64_t publish[NPLATFORMS][2];
+	struct hist stage[STAGE_COUNT];   /* the stage table's rows */
+	size_t nplatforms;                /* the publishers table's rows */
+	struct hist *platform_time;       /* [platform]: publish_<platform> */
+	atomic_uint_fast64_t (*publish)[2]; /* [platform][success, failure] */
 	struct observer obs;
 	double start_time;
 };
@@ -83,25 +79,22 @@ static void hist_observe(struct hist *h, const double *bounds, size_t nb, double
 				  memory_order_relaxed);
 }
 
-static void on_stage(void *ctx, const char *stage, int64_t ms)
+static void on_stage(void *ctx, enum pp_stage stage, int64_t ms)
 {
 	struct web_metrics *m = ctx;
-	for (size_t i = 0; i < NSTAGES; i++)
-		if (!strcmp(stage, stages[i])) {
-			hist_observe(&m->stage[i], stage_buckets, NSTAGE_B, (double)ms / 1000.0);
-			return;
-		}
+	hist_observe(&m->stage[stage], stage_buckets, NSTAGE_B, (double)ms / 1000.0);
 }
 
-static void on_publish(void *ctx, const char *platform, bool success)
+/* Platforms come from the publishers table, so every one has its slots. */
+static void on_publish(void *ctx, const char *platform, bool success, int64_t ms)
 {
 	struct web_metrics *m = ctx;
-	for (size_t i = 0; i < NPLATFORMS; i++)
-		if (!strcmp(platform, platforms[i])) {
-			atomic_fetch_add_explicit(&m->publish[i][success ? 0 : 1], 1,
-						  memory_order_relaxed);
-			return;
-		}
+	int i = publisher_index(platform);
+	if (i < 0 || (size_t)i >= m->nplatforms)
+		return;
+	atomic_fetch_add_explicit(&m->publish[i][success ? 0 : 1], 1, memory_order_relaxed);
+	if (ms >= 0)
+		hist_observe(&m->platform_time[i], stage_buckets, NSTAGE_B, (double)ms / 1000.0);
 }
 
 struct web_metrics *web_metrics_new(const char *const *route_names, size_t nroutes)
@@ -112,7 +105,10 @@ struct web_metrics *web_metrics_new(const char *const *route_names, size_t nrout
 	m->routes = route_names;
 	m->nroutes = nroutes + 1;
 	m->http = calloc(NMETHODS * m->nroutes * NSTATUS, sizeof(struct hist));
-	if (!m->http)
+	m->nplatforms = publisher_count();
+	m->platform_time = calloc(m->nplatforms + 1, sizeof(*m->platform_time));
+	m->publish = calloc(m->nplatforms + 1, sizeof(*m->publish));
+	if (!m->http || !m->platform_time || !m->publish)
 		abort();
 	m->obs = (struct observer){ .ctx = m, .stage = on_stage, .publish = on_publish };
 	struct timespec ts;
@@ -126,6 +122,8 @@ void web_metrics_free(struct web_metrics *m)
 	if (!m)
 		return;
 	free(m->http);
+	free(m->platform_time);
+	free(m->publish);
 	free(m);
 }
 
@@ -205,19 +203,26 @@ void web_metrics_render(struct web_metrics *m, struct buf *out)
 			}
 	buf_adds(out, "# HELP photopub_stage_duration_seconds Duration of pipeline stages run by the server.\n"
 		      "# TYPE photopub_stage_duration_seconds histogram\n");
-	for (size_t i = 0; i < NSTAGES; i++) {
+	for (size_t i = 0; i < STAGE_COUNT; i++) {
 		if (!atomic_load_explicit(&m->stage[i].count, memory_order_relaxed))
 			continue;
-		snprintf(labels, sizeof(labels), "stage=\"%s\"", stages[i]);
+		snprintf(labels, sizeof(labels), "stage=\"%s\"", stage_defs[i].name);
 		render_hist(out, "photopub_stage_duration_seconds", labels, &m->stage[i],
+			    stage_buckets, NSTAGE_B);
+	}
+	for (size_t i = 0; i < m->nplatforms; i++) {
+		if (!atomic_load_explicit(&m->platform_time[i].count, memory_order_relaxed))
+			continue;
+		snprintf(labels, sizeof(labels), "stage=\"publish_%s\"", publishers[i]->name);
+		render_hist(out, "photopub_stage_duration_seconds", labels, &m->platform_time[i],
 			    stage_buckets, NSTAGE_B);
 	}
 	buf_adds(out, "# HELP photopub_publish_total Publish attempts by platform and result.\n"
 		      "# TYPE photopub_publish_total counter\n");
-	for (size_t i = 0; i < NPLATFORMS; i++)
+	for (size_t i = 0; i < m->nplatforms; i++)
 		for (int r = 0; r < 2; r++)
 			buf_addf(out, "photopub_publish_total{platform=\"%s\",result=\"%s\"} %llu\n",
-				 platforms[i], r ? "failure" : "success",
+				 publishers[i]->name, r ? "failure" : "success",
 				 (unsigned long long)atomic_load_explicit(&m->publish[i][r],
 									  memory_order_relaxed));
 	buf_addf(out, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"

@@ -88,7 +88,8 @@ struct request {
 	bool body_too_large;
 	char cid[CORRELATION_ID_MAX + 1];
 	int64_t t0;
-	struct req_timing timing;
+	struct pp_timing timing;     /* the Server-Timing entries */
+	struct pp_ctx ctx;           /* the request's context: cid and timing */
 	bool counted;
 	/* a slow route's state */
 	bool started, done;
@@ -318,11 +319,6 @@ static void client_address(struct request *rq, char *out, size_t n)
 
 /* ---- handlers ----------------------------------------------------------- */
 
-static struct web_call call_of(struct request *rq)
-{
-	return (struct web_call){ .correlation_id = rq->cid, .timing = &rq->timing };
-}
-
 static int h_index(struct request *rq)
 {
 	const struct embedded_file *f = embedded_find("index.html");
@@ -344,8 +340,7 @@ static int h_random(struct request *rq)
 {
 	struct pp_error err = { 0 };
 	json_t *out = NULL;
-	struct web_call call = call_of(rq);
-	if (web_random_image(rq->srv->svc, &call, &out, &err) < 0)
+	if (web_random_image(rq->srv->svc, &rq->ctx, &out, &err) < 0)
 		return reply_pp_error(rq, &err);
 	free(rq->filename);
 	rq->filename = xstrdup(json_string_value(json_object_get(out, "filename")));
@@ -357,12 +352,11 @@ static int h_analyze(struct request *rq)
 	struct pp_error err = { 0 };
 	json_t *out = NULL;
 	bool hit = false;
-	struct web_call call = call_of(rq);
 	rq->ev_has_extra = true;
 	const char *force;
 	if (query(rq, "force_refresh", &force) < 0)
 		return reply_error(rq, 400, "force_refresh is not a valid query value");
-	if (web_analyze(rq->srv->svc, &call, rq->filename, truthy(force), &out,
+	if (web_analyze(rq->srv->svc, &rq->ctx, rq->filename, truthy(force), &out,
 			&hit, &err) < 0)
 		return reply_pp_error(rq, &err);
 	rq->ev_cache_hit = hit;
@@ -403,8 +397,7 @@ static int h_publish(struct request *rq)
 		have_platforms = true;
 	}
 	json_decref(body);
-	struct web_call call = call_of(rq);
-	int rc = web_publish(rq->srv->svc, &call, rq->filename, have_platforms ? &platforms : NULL,
+	int rc = web_publish(rq->srv->svc, &rq->ctx, rq->filename, have_platforms ? &platforms : NULL,
 			     &out, &err);
 	strv_release(&platforms);
 	if (rc < 0)
@@ -417,7 +410,7 @@ static int h_publish(struct request *rq)
 static int h_image_file(struct request *rq)
 {
 	struct pp_error err = { 0 };
-	if (rq->srv->env->cfg->backend != STORAGE_LOCAL)
+	if (storage_has(rq->srv->env->storage, STORAGE_TEMP_LINKS))
 		return reply_error(rq, 404, "Not Found");
 	const char *w;
 	if (query(rq, "w", &w) < 0)
@@ -430,10 +423,9 @@ static int h_image_file(struct request *rq)
 			return reply_error(rq, 400, "w must be a width from 16 to 4096");
 		width = (int)v;
 	}
-	struct web_call call = call_of(rq);
 	const char *inm = header(rq, "If-None-Match");
 	if (inm) {
-		char *tag = web_image_etag(rq->srv->svc, &call, rq->filename, width);
+		char *tag = web_image_etag(rq->srv->svc, &rq->ctx, rq->filename, width);
 		if (tag && etag_matches(inm, tag)) {
 			rq->etag = tag;
 			rq->status = 304;
@@ -442,7 +434,7 @@ static int h_image_file(struct request *rq)
 		}
 		free(tag);
 	}
-	if (web_image_bytes(rq->srv->svc, &call, rq->filename, width, &rq->raw, &rq->content_type,
+	if (web_image_bytes(rq->srv->svc, &rq->ctx, rq->filename, width, &rq->raw, &rq->content_type,
 			    &rq->etag, &err) < 0)
 		return reply_pp_error(rq, &err);
 	rq->cache_control = "private, max-age=3600";
@@ -732,6 +724,8 @@ static struct request *request_new(struct server *srv, struct MHD_Connection *c,
 	correlation_from_headers(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-ID"),
 				 MHD_lookup_connection_value(c, MHD_HEADER_KIND, "traceparent"),
 				 rq->cid);
+	pp_timing_init(&rq->timing);
+	rq->ctx = (struct pp_ctx){ .correlation_id = rq->cid, .timing = &rq->timing };
 	atomic_fetch_add(&srv->active, 1);
 	rq->counted = true;
 	return rq;
@@ -750,6 +744,7 @@ static void request_free(struct request *rq)
 	free(rq->set_cookie);
 	free(rq->error);
 	strv_release(&rq->decoded);
+	pp_timing_release(&rq->timing);
 	free(rq);
 }
 

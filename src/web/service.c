@@ -15,6 +15,7 @@
 #include "core/stages.h"
 #include "image/image.h"
 #include "net/http.h"
+#include "publish/prepare.h"
 #include "publish/publisher.h"
 #include "telemetry/clock.h"
 #include "telemetry/correlation.h"
@@ -39,22 +40,6 @@ struct web_service {
 	struct listing *cur;
 	pthread_mutex_t publish_lock;
 };
-
-void req_timing_add(struct req_timing *rt, const char *name, double ms)
-{
-	if (!rt || ms < 0)
-		return;
-	for (size_t i = 0; i < rt->n; i++)
-		if (!strcmp(rt->t[i].name, name)) {
-			rt->t[i].ms += ms;
-			return;
-		}
-	if (rt->n < TIMING_MAX) {
-		rt->t[rt->n].name = name;
-		rt->t[rt->n].ms = ms;
-		rt->n++;
-	}
-}
 
 struct web_service *web_service_new(const struct workflow_env *env)
 {
@@ -84,7 +69,7 @@ void web_service_free(struct web_service *svc)
 }
 
 /* The current listing (a reference the caller drops with listing_unref). */
-static struct listing *get_listing(struct web_service *svc, const struct web_call *call,
+static struct listing *get_listing(struct web_service *svc, const struct pp_ctx *ctx,
 				   struct pp_error *err)
 {
 	struct listing *l = NULL;
@@ -98,16 +83,12 @@ static struct listing *get_listing(struct web_service *svc, const struct web_cal
 	}
 	/* Refresh while holding the lock: concurrent requests wait for this
 	 * one listing instead of each listing the folder. */
-	struct storage *st = svc->env->storage;
-	struct pp_ctx ctx = { .correlation_id = call->correlation_id };
 	struct listing *fresh = xcalloc(1, sizeof(*fresh));
-	int64_t t0 = now_monotonic();
-	if (st->ops->list(st, &ctx, &fresh->list, err) < 0) {
+	if (storage_list(svc->env->storage, ctx, &fresh->list, err) < 0) {
 		free(fresh);
 		pthread_mutex_unlock(&svc->lock);
 		return NULL;
 	}
-	req_timing_add(call->timing, "storage", elapsed_ms_f(t0));
 	fresh->at = now_monotonic();
 	atomic_init(&fresh->refs, 2); /* the cache's and the caller's */
 	listing_unref(svc->cur);
@@ -126,10 +107,10 @@ static void invalidate_listing(struct web_service *svc)
 
 /* Copies the listed image called name into *one (a one-item list the
  * caller releases). Fails with kind "not_found" when it is not listed. */
-static int listed_item(struct web_service *svc, const struct web_call *call, const char *name,
+static int listed_item(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
 		       struct storage_list *one, struct pp_error *err)
 {
-	struct listing *l = get_listing(svc, call, err);
+	struct listing *l = get_listing(svc, ctx, err);
 	if (!l)
 		return -1;
 	for (size_t i = 0; i < l->list.n && !one->n; i++)
@@ -148,20 +129,16 @@ static int listed_item(struct web_service *svc, const struct web_call *call, con
 struct link_job {
 	struct storage *st;
 	const char *name;
-	const char *cid;
+	const struct pp_ctx *ctx;
 	char *url;
 	struct pp_error err;
-	double ms;
 };
 
 static void *fetch_link(void *arg)
 {
 	struct link_job *j = arg;
-	struct pp_ctx ctx = { .correlation_id = j->cid };
-	int64_t t0 = now_monotonic();
-	if (j->st->ops->image_url(j->st, &ctx, j->name, NULL, &j->url, &j->err) < 0)
+	if (storage_image_url(j->st, j->ctx, j->name, NULL, &j->url, &j->err) < 0)
 		j->url = NULL;
-	j->ms = elapsed_ms_f(t0);
 	return NULL;
 }
 
@@ -179,18 +156,14 @@ static json_t *str_or_null(const char *s)
 }
 
 /* Reads and parses the sidecar of name; *sc is zeroed when there is none. */
-static int read_sidecar(struct storage *st, const struct web_call *call, const char *name,
+static int read_sidecar(struct storage *st, const struct pp_ctx *ctx, const char *name,
 			struct sidecar *sc, bool *has, struct pp_error *err)
 {
-	struct pp_ctx ctx = { .correlation_id = call->correlation_id };
 	char *text = NULL;
 	int warnings = 0;
 	*sc = (struct sidecar){ 0 };
 	*has = false;
-	int64_t t0 = now_monotonic();
-	int rc = st->ops->sidecar_read(st, &ctx, name, &text, err);
-	req_timing_add(call->timing, "sidecar", elapsed_ms_f(t0));
-	if (rc < 0)
+	if (storage_sidecar_read(st, ctx, name, &text, err) < 0)
 		return -1;
 	if (text) {
 		*has = true;
@@ -200,11 +173,11 @@ static int read_sidecar(struct storage *st, const struct web_call *call, const c
 	return 0;
 }
 
-int web_random_image(struct web_service *svc, const struct web_call *call, json_t **out,
+int web_random_image(struct web_service *svc, const struct pp_ctx *ctx, json_t **out,
 		     struct pp_error *err)
 {
 	struct storage *st = svc->env->storage;
-	struct listing *l = get_listing(svc, call, err);
+	struct listing *l = get_listing(svc, ctx, err);
 	if (!l)
 		return -1;
 	int rc = -1;
@@ -217,23 +190,22 @@ int web_random_image(struct web_service *svc, const struct web_call *call, json_
 	const struct storage_item *it = &l->list.items[r % l->list.n];
 
 	/* The temporary link (a remote call for Dropbox) and the sidecar at once. */
-	bool remote = svc->env->cfg->backend != STORAGE_LOCAL;
-	struct link_job job = { .st = st, .name = it->name, .cid = call->correlation_id };
+	bool remote = storage_has(st, STORAGE_TEMP_LINKS);
+	struct link_job job = { .st = st, .name = it->name, .ctx = ctx };
 	pthread_t tid;
 	bool threaded = remote && pthread_create(&tid, NULL, fetch_link, &job) == 0;
 	struct sidecar sc;
 	bool has = false;
 	struct pp_error serr = { 0 };
-	int src = read_sidecar(st, call, it->name, &sc, &has, &serr);
+	int src = read_sidecar(st, ctx, it->name, &sc, &has, &serr);
 	if (threaded)
 		pthread_join(tid, NULL);
 	else if (remote)
 		fetch_link(&job);
 	else
 		job.url = local_url(it->name);
-	req_timing_add(call->timing, "storage", job.ms);
 	if (src < 0)
-		log_warning(LOGGER, "web_sidecar_read_error", call->correlation_id,
+		log_warning(LOGGER, "web_sidecar_read_error", pp_cid(ctx),
 			    LF_STR("image", it->name), LF_STR("error", serr.msg));
 	if (!job.url) {
 		*err = job.err;
@@ -292,21 +264,22 @@ static json_t *from_sidecar(const char *name, const struct sidecar *sc)
 	return o;
 }
 
-int web_analyze(struct web_service *svc, const struct web_call *call, const char *name,
+int web_analyze(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
 		bool force_refresh, json_t **out, bool *cache_hit, struct pp_error *err)
 {
 	const struct workflow_env *env = svc->env;
 	struct stage_ctx s = {
 		.cfg = env->cfg, .storage = env->storage, .ai = env->ai, .state = env->state,
-		.ctx = { .correlation_id = call->correlation_id }, .t = PREVIEW_TIMINGS_INIT,
+		.ctx = ctx,
 	};
+	stage_times_init(&s.t);
 	*cache_hit = false;
-	if (listed_item(svc, call, name, &s.list, err) < 0)
+	if (listed_item(svc, ctx, name, &s.list, err) < 0)
 		return -1;
 	if (!force_refresh) {
 		struct sidecar sc;
 		bool has = false;
-		if (read_sidecar(env->storage, call, name, &sc, &has, err) == 0 && has &&
+		if (read_sidecar(env->storage, ctx, name, &sc, &has, err) == 0 && has &&
 		    *sidecar_caption(&sc)) {
 			*out = from_sidecar(name, &sc);
 			*cache_hit = true;
@@ -321,23 +294,18 @@ int web_analyze(struct web_service *svc, const struct web_call *call, const char
 	int rc = -1;
 	if (stage_select(&s, name) < 0)
 		goto fail;
-	req_timing_add(call->timing, "storage", (double)s.t.select_ms);
-	log_info(LOGGER, "web_vision_analysis_start", call->correlation_id, LF_STR("image", name));
-	if (stage_vision(&s) < 0 || stage_caption(&s) < 0) {
-		req_timing_add(call->timing, "ai", (double)(s.t.vision_ms + (s.t.caption_ms > 0 ? s.t.caption_ms : 0)));
+	log_info(LOGGER, "web_vision_analysis_start", pp_cid(ctx), LF_STR("image", name));
+	if (stage_vision(&s) < 0 || stage_caption(&s) < 0)
 		goto fail;
-	}
-	req_timing_add(call->timing, "ai", (double)(s.t.vision_ms + s.t.caption_ms));
 	bool written = false;
 	if (s.caption.sd_caption && *s.caption.sd_caption) {
 		int wr = stage_sidecar(&s, true);
 		written = wr == 0;
-		req_timing_add(call->timing, "sidecar", (double)s.t.sidecar_ms);
 		log_json(wr == 0 ? LOG_INFO : LOG_ERROR, LOGGER,
 			 wr == 0 ? "web_sidecar_upload_complete" : "web_sidecar_upload_error",
-			 call->correlation_id,
+			 pp_cid(ctx),
 			 (const struct log_field[]){ LF_STR("image", name),
-						     LF_MS("sidecar_write_ms", s.t.sidecar_ms),
+						     LF_MS(stage_defs[STAGE_SIDECAR].ms_key, s.t.ms[STAGE_SIDECAR]),
 						     LF_END });
 	}
 	json_t *o = json_object();
@@ -378,7 +346,7 @@ json_t *web_platforms_json(struct web_service *svc)
 	return a;
 }
 
-int web_publish(struct web_service *svc, const struct web_call *call, const char *name,
+int web_publish(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
 		const struct strv *platforms, json_t **out, struct pp_error *err)
 {
 	if (platforms) {
@@ -390,21 +358,19 @@ int web_publish(struct web_service *svc, const struct web_call *call, const char
 						    "unknown or disabled platform: %s", platforms->v[i]);
 	}
 	struct storage_list one = { 0 };
-	if (listed_item(svc, call, name, &one, err) < 0)
+	if (listed_item(svc, ctx, name, &one, err) < 0)
 		return -1;
 	storage_list_release(&one);
 
 	struct workflow_options wo = {
-		.correlation_id = call->correlation_id, .select = name,
+		.ctx = ctx, .select = name,
 		.platforms = platforms ? (const char *const *)platforms->v : NULL,
 		.nplatforms = platforms ? platforms->n : 0,
 	};
 	struct workflow_result r;
-	int64_t t0 = now_monotonic();
 	pthread_mutex_lock(&svc->publish_lock);
 	workflow_run(svc->env, &wo, &r);
 	pthread_mutex_unlock(&svc->publish_lock);
-	req_timing_add(call->timing, "publish", elapsed_ms_f(t0));
 	if (r.archived)
 		invalidate_listing(svc);
 	int rc = 0;
@@ -431,12 +397,12 @@ static char *etag_of(const struct storage_item *it, int width)
 			 (long long)it->mtime_ns, width);
 }
 
-char *web_image_etag(struct web_service *svc, const struct web_call *call, const char *name,
+char *web_image_etag(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
 		     int width)
 {
 	struct pp_error err = { 0 };
 	struct storage_list one = { 0 };
-	if (listed_item(svc, call, name, &one, &err) < 0)
+	if (listed_item(svc, ctx, name, &one, &err) < 0)
 		return NULL;
 	char *tag = etag_of(&one.items[0], width);
 	storage_list_release(&one);
@@ -459,28 +425,25 @@ static int read_fd(int fd, struct buf *out)
 	}
 }
 
-int web_image_bytes(struct web_service *svc, const struct web_call *call, const char *name,
+int web_image_bytes(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
 		    int width, struct buf *out, const char **content_type, char **etag,
 		    struct pp_error *err)
 {
 	struct storage *st = svc->env->storage;
 	struct storage_list one = { 0 };
-	if (listed_item(svc, call, name, &one, err) < 0)
+	if (listed_item(svc, ctx, name, &one, err) < 0)
 		return -1;
 	*etag = etag_of(&one.items[0], width);
 	storage_list_release(&one);
 
 	int rc = -1;
-	int64_t t0 = now_monotonic();
 	int fd = memfd_create("photopub-image", MFD_CLOEXEC);
-	struct pp_ctx ctx = { .correlation_id = call->correlation_id };
 	if (fd < 0) {
 		pp_fail(err, "web", "cannot allocate memory for the image");
 		goto out;
 	}
-	if (st->ops->download(st, &ctx, name, fd, err) < 0)
+	if (storage_download(st, ctx, name, fd, err) < 0)
 		goto out;
-	req_timing_add(call->timing, "storage", elapsed_ms_f(t0));
 	if (width <= 0) {
 		if (read_fd(fd, out) < 0) {
 			pp_fail(err, "web", "cannot read the image");
@@ -495,12 +458,10 @@ int web_image_bytes(struct web_service *svc, const struct web_call *call, const 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	unsigned char *data = NULL;
 	size_t len = 0;
-	int64_t t1 = now_monotonic();
-	if (image_jpeg_copy(path, 0, width, 82, &data, &len, err) < 0) {
+	if (prepare_jpeg_bytes(ctx, path, width, &data, &len, err) < 0) {
 		pp_fail_kind(err, "web", "undecodable", "%s is not a decodable image", name);
 		goto out;
 	}
-	req_timing_add(call->timing, "resize", elapsed_ms_f(t1));
 	buf_add(out, data, len);
 	free(data);
 	*content_type = "image/jpeg";

@@ -11,22 +11,9 @@
 #include "util/error.h"
 #include "util/strv.h"
 
-#define TIMING_MAX 8
-
-/* Stage durations of one request, for its Server-Timing header. */
-struct req_timing {
-	struct { const char *name; double ms; } t[TIMING_MAX];
-	size_t n;
-};
-
-/* Adds ms to the stage called name (static string). */
-void req_timing_add(struct req_timing *rt, const char *name, double ms);
-
-struct web_call {
-	const char *correlation_id;
-	struct req_timing *timing;
-};
-
+/* Every call takes the request's context: its correlation id, and the
+ * sink the storage, AI and publish calls report their time to (the
+ * request's Server-Timing). */
 struct web_service;
 
 /* The service over env (owned by the caller, alive as long as the service). */
@@ -35,29 +22,29 @@ void web_service_free(struct web_service *svc);
 
 /* {filename, temp_url, sha256, content_hash, caption, sd_caption, metadata,
  * has_sidecar}. Fails with kind "no_images" when the folder is empty. */
-int web_random_image(struct web_service *svc, const struct web_call *call, json_t **out,
+int web_random_image(struct web_service *svc, const struct pp_ctx *ctx, json_t **out,
 		     struct pp_error *err);
 
 /* {filename, description, mood, tags, nsfw, caption, sd_caption,
  * sidecar_written}; *cache_hit when the sidecar answered. Kinds: "not_found"
  * (not a listed image), "undecodable", "ai", "storage". */
-int web_analyze(struct web_service *svc, const struct web_call *call, const char *name,
+int web_analyze(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
 		bool force_refresh, json_t **out, bool *cache_hit, struct pp_error *err);
 
 /* {filename, results, archived, any_success}; platforms NULL: every enabled
  * one. Kinds: "not_found", "bad_platform", and the workflow's. */
-int web_publish(struct web_service *svc, const struct web_call *call, const char *name,
+int web_publish(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
 		const struct strv *platforms, json_t **out, struct pp_error *err);
 
 /* The bytes of a listed local image, or a JPEG at most width px wide
  * (width 0: the original). *etag is a strong ETag of what is served. */
-int web_image_bytes(struct web_service *svc, const struct web_call *call, const char *name,
+int web_image_bytes(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
 		    int width, struct buf *out, const char **content_type, char **etag,
 		    struct pp_error *err);
 
 /* The ETag web_image_bytes would give, without producing the bytes (for
  * If-None-Match); NULL when name is not a listed image. Caller frees. */
-char *web_image_etag(struct web_service *svc, const struct web_call *call, const char *name,
+char *web_image_etag(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
 		     int width);
 
 /* Whether name is a platform that is enabled. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <vips/vips.h>
 #include "ai/ai.h"
+#include "publish/publisher.h"
 #include "image/image.h"
 #include "telemetry/log.h"
 #include "testutil.h"
@@ -449,8 +450,8 @@ static void test_deterministic(void **state)
 	struct caption_spec spec = { "generic", "minimal_poetic", "#x", 2200 };
 	struct caption_result ca, cb;
 	struct pp_error err = { 0 };
-	assert_int_equal(ai_caption(ai, NULL, &a, &spec, true, &ca, &err), 0);
-	assert_int_equal(ai_caption(ai, NULL, &b, &spec, true, &cb, &err), 0);
+	assert_int_equal(ai_caption(ai, NULL, &a, &spec, true, &ca, NULL, &err), 0);
+	assert_int_equal(ai_caption(ai, NULL, &b, &spec, true, &cb, NULL, &err), 0);
 	assert_string_equal(ca.caption, cb.caption);
 	assert_string_equal(ca.sd_caption, cb.sd_caption);
 	caption_result_release(&ca);
@@ -581,11 +582,11 @@ static void test_caption_generic(void **state)
 	struct pp_error err = { 0 };
 
 	load_sample();
-	ai_caption_spec(&cfg, &spec);
+	publisher_caption_spec(&cfg, &spec);
 	assert_string_equal(spec.platform, "generic");
 	assert_string_equal(spec.style, "minimal_poetic");
 	assert_int_equal(spec.max_length, 2200);
-	assert_int_equal(ai_caption(ai, NULL, &sample, &spec, true, &c, &err), 0);
+	assert_int_equal(ai_caption(ai, NULL, &sample, &spec, true, &c, NULL, &err), 0);
 	size_t n = strlen(c.caption), t = strlen(" #bnw #studio");
 	assert_true(n > t + 10);
 	assert_string_equal(c.caption + n - t, " #bnw #studio");
@@ -600,9 +601,9 @@ static void test_caption_generic(void **state)
 
 	/* without with_sd: no sd_caption; without hashtags: none appended */
 	cfg.hashtag_string = NULL;
-	ai_caption_spec(&cfg, &spec);
+	publisher_caption_spec(&cfg, &spec);
 	assert_string_equal(spec.hashtags, "");
-	assert_int_equal(ai_caption(ai, NULL, &sample, &spec, false, &c, &err), 0);
+	assert_int_equal(ai_caption(ai, NULL, &sample, &spec, false, &c, NULL, &err), 0);
 	assert_null(c.sd_caption);
 	assert_null(strchr(c.caption, '#'));
 	assert_true(strlen(c.caption) > 10);
@@ -617,12 +618,12 @@ static void test_caption_fetlife(void **state)
 	struct pp_error err = { 0 };
 
 	load_sample();
-	ai_caption_spec(&cfg, &spec);
+	publisher_caption_spec(&cfg, &spec);
 	assert_string_equal(spec.platform, "fetlife_email");
 	assert_string_equal(spec.style, "engagement_question");
 	assert_string_equal(spec.hashtags, "");
 	assert_int_equal(spec.max_length, 240);
-	assert_int_equal(ai_caption(ai, NULL, &sample, &spec, true, &c, &err), 0);
+	assert_int_equal(ai_caption(ai, NULL, &sample, &spec, true, &c, NULL, &err), 0);
 	size_t n = strlen(c.caption);
 	assert_true(n > 10 && g_utf8_strlen(c.caption, -1) <= 240);
 	assert_int_equal(c.caption[n - 1], '?');
@@ -631,7 +632,7 @@ static void test_caption_fetlife(void **state)
 
 	/* hashtags passed anyway are not appended to an email caption */
 	spec.hashtags = "#nope";
-	assert_int_equal(ai_caption(ai, NULL, &sample, &spec, false, &c, &err), 0);
+	assert_int_equal(ai_caption(ai, NULL, &sample, &spec, false, &c, NULL, &err), 0);
 	assert_null(strchr(c.caption, '#'));
 	caption_result_release(&c);
 }
@@ -643,14 +644,14 @@ static void test_caption_max_length(void **state)
 	struct pp_error err = { 0 };
 
 	load_sample();
-	assert_int_equal(ai_caption(ai, NULL, &sample, &spec, false, &c, &err), 0);
+	assert_int_equal(ai_caption(ai, NULL, &sample, &spec, false, &c, NULL, &err), 0);
 	assert_int_equal(g_utf8_strlen(c.caption, -1), 20);
 	assert_true(g_utf8_validate(c.caption, -1, NULL));
 	assert_true(g_str_has_suffix(c.caption, "\u2026"));
 	caption_result_release(&c);
 
 	spec = (struct caption_spec){ "fetlife_email", "engagement_question", "", 20 };
-	assert_int_equal(ai_caption(ai, NULL, &sample, &spec, false, &c, &err), 0);
+	assert_int_equal(ai_caption(ai, NULL, &sample, &spec, false, &c, NULL, &err), 0);
 	assert_true(g_utf8_strlen(c.caption, -1) <= 20);
 	caption_result_release(&c);
 }
@@ -666,7 +667,7 @@ static void test_caption_other_analysis(void **state)
 	an.description = xstrdup("A rope study.");
 	strv_push(&an.tags, "rope");
 	strv_push(&an.tags, "studio_light");
-	assert_int_equal(ai_caption(ai, NULL, &an, &spec, true, &c, &err), 0);
+	assert_int_equal(ai_caption(ai, NULL, &an, &spec, true, &c, NULL, &err), 0);
 	assert_true(strlen(c.caption) > 0);
 	assert_non_null(strstr(c.sd_caption, "studio light"));
 	caption_result_release(&c);

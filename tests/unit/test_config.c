@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "config/config.h"
+#include "core/check.h"
 #include "telemetry/log.h"
 #include "telemetry/sanitize.h"
 #include "testutil.h"
@@ -51,7 +52,7 @@ static char *write_ini(const char *text)
 static int load(const char *text, struct config *cfg, struct config_error *e)
 {
 	char *path = write_ini(text);
-	struct config_options o = { .config_path = path };
+	struct config_options o = { .config_path = path, .check = check_config };
 	int rc = config_load(&o, cfg, e);
 	free(path);
 	return rc;
@@ -69,7 +70,7 @@ static void test_minimal_local(void **state)
 	char *want = xasprintf("%s/images", dir);
 	assert_string_equal(cfg.storage_path, want);
 	free(want);
-	assert_int_equal(cfg.backend, STORAGE_LOCAL);
+	assert_string_equal(cfg.backend, "local");
 	assert_int_equal(cfg.provider, AI_LOCAL);
 	assert_true(cfg.outbox_enabled);
 	assert_true(cfg.archive_enabled);
@@ -265,7 +266,7 @@ static void test_process_env_wins(void **state)
 	char *envpath = tu_write(dir, "other.env", env, strlen(env));
 	setenv("TELEGRAM_CHANNEL_ID", "from-process", 1);
 	char *path = write_ini("[Storage]\npath = images\n[Content]\ntelegram = yes\n");
-	struct config_options o = { .config_path = path, .env_path = envpath };
+	struct config_options o = { .config_path = path, .env_path = envpath, .check = check_config };
 	struct config cfg;
 	struct config_error e;
 	assert_int_equal(config_load(&o, &cfg, &e), 0);

@@ -336,20 +336,27 @@ static void test_validate_addresses(void **state)
 	const char *bad[] = { "a@b\r\nBcc: c@d", "no-at-sign", "@x", "x@", "a b@c", "<a@b>",
 			      "a@b@c", "", NULL };
 	struct config cfg = base_config();
-	struct pp_error err = { 0 };
+	struct config_error err = { 0 };
 	assert_int_equal(email_publisher.validate(&cfg, &err), 0);
 	for (size_t i = 0; bad[i]; i++) {
 		cfg = base_config();
 		cfg.email_recipient = (char *)bad[i];
 		assert_int_equal(email_publisher.validate(&cfg, &err), -1);
-		assert_non_null(strstr(err.msg, "recipient"));
+		assert_string_equal(err.section, "Email");
+		assert_string_equal(err.key, "recipient");
 		cfg = base_config();
 		cfg.email_sender = (char *)bad[i];
 		assert_int_equal(email_publisher.validate(&cfg, &err), -1);
+		assert_string_equal(err.key, "sender");
 	}
 	cfg = base_config();
 	cfg.smtp_server = "host/evil?x";
 	assert_int_equal(email_publisher.validate(&cfg, &err), -1);
+	assert_string_equal(err.key, "smtp_server");
+	cfg = base_config();
+	cfg.email_password = NULL;
+	assert_int_equal(email_publisher.validate(&cfg, &err), -1);
+	assert_string_equal(err.key, "EMAIL_PASSWORD");
 }
 
 /* A port nobody listens on: bound, then closed. */

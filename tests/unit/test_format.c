@@ -8,11 +8,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include "caption/format.h"
+#include "publish/publisher.h"
 #include "testutil.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
 
 #define ELLIPSIS "\xe2\x80\xa6"
+
+/* The caption rules of the platform called name in the publishers table;
+ * the generic rules for any other name. */
+static const struct caption_rules *rules_of(const char *platform)
+{
+	const struct publisher_ops *p = platform ? publisher_find(platform) : NULL;
+	return p ? &p->caption : &caption_generic;
+}
+
+static char *caption_format(const char *platform, const char *caption)
+{
+	return caption_apply(rules_of(platform), caption);
+}
+
+static size_t caption_limit(const char *platform)
+{
+	return rules_of(platform)->limit;
+}
 
 /* The file case/name under tests/data/format; caller frees. */
 static char *case_file(const char *dir, const char *name)

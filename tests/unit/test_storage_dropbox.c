@@ -132,7 +132,7 @@ static long fake_calls(json_t *state, const char *path)
 
 static void open_storage(struct fixture *f, const char *folder, const char *secret)
 {
-	f->cfg.backend = STORAGE_DROPBOX;
+	f->cfg.backend = "dropbox";
 	f->cfg.image_folder = (char *)folder;
 	f->cfg.archive = "archive";
 	f->cfg.dropbox_api_url = f->fake.url;

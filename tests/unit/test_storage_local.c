@@ -39,7 +39,7 @@ static int setup(void **state)
 	char *cache = xasprintf("%s/cache", f->outside);
 	setenv("XDG_CACHE_HOME", cache, 1);
 	free(cache);
-	f->cfg.backend = STORAGE_LOCAL;
+	f->cfg.backend = "local";
 	f->cfg.storage_path = f->dir;
 	f->cfg.archive = "archive";
 	*state = f;
@@ -848,13 +848,13 @@ static void test_open_errors(void **state)
 	assert_int_equal(storage_open(&f->cfg, NULL, &s, &err), 0);
 	storage_close(s);
 
-	f->cfg.backend = STORAGE_DROPBOX;
+	f->cfg.backend = "dropbox";
 	assert_int_equal(storage_open(&f->cfg, NULL, &s, &err), -1);
 	/* Dispatched to the Dropbox backend, which wants its image folder. */
 	assert_string_equal(err.where, "storage.dropbox");
 	assert_non_null(strstr(err.msg, "image_folder"));
 	assert_null(s);
-	f->cfg.backend = STORAGE_LOCAL;
+	f->cfg.backend = "local";
 	free(missing);
 	free(file);
 }

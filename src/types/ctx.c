@@ -1,6 +1,6 @@
 /* ctx.c - the request's timing sink. */
 #include <string.h>
-#include "telemetry/ctx.h"
+#include "types/ctx.h"
 
 void pp_timing_init(struct pp_timing *t)
 {

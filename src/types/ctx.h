@@ -3,8 +3,8 @@
  * Server-Timing header). A context is made in exactly two places — a run
  * (workflow_run) and a web request (the dispatcher) — and passed down by
  * pointer; nothing below copies or rebuilds it. */
-#ifndef PHOTOPUB_TELEMETRY_CTX_H
-#define PHOTOPUB_TELEMETRY_CTX_H
+#ifndef PHOTOPUB_TYPES_CTX_H
+#define PHOTOPUB_TYPES_CTX_H
 
 #include <pthread.h>
 #include <stddef.h>

@@ -1,0 +1,57 @@
+/* check.c - the configuration checks that need the tables above config:
+ * storage backends and publishers. Each backend and platform checks its own
+ * settings (its ops' validate); what is checked here is only what lies
+ * between them, from their capabilities. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include "core/check.h"
+#include "publish/publisher.h"
+#include "storage/storage.h"
+#include "util/buf.h"
+
+/* The backends that give public URLs, for the message: "dropbox". */
+static char *public_url_backends(void)
+{
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; storage_backends[i]; i++)
+		if (storage_backends[i]->caps & STORAGE_PUBLIC_URLS)
+			buf_addf(&b, "%s%s", b.len ? ", " : "", storage_backends[i]->name);
+	return buf_detach(&b);
+}
+
+int check_config(const struct config *cfg, const struct config_options *opts,
+		 struct config_error *e)
+{
+	if (storage_validate(cfg, e) < 0)
+		return -1;
+	const struct storage_ops *st = storage_backend_find(cfg->backend);
+	bool any = false;
+	for (size_t i = 0; publishers[i]; i++) {
+		const struct publisher_ops *p = publishers[i];
+		if (!p->enabled(cfg))
+			continue;
+		any = true;
+		if (p->validate && p->validate(cfg, e) < 0)
+			return -1;
+		if (p->caps.needs_public_url && !(st->caps & STORAGE_PUBLIC_URLS)) {
+			char *which = public_url_backends();
+			config_fail(e, cfg->path, p->section, p->key,
+				    "%s fetches the image from a public URL, which the %s backend "
+				    "does not give (backends that do: %s)",
+				    p->name, st->name, *which ? which : "none");
+			free(which);
+			return -1;
+		}
+	}
+	if (!any && !opts->for_web && !opts->preview) {
+		struct buf b = BUF_INIT;
+		for (size_t i = 0; publishers[i]; i++)
+			buf_addf(&b, "%s[%s] %s", i ? ", " : "", publishers[i]->section,
+				 publishers[i]->key);
+		config_fail(e, cfg->path, "Content", NULL,
+			    "no platform is enabled: set one of %s to true", buf_str(&b));
+		buf_release(&b);
+		return -1;
+	}
+	return 0;
+}
