@@ -85,7 +85,8 @@ static int end(const struct call *c, int rc, const struct pp_error *err, long co
 		log_debug(LOGGER, "storage_call", pp_cid(c->ctx), LF_STR("backend", c->s->ops->name),
 			  LF_STR("op", c->op), LF_STR("image", c->name),
 			  LF_MS("duration_ms", (int64_t)ms), LF_BOOL("ok", rc == 0),
-			  LF_INT("count", count), LF_STR("error", rc < 0 && err ? err->msg : NULL));
+			  count >= 0 ? LF_INT("count", count) : LF_NULL("count"),
+			  LF_STR("error", rc < 0 && err ? err->msg : NULL));
 	return rc;
 }
 
