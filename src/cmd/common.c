@@ -38,6 +38,7 @@ int cmd_load_config(const struct config_options *opts, struct config *cfg, bool 
 	struct config_error e;
 	struct config_options o = *opts;
 	o.check = check_config;
+	o.modules = check_config_modules();
 	if (config_load(&o, cfg, &e) < 0) {
 		log_error("config", "config_error", NULL, LF_STR("file", e.file),
 			  LF_STR("section", *e.section ? e.section : NULL),

@@ -21,104 +21,82 @@
 
 #define LOGGER "config"
 
-enum key_type {
-	KT_STR,   /* free text */
-	KT_PATH,  /* a file-system path; relative to the INI's folder */
-	KT_URL,   /* http:// or https:// base URL, trailing '/' removed */
-	KT_BOOL,
-	KT_INT,
-	KT_ENUM,
-};
-
 static const char *const provider_names[] = { "local", "openai", NULL };
 static const char *const security_names[] = { "starttls", "tls", "none", NULL };
 static const char *const target_names[] = { "subject", "body", "both", NULL };
 static const char *const mode_names[] = { "normal", "private", "avatar", NULL };
 static const char *const level_names[] = { "debug", "info", "warning", "error", NULL };
 
-struct key_def {
-	const char *section;
-	const char *key;
-	enum key_type type;
-	size_t offset;
-	const char *def;                /* default as text; NULL: none (or derived) */
-	int min, max;                   /* KT_INT */
-	const char *const *choices;     /* KT_ENUM: names, index = value */
-};
-
 #define OFF(f) offsetof(struct config, f)
 
-static const struct key_def keys[] = {
-	{ "Storage", "backend", KT_STR, OFF(backend), NULL, 0, 0, NULL },
-	{ "Storage", "path", KT_PATH, OFF(storage_path), NULL, 0, 0, NULL },
-	{ "Storage", "archive", KT_STR, OFF(archive), NULL, 0, 0, NULL },
+static const struct config_key keys[] = {
+	{ "Storage", "backend", CONFIG_STR, OFF(backend), NULL, 0, 0, NULL },
+	{ "Storage", "path", CONFIG_PATH, OFF(storage_path), NULL, 0, 0, NULL },
+	{ "Storage", "archive", CONFIG_STR, OFF(archive), NULL, 0, 0, NULL },
 
-	{ "Dropbox", "image_folder", KT_STR, OFF(image_folder), NULL, 0, 0, NULL },
-	{ "Dropbox", "archive", KT_STR, OFF(archive), NULL, 0, 0, NULL },
-	{ "Dropbox", "api_url", KT_URL, OFF(dropbox_api_url), "https://api.dropboxapi.com", 0, 0, NULL },
-	{ "Dropbox", "content_url", KT_URL, OFF(dropbox_content_url), "https://content.dropboxapi.com", 0, 0, NULL },
-	{ "Dropbox", "oauth_url", KT_URL, OFF(dropbox_oauth_url), "https://api.dropboxapi.com", 0, 0, NULL },
+	{ "Dropbox", "image_folder", CONFIG_STR, OFF(image_folder), NULL, 0, 0, NULL },
+	{ "Dropbox", "archive", CONFIG_STR, OFF(archive), NULL, 0, 0, NULL },
+	{ "Dropbox", "api_url", CONFIG_URL, OFF(dropbox_api_url), "https://api.dropboxapi.com", 0, 0, NULL },
+	{ "Dropbox", "content_url", CONFIG_URL, OFF(dropbox_content_url), "https://content.dropboxapi.com", 0, 0, NULL },
+	{ "Dropbox", "oauth_url", CONFIG_URL, OFF(dropbox_oauth_url), "https://api.dropboxapi.com", 0, 0, NULL },
 
-	{ "Content", "hashtag_string", KT_STR, OFF(hashtag_string), "", 0, 0, NULL },
-	{ "Content", "archive", KT_BOOL, OFF(archive_enabled), "true", 0, 0, NULL },
-	{ "Content", "debug", KT_BOOL, OFF(debug), "false", 0, 0, NULL },
-	{ "Content", "telegram", KT_BOOL, OFF(telegram), "false", 0, 0, NULL },
-	{ "Content", "instagram", KT_BOOL, OFF(instagram), "false", 0, 0, NULL },
-	{ "Content", "fetlife", KT_BOOL, OFF(fetlife), "false", 0, 0, NULL },
+	{ "Content", "hashtag_string", CONFIG_STR, OFF(hashtag_string), "", 0, 0, NULL },
+	{ "Content", "archive", CONFIG_BOOL, OFF(archive_enabled), "true", 0, 0, NULL },
+	{ "Content", "debug", CONFIG_BOOL, OFF(debug), "false", 0, 0, NULL },
+	{ "Content", "telegram", CONFIG_BOOL, OFF(telegram), "false", 0, 0, NULL },
+	{ "Content", "instagram", CONFIG_BOOL, OFF(instagram), "false", 0, 0, NULL },
+	{ "Content", "fetlife", CONFIG_BOOL, OFF(fetlife), "false", 0, 0, NULL },
 
-	{ "AI", "provider", KT_ENUM, OFF(provider), NULL, 0, 0, provider_names },
-	{ "openAI", "base_url", KT_URL, OFF(openai_base_url), "https://api.openai.com/v1", 0, 0, NULL },
-	{ "openAI", "vision_model", KT_STR, OFF(vision_model), NULL, 0, 0, NULL },
-	{ "openAI", "caption_model", KT_STR, OFF(caption_model), NULL, 0, 0, NULL },
-	{ "openAI", "model", KT_STR, 0, NULL, 0, 0, NULL }, /* legacy: see apply_derived */
-	{ "openAI", "system_prompt", KT_STR, OFF(system_prompt), NULL, 0, 0, NULL },
-	{ "openAI", "role_prompt", KT_STR, OFF(role_prompt), NULL, 0, 0, NULL },
-	{ "openAI", "sd_caption_enabled", KT_BOOL, OFF(sd_caption_enabled), "true", 0, 0, NULL },
-	{ "openAI", "sd_caption_single_call_enabled", KT_BOOL, OFF(sd_caption_single_call_enabled), "true", 0, 0, NULL },
-	{ "openAI", "sd_caption_model", KT_STR, OFF(sd_caption_model), NULL, 0, 0, NULL },
-	{ "openAI", "sd_caption_system_prompt", KT_STR, OFF(sd_caption_system_prompt), NULL, 0, 0, NULL },
-	{ "openAI", "sd_caption_role_prompt", KT_STR, OFF(sd_caption_role_prompt), NULL, 0, 0, NULL },
+	{ "AI", "provider", CONFIG_ENUM, OFF(provider), NULL, 0, 0, provider_names },
+	{ "openAI", "base_url", CONFIG_URL, OFF(openai_base_url), "https://api.openai.com/v1", 0, 0, NULL },
+	{ "openAI", "vision_model", CONFIG_STR, OFF(vision_model), NULL, 0, 0, NULL },
+	{ "openAI", "caption_model", CONFIG_STR, OFF(caption_model), NULL, 0, 0, NULL },
+	{ "openAI", "model", CONFIG_STR, 0, NULL, 0, 0, NULL }, /* legacy: see apply_derived */
+	{ "openAI", "system_prompt", CONFIG_STR, OFF(system_prompt), NULL, 0, 0, NULL },
+	{ "openAI", "role_prompt", CONFIG_STR, OFF(role_prompt), NULL, 0, 0, NULL },
+	{ "openAI", "sd_caption_enabled", CONFIG_BOOL, OFF(sd_caption_enabled), "true", 0, 0, NULL },
+	{ "openAI", "sd_caption_single_call_enabled", CONFIG_BOOL, OFF(sd_caption_single_call_enabled), "true", 0, 0, NULL },
+	{ "openAI", "sd_caption_model", CONFIG_STR, OFF(sd_caption_model), NULL, 0, 0, NULL },
+	{ "openAI", "sd_caption_system_prompt", CONFIG_STR, OFF(sd_caption_system_prompt), NULL, 0, 0, NULL },
+	{ "openAI", "sd_caption_role_prompt", CONFIG_STR, OFF(sd_caption_role_prompt), NULL, 0, 0, NULL },
 
-	{ "HTTP", "connect_timeout", KT_INT, OFF(http_connect_timeout), "10", 1, 300, NULL },
-	{ "HTTP", "timeout", KT_INT, OFF(http_timeout), "60", 1, 3600, NULL },
+	{ "HTTP", "connect_timeout", CONFIG_INT, OFF(http_connect_timeout), "10", 1, 300, NULL },
+	{ "HTTP", "timeout", CONFIG_INT, OFF(http_timeout), "60", 1, 3600, NULL },
 
-	{ "Telegram", "api_url", KT_URL, OFF(telegram_api_url), "https://api.telegram.org", 0, 0, NULL },
+	{ "Telegram", "api_url", CONFIG_URL, OFF(telegram_api_url), "https://api.telegram.org", 0, 0, NULL },
 
-	{ "Email", "sender", KT_STR, OFF(email_sender), NULL, 0, 0, NULL },
-	{ "Email", "recipient", KT_STR, OFF(email_recipient), NULL, 0, 0, NULL },
-	{ "Email", "smtp_server", KT_STR, OFF(smtp_server), NULL, 0, 0, NULL },
-	{ "Email", "smtp_port", KT_INT, OFF(smtp_port), NULL, 1, 65535, NULL },
-	{ "Email", "security", KT_ENUM, OFF(email_security), NULL, 0, 0, security_names },
-	{ "Email", "caption_target", KT_ENUM, OFF(caption_target), "subject", 0, 0, target_names },
-	{ "Email", "subject_mode", KT_ENUM, OFF(subject_mode), "normal", 0, 0, mode_names },
-	{ "Email", "confirmation_to_sender", KT_BOOL, OFF(confirmation_to_sender), "true", 0, 0, NULL },
-	{ "Email", "confirmation_tags_count", KT_INT, OFF(confirmation_tags_count), "5", 0, 100, NULL },
-	{ "Email", "confirmation_tags_nature", KT_STR, OFF(confirmation_tags_nature), "", 0, 0, NULL },
-	{ "Email", "ca_file", KT_PATH, OFF(email_ca_file), NULL, 0, 0, NULL },
+	{ "Email", "sender", CONFIG_STR, OFF(email_sender), NULL, 0, 0, NULL },
+	{ "Email", "recipient", CONFIG_STR, OFF(email_recipient), NULL, 0, 0, NULL },
+	{ "Email", "smtp_server", CONFIG_STR, OFF(smtp_server), NULL, 0, 0, NULL },
+	{ "Email", "smtp_port", CONFIG_INT, OFF(smtp_port), NULL, 1, 65535, NULL },
+	{ "Email", "security", CONFIG_ENUM, OFF(email_security), NULL, 0, 0, security_names },
+	{ "Email", "caption_target", CONFIG_ENUM, OFF(caption_target), "subject", 0, 0, target_names },
+	{ "Email", "subject_mode", CONFIG_ENUM, OFF(subject_mode), "normal", 0, 0, mode_names },
+	{ "Email", "confirmation_to_sender", CONFIG_BOOL, OFF(confirmation_to_sender), "true", 0, 0, NULL },
+	{ "Email", "confirmation_tags_count", CONFIG_INT, OFF(confirmation_tags_count), "5", 0, 100, NULL },
+	{ "Email", "confirmation_tags_nature", CONFIG_STR, OFF(confirmation_tags_nature), "", 0, 0, NULL },
+	{ "Email", "ca_file", CONFIG_PATH, OFF(email_ca_file), NULL, 0, 0, NULL },
 
-	{ "Instagram", "name", KT_STR, OFF(instagram_name), NULL, 0, 0, NULL },
-	{ "Instagram", "user_id", KT_STR, OFF(instagram_user_id), NULL, 0, 0, NULL },
-	{ "Instagram", "graph_url", KT_URL, OFF(instagram_graph_url), "https://graph.facebook.com/v21.0", 0, 0, NULL },
-	{ "Instagram", "poll_interval", KT_INT, OFF(instagram_poll_interval), "2", 1, 60, NULL },
-	{ "Instagram", "poll_timeout", KT_INT, OFF(instagram_poll_timeout), "60", 1, 3600, NULL },
+	{ "Instagram", "name", CONFIG_STR, OFF(instagram_name), NULL, 0, 0, NULL },
+	{ "Instagram", "user_id", CONFIG_STR, OFF(instagram_user_id), NULL, 0, 0, NULL },
+	{ "Instagram", "graph_url", CONFIG_URL, OFF(instagram_graph_url), "https://graph.facebook.com/v21.0", 0, 0, NULL },
+	{ "Instagram", "poll_interval", CONFIG_INT, OFF(instagram_poll_interval), "2", 1, 60, NULL },
+	{ "Instagram", "poll_timeout", CONFIG_INT, OFF(instagram_poll_timeout), "60", 1, 3600, NULL },
 
-	{ "CaptionFile", "extended_metadata_enabled", KT_BOOL, OFF(extended_metadata_enabled), "false", 0, 0, NULL },
-	{ "CaptionFile", "artist_alias", KT_STR, OFF(artist_alias), NULL, 0, 0, NULL },
+	{ "CaptionFile", "extended_metadata_enabled", CONFIG_BOOL, OFF(extended_metadata_enabled), "false", 0, 0, NULL },
+	{ "CaptionFile", "artist_alias", CONFIG_STR, OFF(artist_alias), NULL, 0, 0, NULL },
 
-	{ "Outbox", "enabled", KT_BOOL, OFF(outbox_enabled), "false", 0, 0, NULL },
-	{ "Outbox", "path", KT_PATH, OFF(outbox_path), "outbox", 0, 0, NULL },
+	{ "State", "path", CONFIG_PATH, OFF(state_path), NULL, 0, 0, NULL },
 
-	{ "State", "path", KT_PATH, OFF(state_path), NULL, 0, 0, NULL },
+	{ "Publish", "timeout", CONFIG_INT, OFF(publish_timeout), "120", 1, 86400, NULL },
 
-	{ "Publish", "timeout", KT_INT, OFF(publish_timeout), "120", 1, 86400, NULL },
+	{ "Web", "host", CONFIG_STR, OFF(web_host), "127.0.0.1", 0, 0, NULL },
+	{ "Web", "port", CONFIG_INT, OFF(web_port), NULL, 1, 65535, NULL },
+	{ "Web", "metrics_public", CONFIG_BOOL, OFF(metrics_public), "false", 0, 0, NULL },
+	{ "Web", "metrics", CONFIG_BOOL, OFF(metrics_enabled), "true", 0, 0, NULL },
+	{ "Web", "allow_remote", CONFIG_BOOL, OFF(web_allow_remote), "false", 0, 0, NULL },
 
-	{ "Web", "host", KT_STR, OFF(web_host), "127.0.0.1", 0, 0, NULL },
-	{ "Web", "port", KT_INT, OFF(web_port), NULL, 1, 65535, NULL },
-	{ "Web", "metrics_public", KT_BOOL, OFF(metrics_public), "false", 0, 0, NULL },
-	{ "Web", "metrics", KT_BOOL, OFF(metrics_enabled), "true", 0, 0, NULL },
-	{ "Web", "allow_remote", KT_BOOL, OFF(web_allow_remote), "false", 0, 0, NULL },
-
-	{ "Log", "level", KT_ENUM, 0, NULL, 0, 0, level_names }, /* see apply_derived */
+	{ "Log", "level", CONFIG_ENUM, 0, NULL, 0, 0, level_names }, /* see apply_derived */
 };
 
 struct env_def {
@@ -238,77 +216,175 @@ static char *resolve_path(const struct config *cfg, const char *v)
 	return fs_join(cfg->dir, v);
 }
 
-static const struct key_def *find_key(const char *section, const char *key)
+/* The key section/key among config's own (modules NULL) or a module's. */
+static const struct config_key *find_key_in(const struct config_key *table, size_t n,
+					    const char *section, const char *key)
 {
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (!strcasecmp(keys[i].section, section) && !strcmp(keys[i].key, key))
-			return &keys[i];
+	for (size_t i = 0; table && (n ? i < n : table[i].section != NULL); i++)
+		if (!strcasecmp(table[i].section, section) && (!key || !strcmp(table[i].key, key)))
+			return &table[i];
 	return NULL;
 }
 
-static bool known_section(const char *section)
+static const struct config_key *find_key(const char *section, const char *key)
 {
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (!strcasecmp(keys[i].section, section))
-			return true;
-	return false;
+	return find_key_in(keys, sizeof(keys) / sizeof(keys[0]), section, key);
 }
 
-/* Stores text value v of key k into cfg. */
-static int set_value(struct config *cfg, const struct key_def *k, const char *v,
-		     struct config_error *e)
+static const struct config_key *find_module_key(const struct config_module *const *mods,
+						const char *section, const char *key)
 {
-	switch (k->type) {
-	case KT_STR: {
-		char **f = str_field(cfg, k->offset);
-		free(*f);
-		*f = xstrdup(v);
-		return 0;
+	for (size_t i = 0; mods && mods[i]; i++) {
+		const struct config_key *k = find_key_in(mods[i]->keys, 0, section, key);
+		if (k)
+			return k;
 	}
-	case KT_PATH: {
+	return NULL;
+}
+
+static bool known_section(const struct config *cfg, const char *section)
+{
+	return find_key(section, NULL) || find_module_key(cfg->modules, section, NULL);
+}
+
+/* A value checked against k: text (STR, PATH made absolute, URL without
+ * its trailing '/'; caller frees) or a boolean, a number, an enum index. */
+struct parsed {
+	char *text;
+	bool b;
+	int i;
+};
+
+static int parse_value(const struct config *cfg, const struct config_key *k, const char *v,
+		       struct parsed *out, struct config_error *e)
+{
+	*out = (struct parsed){ 0 };
+	switch (k->type) {
+	case CONFIG_STR:
+		out->text = xstrdup(v);
+		return 0;
+	case CONFIG_PATH:
 		if (!*v)
 			return config_fail(e, cfg->path, k->section, k->key, "must not be empty");
-		char **f = str_field(cfg, k->offset);
-		free(*f);
-		*f = resolve_path(cfg, v);
+		out->text = resolve_path(cfg, v);
 		return 0;
-	}
-	case KT_URL: {
+	case CONFIG_URL: {
 		if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
 			return config_fail(e, cfg->path, k->section, k->key,
 				    "must be an http:// or https:// URL, got \"%s\"", v);
-		char **f = str_field(cfg, k->offset);
-		free(*f);
-		*f = xstrdup(v);
-		size_t n = strlen(*f);
-		while (n > 0 && (*f)[n - 1] == '/')
-			(*f)[--n] = '\0';
+		out->text = xstrdup(v);
+		size_t n = strlen(out->text);
+		while (n > 0 && out->text[n - 1] == '/')
+			out->text[--n] = '\0';
 		return 0;
 	}
-	case KT_BOOL:
-		if (config_parse_bool(v, (bool *)((char *)cfg + k->offset)) < 0)
+	case CONFIG_BOOL:
+		if (config_parse_bool(v, &out->b) < 0)
 			return config_fail(e, cfg->path, k->section, k->key,
 				    "expected a boolean (true/false, yes/no, on/off, 1/0), got \"%s\"", v);
 		return 0;
-	case KT_INT:
-		if (parse_int(v, k->min, k->max, (int *)((char *)cfg + k->offset)) < 0)
+	case CONFIG_INT:
+		if (parse_int(v, k->min, k->max, &out->i) < 0)
 			return config_fail(e, cfg->path, k->section, k->key,
 				    "expected a whole number from %d to %d, got \"%s\"", k->min, k->max, v);
 		return 0;
-	case KT_ENUM: {
-		int idx;
-		if (parse_enum(v, k->choices, &idx) < 0) {
+	case CONFIG_ENUM:
+		if (parse_enum(v, k->choices, &out->i) < 0) {
 			char *c = choices_text(k->choices);
 			config_fail(e, cfg->path, k->section, k->key, "expected one of %s, got \"%s\"", c, v);
 			free(c);
 			return -1;
 		}
-		if (k->offset)
-			*(int *)((char *)cfg + k->offset) = idx;
 		return 0;
 	}
+	return 0;
+}
+
+/* Stores text value v of config's own key k into its field of cfg. */
+static int set_value(struct config *cfg, const struct config_key *k, const char *v,
+		     struct config_error *e)
+{
+	struct parsed p;
+	if (parse_value(cfg, k, v, &p, e) < 0)
+		return -1;
+	switch (k->type) {
+	case CONFIG_STR:
+	case CONFIG_PATH:
+	case CONFIG_URL:
+		free(*str_field(cfg, k->offset));
+		*str_field(cfg, k->offset) = p.text;
+		return 0;
+	case CONFIG_BOOL:
+		*(bool *)((char *)cfg + k->offset) = p.b;
+		return 0;
+	case CONFIG_INT:
+		*(int *)((char *)cfg + k->offset) = p.i;
+		return 0;
+	case CONFIG_ENUM:
+		if (k->offset)
+			*(int *)((char *)cfg + k->offset) = p.i;
+		return 0;
 	}
 	return 0;
+}
+
+/* Stores a module key's value, normalized, as text (the last one wins). */
+static int set_module_value(struct config *cfg, const struct config_key *k, const char *v,
+			    struct config_error *e)
+{
+	struct parsed p;
+	if (parse_value(cfg, k, v, &p, e) < 0)
+		return -1;
+	for (size_t i = 0; i < cfg->nvalues; i++)
+		if (!strcmp(cfg->values[i].section, k->section) && !strcmp(cfg->values[i].key, k->key)) {
+			free(cfg->values[i].text);
+			cfg->values[i].text = p.text ? p.text : xstrdup(v);
+			return 0;
+		}
+	cfg->values = xrealloc(cfg->values, (cfg->nvalues + 1) * sizeof(*cfg->values));
+	cfg->values[cfg->nvalues++] = (struct config_value){
+		.section = xstrdup(k->section), .key = xstrdup(k->key),
+		.text = p.text ? p.text : xstrdup(v),
+	};
+	return 0;
+}
+
+static const struct config_value *find_value(const struct config *cfg, const char *section,
+					     const char *key)
+{
+	for (size_t i = 0; i < cfg->nvalues; i++)
+		if (!strcasecmp(cfg->values[i].section, section) && !strcmp(cfg->values[i].key, key))
+			return &cfg->values[i];
+	return NULL;
+}
+
+const char *config_get(const struct config *cfg, const char *section, const char *key)
+{
+	const struct config_value *v = find_value(cfg, section, key);
+	return v ? v->text : NULL;
+}
+
+bool config_get_bool(const struct config *cfg, const char *section, const char *key)
+{
+	const char *v = config_get(cfg, section, key);
+	bool b = false;
+	return v && config_parse_bool(v, &b) == 0 && b;
+}
+
+int config_get_int(const struct config *cfg, const char *section, const char *key)
+{
+	const char *v = config_get(cfg, section, key);
+	return v ? atoi(v) : 0;
+}
+
+int config_get_enum(const struct config *cfg, const char *section, const char *key)
+{
+	const struct config_key *k = find_module_key(cfg->modules, section, key);
+	const char *v = config_get(cfg, section, key);
+	int i = -1;
+	if (!k || !v || !k->choices || parse_enum(v, k->choices, &i) < 0)
+		return -1;
+	return i;
 }
 
 /* ---- loading ------------------------------------------------------------ */
@@ -374,10 +450,33 @@ static void apply_env(struct config *cfg)
 	}
 }
 
+/* The modules' secrets are registered like config's own; their values are
+ * read with config_env(). */
+static void apply_module_env(const struct config *cfg)
+{
+	for (size_t m = 0; cfg->modules && cfg->modules[m]; m++)
+		for (const struct config_env_key *k = cfg->modules[m]->env; k && k->name; k++) {
+			const char *ev = config_env(k->name);
+			if (ev && k->secret)
+				sanitize_add_secret(ev);
+		}
+}
+
+/* Defaults of the module keys the file did not set, normalized like values. */
+static int apply_module_defaults(struct config *cfg, struct config_error *e)
+{
+	for (size_t m = 0; cfg->modules && cfg->modules[m]; m++)
+		for (const struct config_key *k = cfg->modules[m]->keys; k && k->section; k++)
+			if (k->def && !find_value(cfg, k->section, k->key) &&
+			    set_module_value(cfg, k, k->def, e) < 0)
+				return -1;
+	return 0;
+}
+
 static void apply_defaults(struct config *cfg)
 {
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		const struct key_def *k = &keys[i];
+		const struct config_key *k = &keys[i];
 		if (!k->def || !k->offset)
 			continue;
 		struct config_error ignored;
@@ -388,23 +487,25 @@ static void apply_defaults(struct config *cfg)
 static int apply_ini(struct config *cfg, const struct ini_file *f, struct config_error *e)
 {
 	for (size_t i = 0; i < f->nsections; i++)
-		if (!known_section(f->sections[i]))
+		if (!known_section(cfg, f->sections[i]))
 			log_warning(LOGGER, "config_unknown_section", NULL, LF_STR("file", cfg->path),
 				    LF_STR("section", f->sections[i]));
 	for (size_t i = 0; i < f->n; i++) {
 		const struct ini_entry *en = &f->entries[i];
-		const struct key_def *k = find_key(en->section, en->key);
-		if (!k) {
-			if (known_section(en->section))
+		const struct config_key *k = find_key(en->section, en->key);
+		const struct config_key *mk = k ? NULL : find_module_key(cfg->modules, en->section,
+									  en->key);
+		if (!k && !mk) {
+			if (known_section(cfg, en->section))
 				log_warning(LOGGER, "config_unknown_key", NULL, LF_STR("file", cfg->path),
 					    LF_STR("section", en->section), LF_STR("key", en->key),
 					    LF_INT("line", en->line));
 			continue;
 		}
-		if (k->offset == 0 && k->type != KT_ENUM)
+		if (k && k->offset == 0 && k->type != CONFIG_ENUM)
 			continue; /* handled in apply_derived */
 		struct config_error tmp = { 0 };
-		if (set_value(cfg, k, en->value, &tmp) < 0) {
+		if ((k ? set_value(cfg, k, en->value, &tmp) : set_module_value(cfg, mk, en->value, &tmp)) < 0) {
 			*e = tmp;
 			/* Report the section as written in the file. */
 			snprintf(e->section, sizeof(e->section), "%s", en->section);
@@ -556,9 +657,12 @@ int config_load(const struct config_options *opts, struct config *cfg,
 	}
 	if (load_env_file(opts, cfg, e) < 0)
 		goto fail;
+	cfg->modules = opts->modules;
 	apply_env(cfg);
+	apply_module_env(cfg);
 	apply_defaults(cfg);
-	if (apply_ini(cfg, &f, e) < 0 || apply_derived(cfg, &f, e) < 0 || validate(cfg, opts, e) < 0)
+	if (apply_ini(cfg, &f, e) < 0 || apply_module_defaults(cfg, e) < 0 ||
+	    apply_derived(cfg, &f, e) < 0 || validate(cfg, opts, e) < 0)
 		goto fail;
 	ini_release(&f);
 	return 0;
@@ -583,7 +687,7 @@ void config_release(struct config *cfg)
 		&cfg->email_ca_file,
 		&cfg->instagram_name, &cfg->instagram_user_id, &cfg->instagram_graph_url,
 		&cfg->instagram_access_token, &cfg->insta_password, &cfg->artist_alias,
-		&cfg->outbox_path, &cfg->state_path, &cfg->web_host, &cfg->web_auth_token,
+		&cfg->state_path, &cfg->web_host, &cfg->web_auth_token,
 		&cfg->web_auth_user, &cfg->web_auth_pass, &cfg->web_admin_pw,
 		&cfg->web_session_secret, &cfg->log_level,
 	};
@@ -591,6 +695,12 @@ void config_release(struct config *cfg)
 		free(*fields[i]);
 		*fields[i] = NULL;
 	}
+	for (size_t i = 0; i < cfg->nvalues; i++) {
+		free(cfg->values[i].section);
+		free(cfg->values[i].key);
+		free(cfg->values[i].text);
+	}
+	free(cfg->values);
 	*cfg = (struct config){ 0 };
 }
 

@@ -8,6 +8,7 @@
 #define PHOTOPUB_CONFIG_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "util/error.h"
 
 enum ai_provider { AI_LOCAL = 0, AI_OPENAI };
@@ -92,10 +93,6 @@ struct config {
 	bool extended_metadata_enabled;
 	char *artist_alias;
 
-	/* [Outbox] */
-	bool outbox_enabled;
-	char *outbox_path;          /* absolute */
-
 	/* [State] */
 	char *state_path;           /* absolute */
 
@@ -119,6 +116,50 @@ struct config {
 
 	/* [Log] */
 	char *log_level;            /* "info" unless set */
+
+	/* The values of the modules' keys (see struct config_module), parsed
+	 * and normalized, defaults included; read with config_get*(). */
+	struct config_value {
+		char *section, *key, *text;
+	} *values;
+	size_t nvalues;
+	const struct config_module *const *modules;
+};
+
+/* A key of the INI file: its section and name, how its value is checked,
+ * and for config's own keys where in struct config it goes. */
+enum config_type {
+	CONFIG_STR,   /* free text */
+	CONFIG_PATH,  /* a file-system path; relative to the INI's folder */
+	CONFIG_URL,   /* http:// or https:// base URL, trailing '/' removed */
+	CONFIG_BOOL,
+	CONFIG_INT,
+	CONFIG_ENUM,
+};
+
+struct config_key {
+	const char *section;
+	const char *key;
+	enum config_type type;
+	size_t offset;                  /* config's own keys: the field; a module's: 0 */
+	const char *def;                /* default as text; NULL: none (or derived) */
+	int min, max;                   /* CONFIG_INT */
+	const char *const *choices;     /* CONFIG_ENUM: names, index = value */
+};
+
+/* An environment value a module reads (config_env); a secret one is
+ * redacted from every log line and message once it is set. */
+struct config_env_key {
+	const char *name;
+	bool secret;
+};
+
+/* The settings of a module above config (a platform, a storage backend):
+ * its keys, checked and parsed by config_load with the same rules and errors
+ * as config's own, and its environment values. Both tables end with { 0 }. */
+struct config_module {
+	const struct config_key *keys;
+	const struct config_env_key *env;
 };
 
 /* Where a configuration problem is. Strings are empty when not applicable. */
@@ -139,6 +180,9 @@ struct config_options {
 	 * after config's own; NULL: none. Fills e and returns -1 on a problem. */
 	int (*check)(const struct config *cfg, const struct config_options *opts,
 		     struct config_error *e);
+	/* The modules whose keys this configuration may hold, NULL-terminated;
+	 * they must outlive the configuration. NULL: none. */
+	const struct config_module *const *modules;
 };
 
 /* Loads and validates. On success fills *cfg (release with config_release)
@@ -158,6 +202,15 @@ int config_fail(struct config_error *e, const char *file, const char *section,
 /* The environment value of name after the .env layer was applied
  * (process environment first). NULL when unset or empty. */
 const char *config_env(const char *name);
+
+/* A module key's value: its normalized text (a path made absolute, a URL
+ * without its trailing '/'), its default when the file does not set it, or
+ * NULL when it has neither. The typed readers parse that text; a key that is
+ * unset and has no default reads as false, 0 or -1 (an enum). */
+const char *config_get(const struct config *cfg, const char *section, const char *key);
+bool config_get_bool(const struct config *cfg, const char *section, const char *key);
+int config_get_int(const struct config *cfg, const char *section, const char *key);
+int config_get_enum(const struct config *cfg, const char *section, const char *key);
 
 /* Parses a boolean as configparser does: 1/yes/true/on, 0/no/false/off. */
 int config_parse_bool(const char *v, bool *out);

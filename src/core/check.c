@@ -19,6 +19,19 @@ static char *public_url_backends(void)
 	return buf_detach(&b);
 }
 
+const struct config_module *const *check_config_modules(void)
+{
+	/* Built from two static tables into a static list: the same every call. */
+	static const struct config_module *mods[64];
+	size_t n = 0;
+	for (size_t i = 0; publishers[i] && n + 1 < sizeof(mods) / sizeof(*mods); i++)
+		mods[n++] = &publishers[i]->settings;
+	for (size_t i = 0; storage_backends[i] && n + 1 < sizeof(mods) / sizeof(*mods); i++)
+		mods[n++] = &storage_backends[i]->settings;
+	mods[n] = NULL;
+	return mods;
+}
+
 int check_config(const struct config *cfg, const struct config_options *opts,
 		 struct config_error *e)
 {

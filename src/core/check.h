@@ -10,4 +10,8 @@
 int check_config(const struct config *cfg, const struct config_options *opts,
 		 struct config_error *e);
 
+/* The settings of every platform and storage backend, for
+ * config_options.modules: a NULL-terminated list of static tables. */
+const struct config_module *const *check_config_modules(void);
+
 #endif

@@ -17,14 +17,25 @@
 #include "util/buf.h"
 #include "util/fsutil.h"
 
+static const struct config_key outbox_keys[] = {
+	{ .section = "Outbox", .key = "enabled", .type = CONFIG_BOOL, .def = "false" },
+	{ .section = "Outbox", .key = "path", .type = CONFIG_PATH, .def = "outbox" },
+	{ 0 },
+};
+
+static const char *outbox_path(const struct config *cfg)
+{
+	return config_get(cfg, "Outbox", "path");
+}
+
 static bool outbox_enabled(const struct config *cfg)
 {
-	return cfg->outbox_enabled;
+	return config_get_bool(cfg, "Outbox", "enabled");
 }
 
 static int outbox_validate(const struct config *cfg, struct config_error *e)
 {
-	if (!cfg->outbox_path || !*cfg->outbox_path)
+	if (!outbox_path(cfg) || !*outbox_path(cfg))
 		return config_fail(e, cfg->path, "Outbox", "path", "must not be empty");
 	return 0;
 }
@@ -81,11 +92,11 @@ static int outbox_publish(const struct config *cfg, const struct publish_input *
 	char *body = NULL;
 	json_t *post = NULL;
 
-	if (fs_mkdir_p(cfg->outbox_path, 0755, err) < 0)
+	if (fs_mkdir_p(outbox_path(cfg), 0755, err) < 0)
 		goto out;
-	tmpl = xasprintf("%s/.tmp-%s-XXXXXX", cfg->outbox_path, name);
+	tmpl = xasprintf("%s/.tmp-%s-XXXXXX", outbox_path(cfg), name);
 	if (!mkdtemp(tmpl)) {
-		pp_fail(err, "publisher.outbox", "cannot create a folder in %s: %s", cfg->outbox_path,
+		pp_fail(err, "publisher.outbox", "cannot create a folder in %s: %s", outbox_path(cfg),
 			strerror(errno));
 		free(tmpl);
 		tmpl = NULL;
@@ -108,11 +119,11 @@ static int outbox_publish(const struct config *cfg, const struct publish_input *
 		goto out;
 
 	/* Rename into place; a taken name (same second, same image) gets a suffix. */
-	final = fs_join(cfg->outbox_path, name);
+	final = fs_join(outbox_path(cfg), name);
 	for (int i = 2; renameat2(AT_FDCWD, tmpl, AT_FDCWD, final, RENAME_NOREPLACE) < 0; i++) {
 		if (errno != EEXIST || i > 99) {
 			pp_fail(err, "publisher.outbox", "cannot move the post into %s: %s",
-				cfg->outbox_path, strerror(errno));
+				outbox_path(cfg), strerror(errno));
 			goto out;
 		}
 		free(final);
@@ -120,7 +131,7 @@ static int outbox_publish(const struct config *cfg, const struct publish_input *
 		char *base = post_name(in);
 		name = xasprintf("%s-%d", base, i);
 		free(base);
-		final = fs_join(cfg->outbox_path, name);
+		final = fs_join(outbox_path(cfg), name);
 	}
 	free(tmpl);
 	tmpl = NULL;
@@ -153,7 +164,7 @@ static void outbox_preview(const struct config *cfg, const struct publish_input 
 {
 	char *caption = caption_apply(&outbox_publisher.caption, in->caption);
 	fprintf(f, "  folder:  %s/<time>-<image>-<id>/ (image, caption.txt, post.json)\n",
-		cfg->outbox_path);
+		outbox_path(cfg));
 	fprintf(f, "  caption: %s\n", caption);
 	free(caption);
 }
@@ -164,6 +175,7 @@ const struct publisher_ops outbox_publisher = {
 	.key = "enabled",
 	.caption = { .limit = CAPTION_LIMIT_DEFAULT },
 	.caps = { .alt_text = true, .formats = "any" },
+	.settings = { .keys = outbox_keys },
 	.enabled = outbox_enabled,
 	.validate = outbox_validate,
 	.publish = outbox_publish,

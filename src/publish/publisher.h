@@ -1,12 +1,24 @@
 /* publisher.h - a platform photopub publishes to.
  *
  * Each platform is one file that fills one `const struct publisher_ops`:
- * its caption rules, what it asks of the AI, its capabilities, the check of
- * its settings and its publish call. Adding a platform is that file and one
- * row in publisher.c; core, web, config and metrics loop over the table.
- * publish() runs on its own thread, at the same time as the other
+ * its caption rules, what it asks of the AI, its capabilities, its own INI
+ * keys and environment values, the check of its settings and its publish
+ * call. publish() runs on its own thread, at the same time as the other
  * platforms', so it must touch nothing shared but what struct publish_input
- * gives it. */
+ * gives it.
+ *
+ * Adding a platform:
+ *  1. publish/NAME.c, everything static but `const struct publisher_ops
+ *     NAME_publisher`: a header comment naming the API it speaks; .settings
+ *     with its [Section] keys (config_get*() reads them) and its secrets;
+ *     .enabled (usually `enabled = true` in its section); .validate filling
+ *     the config_error with file, section and key; .caption, .caps; publish()
+ *     and preview().
+ *  2. Its extern line below and its row in publishers[] (publisher.c).
+ *  3. tests: unit tests, and an e2e test against a fake or real server on
+ *     127.0.0.1; docs: its keys in docs/configuration.md.
+ * Nothing else changes: config checks its keys, the run and the web publish
+ * to it, /metrics, stats and trace count it, by looping over the table. */
 #ifndef PHOTOPUB_PUBLISH_PUBLISHER_H
 #define PHOTOPUB_PUBLISH_PUBLISHER_H
 
@@ -55,6 +67,9 @@ struct publisher_ops {
 	 * platform of the table with one decides. */
 	const struct caption_spec *ai_spec;
 	struct publisher_caps caps;
+	/* Its own INI keys and environment values, for a platform whose
+	 * settings are not among config's: read with config_get*(). */
+	struct config_module settings;
 
 	/* Whether cfg turns this platform on. */
 	bool (*enabled)(const struct config *cfg);

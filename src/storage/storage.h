@@ -54,6 +54,7 @@ struct storage_ops {
 	const char *name;        /* "local", "dropbox": [Storage] backend */
 	const char *section;     /* the INI section of its settings, for errors */
 	unsigned caps;           /* STORAGE_* bits */
+	struct config_module settings; /* its own INI keys and environment values */
 
 	/* Checks the settings this backend needs; fills e and returns -1. */
 	int (*validate)(const struct config *cfg, struct config_error *e);

@@ -11,6 +11,7 @@
 #include "telemetry/sanitize.h"
 #include "testutil.h"
 #include "util/buf.h"
+#include "util/fsutil.h"
 
 static char *dir;
 
@@ -52,7 +53,7 @@ static char *write_ini(const char *text)
 static int load(const char *text, struct config *cfg, struct config_error *e)
 {
 	char *path = write_ini(text);
-	struct config_options o = { .config_path = path, .check = check_config };
+	struct config_options o = { .config_path = path, .check = check_config, .modules = check_config_modules() };
 	int rc = config_load(&o, cfg, e);
 	free(path);
 	return rc;
@@ -72,7 +73,7 @@ static void test_minimal_local(void **state)
 	free(want);
 	assert_string_equal(cfg.backend, "local");
 	assert_int_equal(cfg.provider, AI_LOCAL);
-	assert_true(cfg.outbox_enabled);
+	assert_true(config_get_bool(&cfg, "Outbox", "enabled"));
 	assert_true(cfg.archive_enabled);
 	assert_false(cfg.debug);
 	assert_string_equal(cfg.archive, "archive");
@@ -120,7 +121,7 @@ static void test_upstream_ini(void **state)
 	assert_string_equal(cfg.role_prompt, "first line\nsecond line\nthird line");
 	assert_true(cfg.extended_metadata_enabled);
 	assert_string_equal(cfg.artist_alias, "Ana");
-	assert_string_equal(cfg.outbox_path, "/tmp/outbox/");
+	assert_string_equal(config_get(&cfg, "Outbox", "path"), "/tmp/outbox/");
 	config_release(&cfg);
 	buf_release(&ini);
 }
@@ -216,6 +217,83 @@ static void test_unknown_keys_warn(void **state)
 	config_release(&cfg);
 }
 
+/* A module's own section: parsed with config's rules, defaults applied,
+ * errors naming file, section, key and line, secrets redacted, and its keys
+ * never reported as unknown. */
+static const char *const shades[] = { "light", "dark", NULL };
+static const struct config_key fake_keys[] = {
+	{ .section = "Fake", .key = "name", .type = CONFIG_STR },
+	{ .section = "Fake", .key = "url", .type = CONFIG_URL, .def = "https://fake.example/api/" },
+	{ .section = "Fake", .key = "dir", .type = CONFIG_PATH, .def = "fake-out" },
+	{ .section = "Fake", .key = "on", .type = CONFIG_BOOL, .def = "no" },
+	{ .section = "Fake", .key = "tries", .type = CONFIG_INT, .def = "3", .min = 1, .max = 9 },
+	{ .section = "Fake", .key = "shade", .type = CONFIG_ENUM, .choices = shades },
+	{ 0 },
+};
+static const struct config_env_key fake_env[] = { { "FAKE_TOKEN", true }, { 0 } };
+static const struct config_module fake_module = { .keys = fake_keys, .env = fake_env };
+
+static int load_with_fake(const char *text, struct config *cfg, struct config_error *e)
+{
+	static const struct config_module *mods[] = { &fake_module, NULL };
+	char *path = write_ini(text);
+	struct config_options o = { .config_path = path, .modules = mods };
+	int rc = config_load(&o, cfg, e);
+	free(path);
+	return rc;
+}
+
+static void test_module_keys(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct config_error e;
+	setenv("FAKE_TOKEN", "fake-secret-7f3a9", 1);
+	tu_log_start();
+	int rc = load_with_fake("[Storage]\npath = images\n[fake]\nname = Ana\non = yes\n"
+				"shade = DARK\ntries = 7\ntries = 8\n", &cfg, &e);
+	char *out = tu_log_stop();
+	assert_int_equal(rc, 0);
+	assert_null(strstr(out, "config_unknown"));
+	free(out);
+	assert_string_equal(config_get(&cfg, "Fake", "name"), "Ana");
+	assert_string_equal(config_get(&cfg, "Fake", "url"), "https://fake.example/api");
+	char *dir_expected = fs_join(cfg.dir, "fake-out");
+	assert_string_equal(config_get(&cfg, "Fake", "dir"), dir_expected);
+	free(dir_expected);
+	assert_true(config_get_bool(&cfg, "Fake", "on"));
+	assert_int_equal(config_get_int(&cfg, "Fake", "tries"), 8);   /* the last one wins */
+	assert_int_equal(config_get_enum(&cfg, "Fake", "shade"), 1);
+	assert_null(config_get(&cfg, "Fake", "missing"));
+	assert_int_equal(config_get_enum(&cfg, "Fake", "missing"), -1);
+	char *clean = sanitize("token fake-secret-7f3a9 here");
+	assert_null(strstr(clean, "fake-secret-7f3a9"));
+	free(clean);
+	config_release(&cfg);
+
+	cfg = (struct config){ 0 };
+	assert_null(config_get(&cfg, "Fake", "name"));
+	assert_false(config_get_bool(&cfg, "Fake", "on"));
+
+	assert_int_equal(load_with_fake("[Storage]\npath = images\n[Fake]\n\ntries = 12\n", &cfg, &e), -1);
+	assert_string_equal(e.section, "Fake");
+	assert_string_equal(e.key, "tries");
+	assert_non_null(strstr(e.msg, "from 1 to 9"));
+	assert_non_null(strstr(e.msg, "line 5"));
+	assert_int_equal(load_with_fake("[Storage]\npath = images\n[Fake]\nurl = ftp://x\n", &cfg, &e), -1);
+	assert_string_equal(e.key, "url");
+	assert_int_equal(load_with_fake("[Storage]\npath = images\n[Fake]\nshade = grey\n", &cfg, &e), -1);
+	assert_non_null(strstr(e.msg, "light, dark"));
+	/* Without the module, its section is unknown. */
+	tu_log_start();
+	assert_int_equal(load("[Storage]\npath = images\n[Outbox]\nenabled=1\n[Fake]\nname = x\n", &cfg, &e), 0);
+	out = tu_log_stop();
+	assert_non_null(strstr(out, "\"section\":\"Fake\""));
+	free(out);
+	config_release(&cfg);
+	unsetenv("FAKE_TOKEN");
+}
+
 static void test_env_file(void **state)
 {
 	(void)state;
@@ -266,7 +344,7 @@ static void test_process_env_wins(void **state)
 	char *envpath = tu_write(dir, "other.env", env, strlen(env));
 	setenv("TELEGRAM_CHANNEL_ID", "from-process", 1);
 	char *path = write_ini("[Storage]\npath = images\n[Content]\ntelegram = yes\n");
-	struct config_options o = { .config_path = path, .env_path = envpath, .check = check_config };
+	struct config_options o = { .config_path = path, .env_path = envpath, .check = check_config, .modules = check_config_modules() };
 	struct config cfg;
 	struct config_error e;
 	assert_int_equal(config_load(&o, &cfg, &e), 0);
@@ -307,6 +385,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_errors_name_section_and_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_openai_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_keys_warn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_module_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_env_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_process_env_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookie_ttl_clamped, setup, teardown),
