@@ -26,6 +26,13 @@ enum route_flags {
 
 struct web_request;
 
+/* Adding a route:
+ *  1. a handler in routes.c that reads its parameters with request.h,
+ *     calls the web service with call_of(rq) and answers with web_reply_*;
+ *  2. a row in web_routes[] with the flags the dispatcher must check and,
+ *     for a web_* line, its event names and ms_field;
+ *  3. its own log fields through web_log_field, and each in docs/telemetry.md;
+ *  4. a test in tests/e2e/test_web.py, and the route in its ROUTES. */
 struct route {
 	const char *method;    /* "GET" also answers HEAD */
 	const char *pattern;   /* "/api/images/{filename}/analyze": the {…} segment

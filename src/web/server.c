@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,8 @@ struct conn {
 	bool started, done;          /* a slow route's state */
 	char allow_buf[64];          /* Allow header of a 405 */
 };
+
+_Static_assert(offsetof(struct conn, rq) == 0, "a request is the start of its conn");
 
 static struct conn *conn_of(const struct web_request *rq)
 {
