@@ -1,7 +1,7 @@
-/* server.h - `photopub serve`: the HTTP server (libmicrohttpd) with the
- * route table and the dispatcher that does, once for every route, what
- * every request needs: correlation id, auth, body limits, timing, the
- * `http_request` line and the X-Correlation-ID / Server-Timing headers. */
+/* server.h - `photopub serve`: the daemon (libmicrohttpd) and the
+ * dispatcher that does, once for every route of routes.h, what every
+ * request needs: correlation id, auth, body limits, timing, the web_* and
+ * `http_request` lines and the X-Correlation-ID / Server-Timing headers. */
 #ifndef PHOTOPUB_WEB_SERVER_H
 #define PHOTOPUB_WEB_SERVER_H
 
