@@ -3,6 +3,7 @@
 #define PHOTOPUB_CAPTION_FORMAT_H
 
 #include <stddef.h>
+#include "util/utf8.h" /* utf8_strlen: the limits count characters as it does */
 
 /* Character limit of a platform: instagram 2200, telegram 1024 (a photo
  * caption), email 240, anything else 2200. */
@@ -11,8 +12,5 @@ size_t caption_limit(const char *platform);
 /* The caption as platform takes it; caller frees. Platforms: "instagram",
  * "telegram", "email", "outbox", "generic". */
 char *caption_format(const char *platform, const char *caption);
-
-/* Number of characters (UTF-8 code points) in s. */
-size_t utf8_strlen(const char *s);
 
 #endif
