@@ -9,6 +9,7 @@
 #include "telemetry/clock.h"
 #include "telemetry/log.h"
 #include "util/buf.h"
+#include "util/utf8.h"
 
 #define LOGGER "ai"
 
@@ -119,66 +120,37 @@ int ai_caption(struct ai *ai, const struct pp_ctx *ctx, const struct analysis *a
 	return rc;
 }
 
-/* Length of the UTF-8 sequence that starts with byte c (1 for stray bytes). */
-static size_t seq_len(unsigned char c)
-{
-	if (c >= 0xf0 && c < 0xf8)
-		return 4;
-	if (c >= 0xe0)
-		return c < 0xf0 ? 3 : 1;
-	if (c >= 0xc0)
-		return 2;
-	return 1;
-}
-
-/* Byte length of the first n code points of s. */
-static size_t prefix_bytes(const char *s, size_t n)
-{
-	size_t i = 0;
-	while (s[i] && n > 0) {
-		size_t k = seq_len((unsigned char)s[i]);
-		size_t j = 1;
-		/* a sequence cut short by a new lead byte or the end counts as one */
-		while (j < k && s[i + j] && ((unsigned char)s[i + j] & 0xc0) == 0x80)
-			j++;
-		i += j;
-		n--;
-	}
-	return i;
-}
-
 char *ai_enforce_length(const char *s, size_t max)
 {
-	size_t keep;
-
-	if (!s)
-		s = "";
-	if (max == 0)
-		return xstrdup("");
-	if (s[prefix_bytes(s, max)] == '\0')
-		return xstrdup(s);
-	keep = prefix_bytes(s, max - 1);
-	return xasprintf("%.*s\u2026", (int)keep, s);
+	return utf8_cut_ellipsis(s, max);
 }
 
-/* "Soft Window-Light" -> "soft_window_light"; bytes of multi-byte UTF-8
- * characters are kept as they are. Returns a new string, maybe "". */
+/* "Soft Window-Light" -> "soft_window_light"; multi-byte UTF-8 characters
+ * are kept as they are, an invalid subpart becomes U+FFFD. Returns a new
+ * string, maybe "". */
 char *ai_snake_case(const char *s)
 {
 	struct buf b = BUF_INIT;
 	bool sep = false;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	while (*s) {
+		uint32_t c;
+		size_t len = utf8_decode(s, strnlen(s, 4), &c);
 		if (c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c - 'A' + 'a');
+			c = c - 'A' + 'a';
 		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80) {
 			if (sep && b.len)
 				buf_addc(&b, '_');
 			sep = false;
-			buf_addc(&b, (char)c);
+			if (c == UTF8_BAD)
+				buf_adds(&b, UTF8_REPLACEMENT);
+			else if (c < 0x80)
+				buf_addc(&b, (char)c);
+			else
+				buf_add(&b, s, len);
 		} else {
 			sep = true;
 		}
+		s += len;
 	}
 	return buf_detach(&b);
 }

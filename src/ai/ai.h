@@ -75,13 +75,14 @@ int ai_caption(struct ai *ai, const struct pp_ctx *ctx, const struct analysis *a
 	       const struct caption_spec *spec, bool with_sd, struct caption_result *out,
 	       long *ms, struct pp_error *err);
 
-/* Cuts s to at most max characters (code points): max-1 and "…" when longer.
- * Returns a new string. */
+/* Cuts s to at most max characters (code points): max-1 and "…" when longer,
+ * invalid bytes counted as util/utf8.h says. Returns a new string. */
 char *ai_enforce_length(const char *s, size_t max);
 
 /* "Soft Window-Light" -> "soft_window_light": lowercase, every run of
- * characters that are not [a-z0-9] one '_'; bytes of multi-byte UTF-8
- * characters are kept. Returns a new string, maybe "". */
+ * characters that are not [a-z0-9] one '_'; multi-byte UTF-8 characters
+ * are kept, an invalid subpart becomes U+FFFD (util/utf8.h). Returns a new
+ * string, maybe "". */
 char *ai_snake_case(const char *s);
 
 /* Takes s and returns it cut to its first max words (whitespace-separated),

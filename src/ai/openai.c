@@ -17,6 +17,7 @@
 #include "telemetry/log.h"
 #include "telemetry/sanitize.h"
 #include "util/buf.h"
+#include "util/utf8.h"
 
 #define WHERE "ai.openai"
 #define LOGGER "ai"
@@ -120,19 +121,6 @@ static char *trimmed_copy(const char *s, size_t n)
 	while (n > 0 && is_space((unsigned char)s[n - 1]))
 		n--;
 	return xstrndup(s, n);
-}
-
-/* Byte length of the first n code points of s (all of s when shorter). */
-static size_t utf8_prefix(const char *s, size_t n)
-{
-	size_t i = 0;
-	while (s[i] && n > 0) {
-		i++;
-		while (((unsigned char)s[i] & 0xc0) == 0x80)
-			i++;
-		n--;
-	}
-	return i;
 }
 
 static bool icontains(const char *hay, const char *needle)
@@ -682,7 +670,8 @@ static int openai_analyze(struct ai *ai, const struct pp_ctx *ctx, const struct 
 	} else {
 		/* not JSON: keep what the model said, flag it */
 		out->description = xstrndup(reply.content,
-					    utf8_prefix(reply.content, FALLBACK_DESCRIPTION_CHARS));
+					    utf8_offset(reply.content, strlen(reply.content),
+							FALLBACK_DESCRIPTION_CHARS));
 		out->mood = xstrdup("unknown");
 		call->error_type = "json_decode_error";
 	}
@@ -744,23 +733,13 @@ static bool wants_hashtags(const struct caption_spec *spec)
 	return !engagement(spec) && spec->hashtags && *spec->hashtags;
 }
 
-/* Number of code points in s. */
-static size_t utf8_len(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 /* Characters the model may write: the hashtags we append take their share
  * (unless they would leave almost nothing, then the cut takes them). */
 static size_t text_budget(const struct caption_spec *spec)
 {
 	size_t max = spec->max_length;
 	if (wants_hashtags(spec)) {
-		size_t tags = utf8_len(spec->hashtags);
+		size_t tags = utf8_strlen(spec->hashtags);
 		if (tags + 1 + 20 <= max)
 			max -= tags + 1;
 	}

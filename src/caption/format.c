@@ -1,8 +1,8 @@
 /* format.c - per-platform caption rules: character limits counted in code
  * points, Instagram's 30-hashtag cap, the plain-text email form, and the cut
  * that keeps a caption within its limit (REFERENCE "Caption formatting").
- * Owns caption_apply and utf8_strlen; each platform's rules are a row of
- * the publishers table. */
+ * Owns caption_apply; each platform's rules are a row of the publishers
+ * table. */
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -10,41 +10,19 @@
 #include <string.h>
 #include "caption/format.h"
 #include "util/buf.h"
+#include "util/utf8.h"
 
 const struct caption_rules caption_generic = { .limit = CAPTION_LIMIT_DEFAULT };
 
-#define CP_BAD ((gunichar)-1)      /* an invalid byte, stands for itself */
-#define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
-#define ELLIPSIS "\xe2\x80\xa6"    /* U+2026 */
+#define CP_BAD UTF8_BAD            /* a maximal invalid subpart (util/utf8.h) */
 
-/* Decodes the code point at s[*i] (s[*i] != 0) and moves *i past it. A byte
- * that does not start a valid sequence (overlong, surrogate, truncated, above
- * U+10FFFF) gives CP_BAD and moves one byte. */
+/* Decodes the code point at s[*i] (s[*i] != 0) and moves *i past it, or
+ * past the maximal invalid subpart there, which gives CP_BAD. */
 static gunichar next_cp(const char *s, size_t *i)
 {
-	if ((unsigned char)s[*i] < 0x80)
-		return (unsigned char)s[(*i)++];
-	gunichar c = g_utf8_get_char_validated(s + *i, -1);
-	if (c == (gunichar)-1 || c == (gunichar)-2) {
-		(*i)++;
-		return CP_BAD;
-	}
-	*i += (size_t)g_utf8_skip[(unsigned char)s[*i]];
+	uint32_t c;
+	*i += utf8_decode(s + *i, strnlen(s + *i, 4), &c);
 	return c;
-}
-
-/* Code points in s[0..n); n must be on a code point boundary. */
-static size_t cp_count(const char *s, size_t n)
-{
-	size_t count = 0;
-	for (size_t i = 0; i < n && s[i]; count++)
-		next_cp(s, &i);
-	return count;
-}
-
-size_t utf8_strlen(const char *s)
-{
-	return s ? cp_count(s, strlen(s)) : 0;
 }
 
 /* A hashtag is '#' followed by word characters, where a word character is
@@ -113,22 +91,6 @@ static bool only_space(const char *s, size_t from, size_t to)
 		if (!is_space(next_cp(s, &i)))
 			return false;
 	return true;
-}
-
-/* Copy of s with every invalid byte replaced by U+FFFD, so what reaches a
- * platform (and any JSON encoder on the way) is valid UTF-8. One invalid
- * byte stays one character, as utf8_strlen counts it. */
-static char *make_valid(const char *s)
-{
-	struct buf b = BUF_INIT;
-	for (size_t i = 0; s[i];) {
-		size_t from = i;
-		if (next_cp(s, &i) == CP_BAD)
-			buf_adds(&b, REPLACEMENT);
-		else
-			buf_add(&b, s + from, i - from);
-	}
-	return buf_detach(&b);
 }
 
 /* Instagram: keeps the first `keep` hashtags and removes the others with the
@@ -239,7 +201,7 @@ static char *email_clean(const char *s)
 static char *shorten(const char *s, size_t limit)
 {
 	size_t len = rtrim_end(s, strlen(s));
-	size_t count = cp_count(s, len);
+	size_t count = utf8_len(s, len);
 	if (count <= limit)
 		return xstrndup(s, len);
 
@@ -251,12 +213,12 @@ static char *shorten(const char *s, size_t limit)
 		while (first > 0 && only_space(s, tags[first - 1].end, tags[first].start))
 			first--;
 		size_t body = rtrim_end(s, tags[first].start);
-		size_t c = cp_count(s, body);
+		size_t c = utf8_len(s, body);
 		if (body > 0 && c <= limit)
 			cut = body;
 		size_t pos = body;
 		for (size_t k = first; k < n && c <= limit; k++) {
-			c += cp_count(s + pos, tags[k].end - pos);
+			c += utf8_len(s + pos, tags[k].end - pos);
 			pos = tags[k].end;
 			if (c <= limit)
 				cut = pos;
@@ -266,12 +228,10 @@ static char *shorten(const char *s, size_t limit)
 	if (cut)
 		return xstrndup(s, cut);
 
-	size_t i = 0;
-	for (size_t k = 0; k + 1 < limit && s[i]; k++)
-		next_cp(s, &i);
+	size_t i = utf8_offset(s, strlen(s), limit > 0 ? limit - 1 : 0);
 	struct buf b = BUF_INIT;
 	buf_add(&b, s, rtrim_end(s, i));
-	buf_adds(&b, ELLIPSIS);
+	buf_adds(&b, UTF8_ELLIPSIS);
 	return buf_detach(&b);
 }
 
@@ -285,7 +245,9 @@ static void replace_with(char **text, char *next)
 char *caption_apply(const struct caption_rules *r, const char *caption)
 {
 	size_t limit = r->limit ? r->limit : CAPTION_LIMIT_DEFAULT;
-	char *text = make_valid(caption ? caption : "");
+	/* what reaches a platform (and any JSON encoder on the way) is valid
+	 * UTF-8: each invalid subpart one U+FFFD, as utf8_strlen counts it */
+	char *text = caption ? utf8_make_valid(caption, strlen(caption)) : xstrdup("");
 
 	if (r->one_line)
 		replace_with(&text, email_clean(text));

@@ -3,6 +3,7 @@
 #define PHOTOPUB_CAPTION_FORMAT_H
 
 #include <stddef.h>
+#include "util/utf8.h" /* utf8_strlen: the limits count characters as it does */
 
 #include <stdbool.h>
 
@@ -21,8 +22,5 @@ extern const struct caption_rules caption_generic;
 /* The caption as r says, made valid UTF-8 and cut to the limit at a
  * sentence or word where one fits; caller frees. */
 char *caption_apply(const struct caption_rules *r, const char *caption);
-
-/* Number of characters (UTF-8 code points) in s. */
-size_t utf8_strlen(const char *s);
 
 #endif

@@ -2,12 +2,12 @@
  * the phase 1 fields and (extended) the phase 2 analysis keys, and parsed
  * back leniently from whatever a user or an older version left on disk
  * (REFERENCE "Sidecar"). Owns sidecar_build/parse/release/caption/name. */
-#include <glib.h>
 #include <stdlib.h>
 #include <string.h>
 #include "caption/sidecar.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
+#include "util/utf8.h"
 
 #define SEPARATOR "# ---"
 #define UTF8_BOM "\xef\xbb\xbf"
@@ -86,16 +86,6 @@ char *sidecar_build(const char *sd_caption, const struct sidecar_fields *f,
 	return buf_detach(&b);
 }
 
-/* s[0..n) as a malloc'd NUL-terminated string, each invalid UTF-8 byte
- * replaced by U+FFFD (JSON strings and the web's replies need valid text). */
-static char *valid_copy(const char *s, size_t n)
-{
-	gchar *g = g_utf8_make_valid(s, (gssize)n);
-	char *out = xstrdup(g);
-	g_free(g);
-	return out;
-}
-
 static bool is_blank(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -131,8 +121,9 @@ static int parse_meta_line(json_t *meta, const char *s, size_t n)
 		return 1;
 
 	int warned = 0;
-	char *key = valid_copy(k, (size_t)(k_end - k));
-	char *value = valid_copy(colon + 2, (size_t)(s + n - (colon + 2)));
+	/* valid text: JSON strings and the web's replies need it */
+	char *key = utf8_make_valid(k, (size_t)(k_end - k));
+	char *value = utf8_make_valid(colon + 2, (size_t)(s + n - (colon + 2)));
 	json_t *v = NULL;
 	if (value[0] == '[' || value[0] == '{') {
 		json_error_t jerr;
@@ -169,7 +160,7 @@ int sidecar_parse(const char *text, struct sidecar *out, int *warnings, struct p
 		while (n && p[n - 1] == '\r')
 			n--;
 		if (first)
-			out->sd_caption = valid_copy(p, n);
+			out->sd_caption = utf8_make_valid(p, n);
 		else if (in_meta)
 			warned += parse_meta_line(out->meta, p, n);
 		else

@@ -5,7 +5,6 @@
  * open between calls; plus the retry loop and the `http_call` lines. */
 #include <curl/curl.h>
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,10 +17,10 @@
 #include <unistd.h>
 #include "net/http.h"
 #include "telemetry/clock.h"
-#include "telemetry/correlation.h"
 #include "telemetry/log.h"
 #include "telemetry/sanitize.h"
 #include "util/fsutil.h"
+#include "util/random.h"
 
 #define LOGGER "http"
 #define USER_AGENT "photopub/" PHOTOPUB_VERSION
@@ -706,19 +705,4 @@ char *http_response_header(const struct http_response *resp, const char *name)
 		p = eol ? eol + 1 : end;
 	}
 	return NULL;
-}
-
-/* Percent-encodes every byte but [A-Za-z0-9._~-]. Returns malloc'd memory
- * (caller frees); NULL s gives "". */
-char *http_escape(const char *s)
-{
-	if (!s)
-		return xstrdup("");
-	size_t n = strlen(s);
-	char *e = n <= INT_MAX ? curl_easy_escape(NULL, s, (int)n) : NULL;
-	if (!e)
-		abort(); /* out of memory, as with every x* allocation */
-	char *r = xstrdup(e);
-	curl_free(e);
-	return r;
 }

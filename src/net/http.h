@@ -102,7 +102,4 @@ static inline bool http_ok(const struct http_response *resp)
 	return resp->status >= 200 && resp->status < 300;
 }
 
-/* Percent-encodes s for a URL query or form value; caller frees. */
-char *http_escape(const char *s);
-
 #endif

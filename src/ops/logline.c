@@ -9,6 +9,7 @@
 #include "ops/logline.h"
 #include "ops/timefmt.h"
 #include "util/buf.h"
+#include "util/utf8.h"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -43,39 +44,6 @@ static inline void skip_ws(struct scan *s)
 static inline bool is_hex(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
-/* Length of the UTF-8 sequence at p (lead byte >= 0x80): >0 valid, 0 invalid,
- * -1 cut by the end. */
-static int utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-	unsigned c = p[0], len;
-	unsigned char lo = 0x80, hi = 0xbf;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	for (unsigned i = 1; i < len; i++) {
-		if (p + i >= end)
-			return -1;
-		unsigned char b = p[i];
-		if (i == 1 ? (b < lo || b > hi) : (b & 0xc0) != 0x80)
-			return 0;
-	}
-	return (int)len;
 }
 
 /* s->p is just after the opening quote; on success it is just after the
@@ -156,9 +124,11 @@ close:
 			s->err = BAD;
 			return;
 		default: {
-			int l = utf8_seq(p, s->end);
-			if (l <= 0) {
-				s->err = l < 0 ? END : BAD;
+			uint32_t cp;
+			size_t n = (size_t)(s->end - p);
+			size_t l = utf8_decode((const char *)p, n, &cp);
+			if (cp == UTF8_BAD) {
+				s->err = l == n && utf8_truncated((const char *)p, l) ? END : BAD;
 				return;
 			}
 			p += l;
@@ -420,26 +390,7 @@ static unsigned read_u4(const char *p)
 static bool put_cp(char *out, size_t cap, size_t *len, uint32_t cp)
 {
 	char b[4];
-	size_t k;
-	if (cp < 0x80) {
-		b[0] = (char)cp;
-		k = 1;
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xc0 | cp >> 6);
-		b[1] = (char)(0x80 | (cp & 0x3f));
-		k = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (char)(0xe0 | cp >> 12);
-		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (char)(0x80 | (cp & 0x3f));
-		k = 3;
-	} else {
-		b[0] = (char)(0xf0 | cp >> 18);
-		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[3] = (char)(0x80 | (cp & 0x3f));
-		k = 4;
-	}
+	size_t k = utf8_encode(cp, b);
 	if (*len + k >= cap)
 		return false;
 	memcpy(out + *len, b, k);
@@ -455,8 +406,7 @@ size_t ll_copy(const struct ll_value *v, char *out, size_t cap)
 	if (v->type != LV_STRING || !v->escaped) {
 		size_t n = v->n < cap - 1 ? v->n : cap - 1;
 		if (n < v->n && v->type == LV_STRING)
-			while (n > 0 && ((unsigned char)v->p[n] & 0xc0) == 0x80)
-				n--; /* do not cut a UTF-8 sequence */
+			n = utf8_cut_bytes(v->p, v->n, n); /* do not cut a character */
 		memcpy(out, v->p, n);
 		out[n] = '\0';
 		return n;
@@ -464,14 +414,8 @@ size_t ll_copy(const struct ll_value *v, char *out, size_t cap)
 	const char *p = v->p, *end = v->p + v->n;
 	while (p < end) {
 		if (*p != '\\') {
-			size_t k = 1;
-			unsigned char c = (unsigned char)*p;
-			if (c >= 0xf0)
-				k = 4;
-			else if (c >= 0xe0)
-				k = 3;
-			else if (c >= 0xc0)
-				k = 2;
+			uint32_t cp;
+			size_t k = utf8_decode(p, (size_t)(end - p), &cp);
 			if (len + k >= cap)
 				break;
 			memcpy(out + len, p, k);

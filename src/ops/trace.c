@@ -9,6 +9,7 @@
 #include "ops/trace.h"
 #include "telemetry/log.h"
 #include "util/buf.h"
+#include "util/utf8.h"
 
 void trace_init(struct trace *t, const char *id)
 {
@@ -91,14 +92,9 @@ static void put_value(struct buf *b, const struct ll_value *v)
 	char tmp[VALUE_MAX * 4 + 8];
 	size_t n = ll_copy(v, tmp, sizeof(tmp));
 	bool cut = false;
-	/* Cut at VALUE_MAX characters (UTF-8 aware). */
-	size_t chars = 0, i = 0;
-	for (; i < n; i++) {
-		if (((unsigned char)tmp[i] & 0xc0) != 0x80 && chars++ == VALUE_MAX) {
-			cut = true;
-			break;
-		}
-	}
+	/* Cut at VALUE_MAX characters. */
+	size_t i = utf8_offset(tmp, n, VALUE_MAX);
+	cut = i < n;
 	n = i;
 	if (!cut && v->type == LV_STRING && v->n + 1 > sizeof(tmp) - 8)
 		cut = true;

@@ -7,6 +7,7 @@
 #include "ops/trace.h"
 #include "types/stage.h"
 #include "util/buf.h"
+#include "util/utf8.h"
 
 
 struct bars {
@@ -224,9 +225,8 @@ void trace_print_waterfall(const struct wf_bar *bars, size_t nbars, int width, F
 		int avail = namew - 2 * w->depth, len = (int)strlen(w->name);
 		if (len > avail) {
 			/* Cut on a character boundary and mark the cut. */
-			int cut = avail - 1;
-			while (cut > 0 && ((unsigned char)w->name[cut] & 0xc0) == 0x80)
-				cut--;
+			int cut = avail > 1 ? (int)utf8_cut_bytes(w->name, (size_t)len,
+								 (size_t)avail - 1) : 0;
 			fprintf(out, "%*s%.*s…%*s", 2 * w->depth, "", cut, w->name, avail - 1 - cut, "");
 		} else {
 			fprintf(out, "%*s%-*s", 2 * w->depth, "", avail, w->name);

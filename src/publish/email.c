@@ -22,6 +22,7 @@
 #include "util/buf.h"
 #include "util/fsutil.h"
 #include "util/strv.h"
+#include "util/utf8.h"
 
 #define WHERE "publisher.email"
 #define LOGGER "publisher.email"
@@ -142,13 +143,10 @@ static char *tag_normalize(const char *tag)
 
 	buf_adds(&b, "");
 	while (*p) {
-		gunichar c = g_utf8_get_char_validated(p, -1);
-		size_t n = 1;
-		if (c == (gunichar)-1 || c == (gunichar)-2)
+		uint32_t c;
+		p += utf8_decode(p, strnlen(p, 4), &c);
+		if (c == UTF8_BAD)
 			c = ' ';
-		else
-			n = (size_t)g_utf8_skip[(unsigned char)*p];
-		p += n;
 		if (c == '#')
 			continue;
 		if (!g_unichar_isalnum(c)) {

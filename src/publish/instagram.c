@@ -25,6 +25,7 @@
 #include "telemetry/clock.h"
 #include "telemetry/log.h"
 #include "util/buf.h"
+#include "util/url.h"
 
 #define WHERE "publisher.instagram"
 #define LOGGER "publisher.instagram"
@@ -108,7 +109,7 @@ static int graph(struct ig *ig, const char *method, const char *url, const char 
 static int create_container(struct ig *ig, const char *image_url, const char *caption,
 			    struct pp_error *err)
 {
-	char *u = http_escape(image_url), *c = http_escape(caption);
+	char *u = url_escape(image_url), *c = url_escape(caption);
 	char *form = xasprintf("image_url=%s&caption=%s", u, c);
 	char *url = xasprintf("%s/%s/media", ig->cfg->instagram_graph_url, ig->cfg->instagram_user_id);
 	json_t *root;

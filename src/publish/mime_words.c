@@ -4,6 +4,7 @@
 #include <string.h>
 #include "publish/mime_words.h"
 #include "util/buf.h"
+#include "util/utf8.h"
 
 #define LINE_SOFT 78   /* RFC 5322: lines SHOULD stay within 78 characters */
 #define LINE_HARD 998  /* RFC 5322: lines MUST stay within 998 characters */
@@ -20,26 +21,6 @@ bool mime_has_line_break(const char *s)
 static bool is_wsp(char c)
 {
 	return c == ' ' || c == '\t';
-}
-
-/* Bytes of the UTF-8 sequence at s[0] (s[0] != 0): 1 for ASCII and for a
- * byte that does not start a complete sequence, which then stands alone. */
-static size_t seq_len(const unsigned char *s)
-{
-	size_t n;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 1;
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 1;
-	return n;
 }
 
 static void add_base64(struct buf *b, const unsigned char *p, size_t n)
@@ -84,7 +65,9 @@ static char *encoded_words(const char *s, size_t name_len)
 	while (i < n) {
 		size_t cap = word_capacity(lead), end = i;
 		while (end < n) {
-			size_t k = seq_len(p + end);
+			uint32_t cp;
+			/* a character, or an invalid subpart, is never split */
+			size_t k = utf8_decode(s + end, n - end, &cp);
 			if (end + k - i > cap)
 				break;
 			end += k;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "storage/content_hash.h"
 #include "util/buf.h"
+#include "util/hex.h"
 
 #define READ_CHUNK (1u << 20)
 
@@ -118,14 +119,4 @@ out:
 	}
 	free(chunk);
 	return rc;
-}
-
-void hex_encode(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
 }

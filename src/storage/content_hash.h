@@ -20,7 +20,4 @@ void hasher_finish(struct hasher *h, char sha256[65], char content_hash[65]);
 /* Both digests of an open file, read from its start. */
 int hash_fd(int fd, char sha256[65], char content_hash[65], struct pp_error *err);
 
-/* Lowercase hex of n bytes into out (2n + 1 bytes). */
-void hex_encode(const unsigned char *in, size_t n, char *out);
-
 #endif

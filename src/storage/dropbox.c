@@ -23,6 +23,7 @@
 #include "telemetry/log.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
+#include "util/url.h"
 
 #define LOGGER "storage"
 #define WHERE "storage.dropbox"
@@ -207,8 +208,8 @@ static char *basic_auth(const char *user, const char *pass)
 static int token_refresh_locked(struct dropbox *d, const struct pp_ctx *ctx, const char *reason,
 				struct pp_error *err)
 {
-	char *rt = http_escape(d->refresh_token);
-	char *key = http_escape(d->app_key);
+	char *rt = url_escape(d->refresh_token);
+	char *key = url_escape(d->app_key);
 	char *body = d->app_secret
 			     ? xasprintf("grant_type=refresh_token&refresh_token=%s", rt)
 			     : xasprintf("grant_type=refresh_token&refresh_token=%s&client_id=%s", rt, key);

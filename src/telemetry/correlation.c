@@ -1,26 +1,10 @@
 /* correlation.c - UUID4 from the OS random source and the web request rules
  * for taking a caller's id (X-Request-ID, W3C traceparent). */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include "telemetry/correlation.h"
-
-int random_bytes(void *buf, size_t n)
-{
-	unsigned char *p = buf;
-	while (n > 0) {
-		ssize_t r = getrandom(p, n, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
+#include "util/hex.h"
+#include "util/random.h"
 
 /* 16 random bytes from a per-thread pool filled by getrandom(2) 256 bytes
  * at a time: the bytes are the OS's, one syscall serves 16 ids (a busy web
@@ -41,19 +25,20 @@ static void uuid_bytes(unsigned char b[16])
 
 void uuid4(char out[UUID_STR_LEN])
 {
-	static const char hex[] = "0123456789abcdef";
+	static const int group[] = { 4, 2, 2, 2, 6 }; /* bytes between the dashes */
 	unsigned char b[16];
 	uuid_bytes(b);
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
 	char *p = out;
-	for (int i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
+	const unsigned char *q = b;
+	for (int g = 0; g < 5; g++) {
+		if (g)
 			*p++ = '-';
-		*p++ = hex[b[i] >> 4];
-		*p++ = hex[b[i] & 15];
+		hex_encode(q, (size_t)group[g], p); /* its NUL ends out after the last */
+		p += 2 * group[g];
+		q += group[g];
 	}
-	*p = '\0';
 }
 
 bool request_id_valid(const char *v, size_t n)

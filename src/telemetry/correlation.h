@@ -5,15 +5,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "util/random.h" /* random_bytes, the source of uuid4 */
 
 #define UUID_STR_LEN 37 /* 36 characters and the NUL */
 #define CORRELATION_ID_MAX 128
 
 /* A random (version 4) UUID in its 36-character form, from getrandom(2). */
 void uuid4(char out[UUID_STR_LEN]);
-
-/* Fills buf with n random bytes from the OS source. Returns 0 or -1. */
-int random_bytes(void *buf, size_t n);
 
 /* True when v (n bytes) is a valid X-Request-ID: 1–128 of [A-Za-z0-9._:-]. */
 bool request_id_valid(const char *v, size_t n);

@@ -19,6 +19,7 @@
 #include "telemetry/sanitize.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
+#include "util/utf8.h"
 
 static atomic_int min_level = LOG_INFO;
 static atomic_bool to_stderr = true;
@@ -106,34 +107,6 @@ static void escape_init(void)
 		needs_escape[c] = 1;
 }
 
-/* Length of a valid UTF-8 sequence at s (n bytes left), or 0 when invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	uint32_t cp;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2; cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3; cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4; cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* Appends s as a JSON string (with quotes), sanitized and escaped in one pass. */
 static void out_string(struct out *o, const char *s, size_t n)
 {
@@ -159,14 +132,17 @@ static void out_string(struct out *o, const char *s, size_t n)
 			continue;
 		}
 		if (c >= 0x80) {
-			size_t l = utf8_len(u + i, n - i);
-			if (l) {
+			uint32_t cp;
+			size_t l = utf8_decode(s + i, n - i, &cp);
+			if (cp != UTF8_BAD) {
 				i += l;
 				continue;
 			}
+			/* one U+FFFD for each invalid subpart (util/utf8.h) */
 			out_add(o, s + run, i - run);
 			OUT_LIT(o, "\\ufffd");
-			run = ++i;
+			i += l;
+			run = i;
 			continue;
 		}
 		out_add(o, s + run, i - run);

@@ -5,7 +5,8 @@
  * fields. Each line reaches stderr and the optional log file with one write(2)
  * under a lock, so lines from many threads never interleave. Every string
  * value passes through sanitize() and is escaped so that the line is valid JSON
- * whatever bytes it held (invalid UTF-8 becomes U+FFFD).
+ * whatever bytes it held (each invalid UTF-8 subpart becomes one U+FFFD, as
+ * util/utf8.h says).
  *
  * Fields are a typed array built by the macros below:
  *

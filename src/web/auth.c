@@ -19,12 +19,12 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "storage/content_hash.h"
-#include "telemetry/correlation.h"
 #include "telemetry/log.h"
 #include "telemetry/sanitize.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
+#include "util/hex.h"
+#include "util/random.h"
 #include "web/auth.h"
 
 #define MAX_FAILURES 5
@@ -81,17 +81,11 @@ static int load_secret(struct web_auth *a, const struct config *cfg, const char 
 	}
 	char *text = NULL;
 	size_t len = 0;
-	if (fs_read_file(path, &text, &len, 1024, NULL) == 0 && len >= 64) {
-		for (int i = 0; i < 32; i++) {
-			unsigned int byte;
-			if (sscanf(text + 2 * i, "%2x", &byte) != 1)
-				goto regenerate;
-			a->secret[i] = (unsigned char)byte;
-		}
+	if (fs_read_file(path, &text, &len, 1024, NULL) == 0 && len >= 64 &&
+	    hex_decode(text, a->secret, sizeof(a->secret)) == 0) {
 		free(text);
 		return 0;
 	}
-regenerate:
 	free(text);
 	if (random_bytes(a->secret, sizeof(a->secret)) < 0)
 		return pp_fail(err, "web.auth", "cannot read random bytes for the session key");

@@ -23,11 +23,13 @@
 
 /* ---- the request and its replies --------------------------------------- */
 
-void web_request_init(struct web_request *rq, const struct web_shared *ctx, const char *method,
+void web_request_init(struct web_request *rq, const struct web_shared *shared, const char *method,
 		      const char *target)
 {
 	const char *q = request_query(target);
-	rq->shared = ctx;
+	rq->shared = shared;
+	pp_timing_init(&rq->timing);
+	rq->ctx = (struct pp_ctx){ .correlation_id = rq->cid, .timing = &rq->timing };
 	snprintf(rq->method, sizeof(rq->method), "%s", method);
 	rq->path = request_path(target);
 	rq->query = q ? xstrdup(q) : NULL;

@@ -14,14 +14,14 @@
 #include "caption/sidecar.h"
 #include "core/stages.h"
 #include "image/image.h"
-#include "net/http.h"
 #include "publish/prepare.h"
 #include "publish/publisher.h"
 #include "telemetry/clock.h"
-#include "telemetry/correlation.h"
 #include "telemetry/log.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
+#include "util/random.h"
+#include "util/url.h"
 #include "web/service.h"
 
 #define LOGGER "web"
@@ -144,7 +144,7 @@ static void *fetch_link(void *arg)
 
 static char *local_url(const char *name)
 {
-	char *esc = http_escape(name);
+	char *esc = url_escape(name);
 	char *url = xasprintf("/api/images/%s/file", esc);
 	free(esc);
 	return url;

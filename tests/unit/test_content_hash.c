@@ -199,17 +199,6 @@ static void test_hash_fd_error(void **state)
 	assert_non_null(strstr(err.msg, "cannot read"));
 }
 
-static void test_hex_encode(void **state)
-{
-	(void)state;
-	const unsigned char in[] = { 0x00, 0x01, 0xab, 0xff, 0x7f };
-	char out[11];
-	hex_encode(in, sizeof(in), out);
-	assert_string_equal(out, "0001abff7f");
-	hex_encode(in, 0, out);
-	assert_string_equal(out, "");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,7 +209,6 @@ int main(void)
 		cmocka_unit_test(test_block_plus_one),
 		cmocka_unit_test(test_multi_block),
 		cmocka_unit_test(test_hash_fd_error),
-		cmocka_unit_test(test_hex_encode),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

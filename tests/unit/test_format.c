@@ -110,7 +110,7 @@ static void test_utf8_strlen(void **state)
 	assert_int_equal(utf8_strlen("\xe6\x9c\x88"), 1);                  /* 月 */
 	assert_int_equal(utf8_strlen("\xf0\x9f\x8c\x99!"), 2);             /* 🌙! */
 	assert_int_equal(utf8_strlen("a\xff" "b"), 3);                     /* stray byte */
-	assert_int_equal(utf8_strlen("\xe2\x82"), 2);                      /* truncated */
+	assert_int_equal(utf8_strlen("\xe2\x82"), 1);                      /* truncated: one U+FFFD */
 	assert_int_equal(utf8_strlen("\xc0\xaf"), 2);                      /* overlong '/' */
 	assert_int_equal(utf8_strlen("\xed\xa0\x80"), 3);                  /* surrogate */
 	assert_int_equal(utf8_strlen("\xf4\x90\x80\x80"), 4);              /* > U+10FFFF */

@@ -1106,20 +1106,6 @@ static void test_log_lines_on_failure(void **state)
 	free(url);
 }
 
-static void test_escape(void **state)
-{
-	(void)state;
-	char *e = http_escape("a b&c=d/\xc3\xa9~x_y.z-");
-	assert_string_equal(e, "a%20b%26c%3Dd%2F%C3%A9~x_y.z-");
-	free(e);
-	e = http_escape("");
-	assert_string_equal(e, "");
-	free(e);
-	e = http_escape(NULL);
-	assert_string_equal(e, "");
-	free(e);
-}
-
 static void test_defaults(void **state)
 {
 	(void)state;
@@ -1162,7 +1148,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_lines, setup, teardown),
 		cmocka_unit_test(test_log_lines_on_failure),
-		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_defaults),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

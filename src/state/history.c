@@ -1,0 +1,60 @@
+/* history.c - the publication history: one row per platform and attempt,
+ * with its post id or error and the run's correlation id. */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include "state/state.h"
+#include "state/state_impl.h"
+
+static void bind_opt(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+int state_add_history(struct state *st, const struct history_row *rows, size_t n,
+		      struct pp_error *err)
+{
+	char now[32];
+	int rc = -1;
+
+	if (st->read_only)
+		return st_refuse_read_only(st, "record publication history", err);
+	for (size_t i = 0; i < n; i++)
+		if (!rows[i].platform || !*rows[i].platform)
+			return pp_fail_kind(err, "state", "invalid",
+					    "cannot record publication history in %s: row %zu has "
+					    "no platform", st->path, i);
+	if (n == 0)
+		return 0;
+	st_utc_now(now);
+
+	pthread_mutex_lock(&st->lock);
+	if (st_tx_open(st, err) < 0)
+		goto out;
+	bool ok = true;
+	for (size_t i = 0; ok && i < n; i++) {
+		const struct history_row *r = &rows[i];
+		sqlite3_stmt *s = st_stmt(st, S_ADD_HISTORY, err);
+		if (!s) {
+			ok = false;
+			break;
+		}
+		sqlite3_bind_text(s, 1, now, -1, SQLITE_TRANSIENT);
+		bind_opt(s, 2, r->image);
+		bind_opt(s, 3, r->sha256);
+		bind_opt(s, 4, r->platform);
+		bind_opt(s, 5, r->post_id);
+		sqlite3_bind_int(s, 6, r->success ? 1 : 0);
+		bind_opt(s, 7, r->error);
+		bind_opt(s, 8, r->correlation_id);
+		ok = st_step_done(st, s, "record publication history", err) == 0;
+	}
+	rc = st_tx_close(st, ok, err);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
