@@ -22,7 +22,7 @@ int ai_open(const struct config *cfg, struct ai **out, struct pp_error *err)
 	case AI_OPENAI:
 		return openai_ai.open(cfg, out, err);
 	}
-	return pp_fail_kind(err, "ai", "unavailable", "AI provider %s is not available in this build",
+	return pp_fail_kind(err, "ai", PP_ERR_UNAVAILABLE, "AI provider %s is not available in this build",
 			    cfg->provider == AI_OPENAI ? "openai" : "unknown");
 }
 
@@ -63,7 +63,7 @@ int ai_analyze(struct ai *ai, const struct pp_ctx *ctx, const struct ai_image *i
 	}
 	analysis_release(out);
 	if (!error_type)
-		error_type = err->kind[0] ? err->kind : "error";
+		error_type = pp_error_name(err->kind);
 	log_error(LOGGER, "vision_analysis", cid, LF_STR("model", call.model),
 		  LF_MS(stage_defs[STAGE_VISION].ms_key, took), LF_BOOL("ok", false),
 		  LF_STR("error_type", error_type),
@@ -95,7 +95,7 @@ int ai_caption(struct ai *ai, const struct pp_ctx *ctx, const struct analysis *a
 	pp_ctx_time(ctx, "ai", (double)took);
 
 	if (rc == 0 && (!out->caption || !*out->caption))
-		rc = pp_fail_kind(err, "ai", "empty_caption", "the caption came back empty");
+		rc = pp_fail_kind(err, "ai", PP_ERR_REMOTE, "the caption came back empty");
 	if (rc == 0) {
 		/* whatever the provider did, the limit holds */
 		char *cut = ai_enforce_length(out->caption, spec->max_length);
@@ -111,7 +111,7 @@ int ai_caption(struct ai *ai, const struct pp_ctx *ctx, const struct analysis *a
 	log_debug(LOGGER, "caption_call", cid, LF_STR("model", call.model),
 		  LF_MS("duration_ms", took), LF_BOOL("ok", rc == 0),
 		  LF_STR("error_type", rc == 0 ? call.error_type
-			 : call.error_type ? call.error_type : err->kind[0] ? err->kind : "error"),
+			 : call.error_type ? call.error_type : pp_error_name(err->kind)),
 		  tokens_field("prompt_tokens", call.prompt_tokens),
 		  tokens_field("completion_tokens", call.completion_tokens),
 		  LF_STR("error", rc == 0 ? NULL : err->msg));

@@ -802,7 +802,7 @@ static int decode_fail(struct pp_error *err, const char *name)
 	char *msg = vips_error_buffer_copy();
 	if (msg)
 		g_strdelimit(g_strstrip(msg), "\r\n", ' ');
-	pp_fail_kind(err, WHERE, "bad_image", "%s is not a decodable image: %s", name,
+	pp_fail_kind(err, WHERE, PP_ERR_UNDECODABLE, "%s is not a decodable image: %s", name,
 		     msg && *msg ? msg : "libvips gave no reason");
 	g_free(msg);
 	return -1;

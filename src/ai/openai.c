@@ -460,17 +460,24 @@ static void api_error_text(const struct http_response *resp, char *out, size_t c
 	json_decref(body);
 }
 
-static const char *status_kind(long status)
+/* The kind of an HTTP error reply, and its name in the AI lines'
+ * error_type (*detail, static). */
+static enum pp_error_kind status_kind(long status, const char **detail)
 {
-	if (status == 401 || status == 403)
-		return "auth";
-	if (status == 429)
-		return "rate_limited";
-	if (status == 404)
-		return "not_found";
-	if (status >= 500)
-		return "server_error";
-	return "bad_request";
+	static const struct { long lo, hi; enum pp_error_kind kind; const char *detail; } map[] = {
+		{ 401, 401, PP_ERR_AUTH, "auth" },
+		{ 403, 403, PP_ERR_AUTH, "auth" },
+		{ 404, 404, PP_ERR_NOT_FOUND, "not_found" },
+		{ 429, 429, PP_ERR_RATE_LIMITED, "rate_limited" },
+		{ 500, 599, PP_ERR_UNAVAILABLE, "server_error" },
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (status >= map[i].lo && status <= map[i].hi) {
+			*detail = map[i].detail;
+			return map[i].kind;
+		}
+	*detail = "bad_request";
+	return PP_ERR_REMOTE;
 }
 
 /* The text of choices[0].message.content: a string, or the text parts of a
@@ -522,7 +529,7 @@ static int chat_call(struct openai *o, const struct pp_ctx *ctx, const struct ch
 	}
 	payload = json_dumps(req, JSON_COMPACT);
 	if (!payload) {
-		pp_fail_kind(err, WHERE, "encode_error", "%s: cannot encode the request", c->what);
+		pp_fail_kind(err, WHERE, PP_ERR_INTERNAL, "%s: cannot encode the request", c->what);
 		goto out;
 	}
 
@@ -542,10 +549,12 @@ static int chat_call(struct openai *o, const struct pp_ctx *ctx, const struct ch
 	if (!http_ok(&resp)) {
 		char text[400];
 		api_error_text(&resp, text, sizeof(text));
-		pp_fail_kind(err, WHERE, status_kind(resp.status), "%s: HTTP %ld: %s", c->what,
+		pp_fail_kind(err, WHERE, status_kind(resp.status, &call->error_type),
+			     "%s: HTTP %ld: %s", c->what,
 			     resp.status, text);
 		err->http_status = (int)resp.status;
 		err->transient = resp.status == 429 || resp.status >= 500;
+		err->retry_after = http_retry_after(&resp);
 		goto out;
 	}
 
@@ -564,19 +573,21 @@ static int chat_call(struct openai *o, const struct pp_ctx *ctx, const struct ch
 
 	const json_t *choice = json_array_get(json_object_get(body, "choices"), 0);
 	if (!json_is_object(choice)) {
-		pp_fail_kind(err, WHERE, "bad_response", "%s: the reply has no choices", c->what);
+		pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "%s: the reply has no choices", c->what);
 		goto out;
 	}
 	const char *finish = json_string_value(json_object_get(choice, "finish_reason"));
 	const json_t *message = json_object_get(choice, "message");
 	if (finish && strcmp(finish, "length") == 0) {
-		pp_fail_kind(err, WHERE, "truncated",
+		call->error_type = "truncated";
+		pp_fail_kind(err, WHERE, PP_ERR_REMOTE,
 			     "%s: the reply was cut off at the token limit (finish_reason length)",
 			     c->what);
 		goto out;
 	}
 	if (finish && strcmp(finish, "content_filter") == 0) {
-		pp_fail_kind(err, WHERE, "content_filter",
+		call->error_type = "content_filter";
+		pp_fail_kind(err, WHERE, PP_ERR_REMOTE,
 			     "%s: the reply was withheld by the content filter", c->what);
 		goto out;
 	}
@@ -584,12 +595,13 @@ static int chat_call(struct openai *o, const struct pp_ctx *ctx, const struct ch
 	reply->content = content_of(message);
 	if ((!reply->content || !*reply->content) && refusal && *refusal) {
 		char *clean = sanitize(refusal);
-		pp_fail_kind(err, WHERE, "refusal", "%s: the model refused: %.300s", c->what, clean);
+		call->error_type = "refusal";
+		pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "%s: the model refused: %.300s", c->what, clean);
 		free(clean);
 		goto out;
 	}
 	if (!reply->content) {
-		pp_fail_kind(err, WHERE, "bad_response", "%s: the reply has no message content",
+		pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "%s: the reply has no message content",
 			     c->what);
 		goto out;
 	}
@@ -641,9 +653,11 @@ static int openai_analyze(struct ai *ai, const struct pp_ctx *ctx, const struct 
 
 	*out = (struct analysis){ 0 };
 	snprintf(call->model, sizeof(call->model), "%s", o->vision_model);
-	if (!img || !img->url || !*img->url)
-		return pp_fail_kind(err, WHERE, "no_image_url",
+	if (!img || !img->url || !*img->url) {
+		call->error_type = "no_image_url";
+		return pp_fail_kind(err, WHERE, PP_ERR_UNSUPPORTED,
 				    "openai vision: no URL for %s", img && img->name ? img->name : "the image");
+	}
 
 	prompt = vision_prompt(o);
 	/* detail auto: the image is already at most 1568 px; the model picks the
@@ -657,11 +671,8 @@ static int openai_analyze(struct ai *ai, const struct pp_ctx *ctx, const struct 
 	struct chat c = { .what = "openai vision", .model = o->vision_model, .messages = messages,
 			  .temperature = VISION_TEMPERATURE, .max_tokens = VISION_MAX_TOKENS,
 			  .json_mode = true };
-	if (chat_call(o, ctx, &c, &reply, call, err) < 0) {
-		if (strcmp(err->kind, "truncated") == 0)
-			call->error_type = "truncated";
+	if (chat_call(o, ctx, &c, &reply, call, err) < 0)
 		goto out;
-	}
 	snprintf(call->model, sizeof(call->model), "%s", reply.model);
 
 	obj = parse_object(reply.content);
@@ -863,13 +874,13 @@ static int pair_call(struct openai *o, const struct pp_ctx *ctx, const struct an
 
 	*why = NULL;
 	if (chat_call(o, ctx, &c, &reply, call, err) < 0) {
-		*why = err->kind[0] ? err->kind : "error";
+		*why = call->error_type ? call->error_type : pp_error_name(err->kind);
 		goto out;
 	}
 	obj = parse_object(reply.content);
 	if (!obj) {
 		*why = "json_decode_error";
-		pp_fail_kind(err, WHERE, "json_decode_error", "openai caption: the reply is not JSON");
+		pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "openai caption: the reply is not JSON");
 		goto out;
 	}
 	char *caption = field_text(obj, "caption");
@@ -877,7 +888,7 @@ static int pair_call(struct openai *o, const struct pp_ctx *ctx, const struct an
 	free(caption);
 	if (!out->caption) {
 		*why = "missing_caption";
-		pp_fail_kind(err, WHERE, "missing_caption", "openai caption: the reply has no caption");
+		pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "openai caption: the reply has no caption");
 		goto out;
 	}
 	char *sd = field_text(obj, "sd_caption");
@@ -939,7 +950,7 @@ static int openai_caption(struct ai *ai, const struct pp_ctx *ctx, const struct 
 		goto out;
 	out->caption = finish_caption(text, spec);
 	if (!out->caption) {
-		pp_fail_kind(err, WHERE, "empty_caption", "empty caption from %s", model);
+		pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "empty caption from %s", model);
 		goto out;
 	}
 	out->model = xstrdup(model);
@@ -1015,9 +1026,9 @@ static int openai_open(const struct config *cfg, struct ai **out, struct pp_erro
 
 	*out = NULL;
 	if (!cfg->openai_api_key || !*cfg->openai_api_key)
-		return pp_fail_kind(err, WHERE, "config", "OPENAI_API_KEY is not set");
+		return pp_fail_kind(err, WHERE, PP_ERR_CONFIG, "OPENAI_API_KEY is not set");
 	if (!cfg->openai_base_url || !*cfg->openai_base_url)
-		return pp_fail_kind(err, WHERE, "config", "[openAI] base_url is not set");
+		return pp_fail_kind(err, WHERE, PP_ERR_CONFIG, "[openAI] base_url is not set");
 	o = xcalloc(1, sizeof(*o));
 	o->base.ops = &openai_ai;
 	o->http = http_client_new(&opts);

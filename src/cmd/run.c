@@ -64,12 +64,12 @@ static void print_result(const struct workflow_result *r, const char *cid)
 			printf("%-9s published (post %s)\n", r->platforms[i].name,
 			       p->post_id ? p->post_id : "-");
 		else
-			printf("%-9s failed: %s\n", r->platforms[i].name, p->error ? p->error : "?");
+			printf("%-9s failed: %s\n", r->platforms[i].name, publish_error(p) ? publish_error(p) : "?");
 	}
 	if (r->archived)
 		printf("archived: %s\n", r->archived_as ? r->archived_as : r->image);
-	if (r->error)
-		printf("error:    %s\n", r->error);
+	if (workflow_error(r))
+		printf("error:    %s\n", workflow_error(r));
 	printf("result:   %s (correlation_id %s)\n", r->success ? "ok" : "failed", cid);
 	fflush(stdout);
 }

@@ -97,7 +97,7 @@ int cmd_serve(int argc, char **argv)
 	int s = web_serve(&env, &wo, &err);
 	if (s < 0) {
 		log_error("web", "web_server_error", NULL, LF_STR("error", err.msg));
-		rc = !strcmp(err.kind, "config") ? EXIT_USAGE : EXIT_FAILED;
+		rc = pp_error_exit_code(err.kind);
 	} else if (s > 0) {
 		/* Requests outlived the grace period and still use the services. */
 		log_shutdown();

@@ -44,7 +44,7 @@ void preview_write(const struct preview *p, FILE *f)
 
 	rule(f, "Image");
 	if (!p->image) {
-		fprintf(f, "  none: %s\n", p->result->error ? p->result->error : "no image");
+		fprintf(f, "  none: %s\n", workflow_error(p->result) ? workflow_error(p->result) : "no image");
 	} else {
 		field(f, "file", p->image);
 		field(f, "sha256", p->sha256);
@@ -113,7 +113,7 @@ void preview_write(const struct preview *p, FILE *f)
 	rule(f, "Timings");
 	for (size_t s = 0; s < STAGE_COUNT; s++)
 		timing(f, stage_defs[s].ms_key, p->timings->ms[s]);
-	if (p->result->error)
-		fprintf(f, "\nerror: %s\n", p->result->error);
+	if (workflow_error(p->result))
+		fprintf(f, "\nerror: %s\n", workflow_error(p->result));
 	fflush(f);
 }

@@ -78,7 +78,7 @@ int selection_choose(struct storage *st, struct state *state, const struct pp_ct
 			if (!strcmp(list->items[i].name, select_name))
 				found = &list->items[i];
 		if (!found)
-			return pp_fail_kind(err, "selection", "not_found",
+			return pp_fail_kind(err, "selection", PP_ERR_NOT_FOUND,
 					    "Selected file not found: %s", select_name);
 		if (fetch(st, ctx, found->name, sel, err) < 0)
 			return -1;
@@ -86,7 +86,7 @@ int selection_choose(struct storage *st, struct state *state, const struct pp_ct
 		return 0;
 	}
 	if (list->n == 0)
-		return pp_fail_kind(err, "selection", "no_images", "No images found");
+		return pp_fail_kind(err, "selection", PP_ERR_NO_IMAGES, "No images found");
 
 	/* Walk the listing in random order (Fisher–Yates) and take the first
 	 * image not known as posted: with most of a large folder posted this
@@ -125,7 +125,7 @@ int selection_choose(struct storage *st, struct state *state, const struct pp_ct
 		rc = 0;
 		goto out;
 	}
-	pp_fail_kind(err, "selection", "all_duplicates", "No new images to post (all duplicates)");
+	pp_fail_kind(err, "selection", PP_ERR_ALL_POSTED, "No new images to post (all duplicates)");
 out:
 	free(order);
 	if (rc < 0)

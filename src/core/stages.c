@@ -16,20 +16,25 @@
 
 #define LOGGER "workflow"
 
-static int fail(struct stage_ctx *r, const char *kind, const char *fmt, ...)
+static int fail(struct stage_ctx *r, const struct pp_error *cause, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int fail(struct stage_ctx *r, const char *kind, const char *fmt, ...)
+/* Fills r->err: the cause's kind, where and retry_after, and the message
+ * formatted (it may quote the cause's) and sanitized, since it reaches
+ * stdout and web replies as well as the log. */
+static int fail(struct stage_ctx *r, const struct pp_error *cause, const char *fmt, ...)
 {
 	va_list ap;
-	snprintf(r->error_kind, sizeof(r->error_kind), "%s", kind);
-	char tmp[1024];
+	char tmp[sizeof(r->err.msg)];
 	va_start(ap, fmt);
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
-	/* Messages reach stdout and web replies as well as the log. */
-	free(r->error);
-	r->error = sanitize(tmp);
+	r->err = *cause;
+	if (r->err.kind == PP_ERR_NONE)
+		r->err.kind = PP_ERR_INTERNAL;
+	char *clean = sanitize(tmp);
+	snprintf(r->err.msg, sizeof(r->err.msg), "%s", clean);
+	free(clean);
 	return -1;
 }
 
@@ -40,7 +45,7 @@ int stage_list(struct stage_ctx *r)
 	int rc = storage_list(r->storage, r->ctx, &r->list, &err);
 	r->t.ms[STAGE_LIST] = elapsed_ms(t0);
 	if (rc < 0)
-		return fail(r, "storage", "cannot list the image folder: %s", err.msg);
+		return fail(r, &err, "cannot list the image folder: %s", err.msg);
 	log_info(LOGGER, "images_listed", pp_cid(r->ctx), LF_STR("storage", r->storage->ops->name),
 		 LF_INT("count", r->list.n),
 		 LF_MS(stage_defs[STAGE_LIST].ms_key, r->t.ms[STAGE_LIST]));
@@ -52,28 +57,25 @@ int stage_select(struct stage_ctx *r, const char *select)
 	struct pp_error err = { 0 };
 	int64_t t0 = now_monotonic();
 	int rc = selection_choose(r->storage, r->state, r->ctx, &r->list, select, &r->sel, &err);
-	const char *kind = err.kind[0] ? err.kind : "storage";
 	if (rc == 0) {
 		/* Refuse a file that is not an image before anything is published. */
 		rc = image_probe(r->sel.temp_path, &r->info, &err);
 		if (rc < 0) {
 			log_error(LOGGER, "image_probe_error", pp_cid(r->ctx),
 				  LF_STR("image", r->sel.name), LF_STR("error", err.msg));
-			snprintf(err.msg, sizeof(err.msg), "%s is not a decodable image", r->sel.name);
-			kind = "undecodable";
+			pp_fail_kind(&err, "workflow", PP_ERR_UNDECODABLE, "%s is not a decodable image",
+				     r->sel.name);
 		}
 	}
 	/* The reference the AI reads the image from: a temporary link, or a
 	 * data: URL of a downscaled copy. */
 	if (rc == 0 && r->ai->ops->needs_url &&
 	    storage_image_url(r->storage, r->ctx, r->sel.name, r->sel.temp_path, &r->image_url,
-			      &err) < 0) {
+			      &err) < 0)
 		rc = -1;
-		kind = err.kind[0] ? err.kind : "storage";
-	}
 	r->t.ms[STAGE_SELECT] = elapsed_ms(t0);
 	if (rc < 0)
-		return fail(r, kind, "%s", err.msg);
+		return fail(r, &err, "%s", err.msg);
 	log_info(LOGGER, "image_selected", pp_cid(r->ctx), LF_STR("image", r->sel.name),
 		 LF_STR("sha256", r->sel.sha256), LF_INT("bytes", r->sel.size),
 		 LF_INT("width", r->info.width), LF_INT("height", r->info.height),
@@ -91,7 +93,7 @@ int stage_vision(struct stage_ctx *r)
 	int rc = ai_analyze(r->ai, r->ctx, &img, &r->analysis, &ms, &err);
 	r->t.ms[STAGE_VISION] = ms;
 	if (rc < 0)
-		return fail(r, "ai", "image analysis failed: %s", err.msg);
+		return fail(r, &err, "image analysis failed: %s", err.msg);
 	return 0;
 }
 
@@ -106,7 +108,7 @@ int stage_caption(struct stage_ctx *r)
 			    &r->caption, &ms, &err);
 	r->t.ms[STAGE_CAPTION] = ms;
 	if (rc < 0)
-		return fail(r, "ai", "caption generation failed: %s", err.msg);
+		return fail(r, &err, "caption generation failed: %s", err.msg);
 	log_info(LOGGER, "caption_generated", pp_cid(r->ctx),
 		 LF_INT("caption_length", utf8_strlen(r->caption.caption)),
 		 LF_BOOL("has_sd", r->caption.sd_caption && *r->caption.sd_caption),
@@ -172,6 +174,5 @@ void stage_ctx_release(struct stage_ctx *s)
 	caption_result_release(&s->caption);
 	free(s->image_url);
 	free(s->sidecar_text);
-	free(s->error);
-	s->image_url = s->sidecar_text = s->error = NULL;
+	s->image_url = s->sidecar_text = NULL;
 }

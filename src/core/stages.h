@@ -32,9 +32,8 @@ struct stage_ctx {
 	struct caption_result caption;
 	char *image_url;             /* the AI's reference to the image, when it needs one */
 	char *sidecar_text;
-	char *error;                 /* sanitized: safe for stdout and the web */
-	char error_kind[32];         /* "no_images", "all_duplicates", "not_found",
-					"invalid_name", "undecodable", "storage", "ai" */
+	struct pp_error err;         /* why a stage failed; msg sanitized: safe for
+					stdout and the web */
 	struct stage_times t;        /* -1 for a stage that did not run */
 };
 

@@ -43,7 +43,6 @@ void workflow_result_release(struct workflow_result *r)
 {
 	free(r->image);
 	free(r->archived_as);
-	free(r->error);
 	for (size_t i = 0; i < r->nplatforms; i++)
 		publish_result_release(&r->platforms[i].result);
 	*r = (struct workflow_result){ 0 };
@@ -57,7 +56,7 @@ json_t *workflow_results_json(const struct workflow_result *r)
 		json_t *e = json_object();
 		json_object_set_new(e, "success", json_boolean(p->success));
 		json_object_set_new(e, "post_id", p->post_id ? json_string(p->post_id) : json_null());
-		json_object_set_new(e, "error", p->error ? json_string(p->error) : json_null());
+		json_object_set_new(e, "error", publish_error(p) ? json_string(publish_error(p)) : json_null());
 		json_object_set_new(o, r->platforms[i].name, e);
 	}
 	return o;
@@ -90,18 +89,20 @@ static void open_results(struct run *r)
 	}
 }
 
-static int fail(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct run *r, enum pp_error_kind kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-static int fail(struct run *r, const char *fmt, ...)
+static int fail(struct run *r, enum pp_error_kind kind, const char *fmt, ...)
 {
 	va_list ap;
-	char tmp[1024];
+	char tmp[sizeof(r->out->err.msg)];
 	va_start(ap, fmt);
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	/* Messages reach stdout as well as the log: no secret in them. */
-	free(r->out->error);
-	r->out->error = sanitize(tmp);
+	char *clean = sanitize(tmp);
+	pp_fail_kind(&r->out->err, "workflow", kind, "%s", clean);
+	free(clean);
 	return -1;
 }
 
@@ -111,7 +112,8 @@ static void stage_publish(struct run *r)
 	open_results(r);
 	if (r->dry) {
 		for (size_t i = 0; i < r->nops; i++)
-			out->platforms[i].result.error = xstrdup("not published (dry publish)");
+			snprintf(out->platforms[i].result.err.msg,
+				 sizeof(out->platforms[i].result.err.msg), "not published (dry publish)");
 		return;
 	}
 	if (r->debug) {
@@ -190,7 +192,7 @@ static void stage_history(struct run *r)
 		const struct publish_result *p = &out->platforms[i].result;
 		rows[i] = (struct history_row){
 			.image = r->s.sel.name, .sha256 = r->s.sel.sha256, .platform = out->platforms[i].name,
-			.post_id = p->post_id, .success = p->success, .error = p->error,
+			.post_id = p->post_id, .success = p->success, .error = publish_error(p),
 			.correlation_id = pp_cid(r->s.ctx),
 		};
 	}
@@ -223,7 +225,7 @@ static void log_summary(struct run *r)
 	f[n++] = LF_BOOL("preview_mode", r->opts->preview);
 	f[n++] = LF_BOOL("dry_publish", r->dry);
 	f[n++] = LF_BOOL("success", out->success);
-	f[n++] = LF_STR("error", out->error);
+	f[n++] = LF_STR("error", workflow_error(out));
 	f[n++] = LF_END;
 	log_json(out->success ? LOG_INFO : LOG_ERROR, LOGGER, "workflow_timing",
 		 pp_cid(r->s.ctx), f);
@@ -234,7 +236,7 @@ static void log_summary(struct run *r)
 		 (const struct log_field[]){
 			 LF_BOOL("success", out->success), LF_STR("image", out->image),
 			 LF_BOOL("archived", out->archived), LF_STR("archived_as", out->archived_as),
-			 LF_JSON("results", results), LF_STR("error", out->error), LF_END });
+			 LF_JSON("results", results), LF_STR("error", workflow_error(out)), LF_END });
 	json_decref(results);
 }
 
@@ -258,7 +260,7 @@ int workflow_run(const struct workflow_env *env, const struct workflow_options *
 		 LF_BOOL("debug", r.debug), LF_STR("select", opts->select));
 
 	if (r.nops == 0 && !r.dry) {
-		fail(&r, "no platform to publish to");
+		fail(&r, PP_ERR_BAD_PLATFORM, "no platform to publish to");
 		goto done;
 	}
 	if (stage_list(&r.s) < 0 || stage_select(&r.s, opts->select) < 0)
@@ -281,20 +283,18 @@ int workflow_run(const struct workflow_env *env, const struct workflow_options *
 		struct buf b = BUF_INIT;
 		for (size_t i = 0; i < out->nplatforms; i++)
 			buf_addf(&b, "%s%s: %s", i ? "; " : "", out->platforms[i].name,
-				 out->platforms[i].result.error ? out->platforms[i].result.error : "failed");
-		fail(&r, "every platform failed (%s)", buf_str(&b));
-		snprintf(out->error_kind, sizeof(out->error_kind), "publish");
+				 publish_error(&out->platforms[i].result)
+					 ? publish_error(&out->platforms[i].result) : "failed");
+		fail(&r, PP_ERR_PUBLISH, "every platform failed (%s)", buf_str(&b));
 		buf_release(&b);
 	}
 	goto done;
 stage_failed:
-	memcpy(out->error_kind, r.s.error_kind, sizeof(out->error_kind));
-	out->error = r.s.error;
-	r.s.error = NULL;
+	out->err = r.s.err;
 	if (!out->image && r.s.sel.name)
 		out->image = xstrdup(r.s.sel.name); /* selected, then failed (does not decode) */
 done:
-	out->exit_code = out->success ? 0 : 1;
+	out->exit_code = out->success ? 0 : pp_error_exit_code(out->err.kind);
 	log_summary(&r);
 	if (opts->preview && opts->report) {
 		struct preview p = {

@@ -46,8 +46,8 @@ struct workflow_result {
 	char *image;                 /* selected image, NULL when none */
 	bool archived;
 	char *archived_as;
-	char *error;                 /* why the run failed, NULL on success */
-	char error_kind[32];         /* see struct stage_ctx; "publish" when every platform failed */
+	struct pp_error err;         /* why the run failed (kind PP_ERR_NONE on success);
+					msg sanitized */
 	size_t nplatforms;
 	struct workflow_platform platforms[WORKFLOW_MAX_PLATFORMS];
 	size_t abandoned;            /* platforms still running after their time limit */
@@ -59,6 +59,12 @@ int workflow_run(const struct workflow_env *env, const struct workflow_options *
 		 struct workflow_result *out);
 
 void workflow_result_release(struct workflow_result *r);
+
+/* Why the run failed, or NULL. */
+static inline const char *workflow_error(const struct workflow_result *r)
+{
+	return r->err.kind != PP_ERR_NONE ? r->err.msg : NULL;
+}
 
 /* {"platform": {"success":…, "post_id":…, "error":…}, …}; new reference. */
 json_t *workflow_results_json(const struct workflow_result *r);

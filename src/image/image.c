@@ -110,7 +110,7 @@ static int vips_fail(struct pp_error *err, const char *path, const char *what)
 			if (*p == '\n' || *p == '\r')
 				*p = ' ';
 	}
-	pp_fail_kind(err, WHERE, "bad_image", "%s %s: %s", base_name(path), what,
+	pp_fail_kind(err, WHERE, PP_ERR_UNDECODABLE, "%s %s: %s", base_name(path), what,
 		     msg && *msg ? msg : "libvips gave no reason");
 	g_free(msg);
 	return -1;

@@ -357,7 +357,7 @@ static bool retry_curl(CURLcode rc, bool once)
 }
 
 /* Kind of a failure that is not retried. */
-static const char *curl_kind(CURLcode rc)
+static enum pp_error_kind curl_kind(CURLcode rc)
 {
 	switch (rc) {
 	case CURLE_PEER_FAILED_VERIFICATION:
@@ -367,18 +367,18 @@ static const char *curl_kind(CURLcode rc)
 	case CURLE_SSL_ISSUER_ERROR:
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
 	case CURLE_SSL_INVALIDCERTSTATUS:
-		return "tls";
+		return PP_ERR_AUTH;          /* the server's certificate is refused */
 	case CURLE_WRITE_ERROR:
 	case CURLE_READ_ERROR:
-		return "io";
+		return PP_ERR_IO;
 	case CURLE_URL_MALFORMAT:
 	case CURLE_UNSUPPORTED_PROTOCOL:
-		return "invalid_request";
+		return PP_ERR_INVALID;
 	case CURLE_TOO_MANY_REDIRECTS:
 	case CURLE_FILESIZE_EXCEEDED:
-		return "too_large";
+		return PP_ERR_TOO_LARGE;
 	default:
-		return "network";
+		return PP_ERR_UNAVAILABLE;
 	}
 }
 
@@ -404,6 +404,12 @@ static long retry_after_ms(const struct http_response *resp, int cap_s)
 	if (s < 0)
 		return -1;
 	return (s > cap_s ? cap_s : s) * 1000L;
+}
+
+int http_retry_after(const struct http_response *resp)
+{
+	long ms = retry_after_ms(resp, 86400);
+	return ms < 0 ? 0 : (int)((ms + 999) / 1000);
 }
 
 /* base * 2^(attempt-1), capped, with equal jitter: half of it fixed, half
@@ -492,7 +498,7 @@ static int build_mime(CURL *h, const struct http_request *req, curl_mime **out,
 {
 	curl_mime *mime = curl_mime_init(h);
 	if (!mime)
-		return pp_fail_kind(err, "http", "internal", "%s: cannot build the form",
+		return pp_fail_kind(err, "http", PP_ERR_INTERNAL, "%s: cannot build the form",
 				    req->what ? req->what : "http");
 	for (size_t i = 0; i < req->nparts; i++) {
 		const struct http_part *p = &req->parts[i];
@@ -503,7 +509,7 @@ static int build_mime(CURL *h, const struct http_request *req, curl_mime **out,
 			rc = curl_mime_filedata(part, p->path);
 			if (rc != CURLE_OK) {
 				curl_mime_free(mime);
-				pp_fail_kind(err, "http", "io", "%s: cannot read %s for field %s",
+				pp_fail_kind(err, "http", PP_ERR_IO, "%s: cannot read %s for field %s",
 					     req->what ? req->what : "http", p->path,
 					     p->name ? p->name : "");
 				if (err)
@@ -519,7 +525,7 @@ static int build_mime(CURL *h, const struct http_request *req, curl_mime **out,
 			rc = curl_mime_type(part, p->content_type);
 		if (rc != CURLE_OK) {
 			curl_mime_free(mime);
-			return pp_fail_kind(err, "http", "internal", "%s: cannot build the form: %s",
+			return pp_fail_kind(err, "http", PP_ERR_INTERNAL, "%s: cannot build the form: %s",
 					    req->what ? req->what : "http", curl_easy_strerror(rc));
 		}
 	}
@@ -538,18 +544,18 @@ static int fail_attempt(struct pp_error *err, struct call *k, CURLcode rc, int a
 		curl_off_t connect_us = 0;
 		curl_easy_getinfo(k->h, CURLINFO_CONNECT_TIME_T, &connect_us);
 		bool connected = connect_us > 0;
-		pp_fail_kind(err, "http", "timeout", "%s: %s after %ld s (%d attempt%s): %s %s",
+		pp_fail_kind(err, "http", PP_ERR_TIMEOUT, "%s: %s after %ld s (%d attempt%s): %s %s",
 			     what, connected ? "timed out" : "connect timed out",
 			     connected ? timeout_s : (long)o->connect_timeout_s, attempts, s,
 			     method, uv->shown);
 	} else if (retry_curl(rc, false)) {
-		pp_fail_kind(err, "http", "connect", "%s: %s (%d attempt%s): %s %s", what, detail,
+		pp_fail_kind(err, "http", PP_ERR_UNAVAILABLE, "%s: %s (%d attempt%s): %s %s", what, detail,
 			     attempts, s, method, uv->shown);
 	} else if (k->too_large) {
-		pp_fail_kind(err, "http", "too_large", "%s: response body over %zu bytes: %s %s",
+		pp_fail_kind(err, "http", PP_ERR_TOO_LARGE, "%s: response body over %zu bytes: %s %s",
 			     what, BODY_MAX, method, uv->shown);
 	} else if (rc == CURLE_WRITE_ERROR && k->fd_errno) {
-		pp_fail_kind(err, "http", "io", "%s: cannot write the download: %s: %s %s", what,
+		pp_fail_kind(err, "http", PP_ERR_IO, "%s: cannot write the download: %s: %s %s", what,
 			     strerror(k->fd_errno), method, uv->shown);
 	} else {
 		pp_fail_kind(err, "http", curl_kind(rc), "%s: %s: %s %s", what, detail, method,
@@ -587,13 +593,13 @@ int http_call(struct http_client *c, const struct http_request *req,
 	};
 	k.h = handle_get(c, uv.origin);
 	if (!k.h) {
-		pp_fail_kind(err, "http", "internal", "%s: cannot create a transfer", what);
+		pp_fail_kind(err, "http", PP_ERR_INTERNAL, "%s: cannot create a transfer", what);
 		goto out;
 	}
 	for (const char *const *hp = req->headers; hp && *hp; hp++) {
 		struct curl_slist *n = curl_slist_append(headers, *hp);
 		if (!n) {
-			pp_fail_kind(err, "http", "internal", "%s: out of memory", what);
+			pp_fail_kind(err, "http", PP_ERR_INTERNAL, "%s: out of memory", what);
 			goto out;
 		}
 		headers = n;
@@ -602,7 +608,7 @@ int http_call(struct http_client *c, const struct http_request *req,
 		goto out;
 	CURLcode rc = setup(k.h, &k, req, &c->opt, headers, mime, method);
 	if (rc != CURLE_OK) {
-		pp_fail_kind(err, "http", "invalid_request", "%s: %s: %s %s", what,
+		pp_fail_kind(err, "http", PP_ERR_INVALID, "%s: %s: %s %s", what,
 			     curl_easy_strerror(rc), method, uv.shown);
 		if (err)
 			sanitize_inplace(err->msg, sizeof(err->msg));
@@ -659,8 +665,8 @@ int http_call(struct http_client *c, const struct http_request *req,
 		sleep_ms(wait);
 	}
 out:
-	if (ret < 0 && err && !err->kind[0])
-		snprintf(err->kind, sizeof(err->kind), "internal");
+	if (ret < 0 && err && err->kind == PP_ERR_NONE)
+		err->kind = PP_ERR_INTERNAL;
 	resp->duration_ms = (long)elapsed_ms(start);
 	if (mime)
 		curl_mime_free(mime);

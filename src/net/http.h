@@ -75,7 +75,7 @@ struct http_response {
 
 /* Performs req, retrying transient failures. Returns 0 when a response
  * arrived (any status: check resp->status), -1 when none did after the
- * retries (err->transient set, err->kind "timeout" or "connect"). The caller
+ * retries (err->transient set, err->kind PP_ERR_TIMEOUT or PP_ERR_UNAVAILABLE). The caller
  * releases resp with http_response_release. */
 int http_call(struct http_client *c, const struct http_request *req,
 	      struct http_response *resp, struct pp_error *err);
@@ -87,7 +87,8 @@ int http_call(struct http_client *c, const struct http_request *req,
  *   status's body lands in resp->body, so error replies can be read.
  * - timeout_s bounds each attempt; the waits between attempts come on top.
  * - Failures that are not retried return -1 with err->transient 0 and kind
- *   "io" (download fd, form file), "tls", "invalid_request" (bad URL, scheme
+ *   PP_ERR_IO (download fd, form file), PP_ERR_AUTH (TLS: the server's
+ *   certificate is refused), PP_ERR_INVALID (bad URL, scheme
  *   other than http/https), "too_large" (in-memory body over 128 MiB) or
  *   "network". err is cleared on entry. */
 
@@ -95,6 +96,10 @@ void http_response_release(struct http_response *resp);
 
 /* Value of a response header (case-insensitive name), or NULL; caller frees. */
 char *http_response_header(const struct http_response *resp, const char *name);
+
+/* The seconds the response's Retry-After header asks for (delay-seconds or
+ * an HTTP-date), at most a day; 0 when it has none. */
+int http_retry_after(const struct http_response *resp);
 
 /* True for 2xx. */
 static inline bool http_ok(const struct http_response *resp)

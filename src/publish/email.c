@@ -409,59 +409,60 @@ static CURL *session_open(const struct config *cfg, char *errbuf, struct pp_erro
 static int smtp_fail(struct pp_error *err, const struct config *cfg, const char *what,
 		     CURLcode rc, long reply, const char *errbuf)
 {
-	const char *kind = "smtp", *why = "SMTP error";
+	enum pp_error_kind kind = PP_ERR_REMOTE;
+	const char *why = "SMTP error";
 	char *url = server_url(cfg);
 	char code[48] = "";
 
 	switch (rc) {
 	case CURLE_LOGIN_DENIED:
-		kind = "auth";
+		kind = PP_ERR_AUTH;
 		why = "authentication failed (check [Email] sender and EMAIL_PASSWORD)";
 		break;
 	case CURLE_PEER_FAILED_VERIFICATION:
-		kind = "tls";
+		kind = PP_ERR_AUTH;
 		why = "TLS certificate verification failed";
 		break;
 	case CURLE_SSL_CONNECT_ERROR:
-		kind = "tls";
+		kind = PP_ERR_AUTH;
 		why = "TLS handshake failed";
 		break;
 	case CURLE_SSL_CACERT_BADFILE:
-		kind = "tls";
+		kind = PP_ERR_AUTH;
 		why = "cannot use [Email] ca_file";
 		break;
 	case CURLE_USE_SSL_FAILED:
-		kind = "tls";
+		kind = PP_ERR_AUTH;
 		why = "the server does not offer STARTTLS";
 		break;
 	case CURLE_COULDNT_RESOLVE_HOST:
-		kind = "connect";
+		kind = PP_ERR_UNAVAILABLE;
 		why = "cannot resolve the server";
 		break;
 	case CURLE_COULDNT_CONNECT:
-		kind = "connect";
+		kind = PP_ERR_UNAVAILABLE;
 		why = "cannot connect to the server";
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
-		kind = "timeout";
+		kind = PP_ERR_TIMEOUT;
 		why = "timed out";
 		break;
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
 		if (reply >= 400) {
 			/* libcurl reports a refused MAIL, RCPT or DATA this way */
-			kind = reply < 500 ? "smtp_temporary" : "smtp";
+			kind = reply < 500 ? PP_ERR_UNAVAILABLE : PP_ERR_REMOTE; /* 4xx: try later */
 			why = "the server refused the mail";
 			break;
 		}
 		/* fall through */
 	case CURLE_GOT_NOTHING:
 	case CURLE_WEIRD_SERVER_REPLY:
-		kind = "connect";
+		kind = PP_ERR_UNAVAILABLE;
 		why = "the connection failed";
 		break;
 	case CURLE_READ_ERROR:
-		kind = "io";
+		kind = PP_ERR_IO;
 		why = "cannot read the image";
 		break;
 	default:
@@ -471,8 +472,7 @@ static int smtp_fail(struct pp_error *err, const struct config *cfg, const char 
 		snprintf(code, sizeof(code), " (SMTP reply %ld)", reply);
 	pp_fail_kind(err, WHERE, kind, "%s via %s: %s%s: %s", what, url, why, code,
 		     errbuf && *errbuf ? errbuf : curl_easy_strerror(rc));
-	err->transient = !strcmp(kind, "timeout") || !strcmp(kind, "connect") ||
-			 !strcmp(kind, "smtp_temporary");
+	err->transient = kind == PP_ERR_TIMEOUT || kind == PP_ERR_UNAVAILABLE;
 	sanitize_inplace(err->msg, sizeof(err->msg));
 	free(url);
 	return -1;
@@ -510,7 +510,7 @@ static int send_mail(CURL *h, char *errbuf, const struct config *cfg,
 	long reply = 0;
 
 	if (!address_ok(cfg->email_sender) || !address_ok(m->to)) {
-		pp_fail_kind(err, WHERE, "config", "%s: the sender or recipient is not a plain mail address",
+		pp_fail_kind(err, WHERE, PP_ERR_CONFIG, "%s: the sender or recipient is not a plain mail address",
 			     what);
 		goto out;
 	}

@@ -96,7 +96,7 @@ static int graph(struct ig *ig, const char *method, const char *url, const char 
 		const char *msg = json_string_value(
 			json_object_get(json_object_get(j, "error"), "message"));
 		err->http_status = (int)resp.status;
-		rc = pp_fail_kind(err, WHERE, "api", "Instagram %s failed (HTTP %ld): %s", what,
+		rc = pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "Instagram %s failed (HTTP %ld): %s", what,
 				  resp.status, msg ? msg : "reply is not JSON");
 		json_decref(j);
 	} else {
@@ -152,7 +152,7 @@ static int wait_container(struct ig *ig, struct pp_error *err)
 			break;
 		}
 		if (!strcmp(st, "ERROR") || !strcmp(st, "EXPIRED")) {
-			pp_fail_kind(err, WHERE, "api", "Instagram could not process the image "
+			pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "Instagram could not process the image "
 				     "(container status %s)", st);
 			free(st);
 			break;
@@ -160,7 +160,7 @@ static int wait_container(struct ig *ig, struct pp_error *err)
 		free(st);
 		if (elapsed_ms(t0) / 1000 + ig->cfg->instagram_poll_interval >
 		    ig->cfg->instagram_poll_timeout) {
-			pp_fail_kind(err, WHERE, "timeout", "Instagram container not ready after %d s",
+			pp_fail_kind(err, WHERE, PP_ERR_TIMEOUT, "Instagram container not ready after %d s",
 				     ig->cfg->instagram_poll_timeout);
 			break;
 		}
@@ -200,7 +200,7 @@ static int check_ratio(const struct publish_input *in, struct pp_error *err)
 		return 0;
 	double r = (double)in->info->width / in->info->height;
 	if (r < MIN_RATIO - 1e-3 || r > MAX_RATIO + 1e-3)
-		return pp_fail_kind(err, WHERE, "aspect_ratio",
+		return pp_fail_kind(err, WHERE, PP_ERR_UNSUPPORTED,
 				    "aspect ratio %.2f:1 (%d x %d) is outside what Instagram takes "
 				    "(4:5 = 0.80:1 to 1.91:1); crop the image to publish it there",
 				    r, in->info->width, in->info->height);

@@ -136,7 +136,7 @@ char *mime_header_value(const char *s, size_t name_len, struct pp_error *err)
 	if (!s)
 		s = "";
 	if (mime_has_line_break(s)) {
-		pp_fail_kind(err, "publisher.email", "header_injection",
+		pp_fail_kind(err, "publisher.email", PP_ERR_INVALID,
 			     "a header value holds a line break");
 		return NULL;
 	}

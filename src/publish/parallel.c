@@ -90,14 +90,13 @@ static void *publish_thread(void *arg)
 	r.duration_ms = elapsed_ms(t0);
 	if (rc < 0 || !r.success) {
 		r.success = false;
-		if (!r.error)
-			r.error = xstrdup(err.msg[0] ? err.msg : "publish failed");
-	}
-	if (r.error) {
+		r.err = err;
+		if (!r.err.msg[0])
+			pp_fail(&r.err, "publish", "publish failed");
 		/* Errors travel to stdout, the web API and the history: no secrets. */
-		char *clean = sanitize(r.error);
-		free(r.error);
-		r.error = clean;
+		char *clean = sanitize(r.err.msg);
+		snprintf(r.err.msg, sizeof(r.err.msg), "%s", clean);
+		free(clean);
 	}
 	pthread_mutex_lock(&j->lock);
 	s->result = r;
@@ -155,7 +154,8 @@ size_t publish_parallel(const struct config *cfg, const struct publisher_ops *co
 			pthread_mutex_lock(&j->lock);
 			j->pending--;
 			s->done = true;
-			s->result.error = xasprintf("cannot start a thread: %s", strerror(errno));
+			pp_fail_kind(&s->result.err, "publish", PP_ERR_INTERNAL,
+				     "cannot start a thread: %s", strerror(errno));
 			pthread_mutex_unlock(&j->lock);
 			continue;
 		}
@@ -177,10 +177,9 @@ size_t publish_parallel(const struct config *cfg, const struct publisher_ops *co
 			results[i] = s->result;
 			s->result = (struct publish_result){ 0 }; /* moved */
 		} else {
-			results[i] = (struct publish_result){
-				.success = false, .error = xstrdup("timeout"),
-				.duration_ms = elapsed_ms(t0),
-			};
+			results[i] = (struct publish_result){ .success = false,
+							      .duration_ms = elapsed_ms(t0) };
+			pp_fail_kind(&results[i].err, "publish", PP_ERR_TIMEOUT, "timeout");
 			abandoned++;
 		}
 	}
@@ -197,7 +196,7 @@ size_t publish_parallel(const struct config *cfg, const struct publisher_ops *co
 				 LF_MS("duration_ms", results[i].duration_ms),
 				 LF_BOOL("success", results[i].success),
 				 LF_STR("post_id", results[i].post_id),
-				 LF_STR("error", results[i].error),
+				 LF_STR("error", publish_error(&results[i])),
 				 LF_END });
 	}
 	job_unref(j);

@@ -89,7 +89,7 @@ static int telegram_publish(const struct config *cfg, const struct publish_input
 	}
 	const char *desc = json_string_value(json_object_get(root, "description"));
 	err->http_status = (int)resp.status;
-	pp_fail_kind(err, WHERE, resp.status == 429 ? "rate_limited" : "api",
+	pp_fail_kind(err, WHERE, resp.status == 429 ? PP_ERR_RATE_LIMITED : PP_ERR_REMOTE,
 		     "Telegram sendPhoto failed (HTTP %ld): %s", resp.status,
 		     desc ? desc : root ? "no description" : "reply is not JSON");
 out:

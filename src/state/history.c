@@ -24,7 +24,7 @@ int state_add_history(struct state *st, const struct history_row *rows, size_t n
 		return st_refuse_read_only(st, "record publication history", err);
 	for (size_t i = 0; i < n; i++)
 		if (!rows[i].platform || !*rows[i].platform)
-			return pp_fail_kind(err, "state", "invalid",
+			return pp_fail_kind(err, "state", PP_ERR_INVALID,
 					    "cannot record publication history in %s: row %zu has "
 					    "no platform", st->path, i);
 	if (n == 0)

@@ -49,11 +49,11 @@ int state_mark_posted(struct state *st, const char *sha256, const char *content_
 	if (st->read_only)
 		return st_refuse_read_only(st, "record a posted image", err);
 	if (!st_hex64(sha256, sha))
-		return pp_fail_kind(err, "state", "invalid",
+		return pp_fail_kind(err, "state", PP_ERR_INVALID,
 				    "cannot record a posted image in %s: the SHA-256 is not 64 hex "
 				    "digits", st->path);
 	if (has_ch && !st_hex64(content_hash, ch))
-		return pp_fail_kind(err, "state", "invalid",
+		return pp_fail_kind(err, "state", PP_ERR_INVALID,
 				    "cannot record a posted image in %s: the content hash is not 64 "
 				    "hex digits", st->path);
 	st_utc_now(now);

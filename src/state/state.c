@@ -62,7 +62,7 @@ static const char *const stmt_sql[S_COUNT] = {
 
 int st_db_fail(struct state *st, struct pp_error *err, const char *what)
 {
-	return pp_fail_kind(err, "state", "db", "cannot %s in the state database %s: %s", what,
+	return pp_fail_kind(err, "state", PP_ERR_DB, "cannot %s in the state database %s: %s", what,
 			    st->path, sqlite3_errmsg(st->db));
 }
 
@@ -124,7 +124,7 @@ bool st_hex64(const char *s, char out[65])
 
 int st_refuse_read_only(struct state *st, const char *what, struct pp_error *err)
 {
-	return pp_fail_kind(err, "state", "read_only",
+	return pp_fail_kind(err, "state", PP_ERR_INTERNAL,
 			    "cannot %s: the state database %s is open read-only", what, st->path);
 }
 
@@ -173,7 +173,7 @@ static int schema_setup(struct state *st, struct pp_error *err)
 	if (user_version(st, &v, err) < 0)
 		goto fail;
 	if (v > SCHEMA_VERSION) {
-		pp_fail_kind(err, "state", "db",
+		pp_fail_kind(err, "state", PP_ERR_DB,
 			     "the state database %s has schema version %d, newer than the %d "
 			     "this photopub knows", st->path, v, SCHEMA_VERSION);
 		goto fail;
@@ -198,7 +198,7 @@ fail:
 static int open_db(struct state *st, const char *file, int flags, struct pp_error *err)
 {
 	if (sqlite3_open_v2(file, &st->db, flags | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
-		pp_fail_kind(err, "state", "db", "cannot open the state database %s: %s",
+		pp_fail_kind(err, "state", PP_ERR_DB, "cannot open the state database %s: %s",
 			     st->path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		sqlite3_close(st->db);
 		st->db = NULL;
@@ -219,7 +219,7 @@ static int open_read_only(struct state *st, struct pp_error *err)
 
 	if (stat(st->path, &sb) < 0) {
 		if (errno != ENOENT)
-			return pp_fail_kind(err, "state", "io", "cannot use the state database %s: %s",
+			return pp_fail_kind(err, "state", PP_ERR_IO, "cannot use the state database %s: %s",
 					    st->path, strerror(errno));
 		goto memory; /* no file: nothing to read, nothing to create */
 	}
@@ -235,7 +235,7 @@ static int open_read_only(struct state *st, struct pp_error *err)
 	    user_version(st, &v, err) < 0)
 		return -1;
 	if (v > SCHEMA_VERSION)
-		return pp_fail_kind(err, "state", "db",
+		return pp_fail_kind(err, "state", PP_ERR_DB,
 				    "the state database %s has schema version %d, newer than the "
 				    "%d this photopub knows", st->path, v, SCHEMA_VERSION);
 	if (v == SCHEMA_VERSION)
@@ -265,7 +265,7 @@ static int open_read_write(struct state *st, struct pp_error *err)
 	}
 	free(dir);
 	if (rc < 0)
-		return pp_fail_kind(err, "state", "io", "cannot create the folder of the state "
+		return pp_fail_kind(err, "state", PP_ERR_IO, "cannot create the folder of the state "
 				    "database %s: %s", st->path, why.msg);
 
 	/* Create the file ourselves so that it is private from the start. */
@@ -273,7 +273,7 @@ static int open_read_write(struct state *st, struct pp_error *err)
 	if (fd >= 0)
 		close(fd);
 	else if (errno != EEXIST)
-		return pp_fail_kind(err, "state", "io", "cannot create the state database %s: %s",
+		return pp_fail_kind(err, "state", PP_ERR_IO, "cannot create the state database %s: %s",
 				    st->path, strerror(errno));
 
 	if (open_db(st, st->path, SQLITE_OPEN_READWRITE, err) < 0)
@@ -295,7 +295,7 @@ int state_open(const char *path, bool read_only, struct state **out, struct pp_e
 {
 	*out = NULL;
 	if (!path || !*path)
-		return pp_fail_kind(err, "state", "config", "no state database path configured");
+		return pp_fail_kind(err, "state", PP_ERR_CONFIG, "no state database path configured");
 
 	struct state *st = xcalloc(1, sizeof(*st));
 	st->path = xstrdup(path);
@@ -348,7 +348,7 @@ int state_commit(struct state *st, struct pp_error *err)
 	int rc = 0;
 	pthread_mutex_lock(&st->lock);
 	if (st->tx_depth == 0) {
-		rc = pp_fail_kind(err, "state", "db",
+		rc = pp_fail_kind(err, "state", PP_ERR_DB,
 				  "cannot commit in the state database %s: no transaction is open",
 				  st->path);
 		goto out;

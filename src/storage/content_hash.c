@@ -98,7 +98,7 @@ int hash_fd(int fd, char sha256[65], char content_hash[65], struct pp_error *err
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			pp_fail_kind(err, "storage.hash", "io", "cannot read the file to hash it: %s",
+			pp_fail_kind(err, "storage.hash", PP_ERR_IO, "cannot read the file to hash it: %s",
 				     strerror(errno));
 			goto out;
 		}

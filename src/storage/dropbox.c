@@ -243,7 +243,8 @@ static int token_refresh_locked(struct dropbox *d, const struct pp_ctx *ctx, con
 		if (!e)
 			excerpt(buf_str(&resp.body), resp.body.len, ex, sizeof(ex));
 		bool server = resp.status >= 500 || resp.status == 429;
-		pp_fail_kind(err, WHERE, server ? (resp.status == 429 ? "rate_limited" : "server") : "auth",
+		pp_fail_kind(err, WHERE,
+			     server ? (resp.status == 429 ? PP_ERR_RATE_LIMITED : PP_ERR_UNAVAILABLE) : PP_ERR_AUTH,
 			     "Dropbox refused the token refresh (oauth2/token: HTTP %ld%s%s%s%s)%s",
 			     resp.status, e || *ex ? ", " : "", e ? e : ex, desc ? ": " : "",
 			     desc ? desc : "",
@@ -258,7 +259,7 @@ static int token_refresh_locked(struct dropbox *d, const struct pp_ctx *ctx, con
 	}
 	const char *tok = json_string_value(json_object_get(j, "access_token"));
 	if (!tok || !*tok) {
-		pp_fail_kind(err, WHERE, "auth",
+		pp_fail_kind(err, WHERE, PP_ERR_AUTH,
 			     "Dropbox's oauth2/token reply (HTTP %ld) has no access_token", resp.status);
 		err->http_status = (int)resp.status;
 		goto out;
@@ -351,7 +352,7 @@ static int call_fail(struct call *c, const struct http_response *resp, json_t *j
 	const char *summary = json_string_value(json_object_get(j, "error_summary"));
 	json_t *e = json_object_get(j, "error");
 	char detail[240] = "";
-	const char *kind = "http";
+	enum pp_error_kind kind = PP_ERR_REMOTE;
 	int transient = 0;
 
 	tag_path(e, c->tags, sizeof(c->tags));
@@ -366,24 +367,22 @@ static int call_fail(struct call *c, const struct http_response *resp, json_t *j
 
 	long st = resp->status;
 	if (st == 401)
-		kind = "auth";
+		kind = PP_ERR_AUTH;
 	else if (st == 403)
-		kind = "forbidden";
+		kind = PP_ERR_AUTH;
 	else if (st == 400)
-		kind = "bad_request";
+		kind = PP_ERR_REMOTE;
 	else if (st == 409) {
-		kind = tag_has(c->tags, "not_found")                   ? "not_found"
-		       : tag_has(c->tags, "conflict")                  ? "conflict"
-		       : tag_has(c->tags, "insufficient_space")        ? "no_space"
-		       : tag_has(c->tags, "too_many_write_operations") ? "rate_limited"
-		       : tag_has(c->tags, "reset")                     ? "cursor_reset"
-								       : "api_error";
-		transient = !strcmp(kind, "rate_limited");
+		/* the tags stay in the message */
+		kind = tag_has(c->tags, "not_found")                   ? PP_ERR_NOT_FOUND
+		       : tag_has(c->tags, "too_many_write_operations") ? PP_ERR_RATE_LIMITED
+								       : PP_ERR_REMOTE;
+		transient = kind == PP_ERR_RATE_LIMITED;
 	} else if (st == 429) {
-		kind = "rate_limited";
+		kind = PP_ERR_RATE_LIMITED;
 		transient = 1;
 	} else if (st >= 500) {
-		kind = "server";
+		kind = PP_ERR_UNAVAILABLE;
 		transient = 1;
 	}
 	char tries[40] = "";
@@ -392,6 +391,7 @@ static int call_fail(struct call *c, const struct http_response *resp, json_t *j
 	pp_fail_kind(err, WHERE, kind, "dropbox %s failed: HTTP %ld%s%s%s", c->endpoint, st,
 		     detail[0] ? " " : "", detail, tries);
 	err->http_status = (int)st;
+	err->retry_after = http_retry_after(resp);
 	err->transient = transient;
 	return -1;
 }
@@ -417,14 +417,14 @@ static int dbx_call(struct dropbox *d, const struct pp_ctx *ctx, struct call *c,
 	if (c->kind == CALL_RPC) {
 		body = json_dumps(c->arg, JSON_COMPACT);
 		if (!body) {
-			pp_fail_kind(err, WHERE, "invalid_argument",
+			pp_fail_kind(err, WHERE, PP_ERR_INVALID,
 				     "dropbox %s: cannot encode the arguments as JSON", c->endpoint);
 			goto out;
 		}
 	} else {
 		arg = arg_header(c->arg);
 		if (!arg) {
-			pp_fail_kind(err, WHERE, "invalid_argument",
+			pp_fail_kind(err, WHERE, PP_ERR_INVALID,
 				     "dropbox %s: cannot encode the arguments as JSON", c->endpoint);
 			goto out;
 		}
@@ -444,7 +444,7 @@ static int dbx_call(struct dropbox *d, const struct pp_ctx *ctx, struct call *c,
 		}
 		int fd = c->kind == CALL_DOWNLOAD ? c->download_fd : -1;
 		if (fd >= 0 && rewind_fd(fd) < 0) {
-			pp_fail_kind(err, WHERE, "io", "dropbox %s: cannot reset the target file: %s",
+			pp_fail_kind(err, WHERE, PP_ERR_IO, "dropbox %s: cannot reset the target file: %s",
 				     c->endpoint, strerror(errno));
 			goto out;
 		}
@@ -497,7 +497,7 @@ static int dbx_call(struct dropbox *d, const struct pp_ctx *ctx, struct call *c,
 		}
 	} else {
 		if (!json_is_object(j)) {
-			pp_fail_kind(err, WHERE, "bad_reply",
+			pp_fail_kind(err, WHERE, PP_ERR_REMOTE,
 				     "dropbox %s: HTTP %ld with a reply that is not a JSON object",
 				     c->endpoint, resp.status);
 			err->http_status = (int)resp.status;
@@ -524,7 +524,7 @@ out:
 static json_t *args_or_fail(json_t *a, const char *endpoint, struct pp_error *err)
 {
 	if (!a)
-		pp_fail_kind(err, WHERE, "invalid_name",
+		pp_fail_kind(err, WHERE, PP_ERR_INVALID,
 			     "dropbox %s: a path is not valid UTF-8", endpoint);
 	return a;
 }
@@ -544,11 +544,11 @@ static int check_name(const char *name, bool image, struct pp_error *err)
 {
 	char b[300];
 	if (!name || !fs_name_is_safe(name))
-		return pp_fail_kind(err, WHERE, "invalid_name",
+		return pp_fail_kind(err, WHERE, PP_ERR_INVALID,
 				    "refusing file name \"%s\": only plain names inside the image "
 				    "folder are allowed", name ? shown(name, b) : "(null)");
 	if (image && !storage_is_image_name(name))
-		return pp_fail_kind(err, WHERE, "invalid_name",
+		return pp_fail_kind(err, WHERE, PP_ERR_INVALID,
 				    "refusing file name \"%s\": not an image (.jpg, .jpeg, .png)",
 				    shown(name, b));
 	return 0;
@@ -578,14 +578,14 @@ static int dropbox_open(const struct config *cfg, struct state *st, struct stora
 
 	*out = NULL;
 	if (!cfg->image_folder || cfg->image_folder[0] != '/')
-		return pp_fail_kind(err, WHERE, "config",
+		return pp_fail_kind(err, WHERE, PP_ERR_CONFIG,
 				    "[Dropbox] image_folder must be a Dropbox path starting with '/'");
 	if (!cfg->dropbox_app_key || !*cfg->dropbox_app_key)
-		return pp_fail_kind(err, WHERE, "config", "DROPBOX_APP_KEY is not set");
+		return pp_fail_kind(err, WHERE, PP_ERR_CONFIG, "DROPBOX_APP_KEY is not set");
 	if (!cfg->dropbox_refresh_token || !*cfg->dropbox_refresh_token)
-		return pp_fail_kind(err, WHERE, "config", "DROPBOX_REFRESH_TOKEN is not set");
+		return pp_fail_kind(err, WHERE, PP_ERR_CONFIG, "DROPBOX_REFRESH_TOKEN is not set");
 	if (!fs_name_is_safe(archive) || !strcmp(archive, STAGING))
-		return pp_fail_kind(err, WHERE, "config",
+		return pp_fail_kind(err, WHERE, PP_ERR_CONFIG,
 				    "the archive folder name \"%s\" must be a plain folder name", archive);
 	struct http_options ho = {
 		.connect_timeout_s = cfg->http_connect_timeout > 0 ? cfg->http_connect_timeout : 10,
@@ -595,7 +595,7 @@ static int dropbox_open(const struct config *cfg, struct state *st, struct stora
 	};
 	struct http_client *http = http_client_new(&ho);
 	if (!http)
-		return pp_fail_kind(err, WHERE, "internal", "cannot create the HTTP client");
+		return pp_fail_kind(err, WHERE, PP_ERR_INTERNAL, "cannot create the HTTP client");
 
 	struct dropbox *d = xcalloc(1, sizeof(*d));
 	d->base.ops = &dropbox_storage;
@@ -726,7 +726,7 @@ static int dropbox_list(struct storage *s, const struct pp_ctx *ctx, struct stor
 		return -1;
 	for (;;) {
 		if (dbx_call(d, ctx, &c, err) < 0) {
-			if (!strcmp(err->kind, "not_found") && pages == 0) {
+			if (err->kind == PP_ERR_NOT_FOUND && pages == 0) {
 				char why[sizeof(err->msg)];
 				snprintf(why, sizeof(why), "%s", err->msg);
 				pp_fail(err, WHERE, "the Dropbox folder %s does not exist (%s)",
@@ -742,7 +742,7 @@ static int dropbox_list(struct storage *s, const struct pp_ctx *ctx, struct stor
 			break;
 		const char *cursor = json_string_value(json_object_get(c.reply, "cursor"));
 		if (!cursor || !*cursor || pages >= MAX_PAGES) {
-			pp_fail_kind(err, WHERE, "bad_reply",
+			pp_fail_kind(err, WHERE, PP_ERR_REMOTE,
 				     "dropbox %s: has_more without a usable cursor after %d pages",
 				     c.endpoint, pages);
 			goto out;
@@ -753,7 +753,7 @@ static int dropbox_list(struct storage *s, const struct pp_ctx *ctx, struct stor
 		c.arg = next;
 		c.endpoint = "list_folder/continue";
 		if (!c.arg) {
-			pp_fail_kind(err, WHERE, "bad_reply", "dropbox list_folder: unusable cursor");
+			pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "dropbox list_folder: unusable cursor");
 			goto out;
 		}
 	}
@@ -788,7 +788,7 @@ static int dropbox_download(struct storage *s, const struct pp_ctx *ctx, const c
 	if (!c.arg)
 		goto out;
 	if (dbx_call(d, ctx, &c, err) < 0) {
-		if (!strcmp(err->kind, "not_found"))
+		if (err->kind == PP_ERR_NOT_FOUND)
 			pp_fail(err, WHERE, "Selected file not found: %s (dropbox download: %s)",
 				shown(name, b), c.tags);
 		goto out;
@@ -798,7 +798,7 @@ static int dropbox_download(struct storage *s, const struct pp_ctx *ctx, const c
 	struct stat sb;
 	if (json_is_integer(size) && fstat(fd, &sb) == 0 &&
 	    (int64_t)sb.st_size != (int64_t)json_integer_value(size)) {
-		pp_fail_kind(err, WHERE, "incomplete",
+		pp_fail_kind(err, WHERE, PP_ERR_REMOTE,
 			     "dropbox download of %s: got %jd bytes of %" JSON_INTEGER_FORMAT,
 			     shown(name, b), (intmax_t)sb.st_size, json_integer_value(size));
 		err->transient = 1;
@@ -824,7 +824,7 @@ static int temporary_link(struct dropbox *d, const struct pp_ctx *ctx, const cha
 		goto out;
 	const char *link = json_string_value(json_object_get(c.reply, "link"));
 	if (!link || !*link) {
-		pp_fail_kind(err, WHERE, "bad_reply", "dropbox get_temporary_link: no link in the reply");
+		pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "dropbox get_temporary_link: no link in the reply");
 		goto out;
 	}
 	*url = xstrdup(link);
@@ -875,7 +875,7 @@ static int dropbox_sidecar_read(struct storage *s, const struct pp_ctx *ctx, con
 		goto out;
 	}
 	if (c.data.len > SIDECAR_MAX) {
-		pp_fail_kind(err, WHERE, "too_large", "the sidecar %s is larger than %u bytes",
+		pp_fail_kind(err, WHERE, PP_ERR_TOO_LARGE, "the sidecar %s is larger than %u bytes",
 			     shown(path, b), SIDECAR_MAX);
 		goto out;
 	}
@@ -1031,7 +1031,7 @@ static int dropbox_archive(struct storage *s, const struct pp_ctx *ctx, const ch
 	from = path_in(d->folder, name);
 	to = xasprintf("%s/%s/%s", d->folder, d->archive, name);
 	if (move(d, ctx, from, to, &final, &c, err) < 0) {
-		if (!strcmp(err->kind, "not_found"))
+		if (err->kind == PP_ERR_NOT_FOUND)
 			pp_fail(err, WHERE, "Selected file not found: %s (dropbox move_v2: %s)",
 				shown(name, b), c.tags);
 		goto out;
@@ -1146,7 +1146,7 @@ static int dropbox_unstage(struct storage *s, const struct pp_ctx *ctx, const ch
 	int rc;
 	/* Only what stage_public made may be deleted here. */
 	if (!staged || strncmp(staged, prefix, n) || !fs_name_is_safe(staged + n))
-		rc = pp_fail_kind(err, WHERE, "invalid_name",
+		rc = pp_fail_kind(err, WHERE, PP_ERR_INVALID,
 				  "refusing to delete \"%s\": not a staged file", staged ? staged : "");
 	else
 		rc = delete_path(d, ctx, staged, err);

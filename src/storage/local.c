@@ -75,11 +75,11 @@ static int check_image_name(struct local *l, const char *name, struct pp_error *
 {
 	char b[300];
 	if (!name || !fs_name_is_safe(name))
-		return pp_fail_kind(err, WHERE, "invalid_name",
+		return pp_fail_kind(err, WHERE, PP_ERR_INVALID,
 				    "refusing file name \"%s\": only plain names inside the image "
 				    "folder %s are allowed", name ? shown(name, b) : "(null)", l->path);
 	if (!storage_is_image_name(name))
-		return pp_fail_kind(err, WHERE, "invalid_name",
+		return pp_fail_kind(err, WHERE, PP_ERR_INVALID,
 				    "refusing file name \"%s\": not an image (.jpg, .jpeg, .png)",
 				    shown(name, b));
 	return 0;
@@ -90,13 +90,13 @@ static int open_fail(struct local *l, const char *name, int e, struct pp_error *
 {
 	char b[300];
 	if (e == ENOENT)
-		return pp_fail_kind(err, WHERE, "not_found", "Selected file not found: %s (in %s)",
+		return pp_fail_kind(err, WHERE, PP_ERR_NOT_FOUND, "Selected file not found: %s (in %s)",
 				    shown(name, b), l->path);
 	if (e == ELOOP)
-		return pp_fail_kind(err, WHERE, "refused",
+		return pp_fail_kind(err, WHERE, PP_ERR_REFUSED,
 				    "refusing %s in %s: it is a symbolic link, and links are not "
 				    "followed in the image folder", shown(name, b), l->path);
-	return pp_fail_kind(err, WHERE, "io", "cannot open %s in %s: %s", shown(name, b), l->path,
+	return pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot open %s in %s: %s", shown(name, b), l->path,
 			    strerror(e));
 }
 
@@ -115,7 +115,7 @@ static int open_regular(struct local *l, const char *name, int *fd, struct stat 
 	}
 	if (!S_ISREG(sb->st_mode)) {
 		close(f);
-		return pp_fail_kind(err, WHERE, "refused", "refusing %s in %s: not a regular file",
+		return pp_fail_kind(err, WHERE, PP_ERR_REFUSED, "refusing %s in %s: not a regular file",
 				    shown(name, b), l->path);
 	}
 	*fd = f;
@@ -129,7 +129,7 @@ static int hash_file(struct local *l, const char *name, int fd, int64_t size,
 	char b[300];
 	struct pp_error why = { 0 };
 	if (hash_fd(fd, e->sha256, e->content_hash, &why) < 0)
-		return pp_fail_kind(err, WHERE, "io", "cannot hash %s in %s: %s", shown(name, b),
+		return pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot hash %s in %s: %s", shown(name, b),
 				    l->path, why.msg);
 	atomic_fetch_add(&files_hashed, 1);
 	atomic_fetch_add(&bytes_hashed, (uint64_t)size);
@@ -162,27 +162,27 @@ static int local_open(const struct config *cfg, struct state *st, struct storage
 
 	*out = NULL;
 	if (!path || !*path)
-		return pp_fail_kind(err, WHERE, "config",
+		return pp_fail_kind(err, WHERE, PP_ERR_CONFIG,
 				    "no image folder configured ([Storage] path)");
 	if (!fs_name_is_safe(archive))
-		return pp_fail_kind(err, WHERE, "config",
+		return pp_fail_kind(err, WHERE, PP_ERR_CONFIG,
 				    "the archive folder name \"%s\" must be a plain folder name "
 				    "inside %s", archive, path);
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			return pp_fail_kind(err, WHERE, "not_found",
+			return pp_fail_kind(err, WHERE, PP_ERR_NOT_FOUND,
 					    "the image folder %s does not exist", path);
 		if (errno == ENOTDIR)
-			return pp_fail_kind(err, WHERE, "config", "the image folder %s is not a folder",
+			return pp_fail_kind(err, WHERE, PP_ERR_CONFIG, "the image folder %s is not a folder",
 					    path);
-		return pp_fail_kind(err, WHERE, "io", "cannot open the image folder %s: %s", path,
+		return pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot open the image folder %s: %s", path,
 				    strerror(errno));
 	}
 	if (!realpath(path, real)) {
 		int e = errno;
 		close(fd);
-		return pp_fail_kind(err, WHERE, "io", "cannot resolve the image folder %s: %s", path,
+		return pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot resolve the image folder %s: %s", path,
 				    strerror(e));
 	}
 	struct local *l = xcalloc(1, sizeof(*l));
@@ -228,7 +228,7 @@ static int scan_folder(struct local *l, struct storage_list *out, struct pp_erro
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
-		return pp_fail_kind(err, WHERE, "io", "cannot list the image folder %s: %s", l->path,
+		return pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot list the image folder %s: %s", l->path,
 				    strerror(e));
 	}
 	for (;;) {
@@ -239,7 +239,7 @@ static int scan_folder(struct local *l, struct storage_list *out, struct pp_erro
 				int e = errno;
 				closedir(d);
 				storage_list_release(out);
-				return pp_fail_kind(err, WHERE, "io",
+				return pp_fail_kind(err, WHERE, PP_ERR_IO,
 						    "cannot list the image folder %s: %s", l->path,
 						    strerror(e));
 			}
@@ -284,7 +284,7 @@ static int fill_hashes(struct local *l, const struct pp_ctx *ctx, struct storage
 		goto found;
 	struct stat sb;
 	if (open_regular(l, it->name, &fd, &sb, &err) < 0) {
-		if (!strcmp(err.kind, "not_found")) {
+		if (err.kind == PP_ERR_NOT_FOUND) {
 			rc = 1;
 			goto out;
 		}
@@ -412,7 +412,7 @@ static int local_download(struct storage *s, const struct pp_ctx *ctx, const cha
 		return -1;
 	int rc = 0;
 	if (copy_fd(in, fd, (int64_t)sb.st_size) < 0)
-		rc = pp_fail_kind(err, WHERE, "io", "cannot copy %s from %s: %s", shown(name, b),
+		rc = pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot copy %s from %s: %s", shown(name, b),
 				  l->path, strerror(errno));
 	close(in);
 	return rc;
@@ -458,14 +458,14 @@ static int local_sidecar_read(struct storage *s, const struct pp_ctx *ctx, const
 		return -1;
 	sc = sidecar_name(name);
 	if (open_regular(l, sc, &fd, &sb, err) < 0) {
-		if (err && !strcmp(err->kind, "not_found")) {
+		if (err && err->kind == PP_ERR_NOT_FOUND) {
 			pp_error_clear(err);
 			rc = 0; /* no sidecar: not an error */
 		}
 		goto out;
 	}
 	if (sb.st_size > (off_t)SIDECAR_MAX) {
-		pp_fail_kind(err, WHERE, "too_large", "the sidecar %s in %s is larger than %u bytes",
+		pp_fail_kind(err, WHERE, PP_ERR_TOO_LARGE, "the sidecar %s in %s is larger than %u bytes",
 			     shown(sc, shown_buf), l->path, SIDECAR_MAX);
 		goto out;
 	}
@@ -475,14 +475,14 @@ static int local_sidecar_read(struct storage *s, const struct pp_ctx *ctx, const
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			pp_fail_kind(err, WHERE, "io", "cannot read the sidecar %s in %s: %s",
+			pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot read the sidecar %s in %s: %s",
 				     shown(sc, shown_buf), l->path, strerror(errno));
 			goto out;
 		}
 		if (n == 0)
 			break;
 		if (b.len + (size_t)n > SIDECAR_MAX) {
-			pp_fail_kind(err, WHERE, "too_large",
+			pp_fail_kind(err, WHERE, PP_ERR_TOO_LARGE,
 				     "the sidecar %s in %s is larger than %u bytes",
 				     shown(sc, shown_buf), l->path, SIDECAR_MAX);
 			goto out;
@@ -525,20 +525,20 @@ static int local_sidecar_write(struct storage *s, const struct pp_ctx *ctx, cons
 	}
 	created = fd >= 0;
 	if (fd < 0) {
-		pp_fail_kind(err, WHERE, "io", "cannot create a temp file for the sidecar %s in %s: %s",
+		pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot create a temp file for the sidecar %s in %s: %s",
 			     shown(sc, b), l->path, strerror(errno));
 		goto out;
 	}
 	size_t len = strlen(text ? text : "");
 	if (fchmod(fd, 0644) < 0 || fs_write_all(fd, text ? text : "", len) < 0 || fsync(fd) < 0) {
-		pp_fail_kind(err, WHERE, "io", "cannot write the sidecar %s in %s: %s", shown(sc, b),
+		pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot write the sidecar %s in %s: %s", shown(sc, b),
 			     l->path, strerror(errno));
 		goto out;
 	}
 	int c = close(fd);
 	fd = -1;
 	if (c < 0 || renameat(l->dirfd, tmp, l->dirfd, sc) < 0) {
-		pp_fail_kind(err, WHERE, "io", "cannot write the sidecar %s in %s: %s", shown(sc, b),
+		pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot write the sidecar %s in %s: %s", shown(sc, b),
 			     l->path, strerror(errno));
 		goto out;
 	}
@@ -565,7 +565,7 @@ static int stat_regular(struct local *l, int dirfd, const char *name, struct sta
 	if (S_ISLNK(sb->st_mode))
 		return open_fail(l, name, ELOOP, err);
 	if (!S_ISREG(sb->st_mode))
-		return pp_fail_kind(err, WHERE, "refused", "refusing %s in %s: not a regular file",
+		return pp_fail_kind(err, WHERE, PP_ERR_REFUSED, "refusing %s in %s: not a regular file",
 				    shown(name, b), l->path);
 	return 0;
 }
@@ -660,15 +660,15 @@ static int local_archive(struct storage *s, const struct pp_ctx *ctx, const char
 		return -1;
 
 	if (mkdirat(l->dirfd, l->archive, 0755) < 0 && errno != EEXIST)
-		return pp_fail_kind(err, WHERE, "io", "cannot create the archive folder %s in %s: %s",
+		return pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot create the archive folder %s in %s: %s",
 				    l->archive, l->path, strerror(errno));
 	afd = openat(l->dirfd, l->archive, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (afd < 0) {
 		if (errno == ELOOP || errno == ENOTDIR)
-			return pp_fail_kind(err, WHERE, "refused",
+			return pp_fail_kind(err, WHERE, PP_ERR_REFUSED,
 					    "the archive %s in %s is not a folder (links are not "
 					    "followed)", l->archive, l->path);
-		return pp_fail_kind(err, WHERE, "io", "cannot open the archive folder %s in %s: %s",
+		return pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot open the archive folder %s in %s: %s",
 				    l->archive, l->path, strerror(errno));
 	}
 
@@ -685,7 +685,7 @@ static int local_archive(struct storage *s, const struct pp_ctx *ctx, const char
 		target = candidate(stem, fs_ext(name), k);
 		target_sc = candidate(stem, ".txt", k);
 		if (k > MAX_AUTORENAME || !fs_name_is_safe(target) || !fs_name_is_safe(target_sc)) {
-			pp_fail_kind(err, WHERE, "io",
+			pp_fail_kind(err, WHERE, PP_ERR_IO,
 				     "cannot archive %s: no free name in %s/%s", shown(name, b),
 				     l->path, l->archive);
 			goto out;
@@ -701,7 +701,7 @@ static int local_archive(struct storage *s, const struct pp_ctx *ctx, const char
 			open_fail(l, name, ENOENT, err);
 			goto out;
 		}
-		pp_fail_kind(err, WHERE, "io", "cannot move %s into %s/%s: %s", shown(name, b),
+		pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot move %s into %s/%s: %s", shown(name, b),
 			     l->path, l->archive, strerror(errno));
 		goto out;
 	}

@@ -47,7 +47,7 @@ int storage_open(const struct config *cfg, struct state *st, struct storage **ou
 	*out = NULL;
 	const struct storage_ops *ops = storage_backend_find(cfg->backend);
 	if (!ops)
-		return pp_fail_kind(err, "storage", "unsupported", "unknown storage backend \"%s\"",
+		return pp_fail_kind(err, "storage", PP_ERR_UNSUPPORTED, "unknown storage backend \"%s\"",
 				    cfg->backend ? cfg->backend : "");
 	return ops->open(cfg, st, out, err);
 }
@@ -92,7 +92,7 @@ static int end(const struct call *c, int rc, const struct pp_error *err, long co
 
 static int unsupported(struct storage *s, const char *op, struct pp_error *err)
 {
-	return pp_fail_kind(err, "storage", "unsupported", "the %s storage cannot %s",
+	return pp_fail_kind(err, "storage", PP_ERR_UNSUPPORTED, "the %s storage cannot %s",
 			    s->ops->name, op);
 }
 

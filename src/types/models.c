@@ -66,6 +66,5 @@ void caption_result_release(struct caption_result *c)
 void publish_result_release(struct publish_result *r)
 {
 	free(r->post_id);
-	free(r->error);
 	*r = (struct publish_result){ 0 };
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "types/ctx.h"
+#include "util/error.h"
 #include "util/strv.h"
 
 /* What the vision step saw. All strings owned; NULL or "" when empty. */
@@ -52,10 +53,16 @@ void caption_result_release(struct caption_result *c);
 struct publish_result {
 	bool success;
 	char *post_id;          /* NULL unless success */
-	char *error;            /* NULL on success */
+	struct pp_error err;    /* why it did not publish; msg sanitized */
 	int64_t duration_ms;    /* -1 when the publisher did not run */
 };
 
 void publish_result_release(struct publish_result *r);
+
+/* Why r did not publish, or NULL when it did (or said nothing). */
+static inline const char *publish_error(const struct publish_result *r)
+{
+	return !r->success && r->err.msg[0] ? r->err.msg : NULL;
+}
 
 #endif

@@ -66,7 +66,7 @@ int fs_read_file(const char *path, char **data, size_t *len, size_t max,
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return pp_fail_kind(err, "fs", errno == ENOENT ? "not_found" : "io",
+		return pp_fail_kind(err, "fs", errno == ENOENT ? PP_ERR_NOT_FOUND : PP_ERR_IO,
 				    "cannot open %s: %s", path, strerror(errno));
 	struct buf b = BUF_INIT;
 	char chunk[65536];

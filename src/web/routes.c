@@ -98,24 +98,16 @@ bool web_request_is_admin(const struct web_request *rq)
 	return ok;
 }
 
-/* The status an error of this kind is answered with. */
-static int status_of(const struct pp_error *err)
-{
-	static const struct { const char *kind; int status; } map[] = {
-		{ "not_found", 404 }, { "no_images", 404 }, { "invalid_name", 400 },
-		{ "refused", 404 }, { "bad_platform", 422 }, { "undecodable", 422 },
-		{ "all_duplicates", 409 }, { "ai", 502 }, { "timeout", 504 },
-		{ "rate_limited", 503 }, { "auth", 502 },
-	};
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (!strcmp(err->kind, map[i].kind))
-			return map[i].status;
-	return err->http_status >= 500 ? 502 : 500;
-}
+#define RETRY_AFTER_DEFAULT_S 30
 
+/* The error's kind decides the status (the table in util/error.h); a 503
+ * says when to come back: what the remote service asked for, or 30 s. */
 static int reply_pp_error(struct web_request *rq, const struct pp_error *err)
 {
-	return web_reply_error(rq, status_of(err), "%s", err->msg[0] ? err->msg : "internal error");
+	int status = pp_error_http_status(err->kind);
+	if (status == 503)
+		rq->retry_after = err->retry_after > 0 ? err->retry_after : RETRY_AFTER_DEFAULT_S;
+	return web_reply_error(rq, status, "%s", err->msg[0] ? err->msg : "internal error");
 }
 
 /* The request body as a JSON value (JSON null when empty), or NULL with

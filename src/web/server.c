@@ -460,7 +460,7 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 	free(session_key);
 	if (!is_loopback((struct sockaddr *)&ss) && !web_auth_api_required(srv.shared.auth) &&
 	    !opts->allow_remote) {
-		pp_fail_kind(err, "web", "config",
+		pp_fail_kind(err, "web", PP_ERR_CONFIG,
 			     "refusing to serve on %s without authentication: set WEB_AUTH_TOKEN or "
 			     "WEB_AUTH_USER and WEB_AUTH_PASS, or allow it with --allow-remote "
 			     "([Web] allow_remote = true)", opts->host);

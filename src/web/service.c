@@ -121,7 +121,7 @@ static int listed_item(struct web_service *svc, const struct pp_ctx *ctx, const 
 			one->n = 1;
 		}
 	listing_unref(l);
-	return one->n ? 0 : pp_fail_kind(err, "web", "not_found", "Image not found");
+	return one->n ? 0 : pp_fail_kind(err, "web", PP_ERR_NOT_FOUND, "Image not found");
 }
 
 /* ---- random ------------------------------------------------------------- */
@@ -182,7 +182,7 @@ int web_random_image(struct web_service *svc, const struct pp_ctx *ctx, json_t *
 		return -1;
 	int rc = -1;
 	if (l->list.n == 0) {
-		pp_fail_kind(err, "web", "no_images", "No images found");
+		pp_fail_kind(err, "web", PP_ERR_NO_IMAGES, "No images found");
 		goto out;
 	}
 	uint64_t r = 0;
@@ -322,8 +322,7 @@ int web_analyze(struct web_service *svc, const struct pp_ctx *ctx, const char *n
 	rc = 0;
 	goto out;
 fail:
-	pp_fail_kind(err, "web", s.error_kind[0] ? s.error_kind : "storage", "%s",
-		     s.error ? s.error : "analysis failed");
+	*err = s.err;
 out:
 	stage_ctx_release(&s);
 	return rc;
@@ -351,10 +350,10 @@ int web_publish(struct web_service *svc, const struct pp_ctx *ctx, const char *n
 {
 	if (platforms) {
 		if (platforms->n == 0)
-			return pp_fail_kind(err, "web", "bad_platform", "platforms is empty");
+			return pp_fail_kind(err, "web", PP_ERR_BAD_PLATFORM, "platforms is empty");
 		for (size_t i = 0; i < platforms->n; i++)
 			if (!web_platform_enabled(svc, platforms->v[i]))
-				return pp_fail_kind(err, "web", "bad_platform",
+				return pp_fail_kind(err, "web", PP_ERR_BAD_PLATFORM,
 						    "unknown or disabled platform: %s", platforms->v[i]);
 	}
 	struct storage_list one = { 0 };
@@ -374,8 +373,8 @@ int web_publish(struct web_service *svc, const struct pp_ctx *ctx, const char *n
 	if (r.archived)
 		invalidate_listing(svc);
 	int rc = 0;
-	if (r.nplatforms == 0 && r.error) {
-		pp_fail_kind(err, "web", r.error_kind[0] ? r.error_kind : "storage", "%s", r.error);
+	if (r.nplatforms == 0 && workflow_error(&r)) {
+		*err = r.err;
 		rc = -1;
 	} else {
 		json_t *o = json_object();
@@ -459,7 +458,7 @@ int web_image_bytes(struct web_service *svc, const struct pp_ctx *ctx, const cha
 	unsigned char *data = NULL;
 	size_t len = 0;
 	if (prepare_jpeg_bytes(ctx, path, width, &data, &len, err) < 0) {
-		pp_fail_kind(err, "web", "undecodable", "%s is not a decodable image", name);
+		pp_fail_kind(err, "web", PP_ERR_UNDECODABLE, "%s is not a decodable image", name);
 		goto out;
 	}
 	buf_add(out, data, len);

@@ -1178,6 +1178,22 @@ class OpenAIWebTest(WebCase):
         srv.stop()
         self.assertNotIn(OPENAI_KEY, srv.stderr())
 
+    def test_ai_rate_limit_is_503_with_retry_after(self):
+        # The AI's 429 keeps its kind through the stages: 503, and the wait
+        # the AI asked for, once its retries are spent.
+        srv = self.serve()
+        self.fake.queue_status(429, headers={"Retry-After": "2"}, times=3)
+        r = self.post(srv, "/api/images/%s/analyze" % IMG, headers=["X-Request-ID: oa-429"])
+        self.assertEqual(r.status, 503, r)
+        self.assertEqual(r.header("Retry-After"), "2")
+        self.assertEqual(len(self.fake.chat_requests()), 3)
+        lines = srv.request_lines("oa-429")
+        err = [l for l in lines if l["message"] == "web_analyze_error"]
+        self.assertEqual([e["status"] for e in err], [503])
+        va = [l for l in lines if l["message"] == "vision_analysis"]
+        self.assertEqual([v["error_type"] for v in va], ["rate_limited"])
+        srv.stop()
+
     def test_sigterm_during_slow_request(self):
         srv = self.serve()
         self.fake.queue_reply(delay=3.0)

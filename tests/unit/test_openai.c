@@ -97,7 +97,7 @@ static void test_analyze_needs_an_image_url(void **state)
 	assert_int_equal(ai_analyze(ai, &ctx, &img, &an, &ms, &err), -1);
 	log = tu_log_stop();
 	assert_non_null(strstr(err.msg, "no URL for a.jpg"));
-	assert_string_equal(err.kind, "no_image_url");
+	assert_int_equal(err.kind, PP_ERR_UNSUPPORTED);
 	assert_null(an.description);
 	assert_true(ms >= 0);
 	/* the failure is logged as a vision_analysis line with the model */

@@ -247,7 +247,7 @@ static void test_download_and_not_found(void **state)
 
 	fd = open(path, O_RDWR | O_TRUNC);
 	assert_int_equal(f->s->ops->download(f->s, &ctx, "missing.jpg", fd, &err), -1);
-	assert_string_equal(err.kind, "not_found");
+	assert_int_equal(err.kind, PP_ERR_NOT_FOUND);
 	assert_int_equal(err.http_status, 409);
 	assert_non_null(strstr(err.msg, "missing.jpg"));
 	assert_int_equal(lseek(fd, 0, SEEK_END), 0); /* no error body left in the file */
@@ -255,7 +255,7 @@ static void test_download_and_not_found(void **state)
 	/* Names that could leave the folder never reach the server. */
 	fd = open(path, O_RDWR | O_TRUNC);
 	assert_int_equal(f->s->ops->download(f->s, &ctx, "../a.jpg", fd, &err), -1);
-	assert_string_equal(err.kind, "invalid_name");
+	assert_int_equal(err.kind, PP_ERR_INVALID);
 	close(fd);
 	free(path);
 }
@@ -298,7 +298,7 @@ static void test_metadata(void **state)
 	assert_string_equal(m.rev, json_string_value(json_object_get(file, "rev")));
 	json_decref(st);
 	assert_int_equal(f->s->ops->metadata(f->s, &ctx, "nope.jpg", &m, &err), -1);
-	assert_string_equal(err.kind, "not_found");
+	assert_int_equal(err.kind, PP_ERR_NOT_FOUND);
 }
 
 static void test_archive_autorenames_and_moves_the_sidecar(void **state)
@@ -315,7 +315,7 @@ static void test_archive_autorenames_and_moves_the_sidecar(void **state)
 	assert_string_equal(as, "B.PNG");
 	free(as);
 	assert_int_equal(f->s->ops->archive(f->s, &ctx, "a.jpg", NULL, &err), -1);
-	assert_string_equal(err.kind, "not_found");
+	assert_int_equal(err.kind, PP_ERR_NOT_FOUND);
 
 	json_t *st = fake_json(&f->fake, "GET", "/_fake/state");
 	assert_non_null(fake_file(st, "/Photos/archive/a (1).jpg"));
@@ -365,7 +365,7 @@ static void test_stage_public_and_unstage(void **state)
 	assert_int_equal(f->s->ops->unstage(f->s, &ctx, staged, &err), 0); /* gone already */
 	/* Only staged files can be deleted through unstage. */
 	assert_int_equal(f->s->ops->unstage(f->s, &ctx, "/Photos/a.jpg", &err), -1);
-	assert_string_equal(err.kind, "invalid_name");
+	assert_int_equal(err.kind, PP_ERR_INVALID);
 	assert_int_equal(f->s->ops->unstage(f->s, &ctx, "/Photos/.photopub-staging/../a.jpg", &err),
 			 -1);
 	json_t *st = fake_json(&f->fake, "GET", "/_fake/state");
@@ -419,7 +419,7 @@ static void test_wrong_refresh_token(void **state)
 	assert_int_equal(storage_open(&f->cfg, NULL, &f->s, &err), 0);
 	struct storage_list l = { 0 };
 	assert_int_equal(f->s->ops->list(f->s, &ctx, &l, &err), -1);
-	assert_string_equal(err.kind, "auth");
+	assert_int_equal(err.kind, PP_ERR_AUTH);
 	assert_int_equal(err.http_status, 400);
 	assert_non_null(strstr(err.msg, "invalid_grant"));
 	assert_null(strstr(err.msg, "wrong-refresh-token"));
@@ -429,7 +429,7 @@ static void test_wrong_refresh_token(void **state)
 struct worker {
 	struct fixture *f;
 	int rc;
-	char kind[32];
+	enum pp_error_kind kind;
 };
 
 static void *download_worker(void *arg)
@@ -446,7 +446,7 @@ static void *download_worker(void *arg)
 	} else {
 		w->rc = -2;
 	}
-	snprintf(w->kind, sizeof(w->kind), "%s", err.kind);
+	w->kind = err.kind;
 	return NULL;
 }
 

@@ -275,27 +275,27 @@ static void expect_invalid(struct fixture *f, const char *name)
 
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(o->download(f->s, &ctx, name, 1, &err), -1);
-	assert_string_equal(err.kind, "invalid_name");
+	assert_int_equal(err.kind, PP_ERR_INVALID);
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(o->sidecar_read(f->s, &ctx, name, &text, &err), -1);
-	assert_string_equal(err.kind, "invalid_name");
+	assert_int_equal(err.kind, PP_ERR_INVALID);
 	assert_null(text);
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(o->sidecar_write(f->s, &ctx, name, "x", &err), -1);
-	assert_string_equal(err.kind, "invalid_name");
+	assert_int_equal(err.kind, PP_ERR_INVALID);
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(o->metadata(f->s, &ctx, name, &meta, &err), -1);
-	assert_string_equal(err.kind, "invalid_name");
+	assert_int_equal(err.kind, PP_ERR_INVALID);
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(o->archive(f->s, &ctx, name, &as, &err), -1);
-	assert_string_equal(err.kind, "invalid_name");
+	assert_int_equal(err.kind, PP_ERR_INVALID);
 	assert_null(as);
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(o->sha256(f->s, &ctx, name, sha, &err), -1);
-	assert_string_equal(err.kind, "invalid_name");
+	assert_int_equal(err.kind, PP_ERR_INVALID);
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(o->image_url(f->s, &ctx, name, NULL, &url, &err), -1);
-	assert_string_equal(err.kind, "invalid_name");
+	assert_int_equal(err.kind, PP_ERR_INVALID);
 	assert_null(url);
 	/* the message never carries raw control characters */
 	for (const char *p = err.msg; *p; p++)
@@ -343,30 +343,30 @@ static void test_links_refused(void **state)
 	for (size_t i = 0; i < 2; i++) {
 		memset(&err, 0, sizeof(err));
 		assert_int_equal(o->download(f->s, &ctx, links[i], fd, &err), -1);
-		assert_string_equal(err.kind, "refused");
+		assert_int_equal(err.kind, PP_ERR_REFUSED);
 		assert_non_null(strstr(err.msg, "symbolic link"));
 		assert_non_null(strstr(err.msg, links[i]));
 
 		char *as = NULL;
 		memset(&err, 0, sizeof(err));
 		assert_int_equal(o->archive(f->s, &ctx, links[i], &as, &err), -1);
-		assert_string_equal(err.kind, "refused");
+		assert_int_equal(err.kind, PP_ERR_REFUSED);
 		assert_null(as);
 
 		struct storage_meta meta;
 		memset(&err, 0, sizeof(err));
 		assert_int_equal(o->metadata(f->s, &ctx, links[i], &meta, &err), -1);
-		assert_string_equal(err.kind, "refused");
+		assert_int_equal(err.kind, PP_ERR_REFUSED);
 
 		char sha[65];
 		memset(&err, 0, sizeof(err));
 		assert_int_equal(o->sha256(f->s, &ctx, links[i], sha, &err), -1);
-		assert_string_equal(err.kind, "refused");
+		assert_int_equal(err.kind, PP_ERR_REFUSED);
 
 		char *url = NULL;
 		memset(&err, 0, sizeof(err));
 		assert_int_equal(o->image_url(f->s, &ctx, links[i], NULL, &url, &err), -1);
-		assert_string_equal(err.kind, "refused");
+		assert_int_equal(err.kind, PP_ERR_REFUSED);
 	}
 	struct stat sb;
 	assert_int_equal(fstat(fd, &sb), 0);
@@ -375,16 +375,16 @@ static void test_links_refused(void **state)
 	/* a non-regular file is refused too (and opening it does not block) */
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(o->download(f->s, &ctx, "fifo.jpg", fd, &err), -1);
-	assert_string_equal(err.kind, "refused");
+	assert_int_equal(err.kind, PP_ERR_REFUSED);
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(o->download(f->s, &ctx, "folder.jpg", fd, &err), -1);
-	assert_string_equal(err.kind, "refused");
+	assert_int_equal(err.kind, PP_ERR_REFUSED);
 
 	/* a sidecar that is a link to outside is not read */
 	char *text = NULL;
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(o->sidecar_read(f->s, &ctx, "d.png", &text, &err), -1);
-	assert_string_equal(err.kind, "refused");
+	assert_int_equal(err.kind, PP_ERR_REFUSED);
 	assert_null(text);
 
 	/* links stay where they were; the outside file is untouched */
@@ -418,7 +418,7 @@ static void test_archive_folder_link_refused(void **state)
 	struct pp_error err = { 0 };
 	char *as = NULL;
 	assert_int_equal(f->s->ops->archive(f->s, &ctx, "a.jpg", &as, &err), -1);
-	assert_string_equal(err.kind, "refused");
+	assert_int_equal(err.kind, PP_ERR_REFUSED);
 	assert_null(as);
 	char *in = entries(f->outside);
 	assert_null(strstr(in, "a.jpg"));
@@ -456,11 +456,11 @@ static void test_download(void **state)
 
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(f->s->ops->download(f->s, &ctx, "nope.jpg", 1, &err), -1);
-	assert_string_equal(err.kind, "not_found");
+	assert_int_equal(err.kind, PP_ERR_NOT_FOUND);
 	assert_non_null(strstr(err.msg, "Selected file not found: nope.jpg"));
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(f->s->ops->sha256(f->s, &ctx, "nope.jpg", sha, &err), -1);
-	assert_string_equal(err.kind, "not_found");
+	assert_int_equal(err.kind, PP_ERR_NOT_FOUND);
 
 	unlink(tmp_path);
 	free(tmp_path);
@@ -492,7 +492,7 @@ static void test_image_url(void **state)
 	url = NULL;
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(f->s->ops->image_url(f->s, &ctx, "gone.png", NULL, &url, &err), -1);
-	assert_string_equal(err.kind, "not_found");
+	assert_int_equal(err.kind, PP_ERR_NOT_FOUND);
 	free(path);
 	free(png);
 }
@@ -555,7 +555,7 @@ static void test_sidecar_read_write(void **state)
 	text = NULL;
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(o->sidecar_read(f->s, &ctx, "a.jpg", &text, &err), -1);
-	assert_string_equal(err.kind, "too_large");
+	assert_int_equal(err.kind, PP_ERR_TOO_LARGE);
 	assert_null(text);
 	free(blob);
 	free(p);
@@ -651,7 +651,7 @@ static void test_archive_autorename(void **state)
 	memset(&err, 0, sizeof(err));
 	char *none = NULL;
 	assert_int_equal(f->s->ops->archive(f->s, &ctx, "c.jpg", &none, &err), -1);
-	assert_string_equal(err.kind, "not_found");
+	assert_int_equal(err.kind, PP_ERR_NOT_FOUND);
 	assert_non_null(strstr(err.msg, "Selected file not found: c.jpg"));
 	assert_null(none);
 	free(arch);
@@ -812,7 +812,7 @@ static void test_metadata(void **state)
 
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(o->metadata(f->s, &ctx, "gone.jpg", &m4, &err), -1);
-	assert_string_equal(err.kind, "not_found");
+	assert_int_equal(err.kind, PP_ERR_NOT_FOUND);
 	free(p);
 }
 
