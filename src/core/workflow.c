@@ -125,7 +125,7 @@ static void stage_publish(struct run *r)
 		return;
 	}
 	struct publish_input in = {
-		.ctx = { .correlation_id = pp_cid(r->s.ctx) },
+		.ctx = *r->s.ctx,   /* the job keeps its own copy of the id, without the sink */
 		.image_path = r->s.sel.temp_path,
 		.image_name = r->s.sel.name,
 		.sha256 = r->s.sel.sha256,
