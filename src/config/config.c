@@ -300,6 +300,12 @@ static int parse_value(const struct config *cfg, const struct config_key *k, con
 	return 0;
 }
 
+int config_need_env(struct config_error *e, const char *value, const char *name,
+		    const char *when)
+{
+	return value ? 0 : config_fail(e, "environment", NULL, name, "required with %s", when);
+}
+
 /* Stores text value v of config's own key k into its field of cfg. */
 static int set_value(struct config *cfg, const struct config_key *k, const char *v,
 		     struct config_error *e)
@@ -611,9 +617,9 @@ static int validate(struct config *cfg, const struct config_options *opts,
 {
 	const char *file = cfg->path;
 	if (cfg->provider == AI_OPENAI) {
-		if (!cfg->openai_api_key)
-			return config_fail(e, "environment", NULL, "OPENAI_API_KEY",
-				    "required with [AI] provider = openai");
+		if (config_need_env(e, cfg->openai_api_key, "OPENAI_API_KEY",
+				    "[AI] provider = openai") < 0)
+			return -1;
 		if (!strcmp(cfg->openai_base_url, "https://api.openai.com/v1")) {
 			if (strncmp(cfg->openai_api_key, "sk-", 3))
 				return config_fail(e, "environment", NULL, "OPENAI_API_KEY",

@@ -194,6 +194,11 @@ int config_load(const struct config_options *opts, struct config *cfg,
 
 void config_release(struct config *cfg);
 
+/* 0 when the environment value name is set (value not NULL); else fills e:
+ * "environment: NAME: required with <when>" and returns -1. */
+int config_need_env(struct config_error *e, const char *value, const char *name,
+		    const char *when);
+
 /* Fills e with a problem at file (a path, "environment", or NULL),
  * [section] key (either may be NULL), sanitized, and returns -1. */
 int config_fail(struct config_error *e, const char *file, const char *section,

@@ -103,9 +103,9 @@ static int email_validate(const struct config *cfg, struct config_error *e)
 	if (!cfg->email_recipient || !*cfg->email_recipient)
 		return config_fail(e, file, "Email", "recipient",
 				   "required with [Content] fetlife = true");
-	if (!cfg->email_password)
-		return config_fail(e, "environment", NULL, "EMAIL_PASSWORD",
-				   "required with [Content] fetlife = true");
+	if (config_need_env(e, cfg->email_password, "EMAIL_PASSWORD",
+			    "[Content] fetlife = true") < 0)
+		return -1;
 	if (!address_ok(cfg->email_sender))
 		return config_fail(e, file, "Email", "sender",
 				   "is not a plain mail address (name@domain)");

@@ -69,10 +69,8 @@ static int instagram_validate(const struct config *cfg, struct config_error *e)
 		return config_fail(e, cfg->path, "Instagram", "user_id",
 				   "required with [Content] instagram = true (the Instagram "
 				   "professional account id)");
-	if (!cfg->instagram_access_token)
-		return config_fail(e, "environment", NULL, "INSTAGRAM_ACCESS_TOKEN",
-				   "required with [Content] instagram = true");
-	return 0;
+	return config_need_env(e, cfg->instagram_access_token, "INSTAGRAM_ACCESS_TOKEN",
+			       "[Content] instagram = true");
 }
 
 /* Calls the Graph API; on success *root is the reply object. */

@@ -26,13 +26,10 @@ static bool telegram_enabled(const struct config *cfg)
 
 static int telegram_validate(const struct config *cfg, struct config_error *e)
 {
-	if (!cfg->telegram_bot_token)
-		return config_fail(e, "environment", NULL, "TELEGRAM_BOT_TOKEN",
-				   "required with [Content] telegram = true");
-	if (!cfg->telegram_channel_id)
-		return config_fail(e, "environment", NULL, "TELEGRAM_CHANNEL_ID",
-				   "required with [Content] telegram = true");
-	return 0;
+	const char *when = "[Content] telegram = true";
+	if (config_need_env(e, cfg->telegram_bot_token, "TELEGRAM_BOT_TOKEN", when) < 0)
+		return -1;
+	return config_need_env(e, cfg->telegram_channel_id, "TELEGRAM_CHANNEL_ID", when);
 }
 
 /* parameters.retry_after of a 429 body, or -1. */

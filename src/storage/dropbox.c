@@ -562,13 +562,10 @@ static int dropbox_validate(const struct config *cfg, struct config_error *e)
 		return config_fail(e, cfg->path, "Dropbox", "image_folder",
 				   "must be a Dropbox path starting with '/'%s",
 				   cfg->image_folder ? "" : " (missing)");
-	if (!cfg->dropbox_app_key)
-		return config_fail(e, "environment", NULL, "DROPBOX_APP_KEY",
-				   "required with the dropbox backend");
-	if (!cfg->dropbox_refresh_token)
-		return config_fail(e, "environment", NULL, "DROPBOX_REFRESH_TOKEN",
-				   "required with the dropbox backend");
-	return 0;
+	const char *when = "the dropbox backend";
+	if (config_need_env(e, cfg->dropbox_app_key, "DROPBOX_APP_KEY", when) < 0)
+		return -1;
+	return config_need_env(e, cfg->dropbox_refresh_token, "DROPBOX_REFRESH_TOKEN", when);
 }
 
 static int dropbox_open(const struct config *cfg, struct state *st, struct storage **out,

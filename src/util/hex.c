@@ -11,8 +11,7 @@ void hex_encode(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/* 0–15 for a hex digit, -1 for anything else. */
-static int digit(char c)
+int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -26,8 +25,8 @@ static int digit(char c)
 int hex_decode(const char *in, unsigned char *out, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		int hi = digit(in[2 * i]);
-		int lo = hi < 0 ? -1 : digit(in[2 * i + 1]);
+		int hi = hex_digit(in[2 * i]);
+		int lo = hi < 0 ? -1 : hex_digit(in[2 * i + 1]);
 		if (lo < 0)
 			return -1;
 		out[i] = (unsigned char)(hi << 4 | lo);

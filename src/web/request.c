@@ -8,18 +8,8 @@
 #include "storage/storage.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
+#include "util/hex.h"
 #include "web/request.h"
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static char ascii_lower(char c)
 {
@@ -45,8 +35,8 @@ char *request_decode(const char *s, size_t n)
 	struct buf b = BUF_INIT;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%') {
-			int hi = i + 1 < n ? hexval(s[i + 1]) : -1;
-			int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+			int hi = i + 1 < n ? hex_digit(s[i + 1]) : -1;
+			int lo = i + 2 < n ? hex_digit(s[i + 2]) : -1;
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 				buf_release(&b);
 				return NULL;
