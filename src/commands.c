@@ -1,13 +1,13 @@
-/* commands.c - the table of photopub's commands: name, entry point in
- * libphotopub.so, summary and --help text. Compiled into the binary itself,
- * so that --help needs nothing loaded. */
+/* commands.c - the table of photopub's commands: name, entry point,
+ * summary and --help text. main.c loops over it; a new command is its
+ * cmd/ file and a row here. */
 #include <stddef.h>
 #include "cmd/cmd.h"
 
 const struct command commands[] = {
 	{
 		.name = "run",
-		.symbol = "cmd_run",
+		.run = cmd_run,
 		.summary = "pick an unposted image, describe, caption and publish it",
 		.usage =
 			"usage: photopub run --config FILE [--env FILE] [--select NAME]\n"
@@ -31,7 +31,7 @@ const struct command commands[] = {
 	},
 	{
 		.name = "serve",
-		.symbol = "cmd_serve",
+		.run = cmd_serve,
 		.summary = "the web server: random image, analyze, publish from a phone",
 		.usage =
 			"usage: photopub serve --config FILE [--env FILE] [--host ADDR] [--port N]\n"
@@ -56,7 +56,7 @@ const struct command commands[] = {
 	},
 	{
 		.name = "stats",
-		.symbol = "cmd_stats",
+		.run = cmd_stats,
 		.summary = "latency percentiles and error counts from logs; budgets",
 		.usage =
 			"usage: photopub stats [--budget FILE] [--since T] [--until T] [--json] [LOGFILE ...]\n"
@@ -80,7 +80,7 @@ const struct command commands[] = {
 	},
 	{
 		.name = "trace",
-		.symbol = "cmd_trace",
+		.run = cmd_trace,
 		.summary = "every log line of one run or request, and its waterfall",
 		.usage =
 			"usage: photopub trace CORRELATION_ID [--json] [LOGFILE ...]\n"
@@ -97,7 +97,7 @@ const struct command commands[] = {
 	},
 	{
 		.name = "report",
-		.symbol = "cmd_report",
+		.run = cmd_report,
 		.summary = "a self-contained HTML latency report from logs",
 		.usage =
 			"usage: photopub report [LOGFILE ...] -o FILE.html\n"

@@ -20,7 +20,7 @@ enum {
 
 struct command {
 	const char *name;
-	const char *symbol;    /* entry point in libphotopub.so: int fn(int argc, char **argv) */
+	int (*run)(int argc, char **argv); /* its entry point */
 	const char *summary;   /* one line for the command list */
 	const char *usage;     /* the whole --help text of the command */
 };
@@ -35,8 +35,7 @@ int cmd_serve(int argc, char **argv);
 /* Reports an unknown command (argv[2]) as a usage error. */
 int cmd_unknown(int argc, char **argv);
 
-/* The table of commands, ending with a NULL name (commands.c, compiled
- * into the binary, not the module). */
+/* The table of commands, ending with a NULL name (commands.c). */
 extern const struct command commands[];
 
 /* Writes a usage_error line (and the hint to use --help); returns EXIT_USAGE. */

@@ -1,14 +1,14 @@
-/* api.h - the table libphotopub-image.so exports: everything that needs
- * libvips (image.h and the offline analyzer), reached by libphotopub.so
- * through image/loader.c only when first used. */
+/* api.h - the one table libphotopub-image.so exports: everything that needs
+ * libvips, reached through image/image.c, which loads the module on first
+ * use. Private to image/. */
 #ifndef PHOTOPUB_IMAGE_API_H
 #define PHOTOPUB_IMAGE_API_H
 
-#include "ai/ai.h"
 #include "image/image.h"
+#include "image/measure.h"
 
 #define IMAGE_API_SYMBOL "photopub_image_api"
-#define IMAGE_API_VERSION 1
+#define IMAGE_API_VERSION 2
 
 struct image_api {
 	int version;
@@ -18,7 +18,10 @@ struct image_api {
 	int (*jpeg_copy)(const char *path, int max_long, int max_width, int quality,
 			 unsigned char **data, size_t *len, struct pp_error *err);
 	int (*data_url)(const char *path, char **url, struct pp_error *err);
-	const struct ai_ops *local_ai;
+	int (*measure)(const char *path, struct image_measure *m, struct pp_error *err);
 };
+
+/* measure.c's entry, for the table. */
+int measure_figures(const char *path, struct image_measure *m, struct pp_error *err);
 
 #endif

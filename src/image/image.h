@@ -1,6 +1,7 @@
-/* image.h - what photopub does with pixels, all through libvips: decode
- * checks, downscaled JPEG copies, and the measurements the offline analyzer
- * uses. Images are always read with shrink-on-load where the format allows. */
+/* image.h - what photopub does with pixels, all through libvips in its own
+ * module (image.c loads it on first use): decode checks, downscaled JPEG
+ * copies, and the measurements the offline analyzer uses. Images are always
+ * read with shrink-on-load where the format allows. */
 #ifndef PHOTOPUB_IMAGE_IMAGE_H
 #define PHOTOPUB_IMAGE_IMAGE_H
 
@@ -8,7 +9,8 @@
 #include <stdint.h>
 #include "util/error.h"
 
-/* Starts libvips (once per process; GLib messages go to the logger). */
+/* Asks for libvips (started once per process on first use; GLib messages
+ * go to the logger). argv0 NULL keeps one given before. */
 int image_init(const char *argv0, struct pp_error *err);
 void image_shutdown(void);
 
@@ -32,5 +34,11 @@ int image_jpeg_copy(const char *path, int max_long, int max_width, int quality,
 
 /* "data:image/jpeg;base64,…" of image_jpeg_copy(path, 1568, 0, 85); caller frees. */
 int image_data_url(const char *path, char **url, struct pp_error *err);
+
+struct image_measure;
+
+/* The offline analyzer's figures of the image at path (measure.h); the
+ * categories are left for the caller. The error names the file. */
+int image_measure(const char *path, struct image_measure *m, struct pp_error *err);
 
 #endif
