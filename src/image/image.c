@@ -2,28 +2,32 @@
  * libphotopub-image.so (libvips and its ~80 libraries), loaded on the first
  * call that needs pixels. Until then a process has none of them mapped: the
  * web server answers /health, random images and the API at about half the
- * resident memory, and --help never pays for them. The module is looked for
- * beside the real binary, in ../lib/photopub/ from it (an installed tree,
- * wherever its prefix), then in the directory it was installed to;
- * $PHOTOPUB_IMAGE_MODULE names the file instead. A failure says dlerror's
- * reason for every path tried. */
+ * resident memory, and --help never pays for them. The module's bytes are
+ * compiled into the binary (image_module, made by the build), so the binary
+ * is one file that works wherever it is copied or linked from: they are
+ * written to an anonymous memory file and loaded from there.
+ * $PHOTOPUB_IMAGE_MODULE names a module file instead. A failure says what
+ * was tried and dlerror's reason. */
 #include <dlfcn.h>
-#include <limits.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include "image/api.h"
 #include "image/image.h"
 #include "telemetry/glib_route.h"
 #include "util/buf.h"
+#include "util/embedded.h"
+#include "util/fsutil.h"
 
 #define MODULE "libphotopub-image.so"
-#ifndef PHOTOPUB_PKGLIBDIR
-#define PHOTOPUB_PKGLIBDIR "/usr/local/lib/photopub"
-#endif
+
+/* The module, as the build embedded it (one row and the NULL one). */
+extern const struct embedded_file image_module[];
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct image_api *api;
@@ -32,62 +36,51 @@ static bool wanted;           /* image_init was called */
 static bool started;          /* api->init succeeded */
 static char load_error[2048];
 
-/* The folder of the running binary, symlinks resolved; "" when unknown. */
-static void exe_dir(char *out, size_t n)
+/* The embedded module in a memory file; its path for dlopen in path.
+ * Returns the descriptor (kept open while the module is), or -1. */
+static int module_file(char *path, size_t n)
 {
-	char exe[PATH_MAX];
-	out[0] = '\0';
-	if (!realpath("/proc/self/exe", exe))
-		return;
-	char *slash = strrchr(exe, '/');
-	if (slash && slash != exe) {
-		*slash = '\0';
-		snprintf(out, n, "%s", exe);
+	int fd = memfd_create(MODULE, MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fs_write_all(fd, image_module[0].data, image_module[0].size) < 0) {
+		close(fd);
+		return -1;
 	}
+	snprintf(path, n, "/proc/self/fd/%d", fd);
+	return fd;
 }
 
-/* Tries each place in turn; the first that loads and has a table of this
- * version wins. Fills load_error with every path and why it failed. */
+/* Loads the module ($PHOTOPUB_IMAGE_MODULE, else the embedded copy) and
+ * returns its table, or NULL with load_error saying what was tried and why. */
 static const struct image_api *load(void)
 {
-	char dir[PATH_MAX];
-	exe_dir(dir, sizeof(dir));
+	char path[64];
 	const char *env = getenv("PHOTOPUB_IMAGE_MODULE");
-	char *paths[4];
-	size_t n = 0;
-	if (env && *env) {
-		paths[n++] = xstrdup(env);
-	} else {
-		if (*dir) {
-			paths[n++] = xasprintf("%s/" MODULE, dir);
-			paths[n++] = xasprintf("%s/../lib/photopub/" MODULE, dir);
+	const char *file = env && *env ? env : NULL;
+	const char *what = file ? file : "the copy of " MODULE " inside the binary";
+	if (!file) {
+		if (module_file(path, sizeof(path)) < 0) {
+			snprintf(load_error, sizeof(load_error),
+				 "cannot load %s: no memory file for it: %s", what, strerror(errno));
+			return NULL;
 		}
-		paths[n++] = xstrdup(PHOTOPUB_PKGLIBDIR "/" MODULE);
+		file = path;
 	}
-	struct buf why = BUF_INIT;
-	const struct image_api *a = NULL;
-	for (size_t i = 0; i < n && !a; i++) {
-		void *h = dlopen(paths[i], RTLD_NOW | RTLD_LOCAL);
-		if (!h) {
-			/* dlerror's reason starts with the path */
-			const char *reason = dlerror();
-			buf_addf(&why, "%s%s", i ? "; " : "", reason ? reason : paths[i]);
-			continue;
-		}
-		a = dlsym(h, IMAGE_API_SYMBOL);
-		if (!a || a->version != IMAGE_API_VERSION) {
-			buf_addf(&why, "%s%s: %s", i ? "; " : "", paths[i],
-				 a ? "its table is of another version" : "it has no " IMAGE_API_SYMBOL);
-			a = NULL;
-			dlclose(h);
-		}
+	void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		const char *reason = dlerror();
+		snprintf(load_error, sizeof(load_error), "cannot load %s (%s): %s", what, file,
+			 reason ? reason : "unknown reason");
+		return NULL;
 	}
-	if (!a)
-		snprintf(load_error, sizeof(load_error), "cannot load " MODULE " (tried %s)",
-			 buf_str(&why));
-	buf_release(&why);
-	for (size_t i = 0; i < n; i++)
-		free(paths[i]);
+	const struct image_api *a = dlsym(h, IMAGE_API_SYMBOL);
+	if (!a || a->version != IMAGE_API_VERSION) {
+		snprintf(load_error, sizeof(load_error), "cannot load %s (%s): %s", what, file,
+			 a ? "its table is of another version" : "it has no " IMAGE_API_SYMBOL);
+		dlclose(h);
+		return NULL;
+	}
 	return a;
 }
 
