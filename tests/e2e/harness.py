@@ -128,7 +128,7 @@ class Workspace:
     def posts(self):
         return sorted(os.listdir(self.outbox)) if os.path.isdir(self.outbox) else []
 
-    def run(self, *args, env=None, command="run", timeout=120, check_json=True):
+    def run(self, *args, env=None, command="run", timeout=120, check_json=True, binary=None):
         e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.home,
              "XDG_CACHE_HOME": os.path.join(self.home, ".cache"),
              "TMPDIR": os.environ.get("TMPDIR", "/tmp")}
@@ -138,7 +138,7 @@ class Workspace:
         e.update(self.env)
         if env:
             e.update(env)
-        argv = [BIN] + ([command] if command else []) + ["--config", self.config] + list(args)
+        argv = [binary or BIN] + ([command] if command else []) + ["--config", self.config] + list(args)
         proc = subprocess.run(argv, capture_output=True, text=True, env=e, timeout=timeout,
                               errors="surrogateescape")
         lines = parse_log(proc.stderr) if check_json else []
