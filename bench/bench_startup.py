@@ -1,15 +1,24 @@
 """Start-up of the photopub binary: wall time and peak RSS of
 `photopub --help` and `photopub --version`, beside /bin/true and a bare
-Python interpreter start for scale. Usage:
-  /usr/bin/python3 bench/bench_startup.py BUILD_DIR"""
+Python interpreter start for scale, and the resident size of an idle
+`photopub serve` on the demo configuration (examples/). With several build
+folders, each is measured in turn in the same run, so two builds can be
+compared on one machine at one moment. Usage:
+  /usr/bin/python3 bench/bench_startup.py BUILD_DIR [OTHER_BUILD_DIR ...]"""
 
 import os
+import shutil
+import signal
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
-build = sys.argv[1] if len(sys.argv) > 1 else "build"
-binary = os.path.join(build, "photopub")
+builds = sys.argv[1:] or ["build"]
+source = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 N = 300
+SERVE_ROUNDS = 3
 
 
 def measure(argv):
@@ -30,16 +39,67 @@ def measure(argv):
     return (time.perf_counter() - t0) / N * 1000, best_rss / 1024
 
 
-rows = [("/bin/true", ["/bin/true"]),
-        ("photopub --help", [binary, "--help"]),
-        ("photopub --version", [binary, "--version"]),
-        ("python3 -c pass", ["/usr/bin/python3", "-c", "pass"])]
-results = {}
-print("start-up, mean of %d runs (fork + exec + exit)" % N)
-for label, argv in rows:
-    ms, rss = measure(argv)
-    results[label] = ms
-    print("  %-22s %7.2f ms  peak RSS %5.1f MB" % (label, ms, rss))
-print("  photopub --help / /bin/true: %.1fx   (goal < 5 ms, < 8 MB)" %
-      (results["photopub --help"] / results["/bin/true"]))
-print("RESULT startup_help_ms %.2f" % results["photopub --help"])
+def rss_mb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def demo_folder():
+    """A copy of the demo: examples/photopub.ini and its images."""
+    work = tempfile.mkdtemp(prefix="photopub-bench-startup-")
+    shutil.copytree(os.path.join(source, "examples", "images"), os.path.join(work, "images"))
+    shutil.copy(os.path.join(source, "examples", "photopub.ini"), work)
+    return work
+
+
+def idle_serve_rss(binary, work):
+    """VmRSS of `serve` about a second after it listens on a free loopback port."""
+    port_file = os.path.join(work, "port")
+    if os.path.exists(port_file):
+        os.unlink(port_file)
+    p = subprocess.Popen([binary, "serve", "--config", os.path.join(work, "photopub.ini"),
+                          "--host", "127.0.0.1", "--port", "0", "--port-file", port_file],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        t0 = time.time()
+        while not (os.path.exists(port_file) and os.path.getsize(port_file)):
+            if p.poll() is not None or time.time() - t0 > 30:
+                raise RuntimeError("%s serve did not start" % binary)
+            time.sleep(0.02)
+        time.sleep(1.0)
+        return rss_mb(p.pid)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+work = demo_folder()
+try:
+    print("start-up, mean of %d runs (fork + exec + exit); idle serve: VmRSS 1 s after "
+          "listening, median of %d starts, demo configuration" % (N, SERVE_ROUNDS))
+    ms, rss = measure(["/bin/true"])
+    print("  %-34s %7.2f ms  peak RSS %5.1f MB" % ("/bin/true", ms, rss))
+    ms, rss = measure(["/usr/bin/python3", "-c", "pass"])
+    print("  %-34s %7.2f ms  peak RSS %5.1f MB" % ("python3 -c pass", ms, rss))
+    for build in builds:
+        binary = os.path.join(build, "photopub")
+        print("%s:" % binary)
+        help_ms, help_rss = measure([binary, "--help"])
+        print("  %-34s %7.2f ms  peak RSS %5.1f MB" % ("photopub --help", help_ms, help_rss))
+        ms, rss = measure([binary, "--version"])
+        print("  %-34s %7.2f ms  peak RSS %5.1f MB" % ("photopub --version", ms, rss))
+        idle = statistics.median(idle_serve_rss(binary, work) for _ in range(SERVE_ROUNDS))
+        print("  %-34s %7.1f MB" % ("photopub serve, idle VmRSS", idle))
+        print("  (guides: --help < 25 ms, idle serve < 24 MB)")
+        tag = "" if len(builds) == 1 else "_" + os.path.basename(os.path.normpath(build))
+        print("RESULT startup_help_ms%s %.2f" % (tag, help_ms))
+        print("RESULT serve_idle_rss_mb%s %.1f" % (tag, idle))
+finally:
+    shutil.rmtree(work, ignore_errors=True)

@@ -151,8 +151,11 @@ void ts_format(int64_t ms, char out[32])
 	unsigned m, d;
 	ts_civil_from_days(days, &y, &m, &d);
 	unsigned s = (unsigned)(rem / 1000);
-	snprintf(out, 32, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y, m, d, s / 3600,
-		 s / 60 % 60, s % 60, (unsigned)(rem % 1000));
+	/* Years past 9999 do not fit RFC 3339: they are clamped, so the text
+	 * always fits out (and the compiler can see it does). */
+	int year = y < 0 ? 0 : y > 9999 ? 9999 : (int)y;
+	snprintf(out, 32, "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ", year, m % 100, d % 100,
+		 s / 3600 % 100, s / 60 % 60, s % 60, (unsigned)(rem % 1000));
 }
 
 int64_t ts_now_ms(void)
