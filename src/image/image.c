@@ -58,7 +58,8 @@ static const struct image_api *load(void)
 	char path[64];
 	const char *env = getenv("PHOTOPUB_IMAGE_MODULE");
 	const char *file = env && *env ? env : NULL;
-	const char *what = file ? file : "the copy of " MODULE " inside the binary";
+	const char *what = file ? "the module PHOTOPUB_IMAGE_MODULE names"
+				: "the copy of " MODULE " inside the binary";
 	if (!file) {
 		if (module_file(path, sizeof(path)) < 0) {
 			snprintf(load_error, sizeof(load_error),
@@ -70,7 +71,8 @@ static const struct image_api *load(void)
 	void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		const char *reason = dlerror();
-		snprintf(load_error, sizeof(load_error), "cannot load %s (%s): %s", what, file,
+		/* dlerror names the file that failed: the module or a library it needs */
+		snprintf(load_error, sizeof(load_error), "cannot load %s: %s", what,
 			 reason ? reason : "unknown reason");
 		return NULL;
 	}
