@@ -17,6 +17,7 @@
 #include "image/vips_util.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/utf8.h"
 
 #define WHERE "image.measure"
 
@@ -53,7 +54,7 @@ static void exif_value(VipsImage *img, const char *field, char *out, size_t size
 			n = end - (size_t)(open - raw) - 2;
 		}
 	}
-	gchar *valid = g_utf8_make_valid(text, (gssize)n);
+	char *valid = utf8_make_valid(text, n);
 	struct buf b = BUF_INIT;
 	for (const char *p = valid; *p; p++) {
 		unsigned char c = (unsigned char)*p;
@@ -65,14 +66,9 @@ static void exif_value(VipsImage *img, const char *field, char *out, size_t size
 	}
 	while (b.len && b.data[b.len - 1] == ' ')
 		b.data[--b.len] = '\0';
-	g_free(valid);
-	if (b.len >= size) {
-		/* cut on a character boundary */
-		size_t cut = size - 1;
-		while (cut > 0 && ((unsigned char)b.data[cut] & 0xc0) == 0x80)
-			cut--;
-		b.data[cut] = '\0';
-	}
+	free(valid);
+	if (b.len >= size) /* cut on a character boundary */
+		b.data[utf8_cut_bytes(b.data, b.len, size - 1)] = '\0';
 	snprintf(out, size, "%s", buf_str(&b));
 	buf_release(&b);
 }
