@@ -107,10 +107,28 @@ static void escape_init(void)
 		needs_escape[c] = 1;
 }
 
+/* Appends one ASCII byte, escaped as JSON needs it. */
+static void out_escaped_ascii(struct out *o, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	switch (c) {
+	case '"': OUT_LIT(o, "\\\""); return;
+	case '\\': OUT_LIT(o, "\\\\"); return;
+	case '\n': OUT_LIT(o, "\\n"); return;
+	case '\r': OUT_LIT(o, "\\r"); return;
+	case '\t': OUT_LIT(o, "\\t"); return;
+	}
+	if (c < 0x20 || c == 0x7f) {
+		char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+		out_add(o, e, 6);
+	} else {
+		out_c(o, (char)c);
+	}
+}
+
 /* Appends s as a JSON string (with quotes), sanitized and escaped in one pass. */
 static void out_string(struct out *o, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, run = 0;
 	out_c(o, '"');
@@ -119,8 +137,10 @@ static void out_string(struct out *o, const char *s, size_t n)
 		if (sanitize_worth_checking(s, n, i)) {
 			size_t keep = 0, m = sanitize_match(s, n, i, &keep);
 			if (m) {
-				/* The kept prefix of a match is plain ASCII by construction. */
-				out_add(o, s + run, i - run + keep);
+				out_add(o, s + run, i - run);
+				/* the kept prefix: ASCII, but a blank may be a tab */
+				for (size_t k = 0; k < keep; k++)
+					out_escaped_ascii(o, u[i + k]);
 				OUT_LIT(o, REDACTED);
 				i += m;
 				run = i;
@@ -146,17 +166,7 @@ static void out_string(struct out *o, const char *s, size_t n)
 			continue;
 		}
 		out_add(o, s + run, i - run);
-		switch (c) {
-		case '"': OUT_LIT(o, "\\\""); break;
-		case '\\': OUT_LIT(o, "\\\\"); break;
-		case '\n': OUT_LIT(o, "\\n"); break;
-		case '\r': OUT_LIT(o, "\\r"); break;
-		case '\t': OUT_LIT(o, "\\t"); break;
-		default: {
-			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-			out_add(o, e, 6);
-		}
-		}
+		out_escaped_ascii(o, c);
 		run = ++i;
 	}
 	out_add(o, s + run, n - run);

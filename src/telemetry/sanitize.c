@@ -112,6 +112,15 @@ static size_t token_run(const char *s, size_t len, size_t i, bool dots)
 	return j - i;
 }
 
+/* Bytes that end the user or password part of a URL's authority. */
+static bool url_stop(char c)
+{
+	return c == '@' || c == '/' || c == '?' || c == '#' || c == '"' ||
+	       isspace((unsigned char)c);
+}
+
+#define URL_USER_MAX 256 /* how far back "://" is looked for */
+
 static bool word_start(const char *s, size_t i)
 {
 	return i == 0 || !isalnum((unsigned char)s[i - 1]);
@@ -171,17 +180,20 @@ size_t sanitize_match(const char *s, size_t len, size_t i, size_t *keep)
 		*keep = v - i;
 		return j - i;
 	}
-	if (c == ':' && len - i > 3 && s[i + 1] == '/' && s[i + 2] == '/') {
-		/* scheme://user:password@host — redact the password. */
-		size_t j = i + 3, colon = 0;
-		while (j < len && s[j] != '@' && s[j] != '/' && s[j] != '?' && s[j] != '#' &&
-		       !isspace((unsigned char)s[j]) && s[j] != '"') {
-			if (s[j] == ':' && !colon)
-				colon = j;
+	if (c == ':') {
+		/* scheme://user:password@host: the match is the password, found at
+		 * the first ':' after "://", so the scheme and the user part are
+		 * scanned, escaped and redacted like any other text. */
+		size_t u = i;
+		while (u > 0 && i - u < URL_USER_MAX && !url_stop(s[u - 1]) && s[u - 1] != ':')
+			u--;
+		if (u < 3 || memcmp(s + u - 3, "://", 3) != 0)
+			return 0;
+		size_t j = i + 1;
+		while (j < len && !url_stop(s[j]))
 			j++;
-		}
-		if (j < len && s[j] == '@' && colon && j > colon + 1) {
-			*keep = colon + 1 - i;
+		if (j < len && s[j] == '@' && j > i + 1) {
+			*keep = 1;
 			return j - i;
 		}
 		return 0;

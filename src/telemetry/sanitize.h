@@ -44,7 +44,7 @@ static inline int sanitize_worth_checking(const char *s, size_t len, size_t i)
 	switch (c) {
 	case 's': return next == 'k' || next == 'l';
 	case 'B': case 'b': return next == 'e' || next == 'E';
-	case ':': return next == '/';
+	case ':': return next != '/' && i >= 3; /* a URL's user:password */
 	default: /* a digit: only the first of a run can start a bot token */
 		return i == 0 || s[i - 1] < '0' || s[i - 1] > '9';
 	}
@@ -52,7 +52,8 @@ static inline int sanitize_worth_checking(const char *s, size_t len, size_t i)
 
 /* Length of the secret that starts at s[i] (s has len bytes), or 0.
  * *keep is set to how many leading bytes of the match stay visible
- * ("Bearer " keeps the word, a URL keeps "scheme://user:"). */
+ * ("Bearer " keeps the word, a URL's password keeps its ':'); what is kept
+ * is ASCII letters, ':' and blanks, escaped like any other byte. */
 size_t sanitize_match(const char *s, size_t len, size_t i, size_t *keep);
 
 /* Redacts in place a message held in a fixed array (error messages). */

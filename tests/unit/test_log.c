@@ -103,6 +103,33 @@ static void test_any_bytes_give_valid_json(void **state)
 	free(line);
 }
 
+/* The user part of a URL's user:password: escaped and scanned for secrets
+ * like any text, the password redacted. */
+static void test_url_user_part_is_escaped_and_scanned(void **state)
+{
+	(void)state;
+	sanitize_add_secret("Tok3n-Secret-Value");
+	static const char *const paths[] = {
+		"/x://u\\:p@h", "/x://u\x01\x7f:p@h", "/x://u\xff\xfe:p@h", "/x://u\t\"q:p@h",
+		"/x://Tok3n-Secret-Value:p@h", "GET /x://u\x1b:pw@h HTTP/1.1", "Bearer\tab\x01c",
+	};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		json_t *j = render((const struct log_field[]){ LF_STR("path", paths[i]),
+							   LF_STR("method", paths[i]), LF_END },
+				   "c");
+		const char *v = json_string_value(json_object_get(j, "path"));
+		assert_non_null(v);
+		assert_null(strstr(v, "Tok3n-Secret-Value"));
+		if (strstr(paths[i], "@h") && !strpbrk(paths[i], "\t\"")) {
+			if (!strstr(v, ":" REDACTED "@h"))
+				fail_msg("path %zu: password kept: %s", i, v);
+			assert_null(strstr(v, ":p@"));
+		}
+		json_decref(j);
+	}
+	sanitize_clear_secrets();
+}
+
 struct redact_case {
 	const char *in;
 	const char *secret;  /* must not survive */
@@ -121,6 +148,7 @@ static void test_sanitize_patterns(void **state)
 		{ "Authorization: Bearer abc.def-ghi", "abc.def-ghi", "Bearer " },
 		{ "authorization: bearer   xyz123", "xyz123", "bearer" },
 		{ "smtp://user:hunter22@mail.example.com:587", "hunter22", "smtp://user:" },
+		{ "a://u:v:w@h", "v:w", "a://u:" },
 		{ "https://me:p%40ss@host/x", "p%40ss", "@host/x" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -135,6 +163,7 @@ static void test_sanitize_patterns(void **state)
 	static const char *const clean[] = {
 		"task-1234567890abcdef", "12345:short", "risk-assessment-model", "slide.jpg",
 		"see https://example.com/path", "Bearer", "2026-11-28T10:15:02Z", "ratio 1.91:1",
+		"https://host:8080/path", "x://:@h", "a://u@h",
 	};
 	for (size_t i = 0; i < sizeof(clean) / sizeof(clean[0]); i++) {
 		char *s = sanitize(clean[i]);
@@ -389,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_value_types),
 		cmocka_unit_test(test_any_bytes_give_valid_json),
 		cmocka_unit_test(test_sanitize_patterns),
+		cmocka_unit_test(test_url_user_part_is_escaped_and_scanned),
 		cmocka_unit_test(test_registered_secret),
 		cmocka_unit_test(test_levels),
 		cmocka_unit_test(test_threads_never_interleave),
