@@ -1,0 +1,59 @@
+/* test_auth.c - the signed admin session: a value signs and verifies, and
+ * a hostile value (overlong or overflowing expiry, wrong MAC, bad hex) is
+ * refused without undefined behaviour. */
+#include <stdlib.h>
+#include <string.h>
+#include "testutil.h"
+#include "util/buf.h"
+#include "web/auth.h"
+
+static struct web_auth *auth_new(void)
+{
+	setenv("WEB_SESSION_SECRET", "a-session-secret-for-the-tests-0123456789", 1);
+	struct config cfg = { .web_admin_pw = "admin-pw", .web_admin_cookie_ttl = 3600 };
+	struct web_auth *a = NULL;
+	struct pp_error err = { 0 };
+	char *dir = tu_mkdtemp();
+	char *key = xasprintf("%s/session.key", dir);
+	assert_int_equal(web_auth_new(&cfg, key, &a, &err), 0);
+	free(key);
+	tu_rmrf(dir);
+	free(dir);
+	return a;
+}
+
+static void test_session_values(void **state)
+{
+	(void)state;
+	struct web_auth *a = auth_new();
+	const int64_t now = 1800000000;
+	char *good = web_auth_sign(a, now + 600);
+	assert_true(web_auth_verify(a, good, now));
+	assert_false(web_auth_verify(a, good, now + 601));      /* expired */
+
+	const char *mac = strchr(good, '.') + 1;
+	static const char *const expiries[] = {
+		"9999999999999999999", "99999999999999999999", "18446744073709551616",
+		"9223372036854775808", "0000000000000000000001800000600", "-1", "", "1e9",
+	};
+	for (size_t i = 0; i < sizeof(expiries) / sizeof(*expiries); i++) {
+		char *v = xasprintf("%s.%s", expiries[i], mac);
+		assert_false(web_auth_verify(a, v, now));
+		free(v);
+	}
+	char *bad = xstrdup(good);
+	bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == '0' ? '1' : '0'; /* one MAC digit */
+	assert_false(web_auth_verify(a, bad, now));
+	free(bad);
+	assert_false(web_auth_verify(a, NULL, now));
+	assert_false(web_auth_verify(a, "1800000600", now));
+	free(good);
+	web_auth_free(a);
+	unsetenv("WEB_SESSION_SECRET");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = { cmocka_unit_test(test_session_values) };
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
