@@ -29,6 +29,7 @@
 #include "telemetry/log.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
+#include "util/utf8.h"
 
 #define LOGGER "storage"
 #define WHERE "storage.local"
@@ -246,8 +247,14 @@ static int scan_folder(struct local *l, struct storage_list *out, struct pp_erro
 			break;
 		}
 		const char *name = de->d_name;
-		if (name[0] == '.' || !fs_name_is_safe(name) || !storage_is_image_name(name))
+		if (name[0] == '.' || !storage_is_image_name(name))
 			continue;
+		if (!fs_name_is_safe(name) || !utf8_is_text(name, strlen(name))) {
+			/* It could not be named in JSON, a URL or a mail header as it is. */
+			log_warning(LOGGER, "storage_name_skipped", NULL, LF_STR("image", name),
+				    LF_STR("error", "the name is not UTF-8 text: rename the file"));
+			continue;
+		}
 		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
 			continue;
 		struct stat sb;

@@ -122,6 +122,17 @@ size_t utf8_len(const char *s, size_t n)
 	return count;
 }
 
+bool utf8_is_text(const char *s, size_t n)
+{
+	uint32_t cp;
+	for (size_t i = 0; i < n;) {
+		i += utf8_decode(s + i, n - i, &cp);
+		if (cp == UTF8_BAD || cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+			return false;
+	}
+	return true;
+}
+
 size_t utf8_strlen(const char *s)
 {
 	return s ? utf8_len(s, strlen(s)) : 0;

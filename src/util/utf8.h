@@ -43,6 +43,10 @@ size_t utf8_encode(uint32_t cp, char out[4]);
  * Caller frees. */
 char *utf8_make_valid(const char *s, size_t n);
 
+/* True when s[0..n) is well-formed UTF-8 holding no control character (C0,
+ * DEL, C1): text that can be a name in JSON, a URL or a header as it is. */
+bool utf8_is_text(const char *s, size_t n);
+
 /* Characters in s[0..n); utf8_strlen: in the string s, 0 for NULL. */
 size_t utf8_len(const char *s, size_t n);
 size_t utf8_strlen(const char *s);

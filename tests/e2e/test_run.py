@@ -105,6 +105,28 @@ class RunTest(TestCase):
         self.assertIsNone(t["image"])
         self.assertOneCorrelation(res)
 
+    def test_name_that_is_not_text_is_skipped(self):
+        # A name that is not UTF-8 (or holds a control byte) cannot be named
+        # in post.json, a URL or a mail header: it is left alone, with a word.
+        good = self.ws.image_names()
+        for raw in (b"bad\xff.jpg", b"tab\tname.jpg"):
+            with open(os.path.join(self.ws.images.encode(), raw), "wb") as f:
+                f.write(open(os.path.join(self.ws.images, good[0]), "rb").read())
+        for _ in good:
+            res = self.ws.run()
+            self.assertEqual(res.rc, 0, res.stderr)
+            skipped = res.events("storage_name_skipped")
+            self.assertEqual(len(skipped), 2, res.stderr)
+            self.assertIn("\ufffd", skipped[0]["image"] + skipped[1]["image"])
+        for post in self.ws.posts():
+            with open(os.path.join(self.ws.outbox, post, "post.json")) as f:
+                self.assertIn(json.load(f)["image"], good)
+        res = self.ws.run()
+        self.assertEqual(res.rc, 1)
+        self.assertEqual(res.one("workflow_timing")["error"], "No images found")
+        self.assertEqual(sorted(os.listdir(self.ws.images.encode())),
+                         sorted([b"archive", b"bad\xff.jpg", b"tab\tname.jpg"]))
+
     def test_archive_off_dedups_by_hash(self):
         self.ws.set("Content", "archive", "false")
         n = len(SAMPLES)

@@ -159,6 +159,16 @@ class WebCase(unittest.TestCase):
 
 class RoutesTest(WebCase):
 
+    def test_random_never_offers_a_name_that_is_not_text(self):
+        with open(os.path.join(self.ws.images.encode(), b"bad\xff.jpg"), "wb") as f:
+            f.write(open(os.path.join(self.ws.images, IMG), "rb").read())
+        srv = self.serve()
+        for i in range(20):
+            body = self.assertStatus(self.get(srv, "/api/images/random"), 200).json()
+            self.assertIn(body["filename"], self.ws.image_names())
+        self.assertTrue([l for l in srv.lines() if l["message"] == "storage_name_skipped"])
+        srv.stop()
+
     def test_index_and_health(self):
         srv = self.serve()
         r = self.assertStatus(self.get(srv, "/"), 200)

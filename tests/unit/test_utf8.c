@@ -375,6 +375,21 @@ static void test_cut_ellipsis(void **state)
 	}
 }
 
+static void test_is_text(void **state)
+{
+	(void)state;
+	static const struct { const char *s; bool text; } cases[] = {
+		{ "plain.jpg", true }, { "caf\xc3\xa9 \xf0\x9f\x93\xb7.jpg", true }, { "", true },
+		{ "bad\xff.jpg", false }, { "cut\xe2\x82", false }, { "tab\tname", false },
+		{ "nl\n", false }, { "del\x7f", false }, { "c1\xc2\x85", false },
+		{ "over\xc0\xaf", false }, { "sur\xed\xa0\x80", false }, { "nbsp\xc2\xa0", true },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+		if (utf8_is_text(cases[i].s, strlen(cases[i].s)) != cases[i].text)
+			fail_msg("case %zu: \"%s\" should%s be text", i, cases[i].s,
+				 cases[i].text ? "" : " not");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -385,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_offset),
 		cmocka_unit_test(test_cut_bytes),
 		cmocka_unit_test(test_cut_ellipsis),
+		cmocka_unit_test(test_is_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
