@@ -13,6 +13,7 @@
 #include "telemetry/sanitize.h"
 #include "telemetry/log.h"
 #include "util/buf.h"
+#include "util/fsutil.h"
 
 int cmd_usage_error(const char *command, const char *fmt, ...)
 {
@@ -70,6 +71,13 @@ int cmd_open_services(struct workflow_env *env, const char *argv0, bool read_onl
 		log_error("cli", "startup_error", NULL, LF_STR("where", err.where),
 			  LF_STR("error", err.msg));
 		return EXIT_FAILED;
+	}
+	if (!read_only) {
+		/* What a run killed with SIGKILL left: its temp copies and sidecars. */
+		int tmp = fs_temp_sweep(), folder = storage_sweep(env->storage);
+		if (tmp + folder > 0)
+			log_info("cli", "stale_temp_removed", NULL, LF_INT("temp_dir", tmp),
+				 LF_INT("image_folder", folder));
 	}
 	return 0;
 }

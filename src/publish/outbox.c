@@ -17,6 +17,8 @@
 #include "util/buf.h"
 #include "util/fsutil.h"
 
+#define OUTBOX_TEMP_PREFIX ".tmp-" /* "<pid>-<post name>-XXXXXX" follows */
+
 static const struct config_key outbox_keys[] = {
 	{ .section = "Outbox", .key = "enabled", .type = CONFIG_BOOL, .def = "false" },
 	{ .section = "Outbox", .key = "path", .type = CONFIG_PATH, .def = "outbox" },
@@ -94,7 +96,10 @@ static int outbox_publish(const struct config *cfg, const struct publish_input *
 
 	if (fs_mkdir_p(outbox_path(cfg), 0755, err) < 0)
 		goto out;
-	tmpl = xasprintf("%s/.tmp-%s-XXXXXX", outbox_path(cfg), name);
+	/* a run killed here leaves .tmp-<pid>-…: the next one removes it */
+	fs_sweep_stale(outbox_path(cfg), OUTBOX_TEMP_PREFIX);
+	tmpl = xasprintf("%s/" OUTBOX_TEMP_PREFIX "%ld-%s-XXXXXX", outbox_path(cfg), (long)getpid(),
+			 name);
 	if (!mkdtemp(tmpl)) {
 		pp_fail(err, "publisher.outbox", "cannot create a folder in %s: %s", outbox_path(cfg),
 			strerror(errno));

@@ -32,6 +32,7 @@
 #include "util/utf8.h"
 
 #define LOGGER "storage"
+#define SIDECAR_TEMP_PREFIX ".photopub-sidecar-" /* "<pid>-<random>.tmp" follows */
 #define WHERE "storage.local"
 #define SIDECAR_MAX (1u << 20)
 #define MAX_AUTORENAME 10000
@@ -152,6 +153,11 @@ static int local_validate(const struct config *cfg, struct config_error *e)
 		return config_fail(e, cfg->path, "Storage", "path", "%s is not a folder",
 				   cfg->storage_path);
 	return 0;
+}
+
+static int local_sweep(struct storage *s)
+{
+	return fs_sweep_stale(to_local(s)->path, SIDECAR_TEMP_PREFIX);
 }
 
 static int local_open(const struct config *cfg, struct state *st, struct storage **out,
@@ -524,7 +530,8 @@ static int local_sidecar_write(struct storage *s, const struct pp_ctx *ctx, cons
 		uint64_t r = 0;
 		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
 			r = (uint64_t)now_monotonic() ^ ((uint64_t)getpid() << 32);
-		snprintf(tmp, sizeof(tmp), ".photopub-sidecar-%016" PRIx64 ".tmp", r);
+		snprintf(tmp, sizeof(tmp), SIDECAR_TEMP_PREFIX "%ld-%016" PRIx64 ".tmp",
+			 (long)getpid(), r);
 		fd = openat(l->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			    0644);
 		if (fd < 0 && errno != EEXIST)
@@ -753,4 +760,5 @@ const struct storage_ops local_storage = {
 	.metadata = local_metadata,
 	.archive = local_archive,
 	.sha256 = local_sha256,
+	.sweep = local_sweep,
 };

@@ -175,6 +175,11 @@ int storage_unstage(struct storage *s, const struct pp_ctx *ctx, const char *sta
 	return end(&c, s->ops->unstage(s, ctx, staged, err), err, -1);
 }
 
+int storage_sweep(struct storage *s)
+{
+	return s->ops->sweep ? s->ops->sweep(s) : 0;
+}
+
 bool storage_is_image_name(const char *name)
 {
 	if (!name)

@@ -100,6 +100,10 @@ struct storage_ops {
 	int (*sha256)(struct storage *s, const struct pp_ctx *ctx, const char *name,
 		      char out[65], struct pp_error *err);
 
+	/* Optional: removes what a killed run left in the folder (temp files
+	 * whose maker is gone); returns how many. */
+	int (*sweep)(struct storage *s);
+
 	/* Optional (NULL when the backend has no public URLs): uploads the local
 	 * file local_path as `<folder>/.photopub-staging/<name>` and returns a
 	 * public https URL of it (*url) and the handle to delete it with
@@ -160,6 +164,9 @@ int storage_stage_public(struct storage *s, const struct pp_ctx *ctx, const char
 			 const char *name, char **url, char **staged, struct pp_error *err);
 int storage_unstage(struct storage *s, const struct pp_ctx *ctx, const char *staged,
 		    struct pp_error *err);
+
+/* The backend's sweep, or 0 when it has none. */
+int storage_sweep(struct storage *s);
 
 /* True for .jpg, .jpeg, .png in any case. */
 bool storage_is_image_name(const char *name);

@@ -1,6 +1,8 @@
 /* fsutil.c - atomic writes, whole-file reads, private temp files, safe names. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -171,12 +173,17 @@ void fs_temp_cleanup_on_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-int fs_temp_file(const char *suffix, char **path_out, int *fd_out, struct pp_error *err)
+static const char *temp_dir(void)
 {
 	const char *dir = getenv("TMPDIR");
-	if (!dir || !*dir)
-		dir = "/tmp";
-	char *path = xasprintf("%s/photopub-XXXXXX%s", dir, suffix ? suffix : "");
+	return dir && *dir ? dir : "/tmp";
+}
+
+int fs_temp_file(const char *suffix, char **path_out, int *fd_out, struct pp_error *err)
+{
+	const char *dir = temp_dir();
+	char *path = xasprintf("%s/" FS_TEMP_PREFIX "%ld-XXXXXX%s", dir, (long)getpid(),
+			       suffix ? suffix : "");
 	int fd = mkstemps(path, suffix ? (int)strlen(suffix) : 0);
 	if (fd < 0) {
 		pp_fail(err, "fs", "cannot create a temp file in %s: %s", dir, strerror(errno));
@@ -188,6 +195,69 @@ int fs_temp_file(const char *suffix, char **path_out, int *fd_out, struct pp_err
 	*path_out = path;
 	*fd_out = fd;
 	return 0;
+}
+
+/* The pid that made name ("<prefix><pid>-…"), or 0 when name is not one. */
+static pid_t maker_of(const char *name, const char *prefix)
+{
+	size_t pl = strlen(prefix);
+	if (strncmp(name, prefix, pl) != 0)
+		return 0;
+	char *end;
+	errno = 0;
+	long pid = strtol(name + pl, &end, 10);
+	if (errno || end == name + pl || *end != '-' || pid <= 0 || pid > INT_MAX)
+		return 0;
+	return (pid_t)pid;
+}
+
+/* Removes name in dirfd: a file, or a folder of files (one level). */
+static int remove_entry(int parent, const char *name)
+{
+	if (unlinkat(parent, name, 0) == 0)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -1;
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+	return unlinkat(parent, name, AT_REMOVEDIR);
+}
+
+int fs_sweep_stale(const char *dir, const char *prefix)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	int removed = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		pid_t pid = maker_of(de->d_name, prefix);
+		if (pid <= 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (remove_entry(dirfd(d), de->d_name) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
+}
+
+int fs_temp_sweep(void)
+{
+	return fs_sweep_stale(temp_dir(), FS_TEMP_PREFIX);
 }
 
 int fs_copy_file(const char *src, const char *dst, mode_t mode, struct pp_error *err)

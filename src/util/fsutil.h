@@ -24,8 +24,10 @@ int fs_read_file(const char *path, char **data, size_t *len, size_t max,
 /* Creates path and its missing parents with mode. An existing folder is fine. */
 int fs_mkdir_p(const char *path, mode_t mode, struct pp_error *err);
 
-/* Creates an empty private (0600) temp file in $TMPDIR (or /tmp) whose name
- * ends with suffix. *path_out is the caller's to unlink and free; *fd_out is
+#define FS_TEMP_PREFIX "photopub-"
+
+/* Creates an empty private (0600) temp file in $TMPDIR (or /tmp), named
+ * "photopub-<pid>-XXXXXX<suffix>". *path_out is the caller's to unlink and free; *fd_out is
  * open for reading and writing. */
 int fs_temp_file(const char *suffix, char **path_out, int *fd_out, struct pp_error *err);
 
@@ -36,6 +38,15 @@ void fs_temp_remove(const char *path);
  * (made by fs_temp_file, not yet removed) and then die of the signal, so no
  * private copy of an image outlives an interrupted run. */
 void fs_temp_cleanup_on_signals(void);
+
+/* Temp names that say who made them: "<prefix><pid>-…". A run killed with
+ * SIGKILL leaves such files (or folders) behind; fs_sweep_stale, called by
+ * the next run, removes those of dir whose maker is no longer running, and
+ * leaves a running process's alone. Returns how many it removed. */
+int fs_sweep_stale(const char *dir, const char *prefix);
+
+/* fs_sweep_stale of $TMPDIR for fs_temp_file's files. */
+int fs_temp_sweep(void);
 
 /* Copies the file src to dst (created with mode, replaced atomically). */
 int fs_copy_file(const char *src, const char *dst, mode_t mode, struct pp_error *err);

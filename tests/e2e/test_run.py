@@ -5,6 +5,7 @@ bad images and bad input."""
 
 import json
 import os
+import subprocess
 import shutil
 import sqlite3
 import harness
@@ -126,6 +127,45 @@ class RunTest(TestCase):
         self.assertEqual(res.one("workflow_timing")["error"], "No images found")
         self.assertEqual(sorted(os.listdir(self.ws.images.encode())),
                          sorted([b"archive", b"bad\xff.jpg", b"tab\tname.jpg"]))
+
+    def test_litter_of_a_killed_run_is_removed(self):
+        # Temp names carry their maker's pid: what a dead process left goes,
+        # a running one's stays, and a preview touches neither.
+        p = subprocess.Popen(["/bin/true"])
+        p.wait()
+        dead, live = p.pid, os.getpid()
+        tmpdir = os.path.join(self.ws.dir, "tmp")
+        os.makedirs(os.path.join(self.ws.outbox, ".tmp-%d-post-AAAAAA" % dead))
+        with open(os.path.join(self.ws.outbox, ".tmp-%d-post-AAAAAA" % dead, "post.json"), "w") as f:
+            f.write("{}")
+        os.makedirs(os.path.join(self.ws.outbox, ".tmp-%d-post-BBBBBB" % live))
+        litter = {
+            "dead": [os.path.join(tmpdir, "photopub-%d-XXXXXX.jpg" % dead),
+                     os.path.join(self.ws.images, ".photopub-sidecar-%d-0123.tmp" % dead)],
+            "live": [os.path.join(tmpdir, "photopub-%d-YYYYYY.jpg" % live),
+                     os.path.join(self.ws.images, ".photopub-sidecar-%d-4567.tmp" % live)],
+        }
+        os.makedirs(tmpdir)
+        for path in litter["dead"] + litter["live"]:
+            with open(path, "w") as f:
+                f.write("x")
+        res = self.ws.run("--preview", env={"TMPDIR": tmpdir})
+        self.assertEqual(res.rc, 0, res.stderr)
+        for path in litter["dead"] + litter["live"]:
+            self.assertTrue(os.path.exists(path), path)
+        res = self.ws.run(env={"TMPDIR": tmpdir})
+        self.assertEqual(res.rc, 0, res.stderr)
+        self.assertEqual(res.one("stale_temp_removed")["temp_dir"], 1)
+        self.assertEqual(res.one("stale_temp_removed")["image_folder"], 1)
+        for path in litter["dead"]:
+            self.assertFalse(os.path.exists(path), path)
+        for path in litter["live"]:
+            self.assertTrue(os.path.exists(path), path)
+        left = sorted(os.listdir(self.ws.outbox))
+        self.assertNotIn(".tmp-%d-post-AAAAAA" % dead, left)
+        self.assertIn(".tmp-%d-post-BBBBBB" % live, left)
+        self.assertEqual(len([n for n in left if not n.startswith(".")]), 1)
+        self.assertEqual([n for n in os.listdir(tmpdir) if str(live) not in n], [])
 
     def test_archive_off_dedups_by_hash(self):
         self.ws.set("Content", "archive", "false")
