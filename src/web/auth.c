@@ -37,6 +37,8 @@ struct client_failures {
 	int n;
 };
 
+#define REVOKED_MAX 256 /* sessions ended by logout, kept until they expire */
+
 struct web_auth {
 	char *token;                /* Bearer */
 	char *basic_user, *basic_pass;
@@ -45,9 +47,16 @@ struct web_auth {
 	unsigned char secret[32];
 	int ttl;
 	bool secure;
-	pthread_mutex_t lock;       /* the login limiter */
+	pthread_mutex_t lock;       /* the login limiter and the revoked sessions */
 	struct client_failures *clients;
 	size_t nclients;
+	/* Sessions logout ended before they expired: a copied cookie stops
+	 * working with its logout. Entries go when their session would have
+	 * expired; when all are in use the one that expires first is replaced. */
+	struct revoked {
+		int64_t expiry;
+		char value[96];
+	} revoked[REVOKED_MAX];
 };
 
 static int64_t now_s(void)
@@ -247,11 +256,39 @@ bool web_auth_verify(const struct web_auth *a, const char *value, int64_t now)
 	return ok && expiry > now && expiry <= now + a->ttl + 5;
 }
 
-bool web_auth_check_admin(const struct web_auth *a, const char *cookie_value)
+/* Whether value (a verified session) was revoked; takes a->lock. */
+static bool is_revoked(struct web_auth *a, const char *value, int64_t now)
+{
+	bool found = false;
+	pthread_mutex_lock(&a->lock);
+	for (size_t i = 0; i < REVOKED_MAX && !found; i++)
+		found = a->revoked[i].expiry > now && same(a->revoked[i].value, value);
+	pthread_mutex_unlock(&a->lock);
+	return found;
+}
+
+bool web_auth_check_admin(struct web_auth *a, const char *cookie_value)
 {
 	if (!a->admin_pw)
 		return true;
-	return web_auth_verify(a, cookie_value, now_s());
+	int64_t now = now_s();
+	return web_auth_verify(a, cookie_value, now) && !is_revoked(a, cookie_value, now);
+}
+
+void web_auth_revoke(struct web_auth *a, const char *cookie_value)
+{
+	int64_t now = now_s();
+	if (!a->admin_pw || !web_auth_verify(a, cookie_value, now) ||
+	    strlen(cookie_value) >= sizeof(a->revoked[0].value))
+		return;
+	pthread_mutex_lock(&a->lock);
+	size_t slot = 0;
+	for (size_t i = 0; i < REVOKED_MAX; i++)
+		if (a->revoked[i].expiry < a->revoked[slot].expiry)
+			slot = i; /* a free (0) or expired entry, else the one expiring first */
+	a->revoked[slot].expiry = (int64_t)strtoll(cookie_value, NULL, 10);
+	snprintf(a->revoked[slot].value, sizeof(a->revoked[slot].value), "%s", cookie_value);
+	pthread_mutex_unlock(&a->lock);
 }
 
 char *web_auth_session_cookie(const struct web_auth *a)

@@ -31,9 +31,13 @@ bool web_auth_check_api(const struct web_auth *a, const char *authorization);
 /* The WWW-Authenticate header value to send with a 401. */
 const char *web_auth_challenge(const struct web_auth *a);
 
-/* Checks the admin cookie value (may be NULL). True when no admin password
- * is configured. */
-bool web_auth_check_admin(const struct web_auth *a, const char *cookie_value);
+/* Checks the admin cookie value (may be NULL): signed, unexpired and not
+ * revoked. True when no admin password is configured. */
+bool web_auth_check_admin(struct web_auth *a, const char *cookie_value);
+
+/* Ends the session cookie_value carries (logout), server-side: the same
+ * value is refused from now on, wherever it was copied. */
+void web_auth_revoke(struct web_auth *a, const char *cookie_value);
 
 /* Checks a password against web_admin_pw. */
 bool web_auth_password_ok(const struct web_auth *a, const char *password);

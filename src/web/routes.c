@@ -89,7 +89,7 @@ void web_log_field(struct web_request *rq, struct log_field f)
 
 bool web_request_is_admin(const struct web_request *rq)
 {
-	const struct web_auth *a = rq->shared->auth;
+	struct web_auth *a = rq->shared->auth;
 	if (!web_auth_admin_configured(a))
 		return false;
 	char *cookie = request_cookie(rq->header(rq, "Cookie"), ADMIN_COOKIE);
@@ -298,6 +298,9 @@ static int h_status(struct web_request *rq)
 
 static int h_logout(struct web_request *rq)
 {
+	char *cookie = request_cookie(rq->header(rq, "Cookie"), ADMIN_COOKIE);
+	web_auth_revoke(rq->shared->auth, cookie);
+	free(cookie);
 	rq->set_cookie = web_auth_clear_cookie(rq->shared->auth);
 	return web_reply_json(rq, 200, json_pack("{s:b}", "admin", 0));
 }

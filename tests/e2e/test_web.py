@@ -662,6 +662,22 @@ class AdminCookieTest(WebCase):
         self.assertIs(self.get(srv, "/api/admin/status", args=["-b", jar]).json()["admin"], False)
         self.assertStatus(self.post(srv, self.ANALYZE, args=["-b", jar]), 403)
 
+        # Logout ends the session on the server: a copy of the cookie taken
+        # before it is refused too, and other sessions go on.
+        # (a session value is its expiry second and MAC: sessions issued in
+        # the same second are one, so these logins are a second apart)
+        def next_second():
+            time.sleep(1.05 - time.time() % 1)
+        next_second()
+        copied = cookie_parts(self.login(srv).header("Set-Cookie"))[1]
+        next_second()
+        other = cookie_parts(self.login(srv).header("Set-Cookie"))[1]
+        self.assertIs(self.get(srv, "/api/admin/status", headers=[admin_cookie(copied)]).json()["admin"], True)
+        self.assertStatus(self.post(srv, "/api/admin/logout", headers=[admin_cookie(copied)]), 200)
+        self.assertIs(self.get(srv, "/api/admin/status", headers=[admin_cookie(copied)]).json()["admin"], False)
+        self.assertStatus(self.post(srv, self.ANALYZE, headers=[admin_cookie(copied)]), 403)
+        self.assertIs(self.get(srv, "/api/admin/status", headers=[admin_cookie(other)]).json()["admin"], True)
+
         lines = srv.stop()
         self.assertNotIn(ADMIN_PW, srv.stderr())
         self.assertNotIn(SECRET, srv.stderr())

@@ -3,6 +3,7 @@
  * refused without undefined behaviour. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "testutil.h"
 #include "util/buf.h"
 #include "web/auth.h"
@@ -52,8 +53,39 @@ static void test_session_values(void **state)
 	unsetenv("WEB_SESSION_SECRET");
 }
 
+static void test_logout_revokes(void **state)
+{
+	(void)state;
+	struct web_auth *a = auth_new();
+	char *one = web_auth_session_cookie(a), *two = web_auth_session_cookie(a);
+	/* "pv2_admin=<value>; …" */
+	char *v1 = xstrndup(strchr(one, '=') + 1, strcspn(strchr(one, '=') + 1, ";"));
+	char *v2 = xstrndup(strchr(two, '=') + 1, strcspn(strchr(two, '=') + 1, ";"));
+	assert_true(web_auth_check_admin(a, v1));
+	web_auth_revoke(a, v1);
+	assert_false(web_auth_check_admin(a, v1));
+	assert_true(web_auth_check_admin(a, v2) || strcmp(v1, v2) == 0);
+	web_auth_revoke(a, NULL);
+	web_auth_revoke(a, "garbage");
+	/* More revocations than the table holds: the newest are still refused. */
+	for (int i = 0; i < 300; i++) {
+		char *v = web_auth_sign(a, (int64_t)time(NULL) + 60 + i);
+		web_auth_revoke(a, v);
+		if (i == 299)
+			assert_false(web_auth_check_admin(a, v));
+		free(v);
+	}
+	free(v1);
+	free(v2);
+	free(one);
+	free(two);
+	web_auth_free(a);
+	unsetenv("WEB_SESSION_SECRET");
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = { cmocka_unit_test(test_session_values) };
+	const struct CMUnitTest tests[] = { cmocka_unit_test(test_session_values),
+					    cmocka_unit_test(test_logout_revokes) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
