@@ -95,6 +95,7 @@ static const struct config_key keys[] = {
 	{ "Web", "metrics_public", CONFIG_BOOL, OFF(metrics_public), "false", 0, 0, NULL },
 	{ "Web", "metrics", CONFIG_BOOL, OFF(metrics_enabled), "true", 0, 0, NULL },
 	{ "Web", "allow_remote", CONFIG_BOOL, OFF(web_allow_remote), "false", 0, 0, NULL },
+	{ "Web", "trusted_proxies", CONFIG_STR, OFF(web_trusted_proxies), "", 0, 0, NULL },
 
 	{ "Log", "level", CONFIG_ENUM, 0, NULL, 0, 0, level_names }, /* see apply_derived */
 };
@@ -695,7 +696,7 @@ void config_release(struct config *cfg)
 		&cfg->instagram_access_token, &cfg->insta_password, &cfg->artist_alias,
 		&cfg->state_path, &cfg->web_host, &cfg->web_auth_token,
 		&cfg->web_auth_user, &cfg->web_auth_pass, &cfg->web_admin_pw,
-		&cfg->web_session_secret, &cfg->log_level,
+		&cfg->web_session_secret, &cfg->web_trusted_proxies, &cfg->log_level,
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		free(*fields[i]);

@@ -105,6 +105,7 @@ struct config {
 	bool metrics_public;
 	bool metrics_enabled;       /* [Web] metrics: serve /metrics and count for it */
 	bool web_allow_remote;      /* [Web] allow_remote: bind beyond loopback without auth */
+	char *web_trusted_proxies;  /* [Web] trusted_proxies: comma-separated addresses */
 	char *web_auth_token;       /* env WEB_AUTH_TOKEN */
 	char *web_auth_user;        /* env WEB_AUTH_USER */
 	char *web_auth_pass;        /* env WEB_AUTH_PASS */

@@ -27,9 +27,11 @@
 #include "util/random.h"
 #include "web/auth.h"
 
-#define MAX_FAILURES 5
+#define MAX_FAILURES 5          /* per client and window */
 #define WINDOW_S 60
-#define MAX_CLIENTS 1024
+#define MAX_CLIENTS 1024        /* clients remembered; then the longest quiet one goes */
+#define GLOBAL_FAILURES 60      /* per window, all clients together: a flood from
+				   many addresses is limited too */
 
 struct client_failures {
 	char addr[64];
@@ -48,8 +50,10 @@ struct web_auth {
 	int ttl;
 	bool secure;
 	pthread_mutex_t lock;       /* the login limiter and the revoked sessions */
-	struct client_failures *clients;
+	struct client_failures *clients;   /* MAX_CLIENTS slots */
 	size_t nclients;
+	int64_t global_at[GLOBAL_FAILURES]; /* the last failures of anyone, a ring */
+	size_t global_next;
 	/* Sessions logout ended before they expired: a copied cookie stops
 	 * working with its logout. Entries go when their session would have
 	 * expired; when all are in use the one that expires first is replaced. */
@@ -306,6 +310,14 @@ char *web_auth_clear_cookie(const struct web_auth *a)
 			 a->secure ? "; Secure" : "");
 }
 
+static int64_t last_failure(const struct client_failures *c)
+{
+	return c->n ? c->at[c->n - 1] : 0;
+}
+
+/* The client's entry; with create, a new one in a free slot or in place of
+ * the client whose last failure is the oldest, so the table stays bounded
+ * and a client it has never seen is counted all the same. */
 static struct client_failures *find_client(struct web_auth *a, const char *client, bool create)
 {
 	for (size_t i = 0; i < a->nclients; i++)
@@ -313,20 +325,30 @@ static struct client_failures *find_client(struct web_auth *a, const char *clien
 			return &a->clients[i];
 	if (!create)
 		return NULL;
-	int64_t now = now_s();
-	/* Forget clients whose failures have all aged out, to stay bounded. */
-	size_t w = 0;
-	for (size_t i = 0; i < a->nclients; i++)
-		if (a->clients[i].n && now - a->clients[i].at[a->clients[i].n - 1] < WINDOW_S)
-			a->clients[w++] = a->clients[i];
-	a->nclients = w;
-	if (a->nclients >= MAX_CLIENTS)
-		return &a->clients[0]; /* under a flood, share the oldest slot: still limited */
-	a->clients = xrealloc(a->clients, (a->nclients + 1) * sizeof(*a->clients));
-	struct client_failures *c = &a->clients[a->nclients++];
+	if (!a->clients)
+		a->clients = xcalloc(MAX_CLIENTS, sizeof(*a->clients));
+	struct client_failures *c;
+	if (a->nclients < MAX_CLIENTS) {
+		c = &a->clients[a->nclients++];
+	} else {
+		c = &a->clients[0];
+		for (size_t i = 1; i < a->nclients; i++)
+			if (last_failure(&a->clients[i]) < last_failure(c))
+				c = &a->clients[i];
+	}
 	memset(c, 0, sizeof(*c));
 	snprintf(c->addr, sizeof(c->addr), "%s", client);
 	return c;
+}
+
+/* Seconds until the oldest of the last GLOBAL_FAILURES failures leaves the
+ * window, when all of them are in it; else 0. */
+static int global_wait(const struct web_auth *a, int64_t now)
+{
+	int64_t oldest = a->global_at[a->global_next]; /* the ring's next slot is its oldest */
+	if (!oldest || now - oldest >= WINDOW_S)
+		return 0;
+	return (int)(WINDOW_S - (now - oldest));
 }
 
 static void expire(struct client_failures *c, int64_t now)
@@ -349,6 +371,9 @@ int web_auth_login_wait(struct web_auth *a, const char *client)
 		if (c->n >= MAX_FAILURES)
 			wait = (int)(WINDOW_S - (now - c->at[0]));
 	}
+	int g = global_wait(a, now);
+	if (g > wait)
+		wait = g;
 	pthread_mutex_unlock(&a->lock);
 	return wait > 0 ? wait : 0;
 }
@@ -364,5 +389,7 @@ void web_auth_login_failed(struct web_auth *a, const char *client)
 		c->n--;
 	}
 	c->at[c->n++] = now;
+	a->global_at[a->global_next] = now;
+	a->global_next = (a->global_next + 1) % GLOBAL_FAILURES;
 	pthread_mutex_unlock(&a->lock);
 }

@@ -207,3 +207,48 @@ int request_int_range(const char *s, long min, long max, int *out)
 	*out = (int)v;
 	return 0;
 }
+
+size_t request_list_count(const char *list)
+{
+	if (!list)
+		return 0;
+	size_t n = 1;
+	for (const char *p = list; *p; p++)
+		n += *p == ',';
+	return n;
+}
+
+int request_list_item(const char *list, size_t i, char *out, size_t n)
+{
+	if (!list || n == 0)
+		return -1;
+	const char *p = list;
+	for (; i > 0; i--) {
+		p = strchr(p, ',');
+		if (!p)
+			return -1;
+		p++;
+	}
+	const char *end = strchr(p, ',');
+	if (!end)
+		end = p + strlen(p);
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if ((size_t)(end - p) >= n)
+		return -1;
+	memcpy(out, p, (size_t)(end - p));
+	out[end - p] = '\0';
+	return 0;
+}
+
+bool request_list_has(const char *list, const char *value)
+{
+	char item[256];
+	for (size_t i = 0, n = request_list_count(list); i < n; i++)
+		if (request_list_item(list, i, item, sizeof(item)) == 0 && *item &&
+		    !strcmp(item, value))
+			return true;
+	return false;
+}

@@ -62,6 +62,13 @@ bool request_length_exceeds(const char *content_length, size_t max);
 /* Whether a flag value is on: "1", "true", "yes" or "on", any case. NULL: off. */
 bool request_truthy(const char *v);
 
+/* Comma-separated lists ("a, b,c"): the number of items (0 for NULL), item
+ * i with its blanks trimmed into out (-1 when there is none or it does not
+ * fit), and whether value is one of them. */
+size_t request_list_count(const char *list);
+int request_list_item(const char *list, size_t i, char *out, size_t n);
+bool request_list_has(const char *list, const char *value);
+
 /* A decimal integer (strtol: leading white space and a sign allowed, nothing
  * after it) from min to max into *out; -1 with *out unchanged otherwise. */
 int request_int_range(const char *s, long min, long max, int *out);

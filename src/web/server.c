@@ -79,7 +79,8 @@ static const char *header(const struct web_request *rq, const char *name)
 	return MHD_lookup_connection_value(conn_of(rq)->mhd, MHD_HEADER_KIND, name);
 }
 
-static void client_address(const struct web_request *rq, char *out, size_t n)
+/* The peer's address as text, "unknown" when there is none. */
+static void peer_address(const struct web_request *rq, char *out, size_t n)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn_of(rq)->mhd, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -91,6 +92,28 @@ static void client_address(const struct web_request *rq, char *out, size_t n)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
 	else if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
+}
+
+/* The client: the peer, or, when the peer is one of [Web] trusted_proxies,
+ * the last address of X-Forwarded-For that is not a trusted proxy (what the
+ * nearest proxy saw). X-Forwarded-For from anyone else is never read. */
+static void client_address(const struct web_request *rq, char *out, size_t n)
+{
+	const char *trusted = conn_of(rq)->srv->shared.env->cfg->web_trusted_proxies;
+	peer_address(rq, out, n);
+	if (!trusted || !*trusted || !request_list_has(trusted, out))
+		return;
+	const char *xff = rq->header(rq, "X-Forwarded-For");
+	char hop[64];
+	/* walk from the right: hops appended by trusted proxies are skipped */
+	for (size_t k = request_list_count(xff); k-- > 0;) {
+		if (request_list_item(xff, k, hop, sizeof(hop)) < 0 || !*hop)
+			return;
+		if (!request_list_has(trusted, hop)) {
+			snprintf(out, n, "%s", hop);
+			return;
+		}
+	}
 }
 
 /* ---- the dispatcher ----------------------------------------------------- */

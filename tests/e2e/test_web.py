@@ -717,6 +717,32 @@ class AdminCookieTest(WebCase):
         lines = srv.stop()
         self.assertEqual(len([l for l in lines if l["message"] == "web_admin_login_failed"]), 5)
 
+    def test_login_limit_per_client_behind_a_trusted_proxy(self):
+        # Behind a trusted proxy the client is X-Forwarded-For's last hop:
+        # one client's failures do not lock out another behind the same proxy.
+        self.ws.set("Web", "trusted_proxies", "192.0.2.10, 127.0.0.1")
+        srv = self.admin_server()
+        xff = lambda addr: ["X-Forwarded-For: %s, 192.0.2.10" % addr]
+        for i in range(5):
+            self.assertStatus(self.login(srv, "wrong-%d" % i, headers=xff("198.51.100.7")), 401)
+        self.assertStatus(self.login(srv, headers=xff("198.51.100.7")), 429)
+        self.assertStatus(self.login(srv, headers=xff("198.51.100.8")), 200)
+        lines = srv.stop()
+        failed = [l["client"] for l in lines if l["message"] == "web_admin_login_failed"]
+        self.assertEqual(failed, ["198.51.100.7"] * 5)
+
+    def test_forwarded_for_is_ignored_from_anyone_else(self):
+        # Without trusted_proxies the header is the client's word: ignored,
+        # so changing it does not get around the limit.
+        srv = self.admin_server()
+        for i in range(5):
+            self.assertStatus(self.login(srv, "wrong-%d" % i,
+                                         headers=["X-Forwarded-For: 203.0.113.%d" % i]), 401)
+        self.assertStatus(self.login(srv, headers=["X-Forwarded-For: 203.0.113.99"]), 429)
+        lines = srv.stop()
+        self.assertEqual({l["client"] for l in lines if l["message"] == "web_admin_login_failed"},
+                         {"127.0.0.1"})
+
     def test_not_configured(self):
         srv = self.serve()
         self.assertStatus(self.login(srv), 503)

@@ -1,6 +1,7 @@
 /* test_auth.c - the signed admin session: a value signs and verifies, and
  * a hostile value (overlong or overflowing expiry, wrong MAC, bad hex) is
  * refused without undefined behaviour. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -83,9 +84,35 @@ static void test_logout_revokes(void **state)
 	unsetenv("WEB_SESSION_SECRET");
 }
 
+static void test_login_limits_hold_under_a_flood(void **state)
+{
+	(void)state;
+	struct web_auth *a = auth_new();
+	char addr[64];
+	/* More clients than the table holds, one failure each (under the
+	 * global budget per client), then a client never seen: still counted. */
+	for (int i = 0; i < 1100; i++) {
+		snprintf(addr, sizeof(addr), "10.0.%d.%d", i / 250, i % 250);
+		web_auth_login_failed(a, addr);
+	}
+	assert_true(web_auth_login_wait(a, "192.0.2.1") > 0); /* the global budget is spent */
+	web_auth_free(a);
+
+	a = auth_new();
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(web_auth_login_wait(a, "192.0.2.7"), 0);
+		web_auth_login_failed(a, "192.0.2.7");
+	}
+	assert_true(web_auth_login_wait(a, "192.0.2.7") > 0);
+	assert_int_equal(web_auth_login_wait(a, "192.0.2.8"), 0);    /* others may go on */
+	web_auth_free(a);
+	unsetenv("WEB_SESSION_SECRET");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = { cmocka_unit_test(test_session_values),
-					    cmocka_unit_test(test_logout_revokes) };
+					    cmocka_unit_test(test_logout_revokes),
+					    cmocka_unit_test(test_login_limits_hold_under_a_flood) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -490,6 +490,33 @@ static void test_overlong(void **state)
 	buf_release(&want);
 }
 
+static void test_lists(void **state)
+{
+	(void)state;
+	static const struct { const char *list; size_t count; size_t i; const char *item; } cases[] = {
+		{ "a, b,c", 3, 1, "b" }, { "a, b,c", 3, 2, "c" }, { " a ", 1, 0, "a" },
+		{ "a,,b", 3, 1, "" }, { "", 1, 0, "" }, { "a,b", 2, 2, NULL }, { NULL, 0, 0, NULL },
+		{ "\t10.0.0.1 ,\t::1", 2, 1, "::1" },
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(*cases); k++) {
+		char out[32];
+		assert_int_equal(request_list_count(cases[k].list), cases[k].count);
+		int rc = request_list_item(cases[k].list, cases[k].i, out, sizeof(out));
+		if (!cases[k].item) {
+			assert_int_equal(rc, -1);
+		} else {
+			assert_int_equal(rc, 0);
+			assert_string_equal(out, cases[k].item);
+		}
+	}
+	char small[4];
+	assert_int_equal(request_list_item("toolong", 0, small, sizeof(small)), -1);
+	assert_true(request_list_has("127.0.0.1, 10.0.0.1", "10.0.0.1"));
+	assert_false(request_list_has("127.0.0.1, 10.0.0.1", "10.0.0"));
+	assert_false(request_list_has("a,,b", ""));
+	assert_false(request_list_has(NULL, "a"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -506,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_truthy),
 		cmocka_unit_test(test_int_range),
 		cmocka_unit_test(test_overlong),
+		cmocka_unit_test(test_lists),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
