@@ -97,6 +97,7 @@ struct web_request {
 	const char *cache_control;   /* static; NULL: no-store */
 	char *set_cookie;
 	int retry_after;             /* seconds, 0: none */
+	bool close_connection;       /* "Connection: close": read nothing more on it */
 	const char *allow;           /* Allow header of a 405; not owned */
 	const char *www_authenticate; /* static */
 	char *error;                 /* message of an error reply (sanitized) */

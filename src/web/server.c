@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -241,6 +242,8 @@ static enum MHD_Result send_response(struct conn *c)
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	if (rq->close_connection)
+		MHD_add_response_header(resp, "Connection", "close");
 	if (rq->route && rq->route->csp)
 		MHD_add_response_header(resp, "Content-Security-Policy", rq->route->csp);
 	if (rq->etag)
@@ -273,6 +276,40 @@ static enum MHD_Result send_response(struct conn *c)
 
 /* 413, with the route looked up first so that the log lines and the metrics
  * name it (and a route's web_*_error line is written). */
+/* Counts the Content-Length and Transfer-Encoding header lines. */
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	unsigned *n = cls;
+	(void)kind;
+	(void)value;
+	if (!strcasecmp(key, "Content-Length"))
+		n[0]++;
+	else if (!strcasecmp(key, "Transfer-Encoding"))
+		n[1]++;
+	return MHD_YES;
+}
+
+/* Two Content-Length lines, or Content-Length with Transfer-Encoding: a
+ * body whose end a proxy and this server could see in different places,
+ * the start of request smuggling. Answered 400, and the connection closed
+ * so that nothing after it is read as a request. */
+static bool framing_conflicts(struct MHD_Connection *mhd)
+{
+	unsigned n[2] = { 0, 0 };
+	MHD_get_connection_values(mhd, MHD_HEADER_KIND, count_framing, n);
+	return n[0] > 1 || (n[0] && n[1]);
+}
+
+static enum MHD_Result reply_bad_framing(struct conn *c)
+{
+	route_request(c);
+	c->rq.allow = NULL;
+	c->rq.close_connection = true;
+	web_reply_error(&c->rq, 400, "Conflicting Content-Length or Transfer-Encoding");
+	return send_response(c);
+}
+
 static enum MHD_Result reply_too_large(struct conn *c)
 {
 	route_request(c);
@@ -344,6 +381,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mhd, const c
 	}
 	if (!c->counted) {
 		conn_begin(c, srv, mhd, method);
+		if (framing_conflicts(mhd))
+			return reply_bad_framing(c);
 		if (request_length_exceeds(MHD_lookup_connection_value(mhd, MHD_HEADER_KIND,
 								       "Content-Length"),
 					   BODY_MAX)) {

@@ -169,6 +169,29 @@ class RoutesTest(WebCase):
         self.assertTrue([l for l in srv.lines() if l["message"] == "storage_name_skipped"])
         srv.stop()
 
+    def test_conflicting_framing_is_refused_and_closed(self):
+        # What a proxy and this server could split in two places: 400, the
+        # connection closed, and the request hidden behind it never runs.
+        srv = self.serve()
+        smuggled = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+        attempts = {
+            "two lengths": b"POST /api/admin/logout HTTP/1.1\r\nHost: x\r\nX-Request-ID: sm-1\r\n"
+                           b"Content-Length: 0\r\nContent-Length: %d\r\n\r\n" % len(smuggled) + smuggled,
+            "length and chunked": b"POST /api/admin/logout HTTP/1.1\r\nHost: x\r\nX-Request-ID: sm-2\r\n"
+                                  b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled,
+        }
+        for why, data in attempts.items():
+            r = raw_request(srv.port, data)
+            self.assertIsNotNone(r, why)
+            self.assertEqual(r.status, 400, why)
+            self.assertEqual((r.header("Connection") or "").lower(), "close", why)
+            self.assertTrue(r.header("X-Correlation-ID"), why)
+            self.assertEqual(r.body.count(b"HTTP/1.1"), 0, why)
+        for cid in ("sm-1", "sm-2"):
+            self.assertEqual([l["status"] for l in srv.request_lines(cid) if l["message"] == "http_request"], [400])
+        srv.stop()
+        self.assertFalse([l for l in srv.lines() if l.get("path") == "/smuggled"])
+
     def test_index_and_health(self):
         srv = self.serve()
         r = self.assertStatus(self.get(srv, "/"), 200)
