@@ -63,8 +63,11 @@ int stage_select(struct stage_ctx *r, const char *select)
 		if (rc < 0) {
 			log_error(LOGGER, "image_probe_error", pp_cid(r->ctx),
 				  LF_STR("image", r->sel.name), LF_STR("error", err.msg));
-			pp_fail_kind(&err, "workflow", PP_ERR_UNDECODABLE, "%s is not a decodable image",
-				     r->sel.name);
+			/* The file's fault gets the short answer; anything else (the
+			 * libvips module missing, say) keeps its own words. */
+			if (err.kind == PP_ERR_UNDECODABLE)
+				pp_fail_kind(&err, "workflow", PP_ERR_UNDECODABLE,
+					     "%s is not a decodable image", r->sel.name);
 		}
 	}
 	/* The reference the AI reads the image from: a temporary link, or a

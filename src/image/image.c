@@ -86,6 +86,15 @@ static const struct image_api *load(void)
 	return a;
 }
 
+static void stop_at_exit(void)
+{
+	pthread_mutex_lock(&lock);
+	if (api && started)
+		api->shutdown();
+	started = false;
+	pthread_mutex_unlock(&lock);
+}
+
 /* The module, loaded and started once. */
 static const struct image_api *get_api(struct pp_error *err)
 {
@@ -95,8 +104,14 @@ static const struct image_api *get_api(struct pp_error *err)
 	if (api && wanted && !started) {
 		struct pp_error ierr = { 0 };
 		glib_route_to_log(); /* libvips' GLib messages become log lines */
-		if (api->init(argv0_saved, &ierr) == 0)
+		if (api->init(argv0_saved, &ierr) == 0) {
 			started = true;
+			/* libvips' worker threads must not outlive the process's end
+			 * (a command that returns without image_shutdown) */
+			static bool registered;
+			if (!registered)
+				registered = atexit(stop_at_exit) == 0;
+		}
 		else
 			snprintf(load_error, sizeof(load_error), "%s", ierr.msg);
 	}
