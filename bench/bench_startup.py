@@ -15,6 +15,8 @@ import sys
 import tempfile
 import time
 
+from benchlib import rss_mb
+
 builds = sys.argv[1:] or ["build"]
 source = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 N = 300
@@ -37,14 +39,6 @@ def measure(argv):
         _, status, ru = os.wait4(pid, 0)
         best_rss = max(best_rss, ru.ru_maxrss)
     return (time.perf_counter() - t0) / N * 1000, best_rss / 1024
-
-
-def rss_mb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def demo_folder():

@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 
+from benchlib import rss_mb
+
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 source = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -42,14 +44,6 @@ def wait_port(port, timeout=30):
         except OSError:
             time.sleep(0.05)
     raise RuntimeError("server did not start on %d" % port)
-
-
-def rss_mb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def wrk(url, secs=seconds):

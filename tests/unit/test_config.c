@@ -50,13 +50,21 @@ static char *write_ini(const char *text)
 	return tu_write(dir, "photopub.ini", text, strlen(text));
 }
 
-static int load(const char *text, struct config *cfg, struct config_error *e)
+/* Loads text with these modules' keys and, when check, photopub's checks. */
+static int load_with(const char *text, const struct config_module *const *modules, bool check,
+		     struct config *cfg, struct config_error *e)
 {
 	char *path = write_ini(text);
-	struct config_options o = { .config_path = path, .check = check_config, .modules = check_config_modules() };
+	struct config_options o = { .config_path = path, .check = check ? check_config : NULL,
+				    .modules = modules };
 	int rc = config_load(&o, cfg, e);
 	free(path);
 	return rc;
+}
+
+static int load(const char *text, struct config *cfg, struct config_error *e)
+{
+	return load_with(text, check_config_modules(), true, cfg, e);
 }
 
 static void test_minimal_local(void **state)
@@ -236,11 +244,7 @@ static const struct config_module fake_module = { .keys = fake_keys, .env = fake
 static int load_with_fake(const char *text, struct config *cfg, struct config_error *e)
 {
 	static const struct config_module *mods[] = { &fake_module, NULL };
-	char *path = write_ini(text);
-	struct config_options o = { .config_path = path, .modules = mods };
-	int rc = config_load(&o, cfg, e);
-	free(path);
-	return rc;
+	return load_with(text, mods, false, cfg, e);
 }
 
 static void test_module_keys(void **state)

@@ -100,23 +100,6 @@ static void test_limits(void **state)
 	assert_int_equal(caption_limit(NULL), 2200);
 }
 
-static void test_utf8_strlen(void **state)
-{
-	(void)state;
-	assert_int_equal(utf8_strlen(NULL), 0);
-	assert_int_equal(utf8_strlen(""), 0);
-	assert_int_equal(utf8_strlen("abc"), 3);
-	assert_int_equal(utf8_strlen("\xc3\xa9t\xc3\xa9"), 3);             /* été */
-	assert_int_equal(utf8_strlen("\xe6\x9c\x88"), 1);                  /* 月 */
-	assert_int_equal(utf8_strlen("\xf0\x9f\x8c\x99!"), 2);             /* 🌙! */
-	assert_int_equal(utf8_strlen("a\xff" "b"), 3);                     /* stray byte */
-	assert_int_equal(utf8_strlen("\xe2\x82"), 1);                      /* truncated: one U+FFFD */
-	assert_int_equal(utf8_strlen("\xc0\xaf"), 2);                      /* overlong '/' */
-	assert_int_equal(utf8_strlen("\xed\xa0\x80"), 3);                  /* surrogate */
-	assert_int_equal(utf8_strlen("\xf4\x90\x80\x80"), 4);              /* > U+10FFFF */
-	assert_int_equal(utf8_strlen("\x80\x80x"), 3);                     /* lone continuations */
-}
-
 static void test_null_caption(void **state)
 {
 	(void)state;
@@ -263,7 +246,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_utf8_strlen),
 		cmocka_unit_test(test_null_caption),
 		cmocka_unit_test(test_generated_captions),
 		cmocka_unit_test(test_instagram_hashtag_counts),

@@ -141,6 +141,11 @@ static void test_make_valid_and_len(void **state)
 		free(v);
 	}
 	assert_int_equal(utf8_strlen(NULL), 0);
+	assert_int_equal(utf8_strlen(""), 0);
+	assert_int_equal(utf8_strlen("abc"), 3);
+	assert_int_equal(utf8_strlen("\xe6\x9c\x88"), 1);                  /* 月 */
+	assert_int_equal(utf8_strlen("\xf0\x9f\x8c\x99!"), 2);             /* 🌙! */
+	assert_int_equal(utf8_strlen("a\xff" "b"), 3);                     /* stray byte */
 	assert_int_equal(utf8_strlen("\xc3\xa9t\xc3\xa9"), 3);
 	assert_int_equal(utf8_strlen("\xe2\x82"), 1);
 	assert_int_equal(utf8_strlen("\xc0\xaf"), 2);
