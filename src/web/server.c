@@ -581,6 +581,8 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 		 LF_BOOL("auth_required", web_auth_api_required(srv.shared.auth)),
 		 LF_BOOL("admin_configured", web_auth_admin_configured(srv.shared.auth)));
 	if (opts->port_file) {
+		/* Whoever waits for the port file finds every start-up line written. */
+		log_flush();
 		char p[16];
 		int n = snprintf(p, sizeof(p), "%u\n", port);
 		fs_write_atomic(opts->port_file, p, (size_t)n, 0644, NULL);

@@ -992,12 +992,7 @@ class CorrelationTest(WebCase):
 
     def lines_of_request(self, srv, do, cid):
         """All log-file lines written while one request ran alone; its lines
-        carry cid, so they must be exactly the lines written meanwhile.
-        The server writes its log in the background, in order: once the
-        line of an earlier request is in, so is every start-up line."""
-        before = cid + ".before"
-        self.get(srv, "/health", headers=["X-Request-ID: " + before])
-        srv.request_lines(before, "log")
+        carry cid, so they must be exactly the lines written meanwhile."""
         n0 = len(srv.lines("log"))
         r = do()
         srv.request_lines(cid, "log")
