@@ -10,6 +10,7 @@
 #include <time.h>
 #include "caption/format.h"
 #include "caption/sidecar.h"
+#include "core/intent.h"
 #include "core/preview.h"
 #include "core/selection.h"
 #include "core/stages.h"
@@ -22,6 +23,7 @@
 #include "telemetry/observe.h"
 #include "telemetry/sanitize.h"
 #include "util/buf.h"
+#include "util/proc.h"
 
 #define LOGGER "workflow"
 
@@ -37,6 +39,14 @@ struct run {
 
 	struct stage_ctx s;          /* the image's trip through the stages */
 	int64_t start;
+
+	/* The publish journal: this run's intent, or the one of a killed run
+	 * that this run finishes (rec.resume). row[i] is ops[i]'s platform in *j. */
+	struct recovery rec;
+	struct journal_intent own;
+	struct journal_intent *j;    /* NULL until the intent is recorded */
+	size_t row[WORKFLOW_MAX_PLATFORMS];
+	char owner[PROC_OWNER_MAX];
 };
 
 void workflow_result_release(struct workflow_result *r)
@@ -106,7 +116,56 @@ static int fail(struct run *r, enum pp_error_kind kind, const char *fmt, ...)
 	return -1;
 }
 
-static void stage_publish(struct run *r)
+/* Records each platform's outcome in the journal as it arrives. A platform
+ * past its time limit counts as failed, as it does for the run. */
+static void journal_outcome(void *arg, size_t i, const struct publish_result *res)
+{
+	struct run *r = arg;
+	struct journal_platform p = r->j->platforms[r->row[i]];
+	p.outcome = res->success ? JOURNAL_POSTED : JOURNAL_FAILED;
+	p.post_id = res->success ? res->post_id : NULL;
+	p.error = res->success ? NULL : publish_error(res);
+	p.correlation_id = pp_cid(r->s.ctx);
+	struct pp_error err = { 0 };
+	if (state_journal_set(r->env->state, r->j->id, &p, &err) < 0)
+		log_error(LOGGER, "state_error", pp_cid(r->s.ctx), LF_STR("error", err.msg));
+}
+
+/* Before any platform is called: this run's intent, or the resumed one's
+ * platforms marked as sent again by this run. */
+static int journal_begin(struct run *r)
+{
+	struct pp_error err = { 0 };
+	if (r->rec.resume) {
+		r->j = r->rec.resume;
+		for (size_t i = 0; i < r->nops; i++) {
+			struct journal_platform *p = &r->j->platforms[r->row[i]];
+			p->correlation_id = pp_cid(r->s.ctx); /* outlives the run's use of j */
+			if (state_journal_set(r->env->state, r->j->id, p, &err) < 0)
+				return fail(r, PP_ERR_DB, "cannot record the publish intent: %s", err.msg);
+		}
+		return 0;
+	}
+	proc_owner(r->owner);
+	r->own = (struct journal_intent){
+		.correlation_id = pp_cid(r->s.ctx), .image = r->s.sel.name, .sha256 = r->s.sel.sha256,
+		.content_hash = r->s.sel.content_hash, .caption = r->s.caption.caption,
+		.sd_caption = r->s.caption.sd_caption, .owner = r->owner, .n = r->nops,
+	};
+	for (size_t i = 0; i < r->nops; i++) {
+		r->own.platforms[i] = (struct journal_platform){
+			.platform = r->ops[i]->name, .outcome = JOURNAL_PENDING,
+			.correlation_id = pp_cid(r->s.ctx),
+		};
+		r->row[i] = i;
+	}
+	if (state_journal_begin(r->env->state, &r->own, &err) < 0)
+		return fail(r, PP_ERR_DB, "cannot record the publish intent: %s", err.msg);
+	r->j = &r->own;
+	return 0;
+}
+
+static int stage_publish(struct run *r)
 {
 	struct workflow_result *out = r->out;
 	open_results(r);
@@ -114,7 +173,7 @@ static void stage_publish(struct run *r)
 		for (size_t i = 0; i < r->nops; i++)
 			snprintf(out->platforms[i].result.err.msg,
 				 sizeof(out->platforms[i].result.err.msg), "not published (dry publish)");
-		return;
+		return 0;
 	}
 	if (r->debug) {
 		/* Upstream's debug mode: nothing is sent, every platform reports success. */
@@ -122,8 +181,10 @@ static void stage_publish(struct run *r)
 			out->platforms[i].result.success = true;
 			out->platforms[i].result.post_id = xstrdup("debug");
 		}
-		return;
+		return 0;
 	}
+	if (journal_begin(r) < 0)
+		return -1;
 	struct publish_input in = {
 		.ctx = *r->s.ctx,   /* the job keeps its own copy of the id, without the sink */
 		.image_path = r->s.sel.temp_path,
@@ -137,12 +198,44 @@ static void stage_publish(struct run *r)
 	};
 	struct publish_result res[WORKFLOW_MAX_PLATFORMS] = { 0 };
 	int64_t t0 = now_monotonic();
-	out->abandoned = publish_parallel(r->env->cfg, r->ops, r->nops, &in,
-					  r->env->cfg->publish_timeout, res);
+	struct publish_observer obs = { .outcome = journal_outcome, .arg = r };
+	out->abandoned = publish_parallel_observed(r->env->cfg, r->ops, r->nops, &in,
+						   r->env->cfg->publish_timeout, res, &obs);
 	r->s.t.ms[STAGE_PUBLISH] = elapsed_ms(t0);
 	pp_ctx_time(r->s.ctx, "publish", (double)r->s.t.ms[STAGE_PUBLISH]);
 	for (size_t i = 0; i < r->nops; i++)
 		out->platforms[i].result = res[i];
+	return 0;
+}
+
+/* The run finishes the resumed intent: its image, and only the platforms
+ * to send again (enabled: intent_recover checked). Returns the image. */
+static const char *resume_platforms(struct run *r)
+{
+	const struct journal_intent *j = r->rec.resume;
+	r->nops = 0;
+	for (size_t i = 0; i < j->n && r->nops < WORKFLOW_MAX_PLATFORMS; i++) {
+		const struct publisher_ops *ops = publisher_find(j->platforms[i].platform);
+		if (!r->rec.resend[i] || !ops)
+			continue;
+		r->row[r->nops] = i;
+		r->ops[r->nops++] = ops;
+	}
+	return j->image;
+}
+
+/* A resumed post keeps the caption its other platforms got. */
+static void resume_caption(struct run *r)
+{
+	const struct journal_intent *j = r->rec.resume;
+	if (!j || !j->caption)
+		return;
+	free(r->s.caption.caption);
+	r->s.caption.caption = xstrdup(j->caption);
+	if (j->sd_caption) {
+		free(r->s.caption.sd_caption);
+		r->s.caption.sd_caption = xstrdup(j->sd_caption);
+	}
 }
 
 static bool any_success(const struct workflow_result *out)
@@ -153,52 +246,30 @@ static bool any_success(const struct workflow_result *out)
 	return false;
 }
 
-/* Archive, then record the posted hashes. */
-static void stage_archive_and_record(struct run *r)
-{
-	const struct config *cfg = r->env->cfg;
-	struct storage *st = r->env->storage;
-	struct workflow_result *out = r->out;
-	struct pp_error err = { 0 };
-	if (cfg->archive_enabled) {
-		int64_t t0 = now_monotonic();
-		int rc = storage_archive(st, r->s.ctx, r->s.sel.name, &out->archived_as, &err);
-		r->s.t.ms[STAGE_ARCHIVE] = elapsed_ms(t0);
-		if (rc == 0) {
-			out->archived = true;
-			log_info(LOGGER, "image_archived", pp_cid(r->s.ctx),
-				 LF_STR("image", r->s.sel.name), LF_STR("archived_as", out->archived_as),
-				 LF_MS(stage_defs[STAGE_ARCHIVE].ms_key, r->s.t.ms[STAGE_ARCHIVE]));
-		} else {
-			log_error(LOGGER, "archive_error", pp_cid(r->s.ctx),
-				  LF_STR("image", r->s.sel.name), LF_MS(stage_defs[STAGE_ARCHIVE].ms_key, r->s.t.ms[STAGE_ARCHIVE]),
-				  LF_STR("error", err.msg));
-		}
-	}
-	/* Once a platform has the image, it is posted whether or not the move
-	 * into the archive worked: recording it keeps it from being posted twice. */
-	if (state_mark_posted(r->env->state, r->s.sel.sha256,
-			      r->s.sel.content_hash[0] ? r->s.sel.content_hash : NULL, &err) < 0)
-		log_error(LOGGER, "state_error", pp_cid(r->s.ctx), LF_STR("error", err.msg));
-}
-
-/* One history row per platform that was tried, success or not. */
-static void stage_history(struct run *r)
+/* The journal's rows take this run's results; then the intent is settled:
+ * archived and recorded as posted when a platform has the image, one
+ * history row per platform, finished. */
+static void stage_settle(struct run *r)
 {
 	struct workflow_result *out = r->out;
-	struct pp_error err = { 0 };
-	struct history_row rows[WORKFLOW_MAX_PLATFORMS];
 	for (size_t i = 0; i < out->nplatforms; i++) {
 		const struct publish_result *p = &out->platforms[i].result;
-		rows[i] = (struct history_row){
-			.image = r->s.sel.name, .sha256 = r->s.sel.sha256, .platform = out->platforms[i].name,
-			.post_id = p->post_id, .success = p->success, .error = publish_error(p),
-			.correlation_id = pp_cid(r->s.ctx),
-		};
+		struct journal_platform *row = &r->j->platforms[r->row[i]];
+		row->outcome = p->success ? JOURNAL_POSTED : JOURNAL_FAILED;
+		row->post_id = p->success ? p->post_id : NULL;
+		row->error = p->success ? NULL : publish_error(p);
+		row->correlation_id = pp_cid(r->s.ctx);
 	}
-	if (out->nplatforms &&
-	    state_add_history(r->env->state, rows, out->nplatforms, &err) < 0)
-		log_error(LOGGER, "state_error", pp_cid(r->s.ctx), LF_STR("error", err.msg));
+	struct settle_result s;
+	struct pp_error err = { 0 };
+	/* A resumed intent keeps its "unknown" platforms: the image may be
+	 * there, so it is archived like a posted one. */
+	intent_settle(r->env, r->s.ctx, r->j, r->j == r->rec.resume, &s, &err);
+	r->s.t.ms[STAGE_ARCHIVE] = s.archive_ms;
+	out->archived = s.archived;
+	out->archived_as = s.archived_as;
+	if (r->j == r->rec.resume)
+		r->rec.resume = NULL; /* finished */
 }
 
 /* ---- the summary lines -------------------------------------------------- */
@@ -263,23 +334,43 @@ int workflow_run(const struct workflow_env *env, const struct workflow_options *
 		fail(&r, PP_ERR_BAD_PLATFORM, "no platform to publish to");
 		goto done;
 	}
-	if (stage_list(&r.s) < 0 || stage_select(&r.s, opts->select) < 0)
+	const char *select = opts->select;
+	if (!r.dry && !r.debug) {
+		struct pp_error err = { 0 };
+		if (intent_recover(env, r.s.ctx, &r.rec, &err) < 0) {
+			fail(&r, PP_ERR_DB, "cannot read the publish journal: %s", err.msg);
+			goto done;
+		}
+		if (r.rec.resume)
+			select = resume_platforms(&r);
+	}
+	if (stage_list(&r.s) < 0)
+		goto stage_failed;
+	if (r.rec.resume && !storage_list_has(&r.s.list, select)) {
+		intent_abandon_resume(env, r.s.ctx, &r.rec, "not sent again: the image is no longer "
+							   "in the folder");
+		select = opts->select;
+		r.nops = 0;
+		choose_publishers(&r);
+	}
+	if (stage_select(&r.s, select) < 0)
 		goto stage_failed;
 	out->image = xstrdup(r.s.sel.name);
 	if (stage_vision(&r.s) < 0 || stage_caption(&r.s) < 0)
 		goto stage_failed;
+	resume_caption(&r);
 	stage_sidecar(&r.s, !r.dry && !r.debug);
-	stage_publish(&r);
+	if (stage_publish(&r) < 0)
+		goto done;
 	if (r.dry) {
 		out->success = true;
 	} else if (any_success(out)) {
 		out->success = true;
-		if (!r.debug) {
-			stage_archive_and_record(&r);
-			stage_history(&r);
-		}
+		if (!r.debug)
+			stage_settle(&r);
 	} else {
-		stage_history(&r);
+		if (!r.debug)
+			stage_settle(&r);
 		struct buf b = BUF_INIT;
 		for (size_t i = 0; i < out->nplatforms; i++)
 			buf_addf(&b, "%s%s: %s", i ? "; " : "", out->platforms[i].name,
@@ -291,6 +382,8 @@ int workflow_run(const struct workflow_env *env, const struct workflow_options *
 	goto done;
 stage_failed:
 	out->err = r.s.err;
+	if (r.rec.resume)
+		intent_abandon_resume(env, r.s.ctx, &r.rec, r.s.err.msg);
 	if (!out->image && r.s.sel.name)
 		out->image = xstrdup(r.s.sel.name); /* selected, then failed (does not decode) */
 done:
@@ -309,5 +402,6 @@ done:
 		preview_write(&p, opts->report);
 	}
 	stage_ctx_release(&r.s);
+	recovery_release(&r.rec);
 	return out->exit_code;
 }

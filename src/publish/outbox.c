@@ -3,6 +3,7 @@
  * would be posted) and post.json (caption, sd_caption, analysis, hashes,
  * correlation_id). The folder is built under a hidden temp name and renamed
  * into place, so a reader never sees half a post. post_id = the folder name. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -165,6 +166,47 @@ out:
 	return rc;
 }
 
+/* Whether the post of ref is in the outbox: a folder whose name carries the
+ * first 8 characters of the run's id and whose post.json names that run and
+ * that image. A folder appears whole (it is renamed into place), so one
+ * that is there is a post that landed. */
+static int outbox_landed(const struct config *cfg, const struct publish_ref *ref, char **post_id,
+			 struct pp_error *err)
+{
+	*post_id = NULL;
+	DIR *d = opendir(outbox_path(cfg));
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		pp_fail_kind(err, "publisher.outbox", PP_ERR_IO, "cannot read the outbox %s: %s",
+			     outbox_path(cfg), strerror(errno));
+		return -1;
+	}
+	char tag[16];
+	snprintf(tag, sizeof(tag), "-%.8s", ref->correlation_id ? ref->correlation_id : "");
+	int found = 0;
+	struct dirent *de;
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || !strstr(de->d_name, tag))
+			continue;
+		char *dir = fs_join(outbox_path(cfg), de->d_name);
+		char *json = fs_join(dir, "post.json");
+		json_t *post = json_load_file(json, 0, NULL);
+		const char *cid = json_string_value(json_object_get(post, "correlation_id"));
+		const char *sha = json_string_value(json_object_get(post, "sha256"));
+		if (cid && sha && ref->correlation_id && ref->sha256 &&
+		    !strcmp(cid, ref->correlation_id) && !strcmp(sha, ref->sha256)) {
+			*post_id = xstrdup(de->d_name);
+			found = 1;
+		}
+		json_decref(post);
+		free(json);
+		free(dir);
+	}
+	closedir(d);
+	return found;
+}
+
 static void outbox_preview(const struct config *cfg, const struct publish_input *in, FILE *f)
 {
 	char *caption = caption_apply(&outbox_publisher.caption, in->caption);
@@ -184,5 +226,6 @@ const struct publisher_ops outbox_publisher = {
 	.enabled = outbox_enabled,
 	.validate = outbox_validate,
 	.publish = outbox_publish,
+	.landed = outbox_landed,
 	.preview = outbox_preview,
 };

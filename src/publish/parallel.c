@@ -112,6 +112,15 @@ size_t publish_parallel(const struct config *cfg, const struct publisher_ops *co
 		      size_t n, const struct publish_input *in, int timeout_s,
 		      struct publish_result *results)
 {
+	return publish_parallel_observed(cfg, ops, n, in, timeout_s, results, NULL);
+}
+
+size_t publish_parallel_observed(const struct config *cfg,
+				 const struct publisher_ops *const *ops, size_t n,
+				 const struct publish_input *in, int timeout_s,
+				 struct publish_result *results,
+				 const struct publish_observer *obs)
+{
 	struct job *j = xcalloc(1, sizeof(*j));
 	atomic_init(&j->refs, 1);
 	pthread_mutex_init(&j->lock, NULL);
@@ -165,17 +174,38 @@ size_t publish_parallel(const struct config *cfg, const struct publisher_ops *co
 	struct timespec deadline;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += timeout_s;
-	pthread_mutex_lock(&j->lock);
-	while (j->pending > 0) {
-		if (pthread_cond_timedwait(&j->done_cond, &j->lock, &deadline) == ETIMEDOUT)
-			break;
-	}
+	/* Each result is moved out as it arrives and told to the observer
+	 * without the lock held. */
+	bool *told = xcalloc(n ? n : 1, sizeof(bool));
 	size_t abandoned = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct slot *s = &j->slots[i];
-		if (s->done) {
+	pthread_mutex_lock(&j->lock);
+	for (;;) {
+		for (size_t i = 0; i < n; i++) {
+			struct slot *s = &j->slots[i];
+			if (!s->done || told[i])
+				continue;
 			results[i] = s->result;
 			s->result = (struct publish_result){ 0 }; /* moved */
+			told[i] = true;
+			if (obs && obs->outcome) {
+				pthread_mutex_unlock(&j->lock);
+				obs->outcome(obs->arg, i, &results[i]);
+				pthread_mutex_lock(&j->lock);
+			}
+		}
+		bool all = true;
+		for (size_t i = 0; i < n; i++)
+			all = all && told[i];
+		if (all || pthread_cond_timedwait(&j->done_cond, &j->lock, &deadline) == ETIMEDOUT)
+			break;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct slot *s = &j->slots[i];
+		if (told[i])
+			continue;
+		if (s->done) { /* ended between the last look and the deadline */
+			results[i] = s->result;
+			s->result = (struct publish_result){ 0 };
 		} else {
 			results[i] = (struct publish_result){ .success = false,
 							      .duration_ms = elapsed_ms(t0) };
@@ -184,6 +214,10 @@ size_t publish_parallel(const struct config *cfg, const struct publisher_ops *co
 		}
 	}
 	pthread_mutex_unlock(&j->lock);
+	for (size_t i = 0; i < n; i++)
+		if (!told[i] && obs && obs->outcome)
+			obs->outcome(obs->arg, i, &results[i]);
+	free(told);
 
 	for (size_t i = 0; i < n; i++) {
 		char logger[64];

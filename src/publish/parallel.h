@@ -17,4 +17,19 @@ size_t publish_parallel(const struct config *cfg, const struct publisher_ops *co
 		      size_t n, const struct publish_input *in, int timeout_s,
 		      struct publish_result *results);
 
+/* Called on the waiting thread as each platform ends, with its index and
+ * result (or the timeout result at the deadline), before the function
+ * returns: the journal records each outcome as it arrives. */
+struct publish_observer {
+	void (*outcome)(void *arg, size_t i, const struct publish_result *r);
+	void *arg;
+};
+
+/* publish_parallel, telling obs (may be NULL) of each outcome. */
+size_t publish_parallel_observed(const struct config *cfg,
+				 const struct publisher_ops *const *ops, size_t n,
+				 const struct publish_input *in, int timeout_s,
+				 struct publish_result *results,
+				 const struct publish_observer *obs);
+
 #endif

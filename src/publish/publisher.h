@@ -47,6 +47,13 @@ struct publish_input {
 	struct storage *storage;       /* the image folder (staging for Instagram) */
 };
 
+/* An earlier attempt, as the publish journal kept it. */
+struct publish_ref {
+	const char *correlation_id;    /* the run that sent it */
+	const char *image_name;
+	const char *sha256;
+};
+
 /* What a platform can take and needs. */
 struct publisher_caps {
 	bool needs_public_url;         /* its servers fetch the image from a URL
@@ -81,6 +88,13 @@ struct publisher_ops {
 	/* Publishes; fills out->post_id on success. Returns 0 / -1. */
 	int (*publish)(const struct config *cfg, const struct publish_input *in,
 		       struct publish_result *out, struct pp_error *err);
+
+	/* Optional: whether a post sent by an earlier, interrupted run landed.
+	 * Returns 1 (it did: *post_id set, the caller's to free), 0 (it did not:
+	 * sending it again posts it once) or -1 (cannot tell; err filled). A
+	 * platform without it is never sent an image whose outcome is unknown. */
+	int (*landed)(const struct config *cfg, const struct publish_ref *ref, char **post_id,
+		      struct pp_error *err);
 
 	/* Writes the preview lines of this platform (caption as it would be sent,
 	 * and anything else the platform decides) to f. NULL: the caption only. */

@@ -21,7 +21,10 @@
 #include "util/hex.h"
 #include "util/strv.h"
 
-#define SCHEMA_VERSION 1
+/* 1: posted hashes, history, hash cache, meta. 2: the publish journal and
+ * the quarantine. Each version only adds tables (CREATE … IF NOT EXISTS),
+ * so running the whole script upgrades any older database. */
+#define SCHEMA_VERSION 2
 
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS posted_sha256("
@@ -35,7 +38,20 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS hash_cache("
 	" key TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
 	" sha256 TEXT NOT NULL, content_hash TEXT NOT NULL) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;";
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+	/* version 2 */
+	"CREATE TABLE IF NOT EXISTS journal("
+	" id INTEGER PRIMARY KEY, correlation_id TEXT NOT NULL, image TEXT NOT NULL,"
+	" sha256 TEXT NOT NULL, content_hash TEXT, caption TEXT, sd_caption TEXT,"
+	" owner TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT);"
+	"CREATE INDEX IF NOT EXISTS journal_open ON journal(id) WHERE finished_at IS NULL;"
+	"CREATE TABLE IF NOT EXISTS journal_platform("
+	" journal_id INTEGER NOT NULL REFERENCES journal(id), platform TEXT NOT NULL,"
+	" outcome TEXT NOT NULL, post_id TEXT, error TEXT, correlation_id TEXT,"
+	" UNIQUE(journal_id, platform));"
+	"CREATE TABLE IF NOT EXISTS quarantine("
+	" sha256 TEXT PRIMARY KEY, image TEXT NOT NULL, reason TEXT NOT NULL, moved_to TEXT,"
+	" correlation_id TEXT, at TEXT NOT NULL) WITHOUT ROWID;";
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_IS_SHA] = "SELECT 1 FROM posted_sha256 WHERE sha256 = ?1",
@@ -56,6 +72,21 @@ static const char *const stmt_sql[S_COUNT] = {
 			  " WHERE key >= ?1 AND key < ?2",
 	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[S_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
+	[S_JOURNAL_ADD] = "INSERT INTO journal(correlation_id, image, sha256, content_hash, caption,"
+			  " sd_caption, owner, started_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_JOURNAL_SET] = "INSERT INTO journal_platform(journal_id, platform, outcome, post_id,"
+			  " error, correlation_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+			  " ON CONFLICT(journal_id, platform) DO UPDATE SET outcome = ?3,"
+			  " post_id = ?4, error = ?5, correlation_id = ?6",
+	[S_JOURNAL_FINISH] = "UPDATE journal SET finished_at = ?2 WHERE id = ?1",
+	[S_JOURNAL_OPEN] = "SELECT id, correlation_id, image, sha256, content_hash, caption,"
+			   " sd_caption, owner, started_at FROM journal"
+			   " WHERE finished_at IS NULL ORDER BY id",
+	[S_JOURNAL_PLATFORMS] = "SELECT platform, outcome, post_id, error, correlation_id"
+				" FROM journal_platform WHERE journal_id = ?1 ORDER BY rowid",
+	[S_QUARANTINE_ADD] = "INSERT OR REPLACE INTO quarantine(sha256, image, reason, moved_to,"
+			     " correlation_id, at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_QUARANTINE_IS] = "SELECT 1 FROM quarantine WHERE sha256 = ?1",
 };
 
 /* ---- statements and transactions ------------------------------------------ */
@@ -185,6 +216,7 @@ static int schema_setup(struct state *st, struct pp_error *err)
 		if (rc < 0)
 			goto fail;
 	}
+	st->version = SCHEMA_VERSION;
 	if (st_exec(st, "COMMIT", "commit the schema", err) < 0)
 		goto fail;
 	return 0;
@@ -238,8 +270,9 @@ static int open_read_only(struct state *st, struct pp_error *err)
 		return pp_fail_kind(err, "state", PP_ERR_DB,
 				    "the state database %s has schema version %d, newer than the "
 				    "%d this photopub knows", st->path, v, SCHEMA_VERSION);
-	if (v == SCHEMA_VERSION)
-		return 0;
+	st->version = v;
+	if (v > 0)
+		return 0; /* tables of a later version may be missing: see st->version */
 	/* Version 0: a database without our tables; read it as empty. */
 	sqlite3_close(st->db);
 	st->db = NULL;
@@ -362,4 +395,12 @@ int state_commit(struct state *st, struct pp_error *err)
 out:
 	pthread_mutex_unlock(&st->lock);
 	return rc;
+}
+
+void state_rollback(struct state *st)
+{
+	pthread_mutex_lock(&st->lock);
+	if (st->tx_depth > 0 && --st->tx_depth == 0 && !st->read_only)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	pthread_mutex_unlock(&st->lock);
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "util/error.h"
+#include "util/strv.h"
 
 struct state;
 
@@ -59,8 +60,76 @@ bool state_cache_get(struct state *st, const char *key, int64_t size, int64_t mt
 int state_cache_put(struct state *st, const char *key, int64_t size, int64_t mtime_ns,
 		    const struct hash_entry *e, struct pp_error *err);
 
+/* ---- the publish journal (journal.c) -------------------------------------
+ *
+ * Before a run calls any platform it records its intent: the image, its
+ * hashes, the caption and one row per platform, "pending". Each platform's
+ * outcome replaces its row as it arrives. Settling the intent (posted
+ * hashes, history, archive) ends with state_journal_finish. An intent left
+ * unfinished is what a killed run leaves: the next run resolves it. */
+
+#define JOURNAL_MAX_PLATFORMS 8
+
+#define JOURNAL_OUTCOMES(X) \
+	X(PENDING, "pending") /* sent, or about to be: outcome not known yet */ \
+	X(POSTED, "posted")   /* the platform has it */ \
+	X(FAILED, "failed")   /* the platform does not have it */ \
+	X(UNKNOWN, "unknown") /* it may have it: never send it again */
+
+enum journal_outcome {
+#define X(id, name) JOURNAL_##id,
+	JOURNAL_OUTCOMES(X)
+#undef X
+};
+
+const char *journal_outcome_name(enum journal_outcome o);
+
+struct journal_platform {
+	const char *platform;
+	enum journal_outcome outcome;
+	const char *post_id;         /* when posted */
+	const char *error;           /* when failed or unknown */
+	const char *correlation_id;  /* the run that last sent it */
+};
+
+struct journal_intent {
+	int64_t id;                  /* set by state_journal_begin */
+	const char *correlation_id;  /* the run that recorded the intent */
+	const char *image, *sha256, *content_hash; /* content_hash may be NULL */
+	const char *caption, *sd_caption;          /* as sent; may be NULL */
+	const char *owner;           /* proc_owner() of that run */
+	const char *started_at;      /* filled when loaded */
+	size_t n;
+	struct journal_platform platforms[JOURNAL_MAX_PLATFORMS];
+	struct strv *strings;        /* owns the strings of a loaded intent */
+};
+
+/* Records in (its platforms as given, normally all pending) and sets in->id. */
+int state_journal_begin(struct state *st, struct journal_intent *in, struct pp_error *err);
+/* Records one platform's outcome (adding the row when it is new). */
+int state_journal_set(struct state *st, int64_t id, const struct journal_platform *p,
+		      struct pp_error *err);
+/* Marks the intent done. */
+int state_journal_finish(struct state *st, int64_t id, struct pp_error *err);
+/* Every unfinished intent, oldest first, with its platforms; *n = 0 when
+ * none. Release with state_journal_release. */
+int state_journal_open(struct state *st, struct journal_intent **out, size_t *n,
+		       struct pp_error *err);
+void state_journal_release(struct journal_intent *v, size_t n);
+
+/* ---- the quarantine (quarantine.c) ----------------------------------------
+ * Images that cannot be posted (they do not decode, or their pixels do not
+ * match their header), by SHA-256: selection never picks them again. */
+int state_quarantine_add(struct state *st, const char *sha256, const char *image,
+			 const char *reason, const char *moved_to, const char *correlation_id,
+			 struct pp_error *err);
+bool state_is_quarantined(struct state *st, const char *sha256);
+
 /* Groups many state_cache_put calls into one transaction. */
 int state_begin(struct state *st, struct pp_error *err);
 int state_commit(struct state *st, struct pp_error *err);
+/* Ends a group without keeping it: at the outermost level everything since
+ * state_begin is undone. */
+void state_rollback(struct state *st);
 
 #endif

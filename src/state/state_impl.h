@@ -27,6 +27,13 @@ enum stmt_id {
 	S_CACHE_RANGE,
 	S_META_GET,
 	S_META_PUT,
+	S_JOURNAL_ADD,
+	S_JOURNAL_SET,
+	S_JOURNAL_FINISH,
+	S_JOURNAL_OPEN,
+	S_JOURNAL_PLATFORMS,
+	S_QUARANTINE_ADD,
+	S_QUARANTINE_IS,
 	S_COUNT
 };
 
@@ -49,6 +56,8 @@ struct state {
 	char *path;           /* the file as given: every message names it */
 	bool read_only;
 	bool in_memory;       /* read-only with no file: an empty database in memory */
+	int version;          /* the schema version the file has: a read-only file of
+				 an older one lacks the newer tables */
 	int tx_depth;         /* state_begin nesting; internal transactions nest below it */
 	pthread_mutex_t lock; /* statements, the map and tx_depth */
 	sqlite3_stmt *stmt[S_COUNT];

@@ -189,6 +189,14 @@ bool storage_is_image_name(const char *name)
 }
 
 /* Frees every item's name and the array; l is left empty and reusable. */
+bool storage_list_has(const struct storage_list *l, const char *name)
+{
+	for (size_t i = 0; name && i < l->n; i++)
+		if (!strcmp(l->items[i].name, name))
+			return true;
+	return false;
+}
+
 void storage_list_release(struct storage_list *l)
 {
 	if (!l)

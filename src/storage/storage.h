@@ -33,6 +33,8 @@ struct storage_list {
 };
 
 void storage_list_release(struct storage_list *l);
+/* Whether the listing holds an image called name. */
+bool storage_list_has(const struct storage_list *l, const char *name);
 
 struct storage_meta {
 	char id[128];            /* stable id ("id:…") */

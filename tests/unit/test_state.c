@@ -141,7 +141,7 @@ static void test_create_and_mark_posted(void **state)
 	assert_true(state_is_posted_content_hash(st, CH_C));
 	state_close(st);
 	sqlite3 *db = raw_open(f->db);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM posted_sha256"), 2);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM posted_content_hash"), 1);
 	sqlite3_stmt *s = NULL;
@@ -678,6 +678,136 @@ static void test_shared_between_threads(void **state)
 
 /* ---- errors ----------------------------------------------------------------- */
 
+/* ---- the publish journal and the quarantine --------------------------------- */
+
+static void test_journal_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct pp_error err = { 0 };
+	struct state *st = open_ok(f->db, false);
+	struct journal_intent in = {
+		.correlation_id = "run-1", .image = "a.jpg", .sha256 = SHA_A, .content_hash = CH_C,
+		.caption = "Dusk. #x", .owner = "host=h boot=b pid=1 start=2", .n = 2,
+		.platforms = { { .platform = "outbox", .outcome = JOURNAL_PENDING },
+			       { .platform = "telegram", .outcome = JOURNAL_PENDING } },
+	};
+	assert_int_equal(state_journal_begin(st, &in, &err), 0);
+	assert_true(in.id > 0);
+	struct journal_platform posted = { .platform = "outbox", .outcome = JOURNAL_POSTED,
+					   .post_id = "p1", .correlation_id = "run-1" };
+	assert_int_equal(state_journal_set(st, in.id, &posted, &err), 0);
+	state_close(st);
+
+	/* what a killed run leaves, as the next one reads it */
+	st = open_ok(f->db, false);
+	struct journal_intent *v = NULL;
+	size_t n = 0;
+	assert_int_equal(state_journal_open(st, &v, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].image, "a.jpg");
+	assert_string_equal(v[0].sha256, SHA_A);
+	assert_string_equal(v[0].content_hash, CH_C);
+	assert_string_equal(v[0].caption, "Dusk. #x");
+	assert_null(v[0].sd_caption);
+	assert_non_null(v[0].started_at);
+	assert_int_equal(v[0].n, 2);
+	/* the order they were recorded in, not the order of the updates */
+	assert_string_equal(v[0].platforms[0].platform, "outbox");
+	assert_int_equal(v[0].platforms[0].outcome, JOURNAL_POSTED);
+	assert_string_equal(v[0].platforms[0].post_id, "p1");
+	assert_string_equal(v[0].platforms[1].platform, "telegram");
+	assert_int_equal(v[0].platforms[1].outcome, JOURNAL_PENDING);
+	assert_int_equal(state_journal_finish(st, v[0].id, &err), 0);
+	state_journal_release(v, n);
+	assert_int_equal(state_journal_open(st, &v, &n, &err), 0);
+	assert_int_equal(n, 0);
+	state_journal_release(v, n);
+	assert_string_equal(journal_outcome_name(JOURNAL_UNKNOWN), "unknown");
+
+	/* incomplete intents are refused */
+	struct journal_intent bad = { .image = "b.jpg", .sha256 = SHA_B };
+	assert_int_equal(state_journal_begin(st, &bad, &err), -1);
+	state_close(st);
+
+	st = open_ok(f->db, true);
+	assert_int_equal(state_journal_begin(st, &in, &err), -1);
+	assert_non_null(strstr(err.msg, "read-only"));
+	state_close(st);
+}
+
+static void test_rollback_keeps_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct pp_error err = { 0 };
+	struct state *st = open_ok(f->db, false);
+	assert_int_equal(state_begin(st, &err), 0);
+	assert_int_equal(state_mark_posted(st, SHA_A, NULL, &err), 0);
+	state_rollback(st);
+	assert_false(state_is_posted_sha256(st, SHA_A));
+	state_close(st);
+}
+
+static void test_quarantine(void **state)
+{
+	struct fixture *f = *state;
+	struct pp_error err = { 0 };
+	struct state *st = open_ok(f->db, false);
+	assert_false(state_is_quarantined(st, SHA_A));
+	assert_int_equal(state_quarantine_add(st, SHA_A, "bad.jpg", "does not decode", "quarantine",
+					      "run-1", &err), 0);
+	assert_int_equal(state_quarantine_add(st, SHA_A, "bad.jpg", "again", NULL, NULL, &err), 0);
+	assert_true(state_is_quarantined(st, SHA_A));
+	assert_false(state_is_quarantined(st, SHA_B));
+	assert_int_equal(state_quarantine_add(st, "zz", "bad.jpg", "x", NULL, NULL, &err), -1);
+	state_close(st);
+}
+
+/* A database of the first schema: read-only it keeps what it knew (it is not
+ * read as empty), and read-write upgrades it in place. */
+static void test_version_1_database(void **state)
+{
+	struct fixture *f = *state;
+	char *var = xasprintf("%s/var", f->dir);
+	mkdir(var, 0700);
+	free(var);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	raw_exec(db, "CREATE TABLE posted_sha256(sha256 TEXT PRIMARY KEY, posted_at TEXT NOT NULL)"
+		     " WITHOUT ROWID;"
+		     "CREATE TABLE posted_content_hash(content_hash TEXT PRIMARY KEY,"
+		     " posted_at TEXT NOT NULL) WITHOUT ROWID;"
+		     "CREATE TABLE history(id INTEGER PRIMARY KEY, time TEXT NOT NULL, image TEXT,"
+		     " sha256 TEXT, platform TEXT NOT NULL, post_id TEXT, success INTEGER NOT NULL,"
+		     " error TEXT, correlation_id TEXT);"
+		     "CREATE TABLE hash_cache(key TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+		     " mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, content_hash TEXT NOT NULL)"
+		     " WITHOUT ROWID;"
+		     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+		     "INSERT INTO meta VALUES('posted_json_imported', '1');"
+		     "INSERT INTO posted_sha256 VALUES('" SHA_A "', 'then');"
+		     "PRAGMA user_version = 1;");
+	sqlite3_close(db);
+
+	struct pp_error err = { 0 };
+	struct state *st = open_ok(f->db, true);
+	assert_true(state_is_posted_sha256(st, SHA_A));
+	assert_false(state_is_quarantined(st, SHA_A)); /* no such table: not quarantined */
+	struct journal_intent *v = NULL;
+	size_t n = 9;
+	assert_int_equal(state_journal_open(st, &v, &n, &err), 0);
+	assert_int_equal(n, 0);
+	state_close(st);
+
+	st = open_ok(f->db, false);
+	assert_true(state_is_posted_sha256(st, SHA_A));
+	assert_int_equal(state_quarantine_add(st, SHA_B, "b.jpg", "x", NULL, NULL, &err), 0);
+	state_close(st);
+	db = raw_open(f->db);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM journal"), 0);
+	sqlite3_close(db);
+}
+
 static void test_open_errors(void **state)
 {
 	struct fixture *f = *state;
@@ -735,6 +865,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cache_many_and_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_between_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_keeps_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quarantine, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version_1_database, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

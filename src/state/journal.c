@@ -1,0 +1,219 @@
+/* journal.c - the publish journal (state.h): intents, their platforms'
+ * outcomes, and the unfinished intents a killed run left behind. */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include "state/state.h"
+#include "state/state_impl.h"
+#include "util/buf.h"
+
+static const char *const outcome_names[] = {
+#define X(id, name) [JOURNAL_##id] = name,
+	JOURNAL_OUTCOMES(X)
+#undef X
+};
+
+const char *journal_outcome_name(enum journal_outcome o)
+{
+	return (size_t)o < sizeof(outcome_names) / sizeof(outcome_names[0]) ? outcome_names[o]
+									     : "unknown";
+}
+
+static enum journal_outcome outcome_from(const char *s)
+{
+	for (size_t i = 0; i < sizeof(outcome_names) / sizeof(outcome_names[0]); i++)
+		if (s && !strcmp(s, outcome_names[i]))
+			return (enum journal_outcome)i;
+	return JOURNAL_UNKNOWN; /* a value this version does not know: never resend */
+}
+
+static void bind_opt(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static int refuse(struct state *st, const char *what, struct pp_error *err)
+{
+	if (st->read_only)
+		return st_refuse_read_only(st, what, err);
+	return 0;
+}
+
+/* Lock held. */
+static int set_platform(struct state *st, int64_t id, const struct journal_platform *p,
+			struct pp_error *err)
+{
+	sqlite3_stmt *s = st_stmt(st, S_JOURNAL_SET, err);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	bind_opt(s, 2, p->platform);
+	bind_opt(s, 3, journal_outcome_name(p->outcome));
+	bind_opt(s, 4, p->post_id);
+	bind_opt(s, 5, p->error);
+	bind_opt(s, 6, p->correlation_id);
+	return st_step_done(st, s, "record a platform's outcome in the publish journal", err);
+}
+
+int state_journal_begin(struct state *st, struct journal_intent *in, struct pp_error *err)
+{
+	char now[32];
+	if (refuse(st, "record a publish intent", err) < 0)
+		return -1;
+	if (!in->correlation_id || !in->image || !in->sha256 || !in->owner ||
+	    in->n > JOURNAL_MAX_PLATFORMS)
+		return pp_fail_kind(err, "state", PP_ERR_INVALID,
+				    "cannot record a publish intent in %s: incomplete intent",
+				    st->path);
+	st_utc_now(now);
+	int rc = -1;
+	pthread_mutex_lock(&st->lock);
+	if (st_tx_open(st, err) < 0)
+		goto out;
+	bool ok = false;
+	sqlite3_stmt *s = st_stmt(st, S_JOURNAL_ADD, err);
+	if (s) {
+		bind_opt(s, 1, in->correlation_id);
+		bind_opt(s, 2, in->image);
+		bind_opt(s, 3, in->sha256);
+		bind_opt(s, 4, in->content_hash && *in->content_hash ? in->content_hash : NULL);
+		bind_opt(s, 5, in->caption);
+		bind_opt(s, 6, in->sd_caption);
+		bind_opt(s, 7, in->owner);
+		bind_opt(s, 8, now);
+		ok = st_step_done(st, s, "record a publish intent", err) == 0;
+	}
+	if (ok)
+		in->id = sqlite3_last_insert_rowid(st->db);
+	for (size_t i = 0; ok && i < in->n; i++)
+		ok = set_platform(st, in->id, &in->platforms[i], err) == 0;
+	rc = st_tx_close(st, ok, err);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+int state_journal_set(struct state *st, int64_t id, const struct journal_platform *p,
+		      struct pp_error *err)
+{
+	if (refuse(st, "record a platform's outcome", err) < 0)
+		return -1;
+	pthread_mutex_lock(&st->lock);
+	int rc = set_platform(st, id, p, err);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+int state_journal_finish(struct state *st, int64_t id, struct pp_error *err)
+{
+	char now[32];
+	if (refuse(st, "finish a publish intent", err) < 0)
+		return -1;
+	st_utc_now(now);
+	pthread_mutex_lock(&st->lock);
+	int rc = -1;
+	sqlite3_stmt *s = st_stmt(st, S_JOURNAL_FINISH, err);
+	if (s) {
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_text(s, 2, now, -1, SQLITE_TRANSIENT);
+		rc = st_step_done(st, s, "finish a publish intent", err);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+static const char *keep(struct strv *sv, sqlite3_stmt *s, int col)
+{
+	const char *v = (const char *)sqlite3_column_text(s, col);
+	if (!v)
+		return NULL;
+	strv_push(sv, v);
+	return sv->v[sv->n - 1];
+}
+
+/* Lock held. */
+static int load_platforms(struct state *st, struct journal_intent *in, struct pp_error *err)
+{
+	sqlite3_stmt *s = st_stmt(st, S_JOURNAL_PLATFORMS, err);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, in->id);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && in->n < JOURNAL_MAX_PLATFORMS) {
+		struct journal_platform *p = &in->platforms[in->n++];
+		p->platform = keep(in->strings, s, 0);
+		p->outcome = outcome_from((const char *)sqlite3_column_text(s, 1));
+		p->post_id = keep(in->strings, s, 2);
+		p->error = keep(in->strings, s, 3);
+		p->correlation_id = keep(in->strings, s, 4);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return st_db_fail(st, err, "read the publish journal");
+	return 0;
+}
+
+int state_journal_open(struct state *st, struct journal_intent **out, size_t *n,
+		       struct pp_error *err)
+{
+	*out = NULL;
+	*n = 0;
+	if (st->version < 2)
+		return 0; /* a read-only file of an older schema has no journal */
+	struct journal_intent *v = NULL;
+	size_t len = 0, cap = 0;
+	int rc = 0;
+	pthread_mutex_lock(&st->lock);
+	sqlite3_stmt *s = st_stmt(st, S_JOURNAL_OPEN, err);
+	if (!s) {
+		rc = -1;
+		goto out;
+	}
+	int step;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 4;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		struct journal_intent *in = &v[len++];
+		*in = (struct journal_intent){ .id = sqlite3_column_int64(s, 0) };
+		in->strings = xcalloc(1, sizeof(*in->strings));
+		in->correlation_id = keep(in->strings, s, 1);
+		in->image = keep(in->strings, s, 2);
+		in->sha256 = keep(in->strings, s, 3);
+		in->content_hash = keep(in->strings, s, 4);
+		in->caption = keep(in->strings, s, 5);
+		in->sd_caption = keep(in->strings, s, 6);
+		in->owner = keep(in->strings, s, 7);
+		in->started_at = keep(in->strings, s, 8);
+	}
+	sqlite3_reset(s);
+	if (step != SQLITE_DONE)
+		rc = st_db_fail(st, err, "read the publish journal");
+	for (size_t i = 0; rc == 0 && i < len; i++)
+		rc = load_platforms(st, &v[i], err);
+out:
+	pthread_mutex_unlock(&st->lock);
+	if (rc < 0) {
+		state_journal_release(v, len);
+		return -1;
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+void state_journal_release(struct journal_intent *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].strings) {
+			strv_release(v[i].strings);
+			free(v[i].strings);
+		}
+	}
+	free(v);
+}
