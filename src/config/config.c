@@ -33,6 +33,7 @@ static const struct config_key keys[] = {
 	{ "Storage", "backend", CONFIG_STR, OFF(backend), NULL, 0, 0, NULL },
 	{ "Storage", "path", CONFIG_PATH, OFF(storage_path), NULL, 0, 0, NULL },
 	{ "Storage", "archive", CONFIG_STR, OFF(archive), NULL, 0, 0, NULL },
+	{ "Storage", "quarantine", CONFIG_STR, OFF(quarantine), "quarantine", 0, 0, NULL },
 
 	{ "Dropbox", "image_folder", CONFIG_STR, OFF(image_folder), NULL, 0, 0, NULL },
 	{ "Dropbox", "archive", CONFIG_STR, OFF(archive), NULL, 0, 0, NULL },
@@ -682,7 +683,7 @@ fail:
 void config_release(struct config *cfg)
 {
 	char **fields[] = {
-		&cfg->path, &cfg->dir, &cfg->env_path, &cfg->backend, &cfg->storage_path, &cfg->archive,
+		&cfg->path, &cfg->dir, &cfg->env_path, &cfg->backend, &cfg->storage_path, &cfg->archive, &cfg->quarantine,
 		&cfg->image_folder, &cfg->dropbox_api_url, &cfg->dropbox_content_url,
 		&cfg->dropbox_oauth_url, &cfg->dropbox_app_key, &cfg->dropbox_app_secret,
 		&cfg->dropbox_refresh_token, &cfg->hashtag_string, &cfg->openai_base_url,

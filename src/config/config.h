@@ -25,6 +25,7 @@ struct config {
 	char *backend;              /* a storage backend's name: "local", "dropbox", … */
 	char *storage_path;         /* local image folder, absolute */
 	char *archive;              /* archive sub-folder ([Storage] or [Dropbox] archive) */
+	char *quarantine;           /* where undecodable images go, "none": left in place */
 
 	/* [Dropbox] */
 	char *image_folder;         /* "/Photos" */

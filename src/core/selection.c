@@ -1,5 +1,6 @@
 /* selection.c - picks the run's image: shuffles the listing, skips what the
- * posted state already knows by content hash or SHA-256, and downloads
+ * posted state already knows by content hash or SHA-256 (and the
+ * quarantined), and downloads
  * candidates one at a time until one is new. */
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +109,8 @@ int selection_choose(struct storage *st, struct state *state, const struct pp_ct
 		const struct storage_item *it = &list->items[order[k]];
 		struct pp_error ferr = { 0 };
 		if ((it->content_hash[0] && state_is_posted_content_hash(state, it->content_hash)) ||
-		    (it->sha256[0] && state_is_posted_sha256(state, it->sha256)))
+		    (it->sha256[0] && state_is_posted_sha256(state, it->sha256)) ||
+		    state_is_quarantined(state, it->sha256, it->content_hash))
 			continue; /* known without downloading it */
 		if (fetch(st, ctx, it->name, sel, &ferr) < 0) {
 			*err = ferr;
@@ -118,6 +120,10 @@ int selection_choose(struct storage *st, struct state *state, const struct pp_ct
 		    state_is_posted_content_hash(state, sel->content_hash)) {
 			log_debug(LOGGER, "selection_skip_duplicate", ctx->correlation_id,
 				  LF_STR("image", it->name), LF_STR("sha256", sel->sha256));
+			drop_temp(sel);
+			continue;
+		}
+		if (state_is_quarantined(state, sel->sha256, sel->content_hash)) {
 			drop_temp(sel);
 			continue;
 		}

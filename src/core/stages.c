@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include "caption/format.h"
 #include "caption/sidecar.h"
@@ -52,24 +53,97 @@ int stage_list(struct stage_ctx *r)
 	return 0;
 }
 
+/* msg with the private temp copy's path, and then its base name, replaced
+ * by the image's name: what the user knows the file as. Caller frees. */
+static char *in_image_terms(const struct selection *sel, const char *msg)
+{
+	const char *path = sel->temp_path, *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	const char *pats[] = { path, base };
+	char *cur = xstrdup(msg);
+	for (size_t k = 0; k < 2; k++) {
+		struct buf b = BUF_INIT;
+		size_t n = strlen(pats[k]);
+		for (const char *p = cur, *hit; *p; p = hit + n) {
+			hit = strstr(p, pats[k]);
+			if (!hit) {
+				buf_adds(&b, p);
+				break;
+			}
+			buf_add(&b, p, (size_t)(hit - p));
+			buf_adds(&b, sel->name);
+		}
+		free(cur);
+		cur = buf_detach(&b);
+	}
+	return cur;
+}
+
+/* Sets the selected image aside: moved to the quarantine folder (unless it
+ * is "none"), recorded in state so that nothing offers it again, logged.
+ * The listing forgets it. */
+static void quarantine(struct stage_ctx *r, const char *reason)
+{
+	struct pp_error err = { 0 };
+	char *moved_to = NULL;
+	if (storage_quarantine(r->storage, r->ctx, r->sel.name, &moved_to, &err) < 0)
+		log_error(LOGGER, "quarantine_error", pp_cid(r->ctx), LF_STR("image", r->sel.name),
+			  LF_STR("error", err.msg));
+	struct quarantine_entry q = {
+		.sha256 = r->sel.sha256, .content_hash = r->sel.content_hash, .image = r->sel.name,
+		.reason = reason, .moved_to = moved_to, .correlation_id = pp_cid(r->ctx),
+	};
+	bool recorded = state_quarantine_add(r->state, &q, &err) == 0;
+	if (!recorded)
+		log_error(LOGGER, "state_error", pp_cid(r->ctx), LF_STR("error", err.msg));
+	log_warning(LOGGER, "image_quarantined", pp_cid(r->ctx), LF_STR("image", r->sel.name),
+		    LF_STR("sha256", r->sel.sha256), LF_STR("reason", reason),
+		    LF_STR("moved_to", moved_to), LF_BOOL("recorded", recorded));
+	storage_list_remove(&r->list, r->sel.name);
+	r->quarantined++;
+	free(moved_to);
+}
+
+/* Chooses and downloads an image and checks that it decodes. An image that
+ * does not (or whose pixels do not match its header) is skipped for the
+ * next candidate, unless the caller asked for exactly that one; a run that
+ * posts quarantines it too. */
+static int choose_decodable(struct stage_ctx *r, const char *select, struct pp_error *err)
+{
+	for (;;) {
+		if (selection_choose(r->storage, r->state, r->ctx, &r->list, select, &r->sel, err) < 0)
+			return -1;
+		/* Refuse a file that is not an image before anything is published. */
+		if (image_probe(r->sel.temp_path, &r->info, err) == 0)
+			return 0;
+		log_error(LOGGER, "image_probe_error", pp_cid(r->ctx), LF_STR("image", r->sel.name),
+			  LF_STR("error", err->msg));
+		/* Anything but the file's fault (the libvips module missing, say)
+		 * keeps its own words and sets nothing aside. */
+		if (err->kind != PP_ERR_UNDECODABLE)
+			return -1;
+		if (r->quarantine) {
+			char *reason = in_image_terms(&r->sel, err->msg);
+			quarantine(r, reason);
+			free(reason);
+		}
+		else
+			storage_list_remove(&r->list, r->sel.name); /* a dry run only skips it */
+		if (select) {
+			pp_fail_kind(err, "workflow", PP_ERR_UNDECODABLE, "%s is not a decodable image%s",
+				     r->sel.name, r->quarantine ? " (quarantined)" : "");
+			return -1;
+		}
+		selection_release(&r->sel);
+		pp_error_clear(err);
+	}
+}
+
 int stage_select(struct stage_ctx *r, const char *select)
 {
 	struct pp_error err = { 0 };
 	int64_t t0 = now_monotonic();
-	int rc = selection_choose(r->storage, r->state, r->ctx, &r->list, select, &r->sel, &err);
-	if (rc == 0) {
-		/* Refuse a file that is not an image before anything is published. */
-		rc = image_probe(r->sel.temp_path, &r->info, &err);
-		if (rc < 0) {
-			log_error(LOGGER, "image_probe_error", pp_cid(r->ctx),
-				  LF_STR("image", r->sel.name), LF_STR("error", err.msg));
-			/* The file's fault gets the short answer; anything else (the
-			 * libvips module missing, say) keeps its own words. */
-			if (err.kind == PP_ERR_UNDECODABLE)
-				pp_fail_kind(&err, "workflow", PP_ERR_UNDECODABLE,
-					     "%s is not a decodable image", r->sel.name);
-		}
-	}
+	int rc = choose_decodable(r, select, &err);
 	/* The reference the AI reads the image from: a temporary link, or a
 	 * data: URL of a downscaled copy. */
 	if (rc == 0 && r->ai->ops->needs_url &&

@@ -23,6 +23,8 @@ struct stage_ctx {
 	struct ai *ai;
 	struct state *state;
 	const struct pp_ctx *ctx;    /* the run's or the request's */
+	bool quarantine;             /* set undecodable images aside (a run that posts);
+					otherwise they are only skipped */
 
 	/* filled by the stages; released by stage_ctx_release */
 	struct storage_list list;
@@ -35,6 +37,7 @@ struct stage_ctx {
 	struct pp_error err;         /* why a stage failed; msg sanitized: safe for
 					stdout and the web */
 	struct stage_times t;        /* -1 for a stage that did not run */
+	unsigned quarantined;        /* images set aside while selecting */
 };
 
 /* Lists the folder into s->list. */

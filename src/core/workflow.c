@@ -320,7 +320,9 @@ int workflow_run(const struct workflow_env *env, const struct workflow_options *
 		.debug = opts->debug || env->cfg->debug,
 		.start = now_monotonic(),
 		.s = { .cfg = env->cfg, .storage = env->storage, .ai = env->ai, .state = env->state,
-		       .ctx = opts->ctx },
+		       .ctx = opts->ctx,
+		       .quarantine = !(opts->dry_publish || opts->preview || opts->debug ||
+				       env->cfg->debug) },
 	};
 	*out = (struct workflow_result){ 0 };
 	stage_times_init(&r.s.t);

@@ -167,10 +167,22 @@ static int vips_probe(const char *path, struct image_info *info, struct pp_error
 	}
 	/* A real decode, small thanks to shrink-on-load; libjpeg's and libpng's
 	 * warnings about truncated data become errors. */
+	vips_error_clear();
 	if (vips_thumbnail(path, &thumb, PROBE_SIZE, "height", PROBE_SIZE, "size", VIPS_SIZE_DOWN,
 			   "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL) ||
 	    vips_avg(thumb, &avg, NULL)) {
 		vips_fail(err, path, "is not a decodable image");
+		goto out;
+	}
+	/* libjpeg reports a scan that ends before the rows its header declares
+	 * ("premature end of data segment") as a warning and fills the rest
+	 * with grey; libvips counts that as truncation only for a file that
+	 * ends early. The header lies about the image: refuse it. */
+	if (strstr(vips_error_buffer(), "premature end")) {
+		vips_error_clear();
+		pp_fail_kind(err, WHERE, PP_ERR_UNDECODABLE,
+			     "%s holds less image data than its header declares (%dx%d)",
+			     base_name(path), head->Xsize, head->Ysize);
 		goto out;
 	}
 	info->orientation = vips_image_get_orientation(head);

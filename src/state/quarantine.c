@@ -5,14 +5,21 @@
 #include "state/state.h"
 #include "state/state_impl.h"
 
-int state_quarantine_add(struct state *st, const char *sha256, const char *image,
-			 const char *reason, const char *moved_to, const char *correlation_id,
+static void bind_opt(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v && *v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+int state_quarantine_add(struct state *st, const struct quarantine_entry *q,
 			 struct pp_error *err)
 {
-	char sha[65], now[32];
+	char sha[65], ch[65], now[32];
+	bool has_ch = q->content_hash && *q->content_hash;
 	if (st->read_only)
 		return st_refuse_read_only(st, "quarantine an image", err);
-	if (!st_hex64(sha256, sha) || !image || !reason)
+	if (!st_hex64(q->sha256, sha) || (has_ch && !st_hex64(q->content_hash, ch)) || !q->image ||
+	    !q->reason)
 		return pp_fail_kind(err, "state", PP_ERR_INVALID,
 				    "cannot quarantine an image in %s: no SHA-256, name or reason",
 				    st->path);
@@ -22,29 +29,30 @@ int state_quarantine_add(struct state *st, const char *sha256, const char *image
 	sqlite3_stmt *s = st_stmt(st, S_QUARANTINE_ADD, err);
 	if (s) {
 		sqlite3_bind_text(s, 1, sha, 64, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 2, image, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 3, reason, -1, SQLITE_TRANSIENT);
-		if (moved_to)
-			sqlite3_bind_text(s, 4, moved_to, -1, SQLITE_TRANSIENT);
-		if (correlation_id)
-			sqlite3_bind_text(s, 5, correlation_id, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 6, now, -1, SQLITE_TRANSIENT);
+		bind_opt(s, 2, has_ch ? ch : NULL);
+		bind_opt(s, 3, q->image);
+		bind_opt(s, 4, q->reason);
+		bind_opt(s, 5, q->moved_to);
+		bind_opt(s, 6, q->correlation_id);
+		bind_opt(s, 7, now);
 		rc = st_step_done(st, s, "quarantine an image", err);
 	}
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }
 
-bool state_is_quarantined(struct state *st, const char *sha256)
+bool state_is_quarantined(struct state *st, const char *sha256, const char *content_hash)
 {
-	char hex[65];
+	char hex[65], ch[65];
 	bool found = false;
-	if (st->version < 2 || !st_hex64(sha256, hex))
+	bool has_sha = st_hex64(sha256, hex), has_ch = st_hex64(content_hash, ch);
+	if (st->version < 2 || (!has_sha && !has_ch))
 		return false;
 	pthread_mutex_lock(&st->lock);
 	sqlite3_stmt *s = st_stmt(st, S_QUARANTINE_IS, NULL);
 	if (s) {
-		sqlite3_bind_text(s, 1, hex, 64, SQLITE_TRANSIENT);
+		bind_opt(s, 1, has_sha ? hex : NULL);
+		bind_opt(s, 2, has_ch ? ch : NULL);
 		int rc = sqlite3_step(s);
 		if (rc == SQLITE_ROW)
 			found = true;

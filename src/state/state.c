@@ -50,8 +50,10 @@ static const char schema_sql[] =
 	" outcome TEXT NOT NULL, post_id TEXT, error TEXT, correlation_id TEXT,"
 	" UNIQUE(journal_id, platform));"
 	"CREATE TABLE IF NOT EXISTS quarantine("
-	" sha256 TEXT PRIMARY KEY, image TEXT NOT NULL, reason TEXT NOT NULL, moved_to TEXT,"
-	" correlation_id TEXT, at TEXT NOT NULL) WITHOUT ROWID;";
+	" sha256 TEXT PRIMARY KEY, content_hash TEXT, image TEXT NOT NULL, reason TEXT NOT NULL,"
+	" moved_to TEXT, correlation_id TEXT, at TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS quarantine_content_hash ON quarantine(content_hash)"
+	" WHERE content_hash IS NOT NULL;";
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_IS_SHA] = "SELECT 1 FROM posted_sha256 WHERE sha256 = ?1",
@@ -84,9 +86,9 @@ static const char *const stmt_sql[S_COUNT] = {
 			   " WHERE finished_at IS NULL ORDER BY id",
 	[S_JOURNAL_PLATFORMS] = "SELECT platform, outcome, post_id, error, correlation_id"
 				" FROM journal_platform WHERE journal_id = ?1 ORDER BY rowid",
-	[S_QUARANTINE_ADD] = "INSERT OR REPLACE INTO quarantine(sha256, image, reason, moved_to,"
-			     " correlation_id, at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-	[S_QUARANTINE_IS] = "SELECT 1 FROM quarantine WHERE sha256 = ?1",
+	[S_QUARANTINE_ADD] = "INSERT OR REPLACE INTO quarantine(sha256, content_hash, image, reason,"
+			     " moved_to, correlation_id, at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_QUARANTINE_IS] = "SELECT 1 FROM quarantine WHERE sha256 = ?1 OR content_hash = ?2",
 };
 
 /* ---- statements and transactions ------------------------------------------ */

@@ -119,11 +119,20 @@ void state_journal_release(struct journal_intent *v, size_t n);
 
 /* ---- the quarantine (quarantine.c) ----------------------------------------
  * Images that cannot be posted (they do not decode, or their pixels do not
- * match their header), by SHA-256: selection never picks them again. */
-int state_quarantine_add(struct state *st, const char *sha256, const char *image,
-			 const char *reason, const char *moved_to, const char *correlation_id,
+ * match their header), by SHA-256 and content hash: selection and the web
+ * never offer them again. */
+struct quarantine_entry {
+	const char *sha256;
+	const char *content_hash;    /* may be NULL */
+	const char *image;
+	const char *reason;
+	const char *moved_to;        /* "<folder>/<name>", NULL: left in place */
+	const char *correlation_id;
+};
+int state_quarantine_add(struct state *st, const struct quarantine_entry *q,
 			 struct pp_error *err);
-bool state_is_quarantined(struct state *st, const char *sha256);
+/* Either hash may be NULL or "". */
+bool state_is_quarantined(struct state *st, const char *sha256, const char *content_hash);
 
 /* Groups many state_cache_put calls into one transaction. */
 int state_begin(struct state *st, struct pp_error *err);

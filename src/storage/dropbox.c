@@ -955,16 +955,18 @@ out:
 
 /* ---- archive ------------------------------------------------------------------- */
 
-/* Creates the archive folder once; an existing folder is fine. */
-static int ensure_archive(struct dropbox *d, const struct pp_ctx *ctx, struct pp_error *err)
+/* Creates folder (once for the archive); an existing folder is fine. */
+static int ensure_folder(struct dropbox *d, const struct pp_ctx *ctx, const char *folder,
+			 struct pp_error *err)
 {
 	struct call c = { .endpoint = "create_folder_v2", .kind = CALL_RPC, .download_fd = -1 };
 	char *path = NULL;
 	int rc = -1;
 
-	if (atomic_load(&d->archive_ready))
+	bool archive = !strcmp(folder, d->archive);
+	if (archive && atomic_load(&d->archive_ready))
 		return 0;
-	path = path_in(d->folder, d->archive);
+	path = path_in(d->folder, folder);
 	c.arg = args_or_fail(json_pack("{s:s, s:b}", "path", path, "autorename", 0), c.endpoint,
 			     err);
 	if (!c.arg)
@@ -973,12 +975,13 @@ static int ensure_archive(struct dropbox *d, const struct pp_ctx *ctx, struct pp
 		if (!(c.status == 409 && tag_is(c.tags, "path/conflict/folder"))) {
 			char why[sizeof(err->msg)];
 			snprintf(why, sizeof(why), "%s", err->msg);
-			pp_fail(err, WHERE, "cannot create the archive folder %s: %s", path, why);
+			pp_fail(err, WHERE, "cannot create the folder %s: %s", path, why);
 			goto out;
 		}
 		pp_error_clear(err);
 	}
-	atomic_store(&d->archive_ready, true);
+	if (archive)
+		atomic_store(&d->archive_ready, true);
 	rc = 0;
 out:
 	call_release(&c);
@@ -1010,8 +1013,8 @@ out:
 	return rc;
 }
 
-static int dropbox_archive(struct storage *s, const struct pp_ctx *ctx, const char *name,
-			   char **archived_as, struct pp_error *err)
+static int dropbox_move(struct storage *s, const struct pp_ctx *ctx, const char *name,
+			const char *folder, char **moved_as, bool *sidecar, struct pp_error *err)
 {
 	struct dropbox *d = to_dbx(s);
 	struct call c = { 0 };
@@ -1021,12 +1024,12 @@ static int dropbox_archive(struct storage *s, const struct pp_ctx *ctx, const ch
 	int rc = -1;
 	bool has_sc = false;
 
-	if (archived_as)
-		*archived_as = NULL;
-	if (check_name(name, true, err) < 0 || ensure_archive(d, ctx, err) < 0)
+	*moved_as = NULL;
+	*sidecar = false;
+	if (check_name(name, true, err) < 0 || ensure_folder(d, ctx, folder, err) < 0)
 		return -1;
 	from = path_in(d->folder, name);
-	to = xasprintf("%s/%s/%s", d->folder, d->archive, name);
+	to = xasprintf("%s/%s/%s", d->folder, folder, name);
 	if (move(d, ctx, from, to, &final, &c, err) < 0) {
 		if (err->kind == PP_ERR_NOT_FOUND)
 			pp_fail(err, WHERE, "Selected file not found: %s (dropbox move_v2: %s)",
@@ -1042,7 +1045,7 @@ static int dropbox_archive(struct storage *s, const struct pp_ctx *ctx, const ch
 	stem = fs_stem(final);
 	final_sc = xasprintf("%s.txt", stem);
 	sc_from = path_in(d->folder, sc);
-	sc_to = xasprintf("%s/%s/%s", d->folder, d->archive, final_sc);
+	sc_to = xasprintf("%s/%s/%s", d->folder, folder, final_sc);
 	struct pp_error serr = { 0 };
 	if (move(d, ctx, sc_from, sc_to, NULL, &c, &serr) == 0)
 		has_sc = true;
@@ -1052,12 +1055,9 @@ static int dropbox_archive(struct storage *s, const struct pp_ctx *ctx, const ch
 		log_warning(LOGGER, "storage_sidecar_archive_error", cid(ctx), LF_STR("image", name),
 			    LF_STR("sidecar", sc), LF_STR("error", serr.msg));
 	call_release(&c);
-	log_info(LOGGER, "storage_archive", cid(ctx), LF_STR("backend", "dropbox"),
-		 LF_STR("image", name), LF_STR("archived_as", final), LF_BOOL("sidecar", has_sc));
-	if (archived_as) {
-		*archived_as = final;
-		final = NULL;
-	}
+	*sidecar = has_sc;
+	*moved_as = final;
+	final = NULL;
 	rc = 0;
 out:
 	call_release(&c);
@@ -1164,7 +1164,7 @@ const struct storage_ops dropbox_storage = {
 	.sidecar_read = dropbox_sidecar_read,
 	.sidecar_write = dropbox_sidecar_write,
 	.metadata = dropbox_metadata,
-	.archive = dropbox_archive,
+	.move = dropbox_move,
 	.sha256 = NULL, /* unknown without downloading the bytes */
 	.stage_public = dropbox_stage_public,
 	.unstage = dropbox_unstage,

@@ -634,7 +634,7 @@ out:
 	return rc;
 }
 
-/* ---- archive ------------------------------------------------------------------- */
+/* ---- moving into a sub-folder (the archive, the quarantine) ------------------------------------------------------------------- */
 
 /* Moves from dirfd/src to afd/dst unless dst exists. -1 with errno EEXIST
  * when it does. Falls back to a check-then-rename on file systems without
@@ -659,8 +659,8 @@ static char *candidate(const char *stem, const char *ext, int k)
 	return k == 0 ? xasprintf("%s%s", stem, ext) : xasprintf("%s (%d)%s", stem, k, ext);
 }
 
-static int local_archive(struct storage *s, const struct pp_ctx *ctx, const char *name,
-			 char **archived_as, struct pp_error *err)
+static int local_move(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		      const char *folder, char **moved_as, bool *sidecar, struct pp_error *err)
 {
 	struct local *l = to_local(s);
 	struct stat sb;
@@ -668,22 +668,22 @@ static int local_archive(struct storage *s, const struct pp_ctx *ctx, const char
 	int afd = -1, rc = -1;
 	char b[300];
 
-	if (archived_as)
-		*archived_as = NULL;
+	*moved_as = NULL;
+	*sidecar = false;
 	if (check_image_name(l, name, err) < 0 || stat_regular(l, l->dirfd, name, &sb, err) < 0)
 		return -1;
 
-	if (mkdirat(l->dirfd, l->archive, 0755) < 0 && errno != EEXIST)
-		return pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot create the archive folder %s in %s: %s",
-				    l->archive, l->path, strerror(errno));
-	afd = openat(l->dirfd, l->archive, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (mkdirat(l->dirfd, folder, 0755) < 0 && errno != EEXIST)
+		return pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot create the folder %s in %s: %s",
+				    folder, l->path, strerror(errno));
+	afd = openat(l->dirfd, folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (afd < 0) {
 		if (errno == ELOOP || errno == ENOTDIR)
 			return pp_fail_kind(err, WHERE, PP_ERR_REFUSED,
-					    "the archive %s in %s is not a folder (links are not "
-					    "followed)", l->archive, l->path);
-		return pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot open the archive folder %s in %s: %s",
-				    l->archive, l->path, strerror(errno));
+					    "%s in %s is not a folder (links are not "
+					    "followed)", folder, l->path);
+		return pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot open the folder %s in %s: %s",
+				    folder, l->path, strerror(errno));
 	}
 
 	stem = fs_stem(name);
@@ -700,8 +700,8 @@ static int local_archive(struct storage *s, const struct pp_ctx *ctx, const char
 		target_sc = candidate(stem, ".txt", k);
 		if (k > MAX_AUTORENAME || !fs_name_is_safe(target) || !fs_name_is_safe(target_sc)) {
 			pp_fail_kind(err, WHERE, PP_ERR_IO,
-				     "cannot archive %s: no free name in %s/%s", shown(name, b),
-				     l->path, l->archive);
+				     "cannot move %s: no free name in %s/%s", shown(name, b),
+				     l->path, folder);
 			goto out;
 		}
 		struct stat tb;
@@ -716,7 +716,7 @@ static int local_archive(struct storage *s, const struct pp_ctx *ctx, const char
 			goto out;
 		}
 		pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot move %s into %s/%s: %s", shown(name, b),
-			     l->path, l->archive, strerror(errno));
+			     l->path, folder, strerror(errno));
 		goto out;
 	}
 	if (has_sc && move_noreplace(l->dirfd, sc, afd, target_sc) < 0 && errno != ENOENT)
@@ -727,13 +727,9 @@ static int local_archive(struct storage *s, const struct pp_ctx *ctx, const char
 			    LF_STR("sidecar", sc), LF_STR("error", strerror(errno)));
 	fsync(afd);
 	fsync(l->dirfd);
-	log_info(LOGGER, "storage_archive", ctx ? ctx->correlation_id : NULL,
-		 LF_STR("backend", "local"), LF_STR("image", name), LF_STR("archived_as", target),
-		 LF_BOOL("sidecar", has_sc));
-	if (archived_as) {
-		*archived_as = target;
-		target = NULL;
-	}
+	*sidecar = has_sc;
+	*moved_as = target;
+	target = NULL;
 	rc = 0;
 out:
 	if (afd >= 0)
@@ -758,7 +754,7 @@ const struct storage_ops local_storage = {
 	.sidecar_read = local_sidecar_read,
 	.sidecar_write = local_sidecar_write,
 	.metadata = local_metadata,
-	.archive = local_archive,
+	.move = local_move,
 	.sha256 = local_sha256,
 	.sweep = local_sweep,
 };

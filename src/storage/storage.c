@@ -38,6 +38,11 @@ int storage_validate(const struct config *cfg, struct config_error *e)
 		return config_fail(e, cfg->path, ops->section, "archive",
 				   "must be a folder name inside the image folder, got \"%s\"",
 				   cfg->archive);
+	if (cfg->quarantine && (!fs_name_is_safe(cfg->quarantine) ||
+				!strcmp(cfg->quarantine, cfg->archive)))
+		return config_fail(e, cfg->path, "Storage", "quarantine",
+				   "must be \"none\" or a folder name inside the image folder, other "
+				   "than the archive, got \"%s\"", cfg->quarantine);
 	return ops->validate ? ops->validate(cfg, e) : 0;
 }
 
@@ -49,7 +54,12 @@ int storage_open(const struct config *cfg, struct state *st, struct storage **ou
 	if (!ops)
 		return pp_fail_kind(err, "storage", PP_ERR_UNSUPPORTED, "unknown storage backend \"%s\"",
 				    cfg->backend ? cfg->backend : "");
-	return ops->open(cfg, st, out, err);
+	if (ops->open(cfg, st, out, err) < 0)
+		return -1;
+	(*out)->archive = cfg->archive && *cfg->archive ? cfg->archive : "archive";
+	(*out)->quarantine = cfg->quarantine && strcmp(cfg->quarantine, "none") ? cfg->quarantine
+										 : NULL;
+	return 0;
 }
 
 void storage_close(struct storage *s)
@@ -141,11 +151,52 @@ int storage_metadata(struct storage *s, const struct pp_ctx *ctx, const char *na
 	return end(&c, s->ops->metadata(s, ctx, name, out, err), err, -1);
 }
 
+/* The one move; event names the line it writes ("storage_archive" keeps
+ * its archived_as field). */
+static int move(struct storage *s, const struct pp_ctx *ctx, const char *name, const char *op,
+		const char *folder, char **moved_as, struct pp_error *err)
+{
+	bool sidecar = false;
+	char *as = NULL;
+	struct call c = begin(s, ctx, op, name, "storage");
+	int rc = end(&c, s->ops->move(s, ctx, name, folder, &as, &sidecar, err), err, -1);
+	if (rc < 0)
+		return -1;
+	if (!strcmp(op, "archive"))
+		log_info(LOGGER, "storage_archive", pp_cid(ctx), LF_STR("backend", s->ops->name),
+			 LF_STR("image", name), LF_STR("archived_as", as), LF_BOOL("sidecar", sidecar));
+	else
+		log_info(LOGGER, "storage_move", pp_cid(ctx), LF_STR("backend", s->ops->name),
+			 LF_STR("image", name), LF_STR("folder", folder), LF_STR("moved_as", as),
+			 LF_BOOL("sidecar", sidecar));
+	*moved_as = as;
+	return 0;
+}
+
 int storage_archive(struct storage *s, const struct pp_ctx *ctx, const char *name,
 		    char **archived_as, struct pp_error *err)
 {
-	struct call c = begin(s, ctx, "archive", name, "storage");
-	return end(&c, s->ops->archive(s, ctx, name, archived_as, err), err, -1);
+	char *as = NULL;
+	int rc = move(s, ctx, name, "archive", s->archive, &as, err);
+	if (archived_as)
+		*archived_as = as;
+	else
+		free(as);
+	return rc;
+}
+
+int storage_quarantine(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		       char **moved_to, struct pp_error *err)
+{
+	*moved_to = NULL;
+	if (!s->quarantine)
+		return 0;
+	char *as = NULL;
+	if (move(s, ctx, name, "quarantine", s->quarantine, &as, err) < 0)
+		return -1;
+	*moved_to = xasprintf("%s/%s", s->quarantine, as);
+	free(as);
+	return 0;
 }
 
 int storage_sha256(struct storage *s, const struct pp_ctx *ctx, const char *name, char out[65],
@@ -189,6 +240,17 @@ bool storage_is_image_name(const char *name)
 }
 
 /* Frees every item's name and the array; l is left empty and reusable. */
+void storage_list_remove(struct storage_list *l, const char *name)
+{
+	for (size_t i = 0; name && i < l->n; i++) {
+		if (strcmp(l->items[i].name, name))
+			continue;
+		free(l->items[i].name);
+		l->items[i] = l->items[--l->n];
+		return;
+	}
+}
+
 bool storage_list_has(const struct storage_list *l, const char *name)
 {
 	for (size_t i = 0; name && i < l->n; i++)

@@ -35,6 +35,8 @@ struct storage_list {
 void storage_list_release(struct storage_list *l);
 /* Whether the listing holds an image called name. */
 bool storage_list_has(const struct storage_list *l, const char *name);
+/* Drops the item called name from the listing (its order changes). */
+void storage_list_remove(struct storage_list *l, const char *name);
 
 struct storage_meta {
 	char id[128];            /* stable id ("id:…") */
@@ -91,11 +93,13 @@ struct storage_ops {
 	int (*metadata)(struct storage *s, const struct pp_ctx *ctx, const char *name,
 			struct storage_meta *out, struct pp_error *err);
 
-	/* Moves the image and its sidecar (when present) into the archive
-	 * folder, created when missing; a taken name becomes "a (1).jpg".
-	 * *archived_as (may be NULL) receives the image's new name; caller frees. */
-	int (*archive)(struct storage *s, const struct pp_ctx *ctx, const char *name,
-		       char **archived_as, struct pp_error *err);
+	/* Moves the image and its sidecar (when present) into folder, a plain
+	 * sub-folder name of the image folder (the archive, the quarantine),
+	 * created when missing; a taken name becomes "a (1).jpg". *moved_as
+	 * receives the image's new name (the caller's to free), *sidecar
+	 * whether a sidecar moved with it. */
+	int (*move)(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		    const char *folder, char **moved_as, bool *sidecar, struct pp_error *err);
 
 	/* Fills the SHA-256 of an item whose sha256 is "" when the backend can
 	 * (local: from the hash cache). NULL when it cannot without downloading. */
@@ -120,6 +124,9 @@ struct storage_ops {
 
 struct storage {
 	const struct storage_ops *ops;
+	/* Set by storage_open from the configuration, which outlives it. */
+	const char *archive;       /* the archive sub-folder */
+	const char *quarantine;    /* the quarantine sub-folder, NULL: "none" */
 };
 
 /* Every backend, NULL-terminated. */
@@ -158,8 +165,14 @@ int storage_sidecar_write(struct storage *s, const struct pp_ctx *ctx, const cha
 			  const char *text, struct pp_error *err);
 int storage_metadata(struct storage *s, const struct pp_ctx *ctx, const char *name,
 		     struct storage_meta *out, struct pp_error *err);
+/* Moves name (and its sidecar) into the archive folder: `storage_archive`. */
 int storage_archive(struct storage *s, const struct pp_ctx *ctx, const char *name,
 		    char **archived_as, struct pp_error *err);
+/* Moves name (and its sidecar) into the quarantine folder: `storage_move`.
+ * *moved_to (the caller's to free) is "<folder>/<new name>", or NULL when
+ * the quarantine is "none" and the image stays where it is. */
+int storage_quarantine(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		       char **moved_to, struct pp_error *err);
 int storage_sha256(struct storage *s, const struct pp_ctx *ctx, const char *name, char out[65],
 		   struct pp_error *err);
 int storage_stage_public(struct storage *s, const struct pp_ctx *ctx, const char *local_path,

@@ -185,9 +185,19 @@ int web_random_image(struct web_service *svc, const struct pp_ctx *ctx, json_t *
 		pp_fail_kind(err, "web", PP_ERR_NO_IMAGES, "No images found");
 		goto out;
 	}
+	/* A random start, then the first image not quarantined. */
 	uint64_t r = 0;
 	random_bytes(&r, sizeof(r));
-	const struct storage_item *it = &l->list.items[r % l->list.n];
+	const struct storage_item *it = NULL;
+	for (size_t k = 0; k < l->list.n && !it; k++) {
+		const struct storage_item *c = &l->list.items[(r + k) % l->list.n];
+		if (!state_is_quarantined(svc->env->state, c->sha256, c->content_hash))
+			it = c;
+	}
+	if (!it) {
+		pp_fail_kind(err, "web", PP_ERR_NO_IMAGES, "No images found");
+		goto out;
+	}
 
 	/* The temporary link (a remote call for Dropbox) and the sidecar at once. */
 	bool remote = storage_has(st, STORAGE_TEMP_LINKS);

@@ -264,7 +264,7 @@ class RunTest(TestCase):
         self.assertEqual(res.rc, 0, res.stderr)
         self.assertFalse(os.path.exists(self.ws.state))
 
-    def test_undecodable_images_fail_and_change_nothing(self):
+    def test_undecodable_images_fail_and_are_set_aside(self):
         svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64"/></svg>'
         for name, data in [("truncated.jpg", None), ("notes.jpg", b"just some text\n" * 40),
                            ("vector.jpg", svg)]:
@@ -275,7 +275,8 @@ class RunTest(TestCase):
                 data = full[: len(full) // 2]
             with open(os.path.join(self.ws.images, name), "wb") as f:
                 f.write(data)
-            before = tree_digest(self.ws.images, self.ws.outbox)
+            before = tree_digest(self.ws.outbox)
+            others = [n for n in self.ws.image_names() if n != name]
             res = self.ws.run("--select", name)
             self.assertEqual(res.rc, 1, res.stderr)
             t = self.assertTiming(res, False, ran=["image_selection_ms"],
@@ -283,7 +284,9 @@ class RunTest(TestCase):
             self.assertIn(name, t["error"])
             self.assertIn("not a decodable image", t["error"])
             self.assertEqual(t["image"], name)
-            self.assertEqual(tree_digest(self.ws.images, self.ws.outbox), before)
+            self.assertEqual(tree_digest(self.ws.outbox), before)
+            self.assertEqual(self.ws.image_names(), others)
+            self.assertIn(name, os.listdir(os.path.join(self.ws.images, "quarantine")))
             if os.path.exists(self.ws.state):
                 db = sqlite3.connect(self.ws.state)
                 self.assertEqual(db.execute("select count(*) from posted_sha256").fetchone()[0], 0)

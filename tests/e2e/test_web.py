@@ -441,7 +441,9 @@ class BrokenImageTest(WebCase):
         r = self.post(srv, "/api/images/broken.jpg/publish", headers=["X-Request-ID: broken-2"])
         self.assertTrue(400 <= r.status < 600 and r.status != 500, r)
         self.assertEqual(self.ws.posts(), [])
-        self.assertEqual(self.ws.image_names(), ["broken.jpg"])
+        # publishing it set it aside
+        self.assertEqual(self.ws.image_names(), [])
+        self.assertEqual(os.listdir(os.path.join(self.ws.images, "quarantine")), ["broken.jpg"])
 
 
 class EmptyFolderTest(WebCase):

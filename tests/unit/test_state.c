@@ -752,13 +752,20 @@ static void test_quarantine(void **state)
 	struct fixture *f = *state;
 	struct pp_error err = { 0 };
 	struct state *st = open_ok(f->db, false);
-	assert_false(state_is_quarantined(st, SHA_A));
-	assert_int_equal(state_quarantine_add(st, SHA_A, "bad.jpg", "does not decode", "quarantine",
-					      "run-1", &err), 0);
-	assert_int_equal(state_quarantine_add(st, SHA_A, "bad.jpg", "again", NULL, NULL, &err), 0);
-	assert_true(state_is_quarantined(st, SHA_A));
-	assert_false(state_is_quarantined(st, SHA_B));
-	assert_int_equal(state_quarantine_add(st, "zz", "bad.jpg", "x", NULL, NULL, &err), -1);
+	assert_false(state_is_quarantined(st, SHA_A, NULL));
+	struct quarantine_entry q = { .sha256 = SHA_A, .content_hash = CH_C, .image = "bad.jpg",
+				      .reason = "does not decode", .moved_to = "quarantine/bad.jpg",
+				      .correlation_id = "run-1" };
+	assert_int_equal(state_quarantine_add(st, &q, &err), 0);
+	q.reason = "again";
+	assert_int_equal(state_quarantine_add(st, &q, &err), 0);
+	assert_true(state_is_quarantined(st, SHA_A, NULL));
+	assert_true(state_is_quarantined(st, NULL, CH_C));       /* known by its content hash */
+	assert_true(state_is_quarantined(st, "", CH_C));
+	assert_false(state_is_quarantined(st, SHA_B, CH_D));
+	assert_false(state_is_quarantined(st, NULL, NULL));
+	q.sha256 = "zz";
+	assert_int_equal(state_quarantine_add(st, &q, &err), -1);
 	state_close(st);
 }
 
@@ -791,7 +798,7 @@ static void test_version_1_database(void **state)
 	struct pp_error err = { 0 };
 	struct state *st = open_ok(f->db, true);
 	assert_true(state_is_posted_sha256(st, SHA_A));
-	assert_false(state_is_quarantined(st, SHA_A)); /* no such table: not quarantined */
+	assert_false(state_is_quarantined(st, SHA_A, NULL)); /* no such table: not quarantined */
 	struct journal_intent *v = NULL;
 	size_t n = 9;
 	assert_int_equal(state_journal_open(st, &v, &n, &err), 0);
@@ -800,7 +807,8 @@ static void test_version_1_database(void **state)
 
 	st = open_ok(f->db, false);
 	assert_true(state_is_posted_sha256(st, SHA_A));
-	assert_int_equal(state_quarantine_add(st, SHA_B, "b.jpg", "x", NULL, NULL, &err), 0);
+	assert_int_equal(state_quarantine_add(st, &(struct quarantine_entry){ .sha256 = SHA_B,
+		.image = "b.jpg", .reason = "x" }, &err), 0);
 	state_close(st);
 	db = raw_open(f->db);
 	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);

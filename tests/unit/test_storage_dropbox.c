@@ -307,14 +307,14 @@ static void test_archive_autorenames_and_moves_the_sidecar(void **state)
 	open_storage(f, "/Photos", "unit-secret");
 	struct pp_error err = { 0 };
 	char *as = NULL;
-	assert_int_equal(f->s->ops->archive(f->s, &ctx, "a.jpg", &as, &err), 0);
+	assert_int_equal(storage_archive(f->s, &ctx, "a.jpg", &as, &err), 0);
 	assert_string_equal(as, "a (1).jpg"); /* archive/a.jpg was taken */
 	free(as);
 	/* No sidecar: fine too, and the folder is not created twice. */
-	assert_int_equal(f->s->ops->archive(f->s, &ctx, "B.PNG", &as, &err), 0);
+	assert_int_equal(storage_archive(f->s, &ctx, "B.PNG", &as, &err), 0);
 	assert_string_equal(as, "B.PNG");
 	free(as);
-	assert_int_equal(f->s->ops->archive(f->s, &ctx, "a.jpg", NULL, &err), -1);
+	assert_int_equal(storage_archive(f->s, &ctx, "a.jpg", NULL, &err), -1);
 	assert_int_equal(err.kind, PP_ERR_NOT_FOUND);
 
 	json_t *st = fake_json(&f->fake, "GET", "/_fake/state");

@@ -287,7 +287,7 @@ static void expect_invalid(struct fixture *f, const char *name)
 	assert_int_equal(o->metadata(f->s, &ctx, name, &meta, &err), -1);
 	assert_int_equal(err.kind, PP_ERR_INVALID);
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(o->archive(f->s, &ctx, name, &as, &err), -1);
+	assert_int_equal(storage_archive(f->s, &ctx, name, &as, &err), -1);
 	assert_int_equal(err.kind, PP_ERR_INVALID);
 	assert_null(as);
 	memset(&err, 0, sizeof(err));
@@ -349,7 +349,7 @@ static void test_links_refused(void **state)
 
 		char *as = NULL;
 		memset(&err, 0, sizeof(err));
-		assert_int_equal(o->archive(f->s, &ctx, links[i], &as, &err), -1);
+		assert_int_equal(storage_archive(f->s, &ctx, links[i], &as, &err), -1);
 		assert_int_equal(err.kind, PP_ERR_REFUSED);
 		assert_null(as);
 
@@ -417,7 +417,7 @@ static void test_archive_folder_link_refused(void **state)
 	open_store(f, true);
 	struct pp_error err = { 0 };
 	char *as = NULL;
-	assert_int_equal(f->s->ops->archive(f->s, &ctx, "a.jpg", &as, &err), -1);
+	assert_int_equal(storage_archive(f->s, &ctx, "a.jpg", &as, &err), -1);
 	assert_int_equal(err.kind, PP_ERR_REFUSED);
 	assert_null(as);
 	char *in = entries(f->outside);
@@ -567,7 +567,7 @@ static char *archive_ok(struct fixture *f, const char *name)
 {
 	struct pp_error err = { 0 };
 	char *as = NULL;
-	if (f->s->ops->archive(f->s, &ctx, name, &as, &err) != 0)
+	if (storage_archive(f->s, &ctx, name, &as, &err) != 0)
 		fail_msg("archive %s: %s", name, err.msg);
 	assert_non_null(as);
 	return as;
@@ -647,10 +647,10 @@ static void test_archive_autorename(void **state)
 	/* archived_as may be NULL; a missing image is not_found */
 	put(f->dir, "c.jpg", "C");
 	struct pp_error err = { 0 };
-	assert_int_equal(f->s->ops->archive(f->s, &ctx, "c.jpg", NULL, &err), 0);
+	assert_int_equal(storage_archive(f->s, &ctx, "c.jpg", NULL, &err), 0);
 	memset(&err, 0, sizeof(err));
 	char *none = NULL;
-	assert_int_equal(f->s->ops->archive(f->s, &ctx, "c.jpg", &none, &err), -1);
+	assert_int_equal(storage_archive(f->s, &ctx, "c.jpg", &none, &err), -1);
 	assert_int_equal(err.kind, PP_ERR_NOT_FOUND);
 	assert_non_null(strstr(err.msg, "Selected file not found: c.jpg"));
 	assert_null(none);
