@@ -201,7 +201,6 @@ int intent_recover(const struct workflow_env *env, const struct pp_ctx *ctx,
 			if (!out->resume) {
 				out->resume = j;
 				memcpy(out->resend, resend, sizeof(resend));
-				log_recovered(ctx, j, "resume", NULL);
 			}
 			continue;
 		}
@@ -212,6 +211,11 @@ int intent_recover(const struct workflow_env *env, const struct pp_ctx *ctx,
 		free(s.archived_as);
 	}
 	return 0;
+}
+
+void intent_log_resume(const struct pp_ctx *ctx, const struct journal_intent *j)
+{
+	log_recovered(ctx, j, "resume", NULL);
 }
 
 void intent_abandon_resume(const struct workflow_env *env, const struct pp_ctx *ctx,

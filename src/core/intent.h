@@ -46,6 +46,10 @@ int intent_recover(const struct workflow_env *env, const struct pp_ctx *ctx,
 		   struct recovery *out, struct pp_error *err);
 void recovery_release(struct recovery *r);
 
+/* The `publish_intent_recovered` line (action "resume") of a run that
+ * finishes j. */
+void intent_log_resume(const struct pp_ctx *ctx, const struct journal_intent *j);
+
 /* Marks every platform flagged in r->resend FAILED with why (the resumed
  * run could not send the image) and settles the intent. */
 void intent_abandon_resume(const struct workflow_env *env, const struct pp_ctx *ctx,

@@ -343,8 +343,14 @@ int workflow_run(const struct workflow_env *env, const struct workflow_options *
 			fail(&r, PP_ERR_DB, "cannot read the publish journal: %s", err.msg);
 			goto done;
 		}
-		if (r.rec.resume)
+		/* A run asked for one image posts that one: another's unfinished
+		 * post waits for a run that chooses for itself. */
+		if (r.rec.resume && select && strcmp(select, r.rec.resume->image))
+			r.rec.resume = NULL;
+		if (r.rec.resume) {
+			intent_log_resume(r.s.ctx, r.rec.resume);
 			select = resume_platforms(&r);
+		}
 	}
 	if (stage_list(&r.s) < 0)
 		goto stage_failed;

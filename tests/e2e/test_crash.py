@@ -166,6 +166,22 @@ class TestKilledAtAPoint(Base):
         self.assertEqual(self.leftovers(), [])
         self.assertStateSound()
 
+    def test_a_run_asked_for_another_image_leaves_the_resume_for_later(self):
+        self.run_killed("*/outbox/[0-9]*", after=False)
+        db = sqlite3.connect(self.ws.state)
+        (image,), = db.execute("SELECT image FROM journal").fetchall()
+        db.close()
+        other = [n for n in self.ws.image_names() if n != image][0]
+        res = self.ws.run("--select", other)
+        self.assertEqual(res.rc, 0, res.stderr)
+        self.assertEqual(res.one("workflow_complete")["image"], other)
+        self.assertEqual(res.events("publish_intent_recovered"), [])
+        res = self.ws.run()
+        self.assertEqual(res.one("publish_intent_recovered")["action"], "resume")
+        self.assertEqual(res.one("workflow_complete")["image"], image)
+        self.posted_once_each(outbox_posts(self.ws))
+        self.assertStateSound()
+
     def test_an_unknown_outcome_is_never_sent_again(self):
         # A platform that cannot tell whether the post landed: the image is
         # archived and recorded, never sent again (at most once).
