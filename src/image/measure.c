@@ -312,6 +312,8 @@ int measure_figures(const char *path, struct image_measure *m, struct pp_error *
 		decode_fail(err, name);
 		goto out;
 	}
+	if (image_check_pixels(head, name, err) < 0)
+		goto out;
 	m->width = vips_image_get_orientation_swap(head) ? head->Ysize : head->Xsize;
 	m->height = vips_image_get_orientation_swap(head) ? head->Xsize : head->Ysize;
 	read_camera(head, m->camera, sizeof(m->camera));

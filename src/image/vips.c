@@ -165,6 +165,8 @@ static int vips_probe(const char *path, struct image_info *info, struct pp_error
 		vips_fail(err, path, "is not a decodable image");
 		goto out;
 	}
+	if (image_check_pixels(head, base_name(path), err) < 0)
+		goto out;
 	/* A real decode, small thanks to shrink-on-load; libjpeg's and libpng's
 	 * warnings about truncated data become errors. */
 	vips_error_clear();
@@ -219,6 +221,53 @@ out:
 	return rc;
 }
 
+/* Bytes a pixel takes in the decoder's whole-image buffer (see
+ * IMAGE_MAX_BUFFERED_BYTES), in hundredths; 0 for an image that streams.
+ * *what: "progressive" or "interlaced". */
+static long long buffered_per_pixel(VipsImage *head, const char **what)
+{
+	*what = "interlaced";
+	int interlaced = 0;
+	const char *loader = NULL, *sub = NULL;
+	if (!vips_image_get_typeof(head, "interlaced") ||
+	    vips_image_get_int(head, "interlaced", &interlaced) || !interlaced)
+		return 0;
+	if (vips_image_get_typeof(head, VIPS_META_LOADER))
+		vips_image_get_string(head, VIPS_META_LOADER, &loader);
+	if (loader && g_str_has_prefix(loader, "jpegload")) {
+		*what = "progressive";
+		long long samples = 100LL * head->Bands; /* per pixel, in hundredths */
+		if (vips_image_get_typeof(head, "jpeg-chroma-subsample") &&
+		    !vips_image_get_string(head, "jpeg-chroma-subsample", &sub) && sub) {
+			if (!strcmp(sub, "4:2:0"))
+				samples = 150;
+			else if (!strcmp(sub, "4:2:2"))
+				samples = 200;
+		}
+		return samples * 2; /* a JCOEF is 2 bytes */
+	}
+	return 100LL * head->Bands * (long long)vips_format_sizeof(head->BandFmt);
+}
+
+int image_check_pixels(const VipsImage *head, const char *name, struct pp_error *err)
+{
+	long long pixels = (long long)head->Xsize * head->Ysize;
+	if (pixels > IMAGE_MAX_PIXELS)
+		return pp_fail_kind(err, WHERE, PP_ERR_UNDECODABLE,
+				    "%s is %dx%d (%lld megapixels), more than the %lld photopub decodes",
+				    name, head->Xsize, head->Ysize, pixels / 1000000,
+				    IMAGE_MAX_PIXELS / 1000000);
+	const char *what = NULL;
+	long long bytes = pixels * buffered_per_pixel((VipsImage *)head, &what) / 100;
+	if (bytes > IMAGE_MAX_BUFFERED_BYTES)
+		return pp_fail_kind(err, WHERE, PP_ERR_UNDECODABLE,
+				    "%s is %dx%d and %s: decoding it would hold %lld MB at once, more "
+				    "than the %lld photopub allows (save it as a baseline JPEG or a "
+				    "non-interlaced PNG)", name, head->Xsize, head->Ysize, what,
+				    bytes >> 20, IMAGE_MAX_BUFFERED_BYTES >> 20);
+	return 0;
+}
+
 static int vips_jpeg_copy(const char *path, int max_long, int max_width, int quality,
 		    unsigned char **data, size_t *len, struct pp_error *err)
 {
@@ -236,6 +285,15 @@ static int vips_jpeg_copy(const char *path, int max_long, int max_width, int qua
 		box_w = max_width;
 	if (quality < 1 || quality > 100)
 		quality = 85;
+	img = vips_image_new_from_file(path, NULL);
+	if (!img) {
+		vips_fail(err, path, "cannot be resized");
+		goto out;
+	}
+	if (image_check_pixels(img, base_name(path), err) < 0)
+		goto out;
+	g_object_unref(img);
+	img = NULL;
 	/* The box applies to the upright image: thumbnail autorotates first. */
 	if (vips_thumbnail(path, &img, box_w, "height", box_h, "size", VIPS_SIZE_DOWN,
 			   "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL)) {
