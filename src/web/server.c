@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +36,7 @@
 #include "util/buf.h"
 #include "util/fsutil.h"
 #include "web/auth.h"
+#include "web/head.h"
 #include "web/metrics.h"
 #include "web/request.h"
 #include "web/routes.h"
@@ -274,42 +274,20 @@ static enum MHD_Result send_response(struct conn *c)
 	return ret;
 }
 
-/* 413, with the route looked up first so that the log lines and the metrics
- * name it (and a route's web_*_error line is written). */
-/* Counts the Content-Length and Transfer-Encoding header lines. */
-static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
-				     const char *value)
-{
-	unsigned *n = cls;
-	(void)kind;
-	(void)value;
-	if (!strcasecmp(key, "Content-Length"))
-		n[0]++;
-	else if (!strcasecmp(key, "Transfer-Encoding"))
-		n[1]++;
-	return MHD_YES;
-}
-
-/* Two Content-Length lines, or Content-Length with Transfer-Encoding: a
- * body whose end a proxy and this server could see in different places,
- * the start of request smuggling. Answered 400, and the connection closed
- * so that nothing after it is read as a request. */
-static bool framing_conflicts(struct MHD_Connection *mhd)
-{
-	unsigned n[2] = { 0, 0 };
-	MHD_get_connection_values(mhd, MHD_HEADER_KIND, count_framing, n);
-	return n[0] > 1 || (n[0] && n[1]);
-}
-
-static enum MHD_Result reply_bad_framing(struct conn *c)
+/* A head that web_head_check refused: answered with the connection closed,
+ * so that nothing after it is read as a request; the route looked up first
+ * so that the log lines and the metrics name it. */
+static enum MHD_Result reply_refused_head(struct conn *c, const struct head_refusal *why)
 {
 	route_request(c);
 	c->rq.allow = NULL;
 	c->rq.close_connection = true;
-	web_reply_error(&c->rq, 400, "Conflicting Content-Length or Transfer-Encoding");
+	web_reply_error(&c->rq, why->status, "%s", why->message);
 	return send_response(c);
 }
 
+/* 413, with the route looked up first so that the log lines and the metrics
+ * name it (and a route's web_*_error line is written). */
 static enum MHD_Result reply_too_large(struct conn *c)
 {
 	route_request(c);
@@ -381,8 +359,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mhd, const c
 	}
 	if (!c->counted) {
 		conn_begin(c, srv, mhd, method);
-		if (framing_conflicts(mhd))
-			return reply_bad_framing(c);
+		struct head_refusal why;
+		if (web_head_check(mhd, method, c->target, &why) < 0)
+			return reply_refused_head(c, &why);
 		if (request_length_exceeds(MHD_lookup_connection_value(mhd, MHD_HEADER_KIND,
 								       "Content-Length"),
 					   BODY_MAX)) {

@@ -192,6 +192,43 @@ class RoutesTest(WebCase):
         srv.stop()
         self.assertFalse([l for l in srv.lines() if l.get("path") == "/smuggled"])
 
+    def test_obsolete_line_folding_is_refused_and_closed(self):
+        # A header line that starts with a space or a tab continues the line
+        # before it (obs-fold): a proxy may read it as its own header where
+        # this server would not. 400, the connection closed, nothing after
+        # it read as a request.
+        srv = self.serve()
+        smuggled = b"GET /smuggled HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        attempts = {
+            "fold-1": b"GET /health HTTP/1.1\r\nHost: x\r\nX-Request-ID: fold-1\r\nX-A: one\r\n two\r\n\r\n",
+            "fold-2": b"GET /health HTTP/1.1\r\nHost: x\r\nX-Request-ID: fold-2\r\nX-A: one\r\n\ttwo\r\n\r\n",
+            "fold-3": b"GET /health HTTP/1.1\r\n Host: x\r\nX-Request-ID: fold-3\r\n\r\n",
+            "fold-4": b"GET /health HTTP/1.1\r\nHost: x\r\nX-Request-ID: fold-4\r\nX-A: a\r\n b\r\n c\r\n\r\n",
+            "fold-5": b"GET /health HTTP/1.1\nHost: x\nX-Request-ID: fold-5\nX-A: one\n two\n\n",
+            "fold-6": b"POST /api/admin/logout HTTP/1.1\r\nHost: x\r\nX-Request-ID: fold-6\r\n"
+                      b"X-A: one\r\n Content-Length: 0\r\n\r\n",
+            "fold-7": b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: one\r\nX-Request-ID: fold-7\r\n x\r\n\r\n",
+        }
+        for cid, data in attempts.items():
+            r = raw_request(srv.port, data + smuggled)
+            self.assertIsNotNone(r, cid)
+            self.assertEqual(r.status, 400, (cid, r))
+            self.assertEqual((r.header("Connection") or "").lower(), "close", cid)
+            self.assertTrue(r.header("X-Correlation-ID"), cid)
+            self.assertEqual(r.json(), {"detail": "Obsolete line folding in the request head"}, cid)
+            self.assertEqual(r.body.count(b"HTTP/1.1"), 0, cid)
+            if cid != "fold-7":   # its folded line is the id: a new one is made
+                self.assertEqual(r.header("X-Correlation-ID"), cid)
+                http = [l for l in srv.request_lines(cid) if l["message"] == "http_request"]
+                self.assertEqual([(l["status"], l["path"]) for l in http],
+                                 [(400, "/api/admin/logout" if cid == "fold-6" else "/health")], cid)
+        # A value with inner white space and a long value are not folds.
+        r = raw_request(srv.port, b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: one  two\t three \r\n"
+                        b"Cookie: a=1; b=2\r\nX-B: " + b"v" * 3000 + b"\r\nConnection: close\r\n\r\n")
+        self.assertEqual(r.status, 200, r)
+        srv.stop()
+        self.assertFalse([l for l in srv.lines() if l.get("path") == "/smuggled"])
+
     def test_index_and_health(self):
         srv = self.serve()
         r = self.assertStatus(self.get(srv, "/"), 200)
