@@ -1,5 +1,6 @@
 /* head.c - the checks on a request head (head.h), one row each in
- * head_checks[]: obsolete line folding, conflicting framing. They read the head as libmicrohttpd parsed
+ * head_checks[]: the head's size, the target's length, obsolete line
+ * folding, conflicting framing. They read the head as libmicrohttpd parsed
  * it; each row says what it relies on. */
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,6 +15,18 @@ struct head {
 	size_t size;        /* bytes of the head, 0 when libmicrohttpd did not say */
 	const char *target;
 };
+
+/* ---- size --------------------------------------------------------------- */
+
+static bool too_large(const struct head *h)
+{
+	return h->size > WEB_HEAD_MAX;
+}
+
+static bool target_too_long(const struct head *h)
+{
+	return strlen(h->target) > WEB_TARGET_MAX;
+}
 
 /* ---- obsolete line folding ---------------------------------------------- */
 
@@ -87,9 +100,13 @@ static const struct head_check {
 	bool (*fails)(const struct head *h);
 	struct head_refusal refusal;
 } head_checks[] = {
+	{ too_large, { 431, "Request header fields too large (at most 16384 bytes in all)" } },
+	{ target_too_long, { 414, "Request target too long (at most 8192 bytes)" } },
 	{ folded, { 400, "Obsolete line folding in the request head" } },
 	{ framing_conflicts, { 400, "Conflicting Content-Length or Transfer-Encoding" } },
 };
+
+_Static_assert(WEB_HEAD_MAX == 16384 && WEB_TARGET_MAX == 8192, "the messages name the limits");
 
 int web_head_check(struct MHD_Connection *mhd, const char *method, const char *target,
 		   struct head_refusal *why)

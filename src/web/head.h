@@ -1,5 +1,5 @@
 /* head.h - the checks a request head must pass before anything reads it:
- * obsolete line folding, and framing that two parsers could read
+ * its size, obsolete line folding, and framing that two parsers could read
  * two ways. One table of checks, tried in order; each refusal closes the
  * connection, so nothing after a refused head is read as a request. */
 #ifndef PHOTOPUB_WEB_HEAD_H
@@ -8,9 +8,18 @@
 #include <microhttpd.h>
 #include <stddef.h>
 
+/* The largest request head answered (request line and header lines), and
+ * the largest request target within it. libmicrohttpd's own buffer
+ * (WEB_CONNECTION_MEMORY) is larger, so that heads between the two are
+ * still read whole and answered by the dispatcher, with its headers and
+ * log line. */
+#define WEB_HEAD_MAX (16 * 1024)
+#define WEB_TARGET_MAX (8 * 1024)
+#define WEB_CONNECTION_MEMORY (64 * 1024)
+
 /* Why a head is refused. */
 struct head_refusal {
-	int status;          /* 400 */
+	int status;          /* 400, 414 or 431 */
 	const char *message; /* static: the reply's detail */
 };
 

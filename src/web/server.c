@@ -342,6 +342,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mhd)
 	(void)mhd;
 	struct conn *c = xcalloc(1, sizeof(*c));
 	c->target = xstrdup(uri ? uri : "");
+	c->t0 = now_monotonic();
 	return c;
 }
 
@@ -412,14 +413,38 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mhd, const c
 	return send_response(c);
 }
 
+/* A request libmicrohttpd answered itself, the dispatcher never having seen
+ * it: a head past what it reads (WEB_CONNECTION_MEMORY) or one it could not
+ * parse. Its http_request line has the status libmicrohttpd sent, a new
+ * correlation id (the head's headers are not kept) and null for what
+ * libmicrohttpd does not tell: the method and the body's size. A client
+ * that left before its head was in made no request and gets no line. */
+static void log_answered_by_mhd(struct server *srv, struct conn *c, struct MHD_Connection *mhd)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_HTTP_STATUS);
+	if (!ci)
+		return;
+	char cid[CORRELATION_ID_MAX + 1];
+	char *path = request_path(c->target);
+	correlation_from_headers(NULL, NULL, cid);
+	log_info(LOGGER, "http_request", cid, LF_NULL("method"), LF_STR("path", path),
+		 LF_NULL("route"), LF_INT("status", ci->http_status), LF_MS("duration_ms", elapsed_ms(c->t0)),
+		 LF_NULL("bytes"));
+	web_metrics_observe_request(srv->shared.metrics, "", -1, (int)ci->http_status,
+				    elapsed_ms_f(c->t0) / 1000.0);
+	free(path);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *mhd, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
-	(void)mhd;
+	struct conn *c = *req_cls;
 	(void)toe;
-	if (*req_cls)
-		conn_free(*req_cls);
+	if (c && !c->counted)
+		log_answered_by_mhd(cls, c, mhd);
+	if (c)
+		conn_free(c);
 	*req_cls = NULL;
 }
 
@@ -542,11 +567,11 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)256,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONNECTION_MEMORY,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512,
 		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv,
 		MHD_OPTION_END);
 	if (!d) {
 		pp_fail(err, "web", "cannot listen on %s:%d: %s", opts->host, opts->port,
