@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +37,7 @@
 #include "util/buf.h"
 #include "util/fsutil.h"
 #include "web/auth.h"
+#include "web/conns.h"
 #include "web/head.h"
 #include "web/metrics.h"
 #include "web/request.h"
@@ -49,6 +51,7 @@
 
 struct server {
 	struct web_shared shared;       /* what the handlers see */
+	struct web_conns *conns;        /* the connections: limits and deadlines */
 	atomic_int active;           /* requests between first call and completion */
 	atomic_int workers;          /* slow handlers still running */
 };
@@ -58,6 +61,7 @@ struct conn {
 	struct web_request rq;       /* first: what the handler gets */
 	struct server *srv;
 	struct MHD_Connection *mhd;
+	struct web_conn *sock;       /* the connection's record in srv->conns */
 	char *target;                /* the raw request target, path and query */
 	const struct route *matched; /* the route template the path matched, also
 					for a 405: the log line's and metrics' route */
@@ -211,9 +215,18 @@ static void log_event(const struct web_request *rq, int64_t ms)
 	log_json(ok ? LOG_INFO : LOG_ERROR, LOGGER, ok ? r->event_ok : r->event_err, rq->cid, f);
 }
 
+/* The connection's record in the registry (its socket context). */
+static struct web_conn *sock_of(struct MHD_Connection *mhd)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
 static enum MHD_Result send_response(struct conn *c)
 {
 	struct web_request *rq = &c->rq;
+	web_conns_phase(c->srv->conns, c->sock, CONN_BUSY);
 	char *body = NULL;
 	size_t len = 0;
 	if (rq->json) {
@@ -313,7 +326,10 @@ static void conn_begin(struct conn *c, struct server *srv, struct MHD_Connection
 {
 	c->srv = srv;
 	c->mhd = mhd;
+	c->sock = sock_of(mhd);
 	c->t0 = now_monotonic();
+	/* The head is in: the body's deadline runs from now. */
+	web_conns_phase(srv->conns, c->sock, CONN_BODY);
 	web_request_init(&c->rq, &srv->shared, method, c->target);
 	c->rq.header = header;
 	c->rq.client_address = client_address;
@@ -383,6 +399,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mhd, const c
 		/* Resumed: the slow handler finished. */
 		return c->done ? send_response(c) : MHD_YES;
 	}
+	/* The request is read: no deadline runs while it is served. */
+	web_conns_phase(srv->conns, c->sock, CONN_BUSY);
 	if (c->body_too_large)
 		return reply_too_large(c);
 	if (!route_request(c) || !authorize(c))
@@ -439,13 +457,43 @@ static void log_answered_by_mhd(struct server *srv, struct conn *c, struct MHD_C
 static void on_completed(void *cls, struct MHD_Connection *mhd, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct server *srv = cls;
 	struct conn *c = *req_cls;
 	(void)toe;
+	/* The next request's head has its deadline from now. */
+	web_conns_phase(srv->conns, sock_of(mhd), CONN_HEAD);
 	if (c && !c->counted)
-		log_answered_by_mhd(cls, c, mhd);
+		log_answered_by_mhd(srv, c, mhd);
 	if (c)
 		conn_free(c);
 	*req_cls = NULL;
+}
+
+/* libmicrohttpd's accept policy: the limit per client, and room near the
+ * connection limit (conns.c). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct server *srv = cls;
+	return web_conns_admit(srv->conns, addr, len) ? MHD_YES : MHD_NO;
+}
+
+/* Each connection accepted and closed: its record in the registry is its
+ * socket context. */
+static void on_connection(void *cls, struct MHD_Connection *mhd, void **socket_context,
+			  enum MHD_ConnectionNotificationCode what)
+{
+	struct server *srv = cls;
+	if (what == MHD_CONNECTION_NOTIFY_CLOSED) {
+		web_conns_closed(srv->conns, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	const union MHD_ConnectionInfo *fd = MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
+	const union MHD_ConnectionInfo *ad = MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ad ? ad->client_addr : NULL;
+	socklen_t len = sa && sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+							: sizeof(struct sockaddr_in);
+	*socket_context = web_conns_opened(srv->conns, sa, len, fd ? fd->connect_fd : -1);
 }
 
 /* Keeps the path and query as sent: request.c decodes them, once. */
@@ -495,6 +543,37 @@ static int resolve(const char *host, int port, struct sockaddr_storage *ss, sock
 	*len = res->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
+}
+
+#define MAX_CONNECTIONS 1000
+#define CONNECTIONS_PER_CLIENT 32
+#define FD_RESERVE 128
+/* Connections accepted by the kernel that the server has yet to take: a
+ * burst of connects (a flood's, reconnecting as fast as it is refused)
+ * waits here instead of being dropped, which would cost a client that
+ * arrives meanwhile a second (its SYN sent again). The kernel caps it at
+ * net.core.somaxconn. */
+#define LISTEN_BACKLOG 4096
+
+/* How many connections the server can hold: MAX_CONNECTIONS, or fewer when
+ * the descriptor limit leaves no room for them and FD_RESERVE more (the
+ * state database, the log, image copies, the workers' HTTP calls). The soft
+ * limit is raised to the hard one first. */
+static unsigned connection_capacity(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return MAX_CONNECTIONS;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+		struct rlimit up = { .rlim_cur = rl.rlim_max == RLIM_INFINITY ? 65536 : rl.rlim_max,
+				     .rlim_max = rl.rlim_max };
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= MAX_CONNECTIONS + FD_RESERVE)
+		return MAX_CONNECTIONS;
+	return rl.rlim_cur > 2 * FD_RESERVE ? (unsigned)rl.rlim_cur - FD_RESERVE
+					    : (unsigned)rl.rlim_cur / 2;
 }
 
 static unsigned bound_port(struct MHD_Daemon *d)
@@ -555,20 +634,27 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 	unsigned threads = opts->threads ? opts->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	if (threads < 1)
 		threads = 1;
+	struct web_conns_limits lim = {
+		.max = connection_capacity(), .per_client = CONNECTIONS_PER_CLIENT,
+		.head_timeout_s = cfg->web_head_timeout, .body_timeout_s = cfg->web_body_timeout,
+		.exempt = cfg->web_trusted_proxies,
+	};
+	if (web_conns_new(&lim, &srv.conns, err) < 0)
+		goto out;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	struct MHD_Daemon *d = MHD_start_daemon(
-		flags, (uint16_t)opts->port, NULL, NULL, on_request, &srv,
+		flags, (uint16_t)opts->port, on_accept, &srv, on_request, &srv,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, /* first: before any message */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, threads,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)256,
+		MHD_OPTION_CONNECTION_LIMIT, lim.max,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &srv,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONNECTION_MEMORY,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)LISTEN_BACKLOG,
 		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv,
@@ -580,7 +666,10 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 	}
 	unsigned port = bound_port(d);
 	log_info(LOGGER, "web_server_start", NULL, LF_STR("host", opts->host), LF_INT("port", port),
-		 LF_INT("threads", threads), LF_STR("storage", env->storage->ops->name),
+		 LF_INT("threads", threads), LF_INT("max_connections", lim.max),
+		 LF_INT("max_connections_per_client", lim.per_client),
+		 LF_INT("head_timeout_s", lim.head_timeout_s), LF_INT("body_timeout_s", lim.body_timeout_s),
+		 LF_STR("storage", env->storage->ops->name),
 		 LF_STR("ai", env->ai->ops->name),
 		 LF_BOOL("auth_required", web_auth_api_required(srv.shared.auth)),
 		 LF_BOOL("admin_configured", web_auth_admin_configured(srv.shared.auth)));
@@ -632,8 +721,11 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 	}
 	MHD_stop_daemon(d);
 	log_info(LOGGER, "web_server_stopped", NULL, LF_MS("shutdown_ms", elapsed_ms(t0)));
+	web_conns_free(srv.conns);
+	srv.conns = NULL;
 	rc = 0;
 out:
+	web_conns_free(srv.conns);
 	observe_install(NULL);
 	web_service_free(srv.shared.svc);
 	web_auth_free(srv.shared.auth);
