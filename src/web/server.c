@@ -6,9 +6,11 @@
  * times the request, writes the route's web_* line (with the fields its
  * handler added) and the `http_request` line, and sets X-Correlation-ID and
  * Server-Timing on every response, errors included: no handler does any of
- * that itself. Slow routes (AI, publishing) run on a worker thread with the
- * connection suspended, so they never hold a pool thread that other
- * requests are waiting on.
+ * that itself. The routes that wait or compute for long (AI, publishing,
+ * resizing images) run on worker lanes (lanes.c) with the connection
+ * suspended, so they never hold a pool thread that other requests are
+ * waiting on; what such a route can answer at once (a 304, a cached copy)
+ * its quick handler answers first on the pool thread.
  *
  * The request target is taken raw, as the client sent it (libmicrohttpd's
  * unescaping is turned off); request.c splits and decodes it, once, so
@@ -39,6 +41,7 @@
 #include "web/auth.h"
 #include "web/conns.h"
 #include "web/head.h"
+#include "web/lanes.h"
 #include "web/metrics.h"
 #include "web/request.h"
 #include "web/routes.h"
@@ -47,13 +50,12 @@
 
 #define LOGGER "web"
 #define BODY_MAX (64 * 1024)
-#define MAX_SLOW_WORKERS 32
 
 struct server {
 	struct web_shared shared;       /* what the handlers see */
 	struct web_conns *conns;        /* the connections: limits and deadlines */
 	atomic_int active;           /* requests between first call and completion */
-	atomic_int workers;          /* slow handlers still running */
+	struct web_lanes *lanes;        /* where the laned routes' handlers run */
 };
 
 /* One request on a connection, from its request line to its completion. */
@@ -68,7 +70,8 @@ struct conn {
 	int64_t t0;
 	bool counted;                /* begun: counted in srv->active */
 	bool body_too_large;
-	bool started, done;          /* a slow route's state */
+	bool started, done;          /* on a lane: handed to it, its handler finished */
+	int64_t queued_at;           /* when it was handed to its lane */
 	char allow_buf[64];          /* Allow header of a 405 */
 };
 
@@ -277,9 +280,12 @@ static enum MHD_Result send_response(struct conn *c)
 
 	log_event(rq, ms);
 	const char *route = c->matched ? c->matched->pattern : NULL;
-	log_info(LOGGER, "http_request", rq->cid, LF_STR("method", rq->method),
-		 LF_STR("path", rq->path), LF_STR("route", route), LF_INT("status", rq->status),
-		 LF_MS("duration_ms", ms), LF_INT("bytes", len));
+	/* `cache` only where a copy was served: from the cache or made now. */
+	log_json(LOG_INFO, LOGGER, "http_request", rq->cid,
+		 (const struct log_field[]){ LF_STR("method", rq->method), LF_STR("path", rq->path),
+					     LF_STR("route", route), LF_INT("status", rq->status),
+					     LF_MS("duration_ms", ms), LF_INT("bytes", len),
+					     rq->cache ? LF_STR("cache", rq->cache) : LF_END, LF_END });
 	web_metrics_observe_request(c->srv->shared.metrics, rq->method,
 				    c->matched ? (int)(c->matched - web_routes) : -1, rq->status,
 				    total / 1000.0);
@@ -309,14 +315,36 @@ static enum MHD_Result reply_too_large(struct conn *c)
 	return send_response(c);
 }
 
-static void *slow_worker(void *arg)
+/* A request's handler on its route's lane; the connection, suspended
+ * meanwhile, is resumed to send the response. Its wait for the lane is the
+ * Server-Timing entry "queue". */
+static void lane_job(void *arg)
 {
 	struct conn *c = arg;
+	pp_ctx_time(&c->rq.ctx, "queue", elapsed_ms_f(c->queued_at));
 	c->rq.route->handler(&c->rq);
 	c->done = true;
-	atomic_fetch_sub(&c->srv->workers, 1);
 	MHD_resume_connection(c->mhd);
-	return NULL;
+}
+
+/* Hands the request to its route's lane, the connection suspended so that
+ * this thread goes back to the others. The connection is suspended first:
+ * the job may finish, and resume it, before this returns. A full lane is
+ * answered 503 with its Retry-After once the connection is resumed. */
+static enum MHD_Result start_on_lane(struct conn *c)
+{
+	enum web_lane lane = c->rq.route->lane;
+	struct pp_error err = { 0 };
+	c->started = true;
+	c->queued_at = now_monotonic();
+	MHD_suspend_connection(c->mhd);
+	if (web_lanes_run(c->srv->lanes, lane, lane_job, c, &err) < 0) {
+		c->rq.retry_after = web_lane_defs[lane].retry_after_s;
+		web_reply_error(&c->rq, 503, "%s", err.msg);
+		c->done = true;
+		MHD_resume_connection(c->mhd);
+	}
+	return MHD_YES;
 }
 
 /* The first call for a request (its headers are in): starts its clock and
@@ -396,7 +424,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mhd, const c
 		return MHD_YES;
 	}
 	if (c->started) {
-		/* Resumed: the slow handler finished. */
+		/* Resumed: the handler on its lane finished. */
 		return c->done ? send_response(c) : MHD_YES;
 	}
 	/* The request is read: no deadline runs while it is served. */
@@ -405,27 +433,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mhd, const c
 		return reply_too_large(c);
 	if (!route_request(c) || !authorize(c))
 		return send_response(c);
-	if (c->rq.route->flags & SLOW) {
-		pthread_t tid;
-		/* AI calls and publishing hold a thread each for seconds: past
-		 * this many at once, answer 503 rather than pile up threads. */
-		if (atomic_fetch_add(&srv->workers, 1) >= MAX_SLOW_WORKERS) {
-			atomic_fetch_sub(&srv->workers, 1);
-			c->rq.retry_after = 5;
-			web_reply_error(&c->rq, 503, "Server busy: too many analyses or publishes at once");
+	if (c->rq.route->lane != LANE_NONE) {
+		if (c->rq.route->quick && c->rq.route->quick(&c->rq))
 			return send_response(c);
-		}
-		c->started = true;
-		MHD_suspend_connection(mhd);
-		if (pthread_create(&tid, NULL, slow_worker, c) != 0) {
-			atomic_fetch_sub(&srv->workers, 1);
-			MHD_resume_connection(mhd);
-			web_reply_error(&c->rq, 503, "Server busy");
-			c->done = true;
-			return MHD_YES;
-		}
-		pthread_detach(tid);
-		return MHD_YES;
+		return start_on_lane(c);
 	}
 	c->rq.route->handler(&c->rq);
 	return send_response(c);
@@ -613,6 +624,7 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 		return -1;
 	}
 	srv.shared.svc = web_service_new(env);
+	srv.lanes = web_lanes_new();
 	/* The metrics keep route_names: it lives as long as the server. */
 	const char **names = xcalloc(web_nroutes, sizeof(*names));
 	for (size_t i = 0; i < web_nroutes; i++)
@@ -705,14 +717,14 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 		close(lfd);
 	log_info(LOGGER, "web_server_stopping", NULL, LF_STR("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"),
 		 LF_INT("in_flight", atomic_load(&srv.active)));
-	while ((atomic_load(&srv.active) > 0 || atomic_load(&srv.workers) > 0) &&
+	while ((atomic_load(&srv.active) > 0 || web_lanes_pending(srv.lanes) > 0) &&
 	       elapsed_ms(t0) < (int64_t)opts->shutdown_grace_s * 1000) {
 		struct timespec ts = { 0, 20 * 1000000 };
 		nanosleep(&ts, NULL);
 	}
-	int left = atomic_load(&srv.workers);
+	int left = (int)web_lanes_pending(srv.lanes);
 	if (left > 0) {
-		/* A slow handler outlived the grace period: it still uses the
+		/* A handler on a lane outlived the grace period: it still uses the
 		 * services, so leave them standing; the caller exits. */
 		log_warning(LOGGER, "web_server_stop_timeout", NULL, LF_INT("requests", left),
 			    LF_MS("waited_ms", elapsed_ms(t0)));
@@ -726,6 +738,7 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 	rc = 0;
 out:
 	web_conns_free(srv.conns);
+	web_lanes_free(srv.lanes);
 	observe_install(NULL);
 	web_service_free(srv.shared.svc);
 	web_auth_free(srv.shared.auth);

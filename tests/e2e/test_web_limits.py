@@ -2,8 +2,10 @@
 addresses of 127.0.0.0/8: the deadline for a request head and for a body
 (whatever trickle of bytes a client sends), the limit of connections per
 client, room made near the connection limit by closing the oldest
-connections still waiting for a head, and /health from a fresh address
-answering within a second all along, slowloris included.
+connections still waiting for a head, resizing a 30000 x 30000 PNG on the
+image lane with its bounded queue and the cache of resized copies, and
+/health from a fresh address answering within a second all along,
+slowloris included.
 
 Standard library only; run under /usr/bin/python3."""
 
@@ -14,9 +16,12 @@ import resource
 import select
 import socket
 import statistics
+import struct
 import sys
+import threading
 import time
 import unittest
+import zlib
 
 import harness
 from harness import Workspace
@@ -81,6 +86,66 @@ def health(port, source, timeout=10):
     except OSError as e:
         return time.monotonic() - t0, "error: %s" % e
     return time.monotonic() - t0, raw.split(b"\r\n", 1)[0].decode("latin-1")
+
+
+def get(port, path, source="127.0.0.1", headers=(), timeout=120):
+    """(status, {header lowercased: value}, body, seconds) of one GET."""
+    t0 = time.monotonic()
+    s = connect_from(source, port, timeout)
+    with s:
+        extra = b"".join(h.encode() + b"\r\n" for h in headers)
+        s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n" % (path.encode(), extra))
+        raw = read_response(s)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1]) if lines and lines[0].startswith("HTTP/") else 0
+    hdrs = {}
+    for l in lines[1:]:
+        k, _, v = l.partition(":")
+        hdrs[k.strip().lower()] = v.strip()
+    return status, hdrs, body, time.monotonic() - t0
+
+
+def png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+
+
+def solid_png(path, width, height, rgb=(200, 120, 40), rows_per_block=500):
+    """A PNG of one colour, made without holding its pixels: the deflate
+    stream of rows_per_block rows ends with a full flush (the next block
+    refers to nothing before it), so it is written once and repeated; the
+    zlib checksum is taken over the rows as they go. 30000 x 30000 RGB is
+    2.7 GB of pixels in 2.7 MB."""
+    row = b"\0" + bytes(rgb) * width
+    rows = row * rows_per_block
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = c.compress(rows) + c.flush(zlib.Z_FULL_FLUSH)
+    full, rest = divmod(height, rows_per_block)
+    adler = 1
+    for _ in range(full):
+        adler = zlib.adler32(rows, adler)
+    tail = b""
+    if rest:
+        c = zlib.compressobj(9, zlib.DEFLATED, -15)
+        tail = c.compress(row * rest) + c.flush(zlib.Z_FULL_FLUSH)
+        adler = zlib.adler32(row * rest, adler)
+    idat = b"\x78\xda" + block * full + tail + b"\x03\x00" + struct.pack(">I", adler)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b""))
+
+
+def jpeg_width(data):
+    """The width in a JPEG's SOF marker, None when there is none."""
+    i = 2
+    while i + 9 < len(data):
+        if data[i] != 0xFF:
+            return None
+        marker, length = data[i + 1], struct.unpack(">H", data[i + 2:i + 4])[0]
+        if marker in (0xC0, 0xC1, 0xC2):
+            return struct.unpack(">H", data[i + 7:i + 9])[0]
+        i += 2 + length
+    return None
 
 
 def dropped_lines(srv):
@@ -243,6 +308,99 @@ class ConnectionLimitTest(LimitsCase):
         times = [health(srv.port, "127.0.2.%d" % i)[0] for i in range(1, 6)]
         self.assertLess(max(times), 1, times)
         wait_until(lambda: dropped_total(srv, "evicted") >= len(gone), 5, "web_connections_dropped")
+
+
+# ---- the image lane -----------------------------------------------------------------
+
+class ImageLaneTest(LimitsCase):
+    BIG = "huge-30000.png"
+
+    def test_big_decodes_run_off_the_daemon_threads(self):
+        solid_png(os.path.join(self.ws.images, self.BIG), 30000, 30000)
+        srv = self.serve()
+        port = srv.port
+        # Twelve distinct widths at once: two resize, eight wait their turn,
+        # two are told to come back; /health answers within a second all along.
+        widths = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768]
+        results = {}
+
+        def fetch(w):
+            results[w] = get(port, "/api/images/%s/file?w=%d" % (self.BIG, w),
+                             headers=["X-Request-ID: big-w%d" % w])
+        threads = [threading.Thread(target=fetch, args=(w,)) for w in widths]
+        t0 = time.monotonic()
+        for t in threads:
+            t.start()
+        latencies = []
+        while any(t.is_alive() for t in threads) and time.monotonic() - t0 < 150:
+            took, status = health(port, "127.0.0.9", timeout=5)
+            self.assertEqual(status, "HTTP/1.1 200 OK")
+            latencies.append(took)
+            time.sleep(0.2)
+        for t in threads:
+            t.join(10)
+        total = time.monotonic() - t0
+        ok = sorted(w for w, r in results.items() if r[0] == 200)
+        busy = sorted(w for w, r in results.items() if r[0] == 503)
+        summary = {"requests": len(widths), "ok": len(ok), "busy": len(busy), "total_s": round(total, 1),
+                   "slowest_ok_s": round(max(results[w][3] for w in ok), 1),
+                   "fastest_ok_s": round(min(results[w][3] for w in ok), 1),
+                   "health_probes": len(latencies), "health_median_ms": round(statistics.median(latencies) * 1000, 1),
+                   "health_max_ms": round(max(latencies) * 1000, 1)}
+        print("\nimage lane: %s" % json.dumps(summary), file=sys.stderr)
+        self.assertEqual((len(ok), len(busy)), (10, 2), {w: r[0] for w, r in results.items()})
+        self.assertLess(max(latencies), 1.0, summary)
+        for w in busy:
+            status, hdrs, body, took = results[w]
+            self.assertTrue(hdrs.get("retry-after"), hdrs)
+            self.assertLess(took, 1.0, "a refused resize is answered at once")
+            self.assertEqual(json.loads(body)["detail"], "Server busy: too many images being resized")
+        for w in ok:
+            self.assertEqual(jpeg_width(results[w][2]), w)
+        lines = {l["correlation_id"]: l for l in srv.lines() if l["message"] == "http_request"}
+        self.assertEqual(sorted(l["cache"] for cid, l in lines.items() if cid.startswith("big-w") and l["status"] == 200),
+                         ["miss"] * 10)
+
+        # The same width again, and any width that rounds down to it, is a
+        # copy from the cache: at once, with the same ETag.
+        status, hdrs, body, took = get(port, "/api/images/%s/file?w=64" % self.BIG, headers=["X-Request-ID: again-64"])
+        self.assertEqual(status, 200)
+        self.assertEqual(body, results[64][2])
+        self.assertEqual(hdrs["etag"], results[64][1]["etag"])
+        for w in (65, 70, 73, 95):
+            status, hdrs2, body2, took = get(port, "/api/images/%s/file?w=%d" % (self.BIG, w),
+                                             headers=["X-Request-ID: again-%d" % w])
+            self.assertEqual((status, body2, hdrs2["etag"]), (200, body, hdrs["etag"]), w)
+            self.assertLess(took, 0.5, w)
+        for cid in ("again-64", "again-65", "again-70", "again-73", "again-95"):
+            line = srv.request_lines(cid)[-1]
+            self.assertEqual(line["cache"], "hit", line)
+        print("image lane: cache hits for w=64, 65, 70, 73, 95: %s ms" %
+              [srv.request_lines(c)[-1]["duration_ms"] for c in ("again-64", "again-65", "again-70", "again-73", "again-95")],
+              file=sys.stderr)
+        # If-None-Match on a quantized width: 304 from the daemon thread.
+        status, hdrs3, body3, took = get(port, "/api/images/%s/file?w=80" % self.BIG,
+                                         headers=["If-None-Match: " + hdrs["etag"]])
+        self.assertEqual((status, body3), (304, b""))
+        # Only the image route caches.
+        health_line = [l for l in srv.lines() if l["message"] == "http_request" and l["path"] == "/health"][0]
+        self.assertNotIn("cache", health_line)
+
+    def test_too_many_pixels_are_refused_before_decoding(self):
+        # A header that claims 40000 x 40000 (1.6 gigapixels) is refused from
+        # the header alone: no pixel is decoded.
+        with open(os.path.join(self.ws.images, "claims-huge.png"), "wb") as f:
+            c = zlib.compressobj()
+            f.write(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 40000, 40000, 8, 2, 0, 0, 0))
+                    + png_chunk(b"IDAT", c.compress(b"\0" * 120001) + c.flush()) + png_chunk(b"IEND", b""))
+        srv = self.serve()
+        status, hdrs, body, took = get(srv.port, "/api/images/claims-huge.png/file?w=256")
+        self.assertEqual(status, 422, body)
+        self.assertIn("pixels", json.loads(body)["detail"])
+        self.assertLess(took, 2)
+        # The original bytes are still served as they are.
+        status, hdrs, body, took = get(srv.port, "/api/images/claims-huge.png/file")
+        self.assertEqual(status, 200)
 
 
 # ---- slowloris ---------------------------------------------------------------------
