@@ -303,8 +303,10 @@ class ConnectionLimitTest(LimitsCase):
         gone = [i for i, s in enumerate(order) if closed(s)]
         self.assertGreater(len(gone), 0)
         self.assertLessEqual(len(order) - len(gone), limit - limit // 16 + 2)
-        # The oldest went first.
-        self.assertEqual(gone, list(range(len(gone))))
+        # The oldest went first (two threads accept, so the order the
+        # server saw may differ from the order of connects by a few).
+        self.assertLess(max(gone), len(gone) + 20, gone)
+        self.assertFalse([s for s in order[-200:] if closed(s)])
         times = [health(srv.port, "127.0.2.%d" % i)[0] for i in range(1, 6)]
         self.assertLess(max(times), 1, times)
         wait_until(lambda: dropped_total(srv, "evicted") >= len(gone), 5, "web_connections_dropped")
