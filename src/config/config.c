@@ -97,6 +97,8 @@ static const struct config_key keys[] = {
 	{ "Web", "metrics", CONFIG_BOOL, OFF(metrics_enabled), "true", 0, 0, NULL },
 	{ "Web", "allow_remote", CONFIG_BOOL, OFF(web_allow_remote), "false", 0, 0, NULL },
 	{ "Web", "trusted_proxies", CONFIG_STR, OFF(web_trusted_proxies), "", 0, 0, NULL },
+	{ "Web", "head_timeout", CONFIG_INT, OFF(web_head_timeout), "10", 1, 300, NULL },
+	{ "Web", "body_timeout", CONFIG_INT, OFF(web_body_timeout), "20", 1, 3600, NULL },
 
 	{ "Log", "level", CONFIG_ENUM, 0, NULL, 0, 0, level_names }, /* see apply_derived */
 };

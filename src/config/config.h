@@ -107,6 +107,8 @@ struct config {
 	bool metrics_enabled;       /* [Web] metrics: serve /metrics and count for it */
 	bool web_allow_remote;      /* [Web] allow_remote: bind beyond loopback without auth */
 	char *web_trusted_proxies;  /* [Web] trusted_proxies: comma-separated addresses */
+	int web_head_timeout;       /* [Web] head_timeout: seconds for a whole request head */
+	int web_body_timeout;       /* [Web] body_timeout: seconds for a whole request body */
 	char *web_auth_token;       /* env WEB_AUTH_TOKEN */
 	char *web_auth_user;        /* env WEB_AUTH_USER */
 	char *web_auth_pass;        /* env WEB_AUTH_PASS */

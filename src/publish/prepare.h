@@ -5,6 +5,7 @@
 #define PHOTOPUB_PUBLISH_PREPARE_H
 
 #include <stddef.h>
+#include "image/image.h"
 #include "types/ctx.h"
 #include "util/error.h"
 
@@ -19,11 +20,13 @@ struct prepared_image {
 int prepare_jpeg(const char *src, const char *name, int max_width, int quality,
 		 struct prepared_image *out, struct pp_error *err);
 
-/* A JPEG of src in memory at most max_width pixels wide, quality 82: the
- * phone-sized copy the web serves. Its time goes to ctx's sink as
- * "resize". *data is the caller's to free(). */
+/* A JPEG of src in memory at most max_width pixels wide, quality 82, made
+ * within lim (image_jpeg_copy_limited; NULL: no bounds): the phone-sized
+ * copy the web serves. Its time goes to ctx's sink as "resize". *data is
+ * the caller's to free(). */
 int prepare_jpeg_bytes(const struct pp_ctx *ctx, const char *src, int max_width,
-		       unsigned char **data, size_t *len, struct pp_error *err);
+		       const struct image_limits *lim, unsigned char **data, size_t *len,
+		       struct pp_error *err);
 
 /* Removes the temp file and frees; safe on a zeroed struct. */
 void prepared_image_release(struct prepared_image *p);

@@ -222,19 +222,34 @@ static int h_publish(struct web_request *rq)
 	return web_reply_json(rq, 200, out);
 }
 
-static int h_image_file(struct web_request *rq)
+/* The ?w= of an image request into *width (0 when absent); -1 with 400
+ * answered when it is no width from 16 to 4096. */
+static int image_width(struct web_request *rq, int *width)
 {
-	struct pp_error err = { 0 };
-	if (storage_has(rq->shared->env->storage, STORAGE_TEMP_LINKS))
-		return web_reply_error(rq, 404, "Not Found");
 	char *w;
-	int width = 0;
+	*width = 0;
 	if (request_query_get(rq->query, "w", &w) < 0 ||
-	    (w && request_int_range(w, 16, 4096, &width) < 0)) {
+	    (w && request_int_range(w, 16, 4096, width) < 0)) {
 		free(w);
-		return web_reply_error(rq, 400, "w must be a width from 16 to 4096");
+		web_reply_error(rq, 400, "w must be a width from 16 to 4096");
+		return -1;
 	}
 	free(w);
+	return 0;
+}
+
+/* On the daemon's thread: everything but making a copy or reading the
+ * file (a bad argument, a local image only, 304, a copy in the cache). */
+static int h_image_file_quick(struct web_request *rq)
+{
+	struct pp_error err = { 0 };
+	int width;
+	if (storage_has(rq->shared->env->storage, STORAGE_TEMP_LINKS)) {
+		web_reply_error(rq, 404, "Not Found");
+		return 1;
+	}
+	if (image_width(rq, &width) < 0)
+		return 1;
 	const char *inm = rq->header(rq, "If-None-Match");
 	if (inm) {
 		char *tag = web_image_etag(rq->shared->svc, &rq->ctx, rq->filename, width);
@@ -242,12 +257,34 @@ static int h_image_file(struct web_request *rq)
 			rq->etag = tag;
 			rq->status = 304;
 			rq->cache_control = "private, max-age=3600";
-			return 304;
+			return 1;
 		}
 		free(tag);
 	}
+	int rc = web_image_cached(rq->shared->svc, &rq->ctx, rq->filename, width, &rq->raw,
+				  &rq->content_type, &rq->etag, &err);
+	if (rc < 0) {
+		reply_pp_error(rq, &err);
+		return 1;
+	}
+	if (rc == 0)
+		return 0;
+	rq->cache = "hit";
+	rq->cache_control = "private, max-age=3600";
+	rq->status = 200;
+	return 1;
+}
+
+/* On the image lane: the copy made (or found, when a request ahead of this
+ * one made it), or the original read. */
+static int h_image_file(struct web_request *rq)
+{
+	struct pp_error err = { 0 };
+	int width;
+	if (image_width(rq, &width) < 0)
+		return rq->status;
 	if (web_image_bytes(rq->shared->svc, &rq->ctx, rq->filename, width, &rq->raw, &rq->content_type,
-			    &rq->etag, &err) < 0)
+			    &rq->etag, &rq->cache, &err) < 0)
 		return reply_pp_error(rq, &err);
 	rq->cache_control = "private, max-age=3600";
 	rq->status = 200;
@@ -324,12 +361,13 @@ const struct route web_routes[] = {
 	{ .method = "GET", .pattern = "/api/images/random", .handler = h_random,
 	  .event_ok = "web_random_image", .event_err = "web_random_image_error",
 	  .ms_field = "web_random_image_ms" },
-	{ .method = "GET", .pattern = "/api/images/{filename}/file", .handler = h_image_file },
+	{ .method = "GET", .pattern = "/api/images/{filename}/file", .handler = h_image_file,
+	  .lane = LANE_IMAGE, .quick = h_image_file_quick },
 	{ .method = "POST", .pattern = "/api/images/{filename}/analyze", .handler = h_analyze,
-	  .flags = NEED_AUTH | NEED_ADMIN | SLOW, .event_ok = "web_analyze_complete",
+	  .flags = NEED_AUTH | NEED_ADMIN, .lane = LANE_SLOW, .event_ok = "web_analyze_complete",
 	  .event_err = "web_analyze_error", .ms_field = "web_analyze_ms" },
 	{ .method = "POST", .pattern = "/api/images/{filename}/publish", .handler = h_publish,
-	  .flags = NEED_AUTH | NEED_ADMIN | SLOW, .event_ok = "web_publish_complete",
+	  .flags = NEED_AUTH | NEED_ADMIN, .lane = LANE_SLOW, .event_ok = "web_publish_complete",
 	  .event_err = "web_publish_error", .ms_field = "web_publish_ms" },
 	{ .method = "POST", .pattern = "/api/admin/login", .handler = h_login },
 	{ .method = "GET", .pattern = "/api/admin/status", .handler = h_status },

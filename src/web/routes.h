@@ -13,6 +13,7 @@
 #include "telemetry/log.h"
 #include "util/buf.h"
 #include "web/auth.h"
+#include "web/lanes.h"
 #include "web/metrics.h"
 #include "web/service.h"
 
@@ -20,7 +21,6 @@
 enum route_flags {
 	NEED_AUTH = 1 << 0,    /* Bearer / Basic when configured */
 	NEED_ADMIN = 1 << 1,   /* the admin session cookie when web_admin_pw is set */
-	SLOW = 1 << 2,         /* run on a worker thread, connection suspended */
 	METRICS_AUTH = 1 << 3, /* API auth unless [Web] metrics_public */
 };
 
@@ -29,8 +29,9 @@ struct web_request;
 /* Adding a route:
  *  1. a handler in routes.c that reads its parameters with request.h,
  *     calls the web service with &rq->ctx and answers with web_reply_*;
- *  2. a row in web_routes[] with the flags the dispatcher must check and,
- *     for a web_* line, its event names and ms_field;
+ *  2. a row in web_routes[] with the flags the dispatcher must check, the
+ *     lane it runs on when it waits or computes for long and, for a web_*
+ *     line, its event names and ms_field;
  *  3. its own log fields through web_log_field, and each in docs/telemetry.md;
  *  4. a test in tests/e2e/test_web.py, and the route in its ROUTES. */
 struct route {
@@ -42,6 +43,16 @@ struct route {
 	 * status. Never writes the route's web_* or http_request line. */
 	int (*handler)(struct web_request *rq);
 	unsigned flags;        /* enum route_flags */
+	/* Where the handler runs: LANE_NONE, on the daemon's thread that read
+	 * the request; else on that worker lane (lanes.h), the connection
+	 * suspended meanwhile, so it never holds a thread other requests wait
+	 * on. */
+	enum web_lane lane;
+	/* With a lane: tried first on the daemon's thread, for what it can
+	 * answer at once (a bad argument, 304, a copy in a cache). Returns 1
+	 * when it answered, 0 when the handler must run on the lane. NULL:
+	 * always the lane. */
+	int (*quick)(struct web_request *rq);
 	/* The route's web_* line, written by the daemon once the response is
 	 * sent: event_ok on 2xx, else event_err, both NULL for none. Its fields:
 	 * filename, ms_field (the request's duration), what the handler added
@@ -98,6 +109,9 @@ struct web_request {
 	char *set_cookie;
 	int retry_after;             /* seconds, 0: none */
 	bool close_connection;       /* "Connection: close": read nothing more on it */
+	const char *cache;           /* static: "hit" or "miss" on a route that answers
+					from a cache (the http_request line's `cache`);
+					NULL elsewhere */
 	const char *allow;           /* Allow header of a 405; not owned */
 	const char *www_authenticate; /* static */
 	char *error;                 /* message of an error reply (sanitized) */

@@ -6,9 +6,11 @@
  * times the request, writes the route's web_* line (with the fields its
  * handler added) and the `http_request` line, and sets X-Correlation-ID and
  * Server-Timing on every response, errors included: no handler does any of
- * that itself. Slow routes (AI, publishing) run on a worker thread with the
- * connection suspended, so they never hold a pool thread that other
- * requests are waiting on.
+ * that itself. The routes that wait or compute for long (AI, publishing,
+ * resizing images) run on worker lanes (lanes.c) with the connection
+ * suspended, so they never hold a pool thread that other requests are
+ * waiting on; what such a route can answer at once (a 304, a cached copy)
+ * its quick handler answers first on the pool thread.
  *
  * The request target is taken raw, as the client sent it (libmicrohttpd's
  * unescaping is turned off); request.c splits and decodes it, once, so
@@ -25,7 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +39,9 @@
 #include "util/buf.h"
 #include "util/fsutil.h"
 #include "web/auth.h"
+#include "web/conns.h"
+#include "web/head.h"
+#include "web/lanes.h"
 #include "web/metrics.h"
 #include "web/request.h"
 #include "web/routes.h"
@@ -45,12 +50,12 @@
 
 #define LOGGER "web"
 #define BODY_MAX (64 * 1024)
-#define MAX_SLOW_WORKERS 32
 
 struct server {
 	struct web_shared shared;       /* what the handlers see */
+	struct web_conns *conns;        /* the connections: limits and deadlines */
 	atomic_int active;           /* requests between first call and completion */
-	atomic_int workers;          /* slow handlers still running */
+	struct web_lanes *lanes;        /* where the laned routes' handlers run */
 };
 
 /* One request on a connection, from its request line to its completion. */
@@ -58,13 +63,15 @@ struct conn {
 	struct web_request rq;       /* first: what the handler gets */
 	struct server *srv;
 	struct MHD_Connection *mhd;
+	struct web_conn *sock;       /* the connection's record in srv->conns */
 	char *target;                /* the raw request target, path and query */
 	const struct route *matched; /* the route template the path matched, also
 					for a 405: the log line's and metrics' route */
 	int64_t t0;
 	bool counted;                /* begun: counted in srv->active */
 	bool body_too_large;
-	bool started, done;          /* a slow route's state */
+	bool started, done;          /* on a lane: handed to it, its handler finished */
+	int64_t queued_at;           /* when it was handed to its lane */
 	char allow_buf[64];          /* Allow header of a 405 */
 };
 
@@ -211,9 +218,18 @@ static void log_event(const struct web_request *rq, int64_t ms)
 	log_json(ok ? LOG_INFO : LOG_ERROR, LOGGER, ok ? r->event_ok : r->event_err, rq->cid, f);
 }
 
+/* The connection's record in the registry (its socket context). */
+static struct web_conn *sock_of(struct MHD_Connection *mhd)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
 static enum MHD_Result send_response(struct conn *c)
 {
 	struct web_request *rq = &c->rq;
+	web_conns_phase(c->srv->conns, c->sock, CONN_BUSY);
 	char *body = NULL;
 	size_t len = 0;
 	if (rq->json) {
@@ -264,9 +280,12 @@ static enum MHD_Result send_response(struct conn *c)
 
 	log_event(rq, ms);
 	const char *route = c->matched ? c->matched->pattern : NULL;
-	log_info(LOGGER, "http_request", rq->cid, LF_STR("method", rq->method),
-		 LF_STR("path", rq->path), LF_STR("route", route), LF_INT("status", rq->status),
-		 LF_MS("duration_ms", ms), LF_INT("bytes", len));
+	/* `cache` only where a copy was served: from the cache or made now. */
+	log_json(LOG_INFO, LOGGER, "http_request", rq->cid,
+		 (const struct log_field[]){ LF_STR("method", rq->method), LF_STR("path", rq->path),
+					     LF_STR("route", route), LF_INT("status", rq->status),
+					     LF_MS("duration_ms", ms), LF_INT("bytes", len),
+					     rq->cache ? LF_STR("cache", rq->cache) : LF_END, LF_END });
 	web_metrics_observe_request(c->srv->shared.metrics, rq->method,
 				    c->matched ? (int)(c->matched - web_routes) : -1, rq->status,
 				    total / 1000.0);
@@ -274,42 +293,20 @@ static enum MHD_Result send_response(struct conn *c)
 	return ret;
 }
 
-/* 413, with the route looked up first so that the log lines and the metrics
- * name it (and a route's web_*_error line is written). */
-/* Counts the Content-Length and Transfer-Encoding header lines. */
-static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
-				     const char *value)
-{
-	unsigned *n = cls;
-	(void)kind;
-	(void)value;
-	if (!strcasecmp(key, "Content-Length"))
-		n[0]++;
-	else if (!strcasecmp(key, "Transfer-Encoding"))
-		n[1]++;
-	return MHD_YES;
-}
-
-/* Two Content-Length lines, or Content-Length with Transfer-Encoding: a
- * body whose end a proxy and this server could see in different places,
- * the start of request smuggling. Answered 400, and the connection closed
- * so that nothing after it is read as a request. */
-static bool framing_conflicts(struct MHD_Connection *mhd)
-{
-	unsigned n[2] = { 0, 0 };
-	MHD_get_connection_values(mhd, MHD_HEADER_KIND, count_framing, n);
-	return n[0] > 1 || (n[0] && n[1]);
-}
-
-static enum MHD_Result reply_bad_framing(struct conn *c)
+/* A head that web_head_check refused: answered with the connection closed,
+ * so that nothing after it is read as a request; the route looked up first
+ * so that the log lines and the metrics name it. */
+static enum MHD_Result reply_refused_head(struct conn *c, const struct head_refusal *why)
 {
 	route_request(c);
 	c->rq.allow = NULL;
 	c->rq.close_connection = true;
-	web_reply_error(&c->rq, 400, "Conflicting Content-Length or Transfer-Encoding");
+	web_reply_error(&c->rq, why->status, "%s", why->message);
 	return send_response(c);
 }
 
+/* 413, with the route looked up first so that the log lines and the metrics
+ * name it (and a route's web_*_error line is written). */
 static enum MHD_Result reply_too_large(struct conn *c)
 {
 	route_request(c);
@@ -318,14 +315,36 @@ static enum MHD_Result reply_too_large(struct conn *c)
 	return send_response(c);
 }
 
-static void *slow_worker(void *arg)
+/* A request's handler on its route's lane; the connection, suspended
+ * meanwhile, is resumed to send the response. Its wait for the lane is the
+ * Server-Timing entry "queue". */
+static void lane_job(void *arg)
 {
 	struct conn *c = arg;
+	pp_ctx_time(&c->rq.ctx, "queue", elapsed_ms_f(c->queued_at));
 	c->rq.route->handler(&c->rq);
 	c->done = true;
-	atomic_fetch_sub(&c->srv->workers, 1);
 	MHD_resume_connection(c->mhd);
-	return NULL;
+}
+
+/* Hands the request to its route's lane, the connection suspended so that
+ * this thread goes back to the others. The connection is suspended first:
+ * the job may finish, and resume it, before this returns. A full lane is
+ * answered 503 with its Retry-After once the connection is resumed. */
+static enum MHD_Result start_on_lane(struct conn *c)
+{
+	enum web_lane lane = c->rq.route->lane;
+	struct pp_error err = { 0 };
+	c->started = true;
+	c->queued_at = now_monotonic();
+	MHD_suspend_connection(c->mhd);
+	if (web_lanes_run(c->srv->lanes, lane, lane_job, c, &err) < 0) {
+		c->rq.retry_after = web_lane_defs[lane].retry_after_s;
+		web_reply_error(&c->rq, 503, "%s", err.msg);
+		c->done = true;
+		MHD_resume_connection(c->mhd);
+	}
+	return MHD_YES;
 }
 
 /* The first call for a request (its headers are in): starts its clock and
@@ -335,7 +354,10 @@ static void conn_begin(struct conn *c, struct server *srv, struct MHD_Connection
 {
 	c->srv = srv;
 	c->mhd = mhd;
+	c->sock = sock_of(mhd);
 	c->t0 = now_monotonic();
+	/* The head is in: the body's deadline runs from now. */
+	web_conns_phase(srv->conns, c->sock, CONN_BODY);
 	web_request_init(&c->rq, &srv->shared, method, c->target);
 	c->rq.header = header;
 	c->rq.client_address = client_address;
@@ -364,6 +386,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mhd)
 	(void)mhd;
 	struct conn *c = xcalloc(1, sizeof(*c));
 	c->target = xstrdup(uri ? uri : "");
+	c->t0 = now_monotonic();
 	return c;
 }
 
@@ -381,8 +404,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mhd, const c
 	}
 	if (!c->counted) {
 		conn_begin(c, srv, mhd, method);
-		if (framing_conflicts(mhd))
-			return reply_bad_framing(c);
+		struct head_refusal why;
+		if (web_head_check(mhd, method, c->target, &why) < 0)
+			return reply_refused_head(c, &why);
 		if (request_length_exceeds(MHD_lookup_connection_value(mhd, MHD_HEADER_KIND,
 								       "Content-Length"),
 					   BODY_MAX)) {
@@ -400,48 +424,89 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mhd, const c
 		return MHD_YES;
 	}
 	if (c->started) {
-		/* Resumed: the slow handler finished. */
+		/* Resumed: the handler on its lane finished. */
 		return c->done ? send_response(c) : MHD_YES;
 	}
+	/* The request is read: no deadline runs while it is served. */
+	web_conns_phase(srv->conns, c->sock, CONN_BUSY);
 	if (c->body_too_large)
 		return reply_too_large(c);
 	if (!route_request(c) || !authorize(c))
 		return send_response(c);
-	if (c->rq.route->flags & SLOW) {
-		pthread_t tid;
-		/* AI calls and publishing hold a thread each for seconds: past
-		 * this many at once, answer 503 rather than pile up threads. */
-		if (atomic_fetch_add(&srv->workers, 1) >= MAX_SLOW_WORKERS) {
-			atomic_fetch_sub(&srv->workers, 1);
-			c->rq.retry_after = 5;
-			web_reply_error(&c->rq, 503, "Server busy: too many analyses or publishes at once");
+	if (c->rq.route->lane != LANE_NONE) {
+		if (c->rq.route->quick && c->rq.route->quick(&c->rq))
 			return send_response(c);
-		}
-		c->started = true;
-		MHD_suspend_connection(mhd);
-		if (pthread_create(&tid, NULL, slow_worker, c) != 0) {
-			atomic_fetch_sub(&srv->workers, 1);
-			MHD_resume_connection(mhd);
-			web_reply_error(&c->rq, 503, "Server busy");
-			c->done = true;
-			return MHD_YES;
-		}
-		pthread_detach(tid);
-		return MHD_YES;
+		return start_on_lane(c);
 	}
 	c->rq.route->handler(&c->rq);
 	return send_response(c);
 }
 
+/* A request libmicrohttpd answered itself, the dispatcher never having seen
+ * it: a head past what it reads (WEB_CONNECTION_MEMORY) or one it could not
+ * parse. Its http_request line has the status libmicrohttpd sent, a new
+ * correlation id (the head's headers are not kept) and null for what
+ * libmicrohttpd does not tell: the method and the body's size. A client
+ * that left before its head was in made no request and gets no line. */
+static void log_answered_by_mhd(struct server *srv, struct conn *c, struct MHD_Connection *mhd)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_HTTP_STATUS);
+	if (!ci)
+		return;
+	char cid[CORRELATION_ID_MAX + 1];
+	char *path = request_path(c->target);
+	correlation_from_headers(NULL, NULL, cid);
+	log_info(LOGGER, "http_request", cid, LF_NULL("method"), LF_STR("path", path),
+		 LF_NULL("route"), LF_INT("status", ci->http_status), LF_MS("duration_ms", elapsed_ms(c->t0)),
+		 LF_NULL("bytes"));
+	web_metrics_observe_request(srv->shared.metrics, "", -1, (int)ci->http_status,
+				    elapsed_ms_f(c->t0) / 1000.0);
+	free(path);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *mhd, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
-	(void)mhd;
+	struct server *srv = cls;
+	struct conn *c = *req_cls;
 	(void)toe;
-	if (*req_cls)
-		conn_free(*req_cls);
+	/* The next request's head has its deadline from now. */
+	web_conns_phase(srv->conns, sock_of(mhd), CONN_HEAD);
+	if (c && !c->counted)
+		log_answered_by_mhd(srv, c, mhd);
+	if (c)
+		conn_free(c);
 	*req_cls = NULL;
+}
+
+/* libmicrohttpd's accept policy: the limit per client, and room near the
+ * connection limit (conns.c). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct server *srv = cls;
+	return web_conns_admit(srv->conns, addr, len) ? MHD_YES : MHD_NO;
+}
+
+/* Each connection accepted and closed: its record in the registry is its
+ * socket context. */
+static void on_connection(void *cls, struct MHD_Connection *mhd, void **socket_context,
+			  enum MHD_ConnectionNotificationCode what)
+{
+	struct server *srv = cls;
+	if (what == MHD_CONNECTION_NOTIFY_CLOSED) {
+		web_conns_closed(srv->conns, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	const union MHD_ConnectionInfo *fd =
+		MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
+	const union MHD_ConnectionInfo *ad =
+		MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ad ? ad->client_addr : NULL;
+	socklen_t len = sa && sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+							: sizeof(struct sockaddr_in);
+	*socket_context = web_conns_opened(srv->conns, sa, len, fd ? fd->connect_fd : -1);
 }
 
 /* Keeps the path and query as sent: request.c decodes them, once. */
@@ -493,6 +558,37 @@ static int resolve(const char *host, int port, struct sockaddr_storage *ss, sock
 	return 0;
 }
 
+#define MAX_CONNECTIONS 1000
+#define CONNECTIONS_PER_CLIENT 32
+#define FD_RESERVE 128
+/* Connections accepted by the kernel that the server has yet to take: a
+ * burst of connects (a flood's, reconnecting as fast as it is refused)
+ * waits here instead of being dropped, which would cost a client that
+ * arrives meanwhile a second (its SYN sent again). The kernel caps it at
+ * net.core.somaxconn. */
+#define LISTEN_BACKLOG 4096
+
+/* How many connections the server can hold: MAX_CONNECTIONS, or fewer when
+ * the descriptor limit leaves no room for them and FD_RESERVE more (the
+ * state database, the log, image copies, the workers' HTTP calls). The soft
+ * limit is raised to the hard one first. */
+static unsigned connection_capacity(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return MAX_CONNECTIONS;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+		struct rlimit up = { .rlim_cur = rl.rlim_max == RLIM_INFINITY ? 65536 : rl.rlim_max,
+				     .rlim_max = rl.rlim_max };
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= MAX_CONNECTIONS + FD_RESERVE)
+		return MAX_CONNECTIONS;
+	return rl.rlim_cur > 2 * FD_RESERVE ? (unsigned)rl.rlim_cur - FD_RESERVE
+					    : (unsigned)rl.rlim_cur / 2;
+}
+
 static unsigned bound_port(struct MHD_Daemon *d)
 {
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
@@ -530,6 +626,7 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 		return -1;
 	}
 	srv.shared.svc = web_service_new(env);
+	srv.lanes = web_lanes_new();
 	/* The metrics keep route_names: it lives as long as the server. */
 	const char **names = xcalloc(web_nroutes, sizeof(*names));
 	for (size_t i = 0; i < web_nroutes; i++)
@@ -551,23 +648,30 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 	unsigned threads = opts->threads ? opts->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	if (threads < 1)
 		threads = 1;
+	struct web_conns_limits lim = {
+		.max = connection_capacity(), .per_client = CONNECTIONS_PER_CLIENT,
+		.head_timeout_s = cfg->web_head_timeout, .body_timeout_s = cfg->web_body_timeout,
+		.exempt = cfg->web_trusted_proxies,
+	};
+	if (web_conns_new(&lim, &srv.conns, err) < 0)
+		goto out;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	struct MHD_Daemon *d = MHD_start_daemon(
-		flags, (uint16_t)opts->port, NULL, NULL, on_request, &srv,
+		flags, (uint16_t)opts->port, on_accept, &srv, on_request, &srv,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, /* first: before any message */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, threads,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)256,
+		MHD_OPTION_CONNECTION_LIMIT, lim.max,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &srv,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONNECTION_MEMORY,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)LISTEN_BACKLOG,
 		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv,
 		MHD_OPTION_END);
 	if (!d) {
 		pp_fail(err, "web", "cannot listen on %s:%d: %s", opts->host, opts->port,
@@ -576,7 +680,10 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 	}
 	unsigned port = bound_port(d);
 	log_info(LOGGER, "web_server_start", NULL, LF_STR("host", opts->host), LF_INT("port", port),
-		 LF_INT("threads", threads), LF_STR("storage", env->storage->ops->name),
+		 LF_INT("threads", threads), LF_INT("max_connections", lim.max),
+		 LF_INT("max_connections_per_client", lim.per_client),
+		 LF_INT("head_timeout_s", lim.head_timeout_s), LF_INT("body_timeout_s", lim.body_timeout_s),
+		 LF_STR("storage", env->storage->ops->name),
 		 LF_STR("ai", env->ai->ops->name),
 		 LF_BOOL("auth_required", web_auth_api_required(srv.shared.auth)),
 		 LF_BOOL("admin_configured", web_auth_admin_configured(srv.shared.auth)));
@@ -612,14 +719,14 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 		close(lfd);
 	log_info(LOGGER, "web_server_stopping", NULL, LF_STR("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"),
 		 LF_INT("in_flight", atomic_load(&srv.active)));
-	while ((atomic_load(&srv.active) > 0 || atomic_load(&srv.workers) > 0) &&
+	while ((atomic_load(&srv.active) > 0 || web_lanes_pending(srv.lanes) > 0) &&
 	       elapsed_ms(t0) < (int64_t)opts->shutdown_grace_s * 1000) {
 		struct timespec ts = { 0, 20 * 1000000 };
 		nanosleep(&ts, NULL);
 	}
-	int left = atomic_load(&srv.workers);
+	int left = (int)web_lanes_pending(srv.lanes);
 	if (left > 0) {
-		/* A slow handler outlived the grace period: it still uses the
+		/* A handler on a lane outlived the grace period: it still uses the
 		 * services, so leave them standing; the caller exits. */
 		log_warning(LOGGER, "web_server_stop_timeout", NULL, LF_INT("requests", left),
 			    LF_MS("waited_ms", elapsed_ms(t0)));
@@ -628,8 +735,12 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 	}
 	MHD_stop_daemon(d);
 	log_info(LOGGER, "web_server_stopped", NULL, LF_MS("shutdown_ms", elapsed_ms(t0)));
+	web_conns_free(srv.conns);
+	srv.conns = NULL;
 	rc = 0;
 out:
+	web_conns_free(srv.conns);
+	web_lanes_free(srv.lanes);
 	observe_install(NULL);
 	web_service_free(srv.shared.svc);
 	web_auth_free(srv.shared.auth);

@@ -4,7 +4,8 @@
  * request keeps using the snapshot it took while another replaces it, kept
  * 30 s and refreshed by one request at a time. Analyze runs the same stages
  * as `photopub run` (core/stages.c); publish runs the workflow itself with
- * --select semantics, one publish at a time so an image cannot go out twice. */
+ * --select semantics, one publish at a time so an image cannot go out twice.
+ * Also owns the cache of resized copies the image route serves. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -22,11 +23,23 @@
 #include "util/fsutil.h"
 #include "util/random.h"
 #include "util/url.h"
+#include "web/image_cache.h"
 #include "web/service.h"
 
 #define LOGGER "web"
 #define LISTING_TTL_NS (30LL * 1000000000)
 #define IMAGE_MAX ((size_t)256 << 20)
+#define COPIES_MAX_BYTES ((size_t)32 << 20)
+
+/* What a resized copy may decode. libvips streams a non-interlaced image
+ * through the resize a few rows at a time, so pixels cost time, not
+ * memory: about 4 s a gigapixel on one core. An interlaced PNG or a
+ * progressive JPEG it holds whole (up to 6 bytes a pixel): 64 megapixels
+ * is some 400 MB. */
+static const struct image_limits copy_limits = {
+	.max_pixels = 1000000000ULL,
+	.max_pixels_whole = 64000000ULL,
+};
 
 struct listing {
 	atomic_int refs;
@@ -39,6 +52,7 @@ struct web_service {
 	pthread_mutex_t lock;        /* cur and its refresh */
 	struct listing *cur;
 	pthread_mutex_t publish_lock;
+	struct image_cache *copies;  /* resized copies, COPIES_MAX_BYTES at most */
 };
 
 struct web_service *web_service_new(const struct workflow_env *env)
@@ -47,6 +61,7 @@ struct web_service *web_service_new(const struct workflow_env *env)
 	svc->env = env;
 	pthread_mutex_init(&svc->lock, NULL);
 	pthread_mutex_init(&svc->publish_lock, NULL);
+	svc->copies = image_cache_new(COPIES_MAX_BYTES);
 	return svc;
 }
 
@@ -65,6 +80,7 @@ void web_service_free(struct web_service *svc)
 	listing_unref(svc->cur);
 	pthread_mutex_destroy(&svc->lock);
 	pthread_mutex_destroy(&svc->publish_lock);
+	image_cache_free(svc->copies);
 	free(svc);
 }
 
@@ -400,10 +416,35 @@ int web_publish(struct web_service *svc, const struct pp_ctx *ctx, const char *n
 
 /* ---- image bytes (local storage) ---------------------------------------- */
 
+/* The widths copies are made at: powers of two and the steps halfway
+ * between. A request is served the largest at most its width, so the
+ * widths phones ask for (device pixels times CSS pixels) share a few
+ * copies; never more than asked for. */
+static const int copy_widths[] = { 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512,
+				   768, 1024, 1536, 2048, 3072, 4096 };
+
+int web_image_copy_width(int width)
+{
+	int w = 0;
+	if (width <= 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(copy_widths) / sizeof(copy_widths[0]); i++)
+		if (copy_widths[i] <= width)
+			w = copy_widths[i];
+	return w ? w : copy_widths[0];
+}
+
 static char *etag_of(const struct storage_item *it, int width)
 {
 	return xasprintf("\"%.24s-%lld-w%d\"", it->sha256[0] ? it->sha256 : "0",
 			 (long long)it->mtime_ns, width);
+}
+
+/* The cache key of a copy: the name and its ETag, which holds the content's
+ * identity (hash and modification time) and the width. */
+static char *copy_key(const char *name, const char *etag)
+{
+	return xasprintf("%s\n%s", name, etag);
 }
 
 char *web_image_etag(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
@@ -413,9 +454,31 @@ char *web_image_etag(struct web_service *svc, const struct pp_ctx *ctx, const ch
 	struct storage_list one = { 0 };
 	if (listed_item(svc, ctx, name, &one, &err) < 0)
 		return NULL;
-	char *tag = etag_of(&one.items[0], width);
+	char *tag = etag_of(&one.items[0], web_image_copy_width(width));
 	storage_list_release(&one);
 	return tag;
+}
+
+int web_image_cached(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
+		     int width, struct buf *out, const char **content_type, char **etag,
+		     struct pp_error *err)
+{
+	struct storage_list one = { 0 };
+	width = web_image_copy_width(width);
+	if (listed_item(svc, ctx, name, &one, err) < 0)
+		return -1;
+	char *tag = etag_of(&one.items[0], width);
+	storage_list_release(&one);
+	char *key = copy_key(name, tag);
+	bool hit = width > 0 && image_cache_get(svc->copies, key, out);
+	free(key);
+	if (!hit) {
+		free(tag);
+		return 0;
+	}
+	*content_type = "image/jpeg";
+	*etag = tag;
+	return 1;
 }
 
 static int read_fd(int fd, struct buf *out)
@@ -436,17 +499,31 @@ static int read_fd(int fd, struct buf *out)
 
 int web_image_bytes(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
 		    int width, struct buf *out, const char **content_type, char **etag,
-		    struct pp_error *err)
+		    const char **cache, struct pp_error *err)
 {
 	struct storage *st = svc->env->storage;
 	struct storage_list one = { 0 };
+	char *key = NULL;
+	width = web_image_copy_width(width);
+	*cache = NULL;
 	if (listed_item(svc, ctx, name, &one, err) < 0)
 		return -1;
 	*etag = etag_of(&one.items[0], width);
 	storage_list_release(&one);
 
 	int rc = -1;
-	int fd = memfd_create("photopub-image", MFD_CLOEXEC);
+	int fd = -1;
+	if (width > 0) {
+		/* Another request may have made it while this one waited. */
+		key = copy_key(name, *etag);
+		if (image_cache_get(svc->copies, key, out)) {
+			*content_type = "image/jpeg";
+			*cache = "hit";
+			rc = 0;
+			goto out;
+		}
+	}
+	fd = memfd_create("photopub-image", MFD_CLOEXEC);
 	if (fd < 0) {
 		pp_fail(err, "web", "cannot allocate memory for the image");
 		goto out;
@@ -467,17 +544,28 @@ int web_image_bytes(struct web_service *svc, const struct pp_ctx *ctx, const cha
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	unsigned char *data = NULL;
 	size_t len = 0;
-	if (prepare_jpeg_bytes(ctx, path, width, &data, &len, err) < 0) {
-		pp_fail_kind(err, "web", PP_ERR_UNDECODABLE, "%s is not a decodable image", name);
+	if (prepare_jpeg_bytes(ctx, path, width, &copy_limits, &data, &len, err) < 0) {
+		if (err->kind == PP_ERR_UNSUPPORTED) {
+			/* Past the pixel bounds: the message says so, naming the
+			 * memory file; it names the image instead. */
+			char why[sizeof(err->msg)];
+			const char *rest = strchr(err->msg, ' ');
+			snprintf(why, sizeof(why), "%s", rest ? rest : "");
+			pp_fail_kind(err, "web", PP_ERR_UNSUPPORTED, "%s%s", name, why);
+		} else
+			pp_fail_kind(err, "web", PP_ERR_UNDECODABLE, "%s is not a decodable image", name);
 		goto out;
 	}
+	image_cache_put(svc->copies, key, data, len);
 	buf_add(out, data, len);
 	free(data);
 	*content_type = "image/jpeg";
+	*cache = "miss";
 	rc = 0;
 out:
 	if (fd >= 0)
 		close(fd);
+	free(key);
 	if (rc < 0) {
 		free(*etag);
 		*etag = NULL;

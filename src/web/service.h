@@ -36,11 +36,28 @@ int web_analyze(struct web_service *svc, const struct pp_ctx *ctx, const char *n
 int web_publish(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
 		const struct strv *platforms, json_t **out, struct pp_error *err);
 
-/* The bytes of a listed local image, or a JPEG at most width px wide
- * (width 0: the original). *etag is a strong ETag of what is served. */
+/* The width of the copy served for a request of width px: the largest of
+ * the widths copies are made at (16, 24, 32, 48, 64, 96 … 3072, 4096:
+ * powers of two and the steps halfway between) that is at most width, so
+ * nearby widths share one copy. 0 stays 0 (the original). */
+int web_image_copy_width(int width);
+
+/* The bytes of a listed local image, or a JPEG copy at most width px wide
+ * (width 0: the original; else a width of web_image_copy_width). Copies
+ * are made within the server's pixel bounds (a larger image fails with
+ * kind "unsupported") and kept in a bounded cache of resized copies.
+ * *etag is a strong ETag of what is served; *cache says where a copy came
+ * from: "hit" (the cache), "miss" (resized now), NULL for the original. */
 int web_image_bytes(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
 		    int width, struct buf *out, const char **content_type, char **etag,
-		    struct pp_error *err);
+		    const char **cache, struct pp_error *err);
+
+/* web_image_bytes from the cache alone, never decoding: 1 with out,
+ * *content_type and *etag filled when the copy is there, 0 when it is not
+ * (or width is 0), -1 with err filled when name is not a listed image. */
+int web_image_cached(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
+		     int width, struct buf *out, const char **content_type, char **etag,
+		     struct pp_error *err);
 
 /* The ETag web_image_bytes would give, without producing the bytes (for
  * If-None-Match); NULL when name is not a listed image. Caller frees. */

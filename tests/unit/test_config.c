@@ -95,6 +95,8 @@ static void test_minimal_local(void **state)
 	assert_string_equal(cfg.web_host, "127.0.0.1");
 	assert_int_equal(cfg.publish_timeout, 120);
 	assert_int_equal(cfg.web_admin_cookie_ttl, 3600);
+	assert_int_equal(cfg.web_head_timeout, 10);
+	assert_int_equal(cfg.web_body_timeout, 20);
 	assert_string_equal(cfg.openai_base_url, "https://api.openai.com/v1");
 	config_release(&cfg);
 }
@@ -173,6 +175,10 @@ static void test_errors_name_section_and_key(void **state)
 		     "Dropbox", "api_url", "http");
 	expect_error("[Storage]\npath = images\narchive = ../elsewhere\n[Outbox]\nenabled=1\n",
 		     "Storage", "archive", "inside");
+	expect_error("[Storage]\npath = images\n[Outbox]\nenabled=1\n[Web]\nhead_timeout = 0\n",
+		     "Web", "head_timeout", "300");
+	expect_error("[Storage]\npath = images\n[Outbox]\nenabled=1\n[Web]\nbody_timeout = 1h\n",
+		     "Web", "body_timeout", "3600");
 
 	struct config cfg;
 	struct config_error e;

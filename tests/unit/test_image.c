@@ -37,6 +37,16 @@ static char *save(VipsImage *img, const char *name)
 	return path;
 }
 
+/* Saves img as dir/name with libvips' save options ("[interlace]"). */
+static char *save_with(VipsImage *img, const char *name, const char *options)
+{
+	char *path = fs_join(dir, name);
+	char *target = xasprintf("%s%s", path, options);
+	assert_int_equal(vips_image_write_to_file(img, target, NULL), 0);
+	free(target);
+	return path;
+}
+
 static char *make_jpeg(const char *name, int w, int h, int orientation)
 {
 	VipsImage *img = ramp(w, h), *copy = NULL;
@@ -278,6 +288,66 @@ static void test_jpeg_copy_limits(void **state)
 	free(path);
 }
 
+/* Pixel bounds, read from the header before anything is decoded: one for
+ * images libvips streams, a tighter one for those it must hold whole. */
+static void test_jpeg_copy_limited(void **state)
+{
+	VipsImage *img = ramp(400, 300);
+	char *base = save(img, "base.jpg");
+	char *prog = save_with(img, "prog.jpg", "[interlace]");
+	char *adam7 = save_with(img, "adam7.png", "[interlace]");
+	char *plain = save(img, "plain.png");
+	g_object_unref(img);
+	struct pp_error err = { 0 };
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int w, h;
+
+	/* At the bound: resized, never wider than asked. */
+	struct image_limits lim = { .max_pixels = 120000, .max_pixels_whole = 120000 };
+	const char *all[] = { base, prog, adam7, plain };
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(image_jpeg_copy_limited(all[i], 100, 82, &lim, &data, &len, &err), 0);
+		decoded_size(data, len, &w, &h);
+		assert_int_equal(w, 100);
+		free(data);
+	}
+	/* One pixel past it: refused, kind unsupported, the error naming the file. */
+	lim = (struct image_limits){ .max_pixels = 119999, .max_pixels_whole = 119999 };
+	for (size_t i = 0; i < 4; i++) {
+		pp_error_clear(&err);
+		data = NULL;
+		assert_int_equal(image_jpeg_copy_limited(all[i], 100, 82, &lim, &data, &len, &err), -1);
+		assert_null(data);
+		assert_int_equal(err.kind, PP_ERR_UNSUPPORTED);
+		assert_non_null(strstr(err.msg, "120000 pixels"));
+		assert_non_null(strstr(err.msg, strrchr(all[i], '/') + 1));
+	}
+	/* Interlaced PNG and progressive JPEG have the tighter bound. */
+	lim = (struct image_limits){ .max_pixels = 1000000, .max_pixels_whole = 119999 };
+	assert_int_equal(image_jpeg_copy_limited(base, 100, 82, &lim, &data, &len, &err), 0);
+	free(data);
+	assert_int_equal(image_jpeg_copy_limited(plain, 100, 82, &lim, &data, &len, &err), 0);
+	free(data);
+	assert_int_equal(image_jpeg_copy_limited(prog, 100, 82, &lim, &data, &len, &err), -1);
+	assert_int_equal(err.kind, PP_ERR_UNSUPPORTED);
+	assert_int_equal(image_jpeg_copy_limited(adam7, 100, 82, &lim, &data, &len, &err), -1);
+	assert_int_equal(err.kind, PP_ERR_UNSUPPORTED);
+	/* Zero is no bound; so is NULL. */
+	lim = (struct image_limits){ 0 };
+	assert_int_equal(image_jpeg_copy_limited(prog, 0, 82, &lim, &data, &len, &err), 0);
+	decoded_size(data, len, &w, &h);
+	assert_int_equal(w, 400);
+	assert_int_equal(h, 300);
+	free(data);
+	assert_int_equal(image_jpeg_copy_limited(adam7, 50, 82, NULL, &data, &len, &err), 0);
+	free(data);
+	free(base);
+	free(prog);
+	free(adam7);
+	free(plain);
+}
+
 static void test_jpeg_copy_strips_metadata(void **state)
 {
 	VipsImage *img = ramp(200, 100), *copy = NULL;
@@ -342,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_probe_text_file),
 		cmocka_unit_test(test_rewritten_file_is_read_afresh),
 		cmocka_unit_test(test_jpeg_copy_limits),
+		cmocka_unit_test(test_jpeg_copy_limited),
 		cmocka_unit_test(test_jpeg_copy_strips_metadata),
 		cmocka_unit_test(test_data_url),
 	};

@@ -1,0 +1,33 @@
+/* head.h - the checks a request head must pass before anything reads it:
+ * its size, obsolete line folding, and framing that two parsers could read
+ * two ways. One table of checks, tried in order; each refusal closes the
+ * connection, so nothing after a refused head is read as a request. */
+#ifndef PHOTOPUB_WEB_HEAD_H
+#define PHOTOPUB_WEB_HEAD_H
+
+#include <microhttpd.h>
+#include <stddef.h>
+
+/* The largest request head answered (request line and header lines), and
+ * the largest request target within it. libmicrohttpd's own buffer
+ * (WEB_CONNECTION_MEMORY) is larger, so that heads between the two are
+ * still read whole and answered by the dispatcher, with its headers and
+ * log line. */
+#define WEB_HEAD_MAX (16 * 1024)
+#define WEB_TARGET_MAX (8 * 1024)
+#define WEB_CONNECTION_MEMORY (64 * 1024)
+
+/* Why a head is refused. */
+struct head_refusal {
+	int status;          /* 400, 414 or 431 */
+	const char *message; /* static: the reply's detail */
+};
+
+/* Checks the head of the request on mhd, whose headers are in: method is
+ * the pointer the access handler was given (it starts the head as
+ * libmicrohttpd received it), target the raw request target. Returns 0
+ * when it passes; -1 with *why filled when it must be refused. */
+int web_head_check(struct MHD_Connection *mhd, const char *method, const char *target,
+		   struct head_refusal *why);
+
+#endif
