@@ -32,22 +32,11 @@ int image_probe(const char *path, struct image_info *info, struct pp_error *err)
 int image_jpeg_copy(const char *path, int max_long, int max_width, int quality,
 		    unsigned char **data, size_t *len, struct pp_error *err);
 
-/* Bounds on what one decode may take, read from the image's header before
- * any pixel is decoded. libvips streams most images through a resize,
- * holding a few rows at a time, so their pixels bound the time a decode
- * takes; an interlaced PNG or a progressive JPEG it must hold whole while
- * it decodes, so theirs bound its memory too, and get a bound of their own. */
-struct image_limits {
-	uint64_t max_pixels;       /* width x height; 0: no bound */
-	uint64_t max_pixels_whole; /* the same for an image held whole; 0: no bound */
-};
-
-/* image_jpeg_copy(path, 0, max_width, quality, …) within lim (NULL: no
- * bounds). An image past them fails with kind "unsupported" and a message
- * naming the file and its pixels; nothing of it is decoded. */
-int image_jpeg_copy_limited(const char *path, int max_width, int quality,
-			    const struct image_limits *lim, unsigned char **data, size_t *len,
-			    struct pp_error *err);
+/* Every decode (probe, copies, data URLs, the measures) first reads the
+ * header and refuses, before a pixel is decoded, an image of more than 250
+ * megapixels, or a progressive JPEG or interlaced PNG whose whole-image
+ * buffer would pass 160 MB (image/vips_util.h): kind "undecodable", the
+ * message naming the file and its size. */
 
 /* "data:image/jpeg;base64,…" of image_jpeg_copy(path, 1568, 0, 85); caller frees. */
 int image_data_url(const char *path, char **url, struct pp_error *err);

@@ -49,11 +49,10 @@ out:
 }
 
 int prepare_jpeg_bytes(const struct pp_ctx *ctx, const char *src, int max_width,
-		       const struct image_limits *lim, unsigned char **data, size_t *len,
-		       struct pp_error *err)
+		       unsigned char **data, size_t *len, struct pp_error *err)
 {
 	int64_t t0 = now_monotonic();
-	int rc = image_jpeg_copy_limited(src, max_width, 82, lim, data, len, err);
+	int rc = image_jpeg_copy(src, 0, max_width, 82, data, len, err);
 	pp_ctx_time(ctx, "resize", elapsed_ms_f(t0));
 	return rc;
 }

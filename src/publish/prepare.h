@@ -20,13 +20,12 @@ struct prepared_image {
 int prepare_jpeg(const char *src, const char *name, int max_width, int quality,
 		 struct prepared_image *out, struct pp_error *err);
 
-/* A JPEG of src in memory at most max_width pixels wide, quality 82, made
- * within lim (image_jpeg_copy_limited; NULL: no bounds): the phone-sized
- * copy the web serves. Its time goes to ctx's sink as "resize". *data is
- * the caller's to free(). */
+/* A JPEG of src in memory at most max_width pixels wide, quality 82: the
+ * phone-sized copy the web serves (within the image module's decode
+ * limits, like every decode). Its time goes to ctx's sink as "resize".
+ * *data is the caller's to free(). */
 int prepare_jpeg_bytes(const struct pp_ctx *ctx, const char *src, int max_width,
-		       const struct image_limits *lim, unsigned char **data, size_t *len,
-		       struct pp_error *err);
+		       unsigned char **data, size_t *len, struct pp_error *err);
 
 /* Removes the temp file and frees; safe on a zeroed struct. */
 void prepared_image_release(struct prepared_image *p);

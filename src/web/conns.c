@@ -49,6 +49,7 @@ struct web_conn {
 	enum web_conn_phase phase;
 	int64_t since;             /* when it began to wait for what phase says */
 	bool shut;                 /* shut down by a deadline or to make room */
+	void *request;             /* the caller's (web_conn_set_request) */
 };
 
 /* Connections closed since the last web_connections_dropped line. */
@@ -309,4 +310,16 @@ void web_conns_free(struct web_conns *cs)
 	pthread_mutex_destroy(&cs->lock);
 	free(cs->exempt);
 	free(cs);
+}
+
+/* Only libmicrohttpd's thread of the connection touches its slot. */
+void web_conn_set_request(struct web_conn *c, void *request)
+{
+	if (c)
+		c->request = request;
+}
+
+void *web_conn_request(const struct web_conn *c)
+{
+	return c ? c->request : NULL;
 }

@@ -57,6 +57,12 @@ enum web_conn_phase {
 /* Sets what c waits for, and since when: now. c may be NULL. */
 void web_conns_phase(struct web_conns *cs, struct web_conn *c, enum web_conn_phase phase);
 
+/* The caller's slot for the request c is reading (NULL: none): the
+ * registry only keeps it, so that whoever sees the connection close can
+ * free a request libmicrohttpd gave up on without ending it. c may be NULL. */
+void web_conn_set_request(struct web_conn *c, void *request);
+void *web_conn_request(const struct web_conn *c);
+
 /* Connections open now (those closed by a deadline or to make room are
  * counted until libmicrohttpd has closed them). */
 unsigned web_conns_open(struct web_conns *cs);

@@ -1,6 +1,6 @@
 /* head.c - the checks on a request head (head.h), one row each in
  * head_checks[]: the head's size, the target's length, obsolete line
- * folding, conflicting framing. They read the head as libmicrohttpd parsed
+ * folding, conflicting framing, transfer codings other than chunked. They read the head as libmicrohttpd parsed
  * it; each row says what it relies on. */
 #include <stdbool.h>
 #include <stdint.h>
@@ -94,6 +94,27 @@ static bool framing_conflicts(const struct head *h)
 	return n[0] > 1 || (n[0] && n[1]);
 }
 
+/* A Transfer-Encoding that is not exactly "chunked" ("chunked, identity",
+ * "gzip", two lines of it): codings this server does not decode, where a
+ * proxy in front may decode one more or one less, and see another body
+ * end. RFC 9112 section 6.1 answers them 501. */
+static enum MHD_Result scan_coding(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	unsigned *odd = cls;
+	(void)kind;
+	if (!strcasecmp(key, "Transfer-Encoding") && (odd[1]++ || !value || strcasecmp(value, "chunked")))
+		odd[0] = 1;
+	return MHD_YES;
+}
+
+static bool unknown_coding(const struct head *h)
+{
+	unsigned odd[2] = { 0, 0 }; /* found, lines seen */
+	MHD_get_connection_values(h->mhd, MHD_HEADER_KIND, scan_coding, odd);
+	return odd[0] != 0;
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 static const struct head_check {
@@ -104,6 +125,7 @@ static const struct head_check {
 	{ target_too_long, { 414, "Request target too long (at most 8192 bytes)" } },
 	{ folded, { 400, "Obsolete line folding in the request head" } },
 	{ framing_conflicts, { 400, "Conflicting Content-Length or Transfer-Encoding" } },
+	{ unknown_coding, { 501, "Transfer-Encoding other than chunked is not supported" } },
 };
 
 _Static_assert(WEB_HEAD_MAX == 16384 && WEB_TARGET_MAX == 8192, "the messages name the limits");

@@ -9,17 +9,22 @@
 #include <stddef.h>
 
 /* The largest request head answered (request line and header lines), and
- * the largest request target within it. libmicrohttpd's own buffer
- * (WEB_CONNECTION_MEMORY) is larger, so that heads between the two are
- * still read whole and answered by the dispatcher, with its headers and
- * log line. */
+ * the largest request target within it. libmicrohttpd's own memory per
+ * connection (WEB_CONNECTION_MEMORY) is larger, so that heads between the
+ * two are still read whole and answered by the dispatcher, with its
+ * headers and log line. It holds the head and, besides, a record of some
+ * 48 bytes for every header line and every query argument: a 16 KiB head
+ * of 4-byte lines, or an 8 KiB target of bare '&'s, needs about 200 KiB of
+ * records. Past its memory libmicrohttpd cannot even send its own 431 and
+ * the client gets no answer. The memory is mapped when a connection opens
+ * but only what a head uses becomes resident. */
 #define WEB_HEAD_MAX (16 * 1024)
 #define WEB_TARGET_MAX (8 * 1024)
-#define WEB_CONNECTION_MEMORY (64 * 1024)
+#define WEB_CONNECTION_MEMORY (512 * 1024)
 
 /* Why a head is refused. */
 struct head_refusal {
-	int status;          /* 400, 414 or 431 */
+	int status;          /* 400, 414, 431 or 501 */
 	const char *message; /* static: the reply's detail */
 };
 

@@ -383,10 +383,13 @@ static void conn_free(struct conn *c)
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mhd)
 {
 	(void)cls;
-	(void)mhd;
 	struct conn *c = xcalloc(1, sizeof(*c));
 	c->target = xstrdup(uri ? uri : "");
 	c->t0 = now_monotonic();
+	/* libmicrohttpd ends a request it refuses before our handler saw it
+	 * (a malformed header line, an unknown HTTP version) without telling
+	 * on_completed: the connection's close frees it then. */
+	web_conn_set_request(sock_of(mhd), c);
 	return c;
 }
 
@@ -475,6 +478,7 @@ static void on_completed(void *cls, struct MHD_Connection *mhd, void **req_cls,
 	web_conns_phase(srv->conns, sock_of(mhd), CONN_HEAD);
 	if (c && !c->counted)
 		log_answered_by_mhd(srv, c, mhd);
+	web_conn_set_request(sock_of(mhd), NULL);
 	if (c)
 		conn_free(c);
 	*req_cls = NULL;
@@ -495,6 +499,11 @@ static void on_connection(void *cls, struct MHD_Connection *mhd, void **socket_c
 {
 	struct server *srv = cls;
 	if (what == MHD_CONNECTION_NOTIFY_CLOSED) {
+		struct conn *left = web_conn_request(*socket_context);
+		if (left) { /* refused by libmicrohttpd: answered, never completed */
+			log_answered_by_mhd(srv, left, mhd);
+			conn_free(left);
+		}
 		web_conns_closed(srv->conns, *socket_context);
 		*socket_context = NULL;
 		return;

@@ -31,15 +31,6 @@
 #define IMAGE_MAX ((size_t)256 << 20)
 #define COPIES_MAX_BYTES ((size_t)32 << 20)
 
-/* What a resized copy may decode. libvips streams a non-interlaced image
- * through the resize a few rows at a time, so pixels cost time, not
- * memory: about 4 s a gigapixel on one core. An interlaced PNG or a
- * progressive JPEG it holds whole (up to 6 bytes a pixel): 64 megapixels
- * is some 400 MB. */
-static const struct image_limits copy_limits = {
-	.max_pixels = 1000000000ULL,
-	.max_pixels_whole = 64000000ULL,
-};
 
 struct listing {
 	atomic_int refs;
@@ -544,16 +535,14 @@ int web_image_bytes(struct web_service *svc, const struct pp_ctx *ctx, const cha
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	unsigned char *data = NULL;
 	size_t len = 0;
-	if (prepare_jpeg_bytes(ctx, path, width, &copy_limits, &data, &len, err) < 0) {
-		if (err->kind == PP_ERR_UNSUPPORTED) {
-			/* Past the pixel bounds: the message says so, naming the
-			 * memory file; it names the image instead. */
-			char why[sizeof(err->msg)];
-			const char *rest = strchr(err->msg, ' ');
-			snprintf(why, sizeof(why), "%s", rest ? rest : "");
-			pp_fail_kind(err, "web", PP_ERR_UNSUPPORTED, "%s%s", name, why);
-		} else
-			pp_fail_kind(err, "web", PP_ERR_UNDECODABLE, "%s is not a decodable image", name);
+	if (prepare_jpeg_bytes(ctx, path, width, &data, &len, err) < 0) {
+		/* The message starts with the memory file's name ("7 is 30000x30000
+		 * …", "7 is not a decodable image: …"): it names the image instead. */
+		char why[sizeof(err->msg)];
+		const char *rest = strchr(err->msg, ' ');
+		snprintf(why, sizeof(why), "%s", rest ? rest : " is not a decodable image");
+		pp_fail_kind(err, "web", err->kind == PP_ERR_NONE ? PP_ERR_UNDECODABLE : err->kind,
+			     "%s%s", name, why);
 		goto out;
 	}
 	image_cache_put(svc->copies, key, data, len);

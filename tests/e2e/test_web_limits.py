@@ -2,7 +2,7 @@
 addresses of 127.0.0.0/8: the deadline for a request head and for a body
 (whatever trickle of bytes a client sends), the limit of connections per
 client, room made near the connection limit by closing the oldest
-connections still waiting for a head, resizing a 30000 x 30000 PNG on the
+connections still waiting for a head, resizing a 15000 x 15000 PNG on the
 image lane with its bounded queue and the cache of resized copies, and
 /health from a fresh address answering within a second all along,
 slowloris included.
@@ -315,10 +315,10 @@ class ConnectionLimitTest(LimitsCase):
 # ---- the image lane -----------------------------------------------------------------
 
 class ImageLaneTest(LimitsCase):
-    BIG = "huge-30000.png"
+    BIG = "huge-15000.png"
 
     def test_big_decodes_run_off_the_daemon_threads(self):
-        solid_png(os.path.join(self.ws.images, self.BIG), 30000, 30000)
+        solid_png(os.path.join(self.ws.images, self.BIG), 15000, 15000)
         srv = self.serve()
         port = srv.port
         # Twelve distinct widths at once: two resize, eight wait their turn,

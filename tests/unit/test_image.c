@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <vips/vips.h>
+#include <zlib.h>
 #include "image/image.h"
 #include "testutil.h"
 #include "util/buf.h"
@@ -288,64 +289,96 @@ static void test_jpeg_copy_limits(void **state)
 	free(path);
 }
 
-/* Pixel bounds, read from the header before anything is decoded: one for
- * images libvips streams, a tighter one for those it must hold whole. */
-static void test_jpeg_copy_limited(void **state)
+/* A PNG holding only a header: w x h, colour type ct, 8 bits, interlace il. */
+static char *header_png(const char *name, uint32_t w, uint32_t h, int ct, int il)
 {
-	VipsImage *img = ramp(400, 300);
-	char *base = save(img, "base.jpg");
-	char *prog = save_with(img, "prog.jpg", "[interlace]");
-	char *adam7 = save_with(img, "adam7.png", "[interlace]");
-	char *plain = save(img, "plain.png");
-	g_object_unref(img);
-	struct pp_error err = { 0 };
-	unsigned char *data = NULL;
-	size_t len = 0;
-	int w, h;
+	unsigned char ihdr[13] = { w >> 24, w >> 16, w >> 8, w, h >> 24, h >> 16, h >> 8, h,
+				   8, (unsigned char)ct, 0, 0, (unsigned char)il };
+	unsigned char chunk[4 + 4 + 13 + 4] = { 0, 0, 0, 13, 'I', 'H', 'D', 'R' };
+	memcpy(chunk + 8, ihdr, 13);
+	uLong crc = crc32(0, chunk + 4, 17);
+	chunk[21] = crc >> 24; chunk[22] = crc >> 16; chunk[23] = crc >> 8; chunk[24] = crc;
+	static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+	static const unsigned char iend[12] = { 0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82 };
+	/* a first IDAT (a few rows of zeros), so that the header reads */
+	unsigned char rows[256] = { 0 }, z[64];
+	uLongf zlen = sizeof(z);
+	assert_int_equal(compress(z, &zlen, rows, sizeof(rows)), Z_OK);
+	unsigned char idat[12 + 64];
+	idat[0] = 0; idat[1] = 0; idat[2] = zlen >> 8; idat[3] = zlen;
+	memcpy(idat + 4, "IDAT", 4);
+	memcpy(idat + 8, z, zlen);
+	uLong icrc = crc32(0, idat + 4, 4 + zlen);
+	idat[8 + zlen] = icrc >> 24; idat[9 + zlen] = icrc >> 16; idat[10 + zlen] = icrc >> 8;
+	idat[11 + zlen] = icrc;
+	size_t ilen = 12 + zlen;
+	unsigned char file[8 + sizeof(chunk) + sizeof(idat) + sizeof(iend)];
+	size_t n = 0;
+	memcpy(file, sig, 8);
+	n += 8;
+	memcpy(file + n, chunk, sizeof(chunk));
+	n += sizeof(chunk);
+	memcpy(file + n, idat, ilen);
+	n += ilen;
+	memcpy(file + n, iend, sizeof(iend));
+	n += sizeof(iend);
+	return tu_write(dir, name, file, n);
+}
 
-	/* At the bound: resized, never wider than asked. */
-	struct image_limits lim = { .max_pixels = 120000, .max_pixels_whole = 120000 };
-	const char *all[] = { base, prog, adam7, plain };
-	for (size_t i = 0; i < 4; i++) {
-		assert_int_equal(image_jpeg_copy_limited(all[i], 100, 82, &lim, &data, &len, &err), 0);
+/* The decode limits, from the header alone: past 250 megapixels, or an
+ * interlaced image whose whole-image buffer passes 160 MB, every entry
+ * refuses at once, kind "undecodable", naming the file and its size. */
+static void test_decode_limits(void **state)
+{
+	struct {
+		const char *name;
+		uint32_t w, h;
+		int ct, il;
+		const char *says;
+	} refused[] = {
+		{ "huge.png", 16000, 16000, 0, 0, "(256 megapixels), more than the 250" },
+		{ "adam7.png", 8000, 8000, 2, 1, "and interlaced: decoding it would hold 183 MB" },
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		char *path = header_png(refused[i].name, refused[i].w, refused[i].h, refused[i].ct,
+					refused[i].il);
+		struct pp_error err = { 0 };
+		struct image_info info;
+		unsigned char *data = NULL;
+		size_t len = 0;
+		char *url = NULL;
+		assert_int_equal(image_probe(path, &info, &err), -1);
+		assert_int_equal(err.kind, PP_ERR_UNDECODABLE);
+		if (!strstr(err.msg, refused[i].says))
+			fail_msg("%s: %s", refused[i].name, err.msg);
+		assert_non_null(strstr(err.msg, refused[i].name));
+		pp_error_clear(&err);
+		assert_int_equal(image_jpeg_copy(path, 0, 100, 82, &data, &len, &err), -1);
+		assert_null(data);
+		assert_non_null(strstr(err.msg, refused[i].says));
+		pp_error_clear(&err);
+		assert_int_equal(image_data_url(path, &url, &err), -1);
+		assert_null(url);
+		free(path);
+	}
+	/* Interlaced within the budget, and progressive JPEGs, decode as usual. */
+	VipsImage *img = ramp(400, 300);
+	char *prog = save_with(img, "prog.jpg", "[interlace]");
+	char *adam7 = save_with(img, "small-adam7.png", "[interlace]");
+	g_object_unref(img);
+	const char *ok[] = { prog, adam7 };
+	for (size_t i = 0; i < 2; i++) {
+		struct pp_error err = { 0 };
+		unsigned char *data = NULL;
+		size_t len = 0;
+		int w, h;
+		assert_int_equal(image_jpeg_copy(ok[i], 0, 100, 82, &data, &len, &err), 0);
 		decoded_size(data, len, &w, &h);
 		assert_int_equal(w, 100);
 		free(data);
 	}
-	/* One pixel past it: refused, kind unsupported, the error naming the file. */
-	lim = (struct image_limits){ .max_pixels = 119999, .max_pixels_whole = 119999 };
-	for (size_t i = 0; i < 4; i++) {
-		pp_error_clear(&err);
-		data = NULL;
-		assert_int_equal(image_jpeg_copy_limited(all[i], 100, 82, &lim, &data, &len, &err), -1);
-		assert_null(data);
-		assert_int_equal(err.kind, PP_ERR_UNSUPPORTED);
-		assert_non_null(strstr(err.msg, "120000 pixels"));
-		assert_non_null(strstr(err.msg, strrchr(all[i], '/') + 1));
-	}
-	/* Interlaced PNG and progressive JPEG have the tighter bound. */
-	lim = (struct image_limits){ .max_pixels = 1000000, .max_pixels_whole = 119999 };
-	assert_int_equal(image_jpeg_copy_limited(base, 100, 82, &lim, &data, &len, &err), 0);
-	free(data);
-	assert_int_equal(image_jpeg_copy_limited(plain, 100, 82, &lim, &data, &len, &err), 0);
-	free(data);
-	assert_int_equal(image_jpeg_copy_limited(prog, 100, 82, &lim, &data, &len, &err), -1);
-	assert_int_equal(err.kind, PP_ERR_UNSUPPORTED);
-	assert_int_equal(image_jpeg_copy_limited(adam7, 100, 82, &lim, &data, &len, &err), -1);
-	assert_int_equal(err.kind, PP_ERR_UNSUPPORTED);
-	/* Zero is no bound; so is NULL. */
-	lim = (struct image_limits){ 0 };
-	assert_int_equal(image_jpeg_copy_limited(prog, 0, 82, &lim, &data, &len, &err), 0);
-	decoded_size(data, len, &w, &h);
-	assert_int_equal(w, 400);
-	assert_int_equal(h, 300);
-	free(data);
-	assert_int_equal(image_jpeg_copy_limited(adam7, 50, 82, NULL, &data, &len, &err), 0);
-	free(data);
-	free(base);
 	free(prog);
 	free(adam7);
-	free(plain);
 }
 
 static void test_jpeg_copy_strips_metadata(void **state)
@@ -412,7 +445,7 @@ int main(void)
 		cmocka_unit_test(test_probe_text_file),
 		cmocka_unit_test(test_rewritten_file_is_read_afresh),
 		cmocka_unit_test(test_jpeg_copy_limits),
-		cmocka_unit_test(test_jpeg_copy_limited),
+		cmocka_unit_test(test_decode_limits),
 		cmocka_unit_test(test_jpeg_copy_strips_metadata),
 		cmocka_unit_test(test_data_url),
 	};
