@@ -320,12 +320,15 @@ int measure_figures(const char *path, struct image_measure *m, struct pp_error *
 
 	/* The decode is sequential and the measurements read it three times,
 	 * so it is rendered once into memory (at most 512×512×3 bytes). */
+	vips_error_clear();
 	if (vips_thumbnail(path, &img, MEASURE_DECODE_SIZE, "height", MEASURE_DECODE_SIZE, "size", VIPS_SIZE_DOWN,
 			   "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL) ||
 	    image_to_srgb8(&img) || !(mem = vips_image_copy_memory(img))) {
 		decode_fail(err, name);
 		goto out;
 	}
+	if (image_check_complete(head, name, err) < 0)
+		goto out;
 	if (mem->Bands != 3) {
 		pp_fail(err, WHERE, "%s: expected three bands after conversion, got %d", name,
 			mem->Bands);

@@ -181,17 +181,8 @@ static int vips_probe(const char *path, struct image_info *info, struct pp_error
 		vips_fail(err, path, "is not a decodable image");
 		goto out;
 	}
-	/* libjpeg reports a scan that ends before the rows its header declares
-	 * ("premature end of data segment") as a warning and fills the rest
-	 * with grey; libvips counts that as truncation only for a file that
-	 * ends early. The header lies about the image: refuse it. */
-	if (strstr(vips_error_buffer(), "premature end")) {
-		vips_error_clear();
-		pp_fail_kind(err, WHERE, PP_ERR_UNDECODABLE,
-			     "%s holds less image data than its header declares (%dx%d)",
-			     base_name(path), head->Xsize, head->Ysize);
+	if (image_check_complete(head, base_name(path), err) < 0)
 		goto out;
-	}
 	info->orientation = vips_image_get_orientation(head);
 	if (info->orientation < 1 || info->orientation > 8)
 		info->orientation = 1;
@@ -254,6 +245,22 @@ static long long buffered_per_pixel(VipsImage *head, const char **what)
 	return 100LL * head->Bands * (long long)vips_format_sizeof(head->BandFmt);
 }
 
+/* libjpeg reports a scan that ends before the rows its header declares
+ * ("premature end of data segment") as a warning and fills the rest with
+ * grey; libvips counts that as truncation only for a file that ends early,
+ * and leaves the warning in its error buffer. The header lies about the
+ * image: refuse it. (The buffer is the process's: a decode on another
+ * thread at the same moment may see the warning too, and fail once.) */
+int image_check_complete(const VipsImage *head, const char *name, struct pp_error *err)
+{
+	if (!strstr(vips_error_buffer(), "premature end"))
+		return 0;
+	vips_error_clear();
+	return pp_fail_kind(err, WHERE, PP_ERR_UNDECODABLE,
+			    "%s holds less image data than its header declares (%dx%d)", name,
+			    head->Xsize, head->Ysize);
+}
+
 int image_check_pixels(const VipsImage *head, const char *name, struct pp_error *err)
 {
 	long long pixels = (long long)head->Xsize * head->Ysize;
@@ -276,7 +283,7 @@ int image_check_pixels(const VipsImage *head, const char *name, struct pp_error 
 static int vips_jpeg_copy(const char *path, int max_long, int max_width, int quality,
 		    unsigned char **data, size_t *len, struct pp_error *err)
 {
-	VipsImage *img = NULL;
+	VipsImage *head = NULL, *img = NULL;
 	void *buf = NULL;
 	size_t n = 0;
 	int box_w, box_h;
@@ -290,15 +297,14 @@ static int vips_jpeg_copy(const char *path, int max_long, int max_width, int qua
 		box_w = max_width;
 	if (quality < 1 || quality > 100)
 		quality = 85;
-	img = vips_image_new_from_file(path, NULL);
-	if (!img) {
+	head = vips_image_new_from_file(path, NULL);
+	if (!head) {
 		vips_fail(err, path, "cannot be resized");
 		goto out;
 	}
-	if (image_check_pixels(img, base_name(path), err) < 0)
+	if (image_check_pixels(head, base_name(path), err) < 0)
 		goto out;
-	g_object_unref(img);
-	img = NULL;
+	vips_error_clear();
 	/* The box applies to the upright image: thumbnail autorotates first. */
 	if (vips_thumbnail(path, &img, box_w, "height", box_h, "size", VIPS_SIZE_DOWN,
 			   "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL)) {
@@ -314,6 +320,8 @@ static int vips_jpeg_copy(const char *path, int max_long, int max_width, int qua
 		vips_fail(err, path, "cannot be encoded as JPEG");
 		goto out;
 	}
+	if (image_check_complete(head, base_name(path), err) < 0)
+		goto out;
 	*data = xmalloc(n ? n : 1);
 	memcpy(*data, buf, n);
 	*len = n;
@@ -322,6 +330,8 @@ out:
 	g_free(buf);
 	if (img)
 		g_object_unref(img);
+	if (head)
+		g_object_unref(head);
 	release_memory();
 	return rc;
 }

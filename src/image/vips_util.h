@@ -23,6 +23,11 @@
  * "undecodable") naming name. */
 int image_check_pixels(const VipsImage *head, const char *name, struct pp_error *err);
 
+/* After a decode of head's image: -1 (err, kind "undecodable") when its
+ * scan ended before the rows its header declares. Clear libvips' error
+ * buffer before the decode. */
+int image_check_complete(const VipsImage *head, const char *name, struct pp_error *err);
+
 /* Lowers *img to 8-bit sRGB with three bands, alpha flattened on white.
  * Takes the caller's reference to *img and replaces it; on failure (-1,
  * libvips' error buffer set) *img is still the caller's to unref. */

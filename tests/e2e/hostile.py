@@ -40,7 +40,7 @@ def png_raw(path, w, h, colour_type, depth, sample):
                 + _chunk(b"IEND", b""))
 
 
-def sof_liar(jpeg, size=65500):
+def sof_liar(jpeg, size=10000):
     d = bytearray(jpeg)
     i = 2
     while i < len(d):

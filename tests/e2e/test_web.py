@@ -1046,7 +1046,7 @@ class ProtocolTest(WebCase):
         # Past what the server reads of a head at all, libmicrohttpd answers
         # 431 itself; the request still has its http_request line.
         n0 = len([l for l in srv.lines() if l["message"] == "http_request"])
-        r = srv.request("/health", headers=["X-H%d: %s" % (i, "b" * 400) for i in range(200)])
+        r = srv.request("/health", headers=["X-H%d: %s" % (i, "b" * 400) for i in range(1400)])
         self.assertEqual(r.status, 431, r)
         http = wait_until(lambda: [l for l in srv.lines() if l["message"] == "http_request"][n0:], 10,
                           "the http_request line of a head past the buffer")
