@@ -6,14 +6,6 @@
 #include "state/state.h"
 #include "state/state_impl.h"
 
-static void bind_opt(sqlite3_stmt *s, int i, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, i);
-}
-
 int state_add_history(struct state *st, const struct history_row *rows, size_t n,
 		      struct pp_error *err)
 {
@@ -43,13 +35,13 @@ int state_add_history(struct state *st, const struct history_row *rows, size_t n
 			break;
 		}
 		sqlite3_bind_text(s, 1, now, -1, SQLITE_TRANSIENT);
-		bind_opt(s, 2, r->image);
-		bind_opt(s, 3, r->sha256);
-		bind_opt(s, 4, r->platform);
-		bind_opt(s, 5, r->post_id);
+		st_bind_text(s, 2, r->image);
+		st_bind_text(s, 3, r->sha256);
+		st_bind_text(s, 4, r->platform);
+		st_bind_text(s, 5, r->post_id);
 		sqlite3_bind_int(s, 6, r->success ? 1 : 0);
-		bind_opt(s, 7, r->error);
-		bind_opt(s, 8, r->correlation_id);
+		st_bind_text(s, 7, r->error);
+		st_bind_text(s, 8, r->correlation_id);
 		ok = st_step_done(st, s, "record publication history", err) == 0;
 	}
 	rc = st_tx_close(st, ok, err);

@@ -28,14 +28,6 @@ static enum journal_outcome outcome_from(const char *s)
 	return JOURNAL_UNKNOWN; /* a value this version does not know: never resend */
 }
 
-static void bind_opt(sqlite3_stmt *s, int i, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, i);
-}
-
 static int refuse(struct state *st, const char *what, struct pp_error *err)
 {
 	if (st->read_only)
@@ -51,11 +43,11 @@ static int set_platform(struct state *st, int64_t id, const struct journal_platf
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
-	bind_opt(s, 2, p->platform);
-	bind_opt(s, 3, journal_outcome_name(p->outcome));
-	bind_opt(s, 4, p->post_id);
-	bind_opt(s, 5, p->error);
-	bind_opt(s, 6, p->correlation_id);
+	st_bind_text(s, 2, p->platform);
+	st_bind_text(s, 3, journal_outcome_name(p->outcome));
+	st_bind_text(s, 4, p->post_id);
+	st_bind_text(s, 5, p->error);
+	st_bind_text(s, 6, p->correlation_id);
 	return st_step_done(st, s, "record a platform's outcome in the publish journal", err);
 }
 
@@ -77,14 +69,14 @@ int state_journal_begin(struct state *st, struct journal_intent *in, struct pp_e
 	bool ok = false;
 	sqlite3_stmt *s = st_stmt(st, S_JOURNAL_ADD, err);
 	if (s) {
-		bind_opt(s, 1, in->correlation_id);
-		bind_opt(s, 2, in->image);
-		bind_opt(s, 3, in->sha256);
-		bind_opt(s, 4, in->content_hash && *in->content_hash ? in->content_hash : NULL);
-		bind_opt(s, 5, in->caption);
-		bind_opt(s, 6, in->sd_caption);
-		bind_opt(s, 7, in->owner);
-		bind_opt(s, 8, now);
+		st_bind_text(s, 1, in->correlation_id);
+		st_bind_text(s, 2, in->image);
+		st_bind_text(s, 3, in->sha256);
+		st_bind_text(s, 4, in->content_hash && *in->content_hash ? in->content_hash : NULL);
+		st_bind_text(s, 5, in->caption);
+		st_bind_text(s, 6, in->sd_caption);
+		st_bind_text(s, 7, in->owner);
+		st_bind_text(s, 8, now);
 		ok = st_step_done(st, s, "record a publish intent", err) == 0;
 	}
 	if (ok)

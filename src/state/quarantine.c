@@ -5,12 +5,6 @@
 #include "state/state.h"
 #include "state/state_impl.h"
 
-static void bind_opt(sqlite3_stmt *s, int i, const char *v)
-{
-	if (v && *v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-}
-
 int state_quarantine_add(struct state *st, const struct quarantine_entry *q,
 			 struct pp_error *err)
 {
@@ -29,12 +23,12 @@ int state_quarantine_add(struct state *st, const struct quarantine_entry *q,
 	sqlite3_stmt *s = st_stmt(st, S_QUARANTINE_ADD, err);
 	if (s) {
 		sqlite3_bind_text(s, 1, sha, 64, SQLITE_TRANSIENT);
-		bind_opt(s, 2, has_ch ? ch : NULL);
-		bind_opt(s, 3, q->image);
-		bind_opt(s, 4, q->reason);
-		bind_opt(s, 5, q->moved_to);
-		bind_opt(s, 6, q->correlation_id);
-		bind_opt(s, 7, now);
+		st_bind_text(s, 2, has_ch ? ch : NULL);
+		st_bind_text(s, 3, q->image);
+		st_bind_text(s, 4, q->reason);
+		st_bind_text(s, 5, q->moved_to);
+		st_bind_text(s, 6, q->correlation_id);
+		st_bind_text(s, 7, now);
 		rc = st_step_done(st, s, "quarantine an image", err);
 	}
 	pthread_mutex_unlock(&st->lock);
@@ -51,8 +45,8 @@ bool state_is_quarantined(struct state *st, const char *sha256, const char *cont
 	pthread_mutex_lock(&st->lock);
 	sqlite3_stmt *s = st_stmt(st, S_QUARANTINE_IS, NULL);
 	if (s) {
-		bind_opt(s, 1, has_sha ? hex : NULL);
-		bind_opt(s, 2, has_ch ? ch : NULL);
+		st_bind_text(s, 1, has_sha ? hex : NULL);
+		st_bind_text(s, 2, has_ch ? ch : NULL);
 		int rc = sqlite3_step(s);
 		if (rc == SQLITE_ROW)
 			found = true;

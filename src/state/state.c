@@ -127,6 +127,14 @@ sqlite3_stmt *st_stmt(struct state *st, enum stmt_id id, struct pp_error *err)
 	return st->stmt[id];
 }
 
+void st_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
 int st_step_done(struct state *st, sqlite3_stmt *s, const char *what, struct pp_error *err)
 {
 	int rc = sqlite3_step(s);

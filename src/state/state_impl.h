@@ -77,6 +77,8 @@ int st_exec(struct state *st, const char *sql, const char *what, struct pp_error
 /* The cached statement id, reset and ready to bind; NULL (err filled, when
  * given) when it cannot be prepared. Call with the lock held. */
 sqlite3_stmt *st_stmt(struct state *st, enum stmt_id id, struct pp_error *err);
+/* Binds v as text at i, or NULL when v is NULL. */
+void st_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Runs a statement that returns no row; leaves it reset. */
 int st_step_done(struct state *st, sqlite3_stmt *s, const char *what, struct pp_error *err);
 /* The current UTC time, RFC 3339 with milliseconds. */
