@@ -178,7 +178,8 @@ size_t trace_waterfall(const struct trace *t, struct wf_bar **out)
 			}
 			add(&b, name, n, tl->ts_ms - ms, ms, inner);
 		}
-		sort_by_start(b.v + first, b.n - first);
+		if (b.n > first) /* b.v is NULL while there is no bar */
+			sort_by_start(b.v + first, b.n - first);
 	}
 	if (b.n) {
 		/* Time 0 is the outermost bar's start (the request, or the run);
