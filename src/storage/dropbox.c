@@ -688,9 +688,12 @@ int64_t dropbox_parse_rfc3339(const char *s)
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	time_t t = timegm(&tm);
-	if (t == (time_t)-1)
+	int64_t ns;
+	/* 64-bit nanoseconds end in 1677 and 2262: a time beyond is unusable */
+	if (t == (time_t)-1 || __builtin_mul_overflow((int64_t)t, (int64_t)1000000000, &ns) ||
+	    __builtin_add_overflow(ns, frac, &ns))
 		return 0;
-	return (int64_t)t * 1000000000 + frac;
+	return ns;
 }
 
 static bool is_hex64(const char *s)

@@ -13,7 +13,7 @@
 #include "util/error.h"
 
 /* "2026-11-28T10:15:02Z" (fraction optional) -> ns since the epoch; 0 when
- * unparsable. */
+ * unparsable or outside what 64-bit nanoseconds hold. */
 int64_t dropbox_parse_rfc3339(const char *s);
 
 /* The 2xx reply of an RPC or upload endpoint (HTTP status): the JSON object

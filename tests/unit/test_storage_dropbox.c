@@ -2,7 +2,8 @@
  * (tests/fakes/fake_dropbox.py, started per test in its standalone mode): what a
  * listing keeps, downloads, sidecars, metadata, archive autorename with the
  * sidecar following, public staging, DEL escaped in Dropbox-API-Arg, client
- * credentials without an app secret, and one token refresh for many threads. */
+ * credentials without an app secret, one token refresh for many threads, and
+ * server_modified times at the ends of what nanoseconds hold. */
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 #include "net/http.h"
 #include "storage/content_hash.h"
+#include "storage/dropbox.h"
 #include "storage/storage.h"
 #include "testutil.h"
 #include "util/buf.h"
@@ -477,6 +479,25 @@ static void test_one_refresh_for_many_threads(void **state)
 	json_decref(st);
 }
 
+/* server_modified: nanoseconds since the epoch, and 0 for what 64 bits
+ * cannot hold instead of an overflow. */
+static void test_rfc3339_times(void **state)
+{
+	(void)state;
+	assert_int_equal(dropbox_parse_rfc3339("2026-11-28T10:15:02Z"), 1795860902LL * 1000000000);
+	assert_int_equal(dropbox_parse_rfc3339("2026-11-28T10:15:02.25Z"),
+			 1795860902LL * 1000000000 + 250000000);
+	assert_int_equal(dropbox_parse_rfc3339("1970-01-01T00:00:01.5z"), 1500000000);
+	assert_int_equal(dropbox_parse_rfc3339("2262-04-11T23:47:16.854775807Z"), INT64_MAX);
+	assert_int_equal(dropbox_parse_rfc3339("2262-04-11T23:47:16.854775808Z"), 0);
+	assert_int_equal(dropbox_parse_rfc3339("4052-11-28T10:15:02Z"), 0);
+	assert_int_equal(dropbox_parse_rfc3339("1033-01-01T00:00:00Z"), 0);
+	assert_int_equal(dropbox_parse_rfc3339("-999-01-01T00:00:00Z"), 0);
+	assert_int_equal(dropbox_parse_rfc3339("2026-11-28T10:15:02+01:00"), 0);
+	assert_int_equal(dropbox_parse_rfc3339("2026-11-28"), 0);
+	assert_int_equal(dropbox_parse_rfc3339(NULL), 0);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -493,6 +514,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refresh_without_app_secret, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_refresh_token, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_refresh_for_many_threads, setup, teardown),
+		cmocka_unit_test(test_rfc3339_times),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
