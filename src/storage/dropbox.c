@@ -36,6 +36,7 @@
 #define STAGING ".photopub-staging"
 /* A token is renewed this long before the expiry the server announced. */
 #define TOKEN_MARGIN_NS ((int64_t)120 * 1000000000)
+#define TOKEN_LIFETIME_MAX_S ((json_int_t)366 * 86400)
 
 struct dropbox {
 	struct storage base;
@@ -243,7 +244,11 @@ int dropbox_parse_token_reply(long status, const char *body, size_t len, char **
 		goto out;
 	}
 	*token = xstrdup(tok);
-	*expires_in = (int64_t)json_integer_value(json_object_get(j, "expires_in"));
+	/* A lifetime beyond a year is no token's: read it as unknown (the
+	 * token is then renewed on its first 401), not as a deadline the
+	 * clock cannot hold. */
+	json_int_t expires = json_integer_value(json_object_get(j, "expires_in"));
+	*expires_in = expires > 0 && expires <= TOKEN_LIFETIME_MAX_S ? (int64_t)expires : 0;
 	rc = 0;
 out:
 	json_decref(j);

@@ -30,8 +30,8 @@ int dropbox_parse_error(const char *endpoint, long status, int attempts, const c
 			size_t len, char *tags, size_t cap, struct pp_error *err);
 
 /* The reply of oauth2/token (HTTP status): 0 with *token (caller frees; a
- * secret) and *expires_in (seconds as the server said, 0 when it said
- * nothing), or -1 with err filled. */
+ * secret) and *expires_in (seconds; 0 when the server said nothing, or a
+ * lifetime of more than a year that no token has), or -1 with err filled. */
 int dropbox_parse_token_reply(long status, const char *body, size_t len, char **token,
 			      int64_t *expires_in, struct pp_error *err);
 

@@ -67,7 +67,7 @@ static void token_reply(const char *body, size_t len)
 		char *token = NULL;
 		int64_t expires;
 		if (dropbox_parse_token_reply(statuses[i], body, len, &token, &expires, &err) == 0 &&
-		    (!token || !*token || expires < 0))
+		    (!token || !*token || expires < 0 || expires > 366 * 86400))
 			abort();
 		free(token);
 	}
