@@ -6,6 +6,7 @@
  * reads in the replies is in the functions openai.h declares. */
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -498,6 +499,20 @@ static char *content_of(const json_t *message)
 	return NULL;
 }
 
+/* Adds a reply's token count v to *total (-1: none counted yet). A count
+ * that is not a whole number from 0 up is none; the sum stops at LONG_MAX
+ * rather than overflow, whatever a server claims. */
+static void add_tokens(long *total, const json_t *v)
+{
+	json_int_t n = json_integer_value(v);
+	long sum;
+	if (!json_is_integer(v) || n < 0)
+		return;
+	if (n > LONG_MAX || __builtin_add_overflow(*total < 0 ? 0 : *total, (long)n, &sum))
+		sum = LONG_MAX;
+	*total = sum;
+}
+
 int openai_parse_reply(const char *text, size_t len, const char *what, const char *asked,
 		       struct openai_reply *reply, struct ai_call *call, struct pp_error *err)
 {
@@ -506,14 +521,8 @@ int openai_parse_reply(const char *text, size_t len, const char *what, const cha
 
 	*reply = (struct openai_reply){ 0 };
 	const json_t *usage = json_object_get(body, "usage");
-	const json_t *pt = json_object_get(usage, "prompt_tokens");
-	const json_t *ct = json_object_get(usage, "completion_tokens");
-	if (json_is_integer(pt))
-		call->prompt_tokens = (call->prompt_tokens < 0 ? 0 : call->prompt_tokens) +
-				      (long)json_integer_value(pt);
-	if (json_is_integer(ct))
-		call->completion_tokens = (call->completion_tokens < 0 ? 0 : call->completion_tokens) +
-					  (long)json_integer_value(ct);
+	add_tokens(&call->prompt_tokens, json_object_get(usage, "prompt_tokens"));
+	add_tokens(&call->completion_tokens, json_object_get(usage, "completion_tokens"));
 	const char *model = json_string_value(json_object_get(body, "model"));
 	snprintf(reply->model, sizeof(reply->model), "%s", model && *model ? model : asked);
 
