@@ -2,9 +2,11 @@
  * Completions API, POST {base_url}/chat/completions with Bearer auth: vision
  * analysis in JSON mode with an image_url part, captions (with the Stable
  * Diffusion caption in one JSON call, or in separate plain-text calls). Owns
- * the process-wide pacing of those calls (20 per rolling minute). */
+ * the process-wide pacing of those calls (20 per rolling minute). What it
+ * reads in the replies is in the functions openai.h declares. */
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include <strings.h>
 #include <time.h>
 #include "ai/ai.h"
+#include "ai/openai.h"
 #include "net/http.h"
 #include "telemetry/clock.h"
 #include "telemetry/log.h"
@@ -419,16 +422,9 @@ struct chat {
 	bool json_mode;
 };
 
-struct chat_reply {
-	char *content;             /* the reply text, trimmed */
-	char model[64];
-};
-
-/* The API's error text of a failed response: error.message (or the body's
- * beginning), sanitized, with the error code when there is one. */
-static void api_error_text(const struct http_response *resp, char *out, size_t cap)
+void openai_error_text(const char *text, size_t len, char *out, size_t cap)
 {
-	json_t *body = json_loadb(resp->body.data ? resp->body.data : "", resp->body.len, 0, NULL);
+	json_t *body = json_loadb(text, len, 0, NULL);
 	const json_t *e = json_object_get(body, "error");
 	const char *msg = NULL, *code = NULL;
 	char *clean;
@@ -448,7 +444,7 @@ static void api_error_text(const struct http_response *resp, char *out, size_t c
 	if (msg && *msg) {
 		clean = sanitize(msg);
 	} else {
-		char *raw = trimmed_copy(buf_str(&resp->body), resp->body.len < 200 ? resp->body.len : 200);
+		char *raw = trimmed_copy(text, len < 200 ? len : 200);
 		clean = sanitize(raw);
 		free(raw);
 	}
@@ -503,20 +499,90 @@ static char *content_of(const json_t *message)
 	return NULL;
 }
 
+/* Adds a reply's token count v to *total (-1: none counted yet). A count
+ * that is not a whole number from 0 up is none; the sum stops at LONG_MAX
+ * rather than overflow, whatever a server claims. */
+static void add_tokens(long *total, const json_t *v)
+{
+	json_int_t n = json_integer_value(v);
+	long sum;
+	if (!json_is_integer(v) || n < 0)
+		return;
+	if (n > LONG_MAX || __builtin_add_overflow(*total < 0 ? 0 : *total, (long)n, &sum))
+		sum = LONG_MAX;
+	*total = sum;
+}
+
+int openai_parse_reply(const char *text, size_t len, const char *what, const char *asked,
+		       struct openai_reply *reply, struct ai_call *call, struct pp_error *err)
+{
+	json_t *body = json_loadb(text, len, 0, NULL);
+	int rc = -1;
+
+	*reply = (struct openai_reply){ 0 };
+	const json_t *usage = json_object_get(body, "usage");
+	add_tokens(&call->prompt_tokens, json_object_get(usage, "prompt_tokens"));
+	add_tokens(&call->completion_tokens, json_object_get(usage, "completion_tokens"));
+	const char *model = json_string_value(json_object_get(body, "model"));
+	snprintf(reply->model, sizeof(reply->model), "%s", model && *model ? model : asked);
+
+	const json_t *choice = json_array_get(json_object_get(body, "choices"), 0);
+	if (!json_is_object(choice)) {
+		pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "%s: the reply has no choices", what);
+		goto out;
+	}
+	const char *finish = json_string_value(json_object_get(choice, "finish_reason"));
+	const json_t *message = json_object_get(choice, "message");
+	if (finish && strcmp(finish, "length") == 0) {
+		call->error_type = "truncated";
+		pp_fail_kind(err, WHERE, PP_ERR_REMOTE,
+			     "%s: the reply was cut off at the token limit (finish_reason length)",
+			     what);
+		goto out;
+	}
+	if (finish && strcmp(finish, "content_filter") == 0) {
+		call->error_type = "content_filter";
+		pp_fail_kind(err, WHERE, PP_ERR_REMOTE,
+			     "%s: the reply was withheld by the content filter", what);
+		goto out;
+	}
+	const char *refusal = json_string_value(json_object_get(message, "refusal"));
+	reply->content = content_of(message);
+	if ((!reply->content || !*reply->content) && refusal && *refusal) {
+		char *clean = sanitize(refusal);
+		call->error_type = "refusal";
+		pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "%s: the model refused: %.300s", what, clean);
+		free(clean);
+		goto out;
+	}
+	if (!reply->content) {
+		pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "%s: the reply has no message content", what);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc) {
+		free(reply->content);
+		reply->content = NULL;
+	}
+	json_decref(body);
+	return rc;
+}
+
 /* Sends one request and reads choices[0]. Token counts add to *call. On
  * success reply->content is the caller's to free; on failure err says why
  * (API message and status for an HTTP error) and kind names the failure. */
 static int chat_call(struct openai *o, const struct pp_ctx *ctx, const struct chat *c,
-		     struct chat_reply *reply, struct ai_call *call, struct pp_error *err)
+		     struct openai_reply *reply, struct ai_call *call, struct pp_error *err)
 {
 	const char *headers[] = { o->auth_header, "Content-Type: application/json",
 				  "Accept: application/json", NULL };
 	struct http_response resp = { 0 };
-	json_t *req = json_object(), *body = NULL;
+	json_t *req = json_object();
 	char *payload = NULL;
 	int rc = -1;
 
-	*reply = (struct chat_reply){ 0 };
+	*reply = (struct openai_reply){ 0 };
 	json_object_set_new(req, "model", json_string(c->model));
 	json_object_set(req, "messages", c->messages);
 	if (c->json_mode)
@@ -548,7 +614,7 @@ static int chat_call(struct openai *o, const struct pp_ctx *ctx, const struct ch
 		goto out;
 	if (!http_ok(&resp)) {
 		char text[400];
-		api_error_text(&resp, text, sizeof(text));
+		openai_error_text(buf_str(&resp.body), resp.body.len, text, sizeof(text));
 		pp_fail_kind(err, WHERE, status_kind(resp.status, &call->error_type),
 			     "%s: HTTP %ld: %s", c->what,
 			     resp.status, text);
@@ -558,61 +624,12 @@ static int chat_call(struct openai *o, const struct pp_ctx *ctx, const struct ch
 		goto out;
 	}
 
-	body = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
-	const json_t *usage = json_object_get(body, "usage");
-	const json_t *pt = json_object_get(usage, "prompt_tokens");
-	const json_t *ct = json_object_get(usage, "completion_tokens");
-	if (json_is_integer(pt))
-		call->prompt_tokens = (call->prompt_tokens < 0 ? 0 : call->prompt_tokens) +
-				      (long)json_integer_value(pt);
-	if (json_is_integer(ct))
-		call->completion_tokens = (call->completion_tokens < 0 ? 0 : call->completion_tokens) +
-					  (long)json_integer_value(ct);
-	const char *model = json_string_value(json_object_get(body, "model"));
-	snprintf(reply->model, sizeof(reply->model), "%s", model && *model ? model : c->model);
-
-	const json_t *choice = json_array_get(json_object_get(body, "choices"), 0);
-	if (!json_is_object(choice)) {
-		pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "%s: the reply has no choices", c->what);
+	if (openai_parse_reply(buf_str(&resp.body), resp.body.len, c->what, c->model, reply, call,
+			       err) < 0)
 		goto out;
-	}
-	const char *finish = json_string_value(json_object_get(choice, "finish_reason"));
-	const json_t *message = json_object_get(choice, "message");
-	if (finish && strcmp(finish, "length") == 0) {
-		call->error_type = "truncated";
-		pp_fail_kind(err, WHERE, PP_ERR_REMOTE,
-			     "%s: the reply was cut off at the token limit (finish_reason length)",
-			     c->what);
-		goto out;
-	}
-	if (finish && strcmp(finish, "content_filter") == 0) {
-		call->error_type = "content_filter";
-		pp_fail_kind(err, WHERE, PP_ERR_REMOTE,
-			     "%s: the reply was withheld by the content filter", c->what);
-		goto out;
-	}
-	const char *refusal = json_string_value(json_object_get(message, "refusal"));
-	reply->content = content_of(message);
-	if ((!reply->content || !*reply->content) && refusal && *refusal) {
-		char *clean = sanitize(refusal);
-		call->error_type = "refusal";
-		pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "%s: the model refused: %.300s", c->what, clean);
-		free(clean);
-		goto out;
-	}
-	if (!reply->content) {
-		pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "%s: the reply has no message content",
-			     c->what);
-		goto out;
-	}
 	rc = 0;
 out:
-	if (rc) {
-		free(reply->content);
-		reply->content = NULL;
-	}
 	http_response_release(&resp);
-	json_decref(body);
 	json_decref(req);
 	free(payload);
 	return rc;
@@ -642,12 +659,28 @@ static char *vision_prompt(const struct openai *o)
 	return buf_detach(&b);
 }
 
+void openai_parse_analysis(const char *content, struct analysis *out, struct ai_call *call)
+{
+	json_t *obj = parse_object(content);
+	*out = (struct analysis){ 0 };
+	if (obj) {
+		analysis_from_json(obj, out);
+	} else {
+		/* not JSON: keep what the model said, flag it */
+		out->description = xstrndup(content, utf8_offset(content, strlen(content),
+								   FALLBACK_DESCRIPTION_CHARS));
+		out->mood = xstrdup("unknown");
+		call->error_type = "json_decode_error";
+	}
+	json_decref(obj);
+}
+
 static int openai_analyze(struct ai *ai, const struct pp_ctx *ctx, const struct ai_image *img,
 			  struct analysis *out, struct ai_call *call, struct pp_error *err)
 {
 	struct openai *o = (struct openai *)ai;
-	struct chat_reply reply = { 0 };
-	json_t *messages = NULL, *obj = NULL;
+	struct openai_reply reply = { 0 };
+	json_t *messages = NULL;
 	char *prompt = NULL;
 	int rc = -1;
 
@@ -675,20 +708,9 @@ static int openai_analyze(struct ai *ai, const struct pp_ctx *ctx, const struct 
 		goto out;
 	snprintf(call->model, sizeof(call->model), "%s", reply.model);
 
-	obj = parse_object(reply.content);
-	if (obj) {
-		analysis_from_json(obj, out);
-	} else {
-		/* not JSON: keep what the model said, flag it */
-		out->description = xstrndup(reply.content,
-					    utf8_offset(reply.content, strlen(reply.content),
-							FALLBACK_DESCRIPTION_CHARS));
-		out->mood = xstrdup("unknown");
-		call->error_type = "json_decode_error";
-	}
+	openai_parse_analysis(reply.content, out, call);
 	rc = 0;
 out:
-	json_decref(obj);
 	json_decref(messages);
 	free(reply.content);
 	free(prompt);
@@ -811,9 +833,7 @@ static char *sd_only_prompt(const struct openai *o, const struct analysis *an)
 	return buf_detach(&b);
 }
 
-/* The model's caption text made final: quotes stripped, our hashtags added
- * (keeping them when the text has to be cut), at most max characters. */
-static char *finish_caption(const char *text, const struct caption_spec *spec)
+char *openai_finish_caption(const char *text, const struct caption_spec *spec)
 {
 	char *t = trimmed_copy(text, strlen(text));
 	char *out;
@@ -844,7 +864,7 @@ static int text_call(struct openai *o, const struct pp_ctx *ctx, const char *wha
 		     char **text, char *model_out, size_t model_cap, struct ai_call *call,
 		     struct pp_error *err)
 {
-	struct chat_reply reply;
+	struct openai_reply reply;
 	json_t *messages = text_messages(system, user);
 	struct chat c = { .what = what, .model = model, .messages = messages,
 			  .temperature = temperature, .max_tokens = CAPTION_MAX_TOKENS };
@@ -856,35 +876,21 @@ static int text_call(struct openai *o, const struct pp_ctx *ctx, const char *wha
 	return rc;
 }
 
-/* The caption and sd_caption in one JSON call. 0 with both set (sd may be
- * NULL when the model left it out), -1 with err and *why filled. */
-static int pair_call(struct openai *o, const struct pp_ctx *ctx, const struct analysis *an,
-		     const struct caption_spec *spec, struct caption_result *out,
-		     struct ai_call *call, const char **why, struct pp_error *err)
+int openai_parse_caption_pair(const char *content, const struct caption_spec *spec,
+			      struct caption_result *out, const char **why, struct pp_error *err)
 {
-	struct chat_reply reply;
-	char *prompt = pair_prompt(o, spec, an);
-	json_t *messages = text_messages(o->system_prompt ? o->system_prompt
-					 : default_caption_system, prompt);
-	json_t *obj = NULL;
+	json_t *obj = parse_object(content);
 	int rc = -1;
-	struct chat c = { .what = "openai caption", .model = o->caption_model,
-			  .messages = messages, .temperature = PAIR_TEMPERATURE,
-			  .max_tokens = CAPTION_MAX_TOKENS, .json_mode = true };
 
+	*out = (struct caption_result){ 0 };
 	*why = NULL;
-	if (chat_call(o, ctx, &c, &reply, call, err) < 0) {
-		*why = call->error_type ? call->error_type : pp_error_name(err->kind);
-		goto out;
-	}
-	obj = parse_object(reply.content);
 	if (!obj) {
 		*why = "json_decode_error";
 		pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "openai caption: the reply is not JSON");
 		goto out;
 	}
 	char *caption = field_text(obj, "caption");
-	out->caption = caption ? finish_caption(caption, spec) : NULL;
+	out->caption = caption ? openai_finish_caption(caption, spec) : NULL;
 	free(caption);
 	if (!out->caption) {
 		*why = "missing_caption";
@@ -899,14 +905,37 @@ static int pair_call(struct openai *o, const struct pp_ctx *ctx, const struct an
 		else
 			free(sd);
 	}
+	rc = 0;
+out:
+	json_decref(obj);
+	return rc;
+}
+
+/* The caption and sd_caption in one JSON call. 0 with both set (sd may be
+ * NULL when the model left it out), -1 with err and *why filled. */
+static int pair_call(struct openai *o, const struct pp_ctx *ctx, const struct analysis *an,
+		     const struct caption_spec *spec, struct caption_result *out,
+		     struct ai_call *call, const char **why, struct pp_error *err)
+{
+	struct openai_reply reply;
+	char *prompt = pair_prompt(o, spec, an);
+	json_t *messages = text_messages(o->system_prompt ? o->system_prompt
+					 : default_caption_system, prompt);
+	int rc = -1;
+	struct chat c = { .what = "openai caption", .model = o->caption_model,
+			  .messages = messages, .temperature = PAIR_TEMPERATURE,
+			  .max_tokens = CAPTION_MAX_TOKENS, .json_mode = true };
+
+	*why = NULL;
+	if (chat_call(o, ctx, &c, &reply, call, err) < 0) {
+		*why = call->error_type ? call->error_type : pp_error_name(err->kind);
+		goto out;
+	}
+	if (openai_parse_caption_pair(reply.content, spec, out, why, err) < 0)
+		goto out;
 	out->model = xstrdup(reply.model);
 	rc = 0;
 out:
-	if (rc) {
-		free(out->caption);
-		out->caption = NULL;
-	}
-	json_decref(obj);
 	json_decref(messages);
 	free(reply.content);
 	free(prompt);
@@ -948,7 +977,7 @@ static int openai_caption(struct ai *ai, const struct pp_ctx *ctx, const struct 
 		      o->system_prompt ? o->system_prompt : default_caption_system, prompt,
 		      CAPTION_TEMPERATURE, &text, model, sizeof(model), call, err) < 0)
 		goto out;
-	out->caption = finish_caption(text, spec);
+	out->caption = openai_finish_caption(text, spec);
 	if (!out->caption) {
 		pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "empty caption from %s", model);
 		goto out;

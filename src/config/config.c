@@ -656,7 +656,8 @@ int config_load(const struct config_options *opts, struct config *cfg,
 	cfg->dir = slash ? xstrndup(cfg->path, (size_t)(slash - cfg->path + (slash == cfg->path)))
 			 : xstrdup(".");
 
-	if (ini_read(cfg->path, &f, &bad) < 0) {
+	if ((opts->config_text ? ini_read_mem(opts->config_text, opts->config_len, &f, &bad)
+			       : ini_read(cfg->path, &f, &bad)) < 0) {
 		if (bad == 0)
 			config_fail(e, cfg->path, NULL, NULL, "cannot read the configuration file: %s",
 			     strerror(errno));

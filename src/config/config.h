@@ -177,6 +177,11 @@ struct config_error {
 
 struct config_options {
 	const char *config_path;    /* required */
+	/* The INI file's content when it is given instead of read from
+	 * config_path, which still names it in messages and gives the folder
+	 * relative paths start from; NULL: read config_path. */
+	const char *config_text;
+	size_t config_len;
 	const char *env_path;       /* NULL: .env beside the INI, then in the cwd */
 	bool for_web;               /* validate what serve needs (no publisher required) */
 	bool preview;               /* preview needs no publisher */

@@ -53,20 +53,17 @@ static bool parse_value(const char *p, const char *end, struct buf *out)
 	return true;
 }
 
-int dotenv_load(const char *path, struct pp_error *err)
+int dotenv_parse(const char *text, const char *name, dotenv_fn *each, void *arg)
 {
-	char *text = NULL;
-	if (fs_read_file(path, &text, NULL, 1 << 20, err) < 0)
-		return -1;
 	int count = 0, lineno = 0;
-	char *line = text;
+	const char *line = text;
 	while (line && *line) {
-		char *nl = strchr(line, '\n');
-		char *end = nl ? nl : line + strlen(line);
+		const char *nl = strchr(line, '\n');
+		const char *end = nl ? nl : line + strlen(line);
 		lineno++;
 		if (end > line && end[-1] == '\r')
 			end--;
-		char *p = line;
+		const char *p = line;
 		if (lineno == 1 && (unsigned char)p[0] == 0xef && (unsigned char)p[1] == 0xbb &&
 		    (unsigned char)p[2] == 0xbf)
 			p += 3;
@@ -79,35 +76,51 @@ int dotenv_load(const char *path, struct pp_error *err)
 			while (p < end && (*p == ' ' || *p == '\t'))
 				p++;
 		}
-		char *eq = memchr(p, '=', (size_t)(end - p));
+		const char *eq = memchr(p, '=', (size_t)(end - p));
 		if (!eq) {
-			log_warning("config", "env_invalid_line", NULL, LF_STR("file", path),
+			log_warning("config", "env_invalid_line", NULL, LF_STR("file", name),
 				    LF_INT("line", lineno), LF_STR("problem", "expected KEY=VALUE"));
 			goto next;
 		}
-		char *ke = eq;
+		const char *ke = eq;
 		while (ke > p && (ke[-1] == ' ' || ke[-1] == '\t'))
 			ke--;
 		if (!valid_key(p, (size_t)(ke - p))) {
-			log_warning("config", "env_invalid_line", NULL, LF_STR("file", path),
+			log_warning("config", "env_invalid_line", NULL, LF_STR("file", name),
 				    LF_INT("line", lineno), LF_STR("problem", "invalid variable name"));
 			goto next;
 		}
 		struct buf value = BUF_INIT;
 		if (!parse_value(eq + 1, end, &value)) {
-			log_warning("config", "env_invalid_line", NULL, LF_STR("file", path),
+			log_warning("config", "env_invalid_line", NULL, LF_STR("file", name),
 				    LF_INT("line", lineno), LF_STR("problem", "unterminated quote"));
 			buf_release(&value);
 			goto next;
 		}
 		char *key = xstrndup(p, (size_t)(ke - p));
-		setenv(key, buf_str(&value), 0);
+		each(key, buf_str(&value), arg);
 		free(key);
 		buf_release(&value);
 		count++;
 next:
 		line = nl ? nl + 1 : NULL;
 	}
+	return count;
+}
+
+/* dotenv_fn for dotenv_load: the process environment wins. */
+static void set_unless_set(const char *key, const char *value, void *arg)
+{
+	(void)arg;
+	setenv(key, value, 0);
+}
+
+int dotenv_load(const char *path, struct pp_error *err)
+{
+	char *text = NULL;
+	if (fs_read_file(path, &text, NULL, 1 << 20, err) < 0)
+		return -1;
+	int count = dotenv_parse(text, path, set_unless_set, NULL);
 	free(text);
 	return count;
 }

@@ -12,4 +12,12 @@
  * number of variables read, or -1 when the file cannot be read. */
 int dotenv_load(const char *path, struct pp_error *err);
 
+/* Called with each variable a .env text sets, in order. */
+typedef void dotenv_fn(const char *key, const char *value, void *arg);
+
+/* The parser of dotenv_load: reads text (a .env file's content, up to its
+ * first NUL) and calls each for every variable; name is the file's name for
+ * the warnings. Returns the number of variables read. */
+int dotenv_parse(const char *text, const char *name, dotenv_fn *each, void *arg);
+
 #endif

@@ -135,14 +135,14 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 	return 1;
 }
 
-int ini_read(const char *path, struct ini_file *out, int *bad_line)
+/* Parses fp (closed here, may be NULL: then nothing was opened). */
+static int read_stream(FILE *fp, struct ini_file *out, int *bad_line)
 {
 	*out = (struct ini_file){ 0 };
 	*bad_line = 0;
-	struct reader rd = { .out = out };
-	rd.fp = fopen(path, "r");
-	if (!rd.fp)
+	if (!fp)
 		return -1;
+	struct reader rd = { .fp = fp, .out = out };
 	int rc = ini_parse_stream(read_line, &rd, on_entry, &rd);
 	fclose(rd.fp);
 	free(rd.line);
@@ -152,6 +152,18 @@ int ini_read(const char *path, struct ini_file *out, int *bad_line)
 		return -1;
 	}
 	return 0;
+}
+
+int ini_read(const char *path, struct ini_file *out, int *bad_line)
+{
+	return read_stream(fopen(path, "r"), out, bad_line);
+}
+
+int ini_read_mem(const char *text, size_t len, struct ini_file *out, int *bad_line)
+{
+	static char empty[1];
+	/* "r" never writes to the buffer */
+	return read_stream(fmemopen(len ? (void *)text : empty, len, "r"), out, bad_line);
 }
 
 void ini_release(struct ini_file *f)

@@ -23,6 +23,9 @@ struct ini_file {
 /* Parses path. Returns 0, or -1 with *bad_line set to the first line that
  * could not be parsed (0 when the file could not be opened; errno set). */
 int ini_read(const char *path, struct ini_file *out, int *bad_line);
+/* The same for an INI file's content: the len bytes at text (text may be
+ * NULL when len is 0). */
+int ini_read_mem(const char *text, size_t len, struct ini_file *out, int *bad_line);
 void ini_release(struct ini_file *f);
 
 /* Removes an inline comment from value in place: ';' after whitespace, or

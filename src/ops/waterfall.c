@@ -10,6 +10,21 @@
 #include "util/utf8.h"
 
 
+/* The longest duration a bar is drawn for, about 35 years: a line claiming
+ * more is read as having no duration, so that sums of durations and their
+ * scaling to columns stay far from int64_t's limits, whatever a log holds. */
+#define MAX_MS ((int64_t)1 << 40)
+
+/* A duration in ms into *ms; *ms is left alone when v is none. */
+static bool is_duration(const struct ll_value *v, int64_t *ms)
+{
+	int64_t x;
+	if (!ll_int(v, &x) || x < 0 || x > MAX_MS)
+		return false;
+	*ms = x;
+	return true;
+}
+
 struct bars {
 	struct wf_bar *v;
 	size_t n, cap;
@@ -35,7 +50,7 @@ static void add(struct bars *b, const char *name, size_t namelen, int64_t start,
 static bool num(const struct logline *l, const char *key, int64_t *v)
 {
 	const struct ll_member *m = ll_find(l, key);
-	return m && ll_int(&m->val, v) && *v >= 0;
+	return m && is_duration(&m->val, v);
 }
 
 static bool msg_is(const struct logline *l, const char *lit)
@@ -51,7 +66,7 @@ static bool is_web_event(const struct logline *l, int64_t *ms, const struct ll_m
 	for (unsigned i = 4; i < l->n; i++) {
 		const struct ll_member *m = &l->m[i];
 		if (!m->key.escaped && m->key.n > 7 && !memcmp(m->key.p, "web_", 4) &&
-		    !memcmp(m->key.p + m->key.n - 3, "_ms", 3) && ll_int(&m->val, ms) && *ms >= 0) {
+		    !memcmp(m->key.p + m->key.n - 3, "_ms", 3) && is_duration(&m->val, ms)) {
 			*key = m;
 			return true;
 		}
@@ -67,7 +82,7 @@ static bool line_duration(const struct logline *l, int64_t *ms)
 	for (unsigned i = 4; i < l->n; i++) {
 		const struct ll_member *m = &l->m[i];
 		if (!m->key.escaped && m->key.n > 3 && !memcmp(m->key.p + m->key.n - 3, "_ms", 3) &&
-		    ll_int(&m->val, ms) && *ms >= 0)
+		    is_duration(&m->val, ms))
 			return true;
 	}
 	return false;
@@ -91,7 +106,7 @@ static void add_run(struct bars *b, const struct logline *l, int64_t end, int de
 				int64_t p;
 				if (m->key.escaped || m->key.n <= 11 || memcmp(m->key.p, "publish_", 8) ||
 				    memcmp(m->key.p + m->key.n - 3, "_ms", 3) ||
-				    stage_by_key(m->key.p, m->key.n) >= 0 || !ll_int(&m->val, &p) || p < 0)
+				    stage_by_key(m->key.p, m->key.n) >= 0 || !is_duration(&m->val, &p))
 					continue;
 				add(b, m->key.p, m->key.n - 3, cursor, p, depth + 2);
 			}
@@ -152,7 +167,8 @@ size_t trace_waterfall(const struct trace *t, struct wf_bar **out)
 			if (status)
 				n += (size_t)snprintf(name + n, sizeof(name) - n, " %.*s",
 						      (int)status->val.n, status->val.p);
-			num(&l, "duration_ms", &ms);
+			if (!num(&l, "duration_ms", &ms))
+				ms = 0; /* a request without its duration: a bar of none */
 			add(&b, name, n, tl->ts_ms - ms, ms, 0);
 		} else if (phase == 1 && is_web_event(&l, &ms, &key)) {
 			add(&b, key->key.p, key->key.n - 3, tl->ts_ms - ms, ms, http ? 1 : 0);
@@ -178,7 +194,8 @@ size_t trace_waterfall(const struct trace *t, struct wf_bar **out)
 			}
 			add(&b, name, n, tl->ts_ms - ms, ms, inner);
 		}
-		sort_by_start(b.v + first, b.n - first);
+		if (b.n > first) /* b.v is NULL while there is no bar */
+			sort_by_start(b.v + first, b.n - first);
 	}
 	if (b.n) {
 		/* Time 0 is the outermost bar's start (the request, or the run);

@@ -10,7 +10,8 @@
  * public temporary URL, and deleted again on every path. The container flow
  * is a small state machine: ig_enter() is the only place the state changes,
  * and it logs each step. An aspect ratio outside 4:5 … 1.91:1 fails with the
- * ratio named: a photographer's image is never cropped silently. */
+ * ratio named: a photographer's image is never cropped silently. The
+ * replies are read by the function instagram.h declares. */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <time.h>
 #include "caption/format.h"
 #include "net/http.h"
+#include "publish/instagram.h"
 #include "publish/prepare.h"
 #include "publish/publisher.h"
 #include "storage/storage.h"
@@ -73,6 +75,24 @@ static int instagram_validate(const struct config *cfg, struct config_error *e)
 			       "[Content] instagram = true");
 }
 
+int instagram_parse_reply(const char *what, long status, const char *body, size_t len,
+			  json_t **root, struct pp_error *err)
+{
+	json_t *j = json_loadb(body, len, 0, NULL);
+	*root = NULL;
+	if (status < 200 || status >= 300 || !json_is_object(j)) {
+		const char *msg = json_string_value(
+			json_object_get(json_object_get(j, "error"), "message"));
+		err->http_status = (int)status;
+		pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "Instagram %s failed (HTTP %ld): %s", what,
+			     status, msg ? msg : "reply is not JSON");
+		json_decref(j);
+		return -1;
+	}
+	*root = j;
+	return 0;
+}
+
 /* Calls the Graph API; on success *root is the reply object. */
 static int graph(struct ig *ig, const char *method, const char *url, const char *form,
 		 const char *what, bool once, json_t **root, struct pp_error *err)
@@ -88,18 +108,8 @@ static int graph(struct ig *ig, const char *method, const char *url, const char 
 	*root = NULL;
 	if (http_call(ig->client, &req, &resp, err) < 0)
 		return -1;
-	json_t *j = json_loadb(buf_str(&resp.body), resp.body.len, 0, NULL);
-	int rc = 0;
-	if (!http_ok(&resp) || !json_is_object(j)) {
-		const char *msg = json_string_value(
-			json_object_get(json_object_get(j, "error"), "message"));
-		err->http_status = (int)resp.status;
-		rc = pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "Instagram %s failed (HTTP %ld): %s", what,
-				  resp.status, msg ? msg : "reply is not JSON");
-		json_decref(j);
-	} else {
-		*root = j;
-	}
+	int rc = instagram_parse_reply(what, resp.status, buf_str(&resp.body), resp.body.len, root,
+				       err);
 	http_response_release(&resp);
 	return rc;
 }

@@ -5,7 +5,8 @@
  * 1024 characters a photo caption may have. A 429 reply's
  * parameters.retry_after is honoured by the HTTP layer. The bot token is
  * part of the URL: it is registered as a secret, and no message here is
- * built from the URL. post_id = the message_id. */
+ * built from the URL. post_id = the message_id. The replies are read by the
+ * functions telegram.h declares. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "net/http.h"
 #include "publish/prepare.h"
 #include "publish/publisher.h"
+#include "publish/telegram.h"
 #include "util/buf.h"
 
 #define WHERE "publisher.telegram"
@@ -32,14 +34,42 @@ static int telegram_validate(const struct config *cfg, struct config_error *e)
 	return config_need_env(e, cfg->telegram_channel_id, "TELEGRAM_CHANNEL_ID", when);
 }
 
-/* parameters.retry_after of a 429 body, or -1. */
-static int retry_after_hint(const struct http_response *resp)
+int telegram_retry_after(const char *body, size_t len)
 {
-	json_t *root = json_loadb(buf_str(&resp->body), resp->body.len, 0, NULL);
+	json_t *root = json_loadb(body, len, 0, NULL);
 	json_t *ra = json_object_get(json_object_get(root, "parameters"), "retry_after");
 	int s = json_is_integer(ra) ? (int)json_integer_value(ra) : -1;
 	json_decref(root);
 	return s;
+}
+
+/* For http_request.retry_after_hint. */
+static int retry_after_hint(const struct http_response *resp)
+{
+	return telegram_retry_after(buf_str(&resp->body), resp->body.len);
+}
+
+int telegram_parse_reply(long status, const char *body, size_t len, char **post_id,
+			 struct pp_error *err)
+{
+	json_t *root = json_loadb(body, len, 0, NULL);
+	json_t *result = json_object_get(root, "result");
+	json_t *mid = json_object_get(result, "message_id");
+	int rc = 0;
+
+	*post_id = NULL;
+	if (status >= 200 && status < 300 && json_is_true(json_object_get(root, "ok")) &&
+	    json_is_integer(mid)) {
+		*post_id = xasprintf("%lld", (long long)json_integer_value(mid));
+	} else {
+		const char *desc = json_string_value(json_object_get(root, "description"));
+		err->http_status = (int)status;
+		rc = pp_fail_kind(err, WHERE, status == 429 ? PP_ERR_RATE_LIMITED : PP_ERR_REMOTE,
+				  "Telegram sendPhoto failed (HTTP %ld): %s", status,
+				  desc ? desc : root ? "no description" : "reply is not JSON");
+	}
+	json_decref(root);
+	return rc;
 }
 
 static int telegram_publish(const struct config *cfg, const struct publish_input *in,
@@ -49,7 +79,6 @@ static int telegram_publish(const struct config *cfg, const struct publish_input
 	struct http_response resp = { 0 };
 	struct http_client *client = NULL;
 	char *caption = NULL, *url = NULL;
-	json_t *root = NULL;
 	int rc = -1;
 
 	if (prepare_jpeg(in->image_path, in->image_name, MAX_WIDTH, 90, &img, err) < 0)
@@ -72,25 +101,13 @@ static int telegram_publish(const struct config *cfg, const struct publish_input
 		.what = "telegram sendPhoto", .download_fd = -1,
 		.retry_after_hint = retry_after_hint, .not_idempotent = true,
 	};
-	if (http_call(client, &req, &resp, err) < 0)
+	if (http_call(client, &req, &resp, err) < 0 ||
+	    telegram_parse_reply(resp.status, buf_str(&resp.body), resp.body.len, &out->post_id,
+				 err) < 0)
 		goto out;
-
-	root = json_loadb(buf_str(&resp.body), resp.body.len, 0, NULL);
-	json_t *result = json_object_get(root, "result");
-	json_t *mid = json_object_get(result, "message_id");
-	if (http_ok(&resp) && json_is_true(json_object_get(root, "ok")) && json_is_integer(mid)) {
-		out->success = true;
-		out->post_id = xasprintf("%lld", (long long)json_integer_value(mid));
-		rc = 0;
-		goto out;
-	}
-	const char *desc = json_string_value(json_object_get(root, "description"));
-	err->http_status = (int)resp.status;
-	pp_fail_kind(err, WHERE, resp.status == 429 ? PP_ERR_RATE_LIMITED : PP_ERR_REMOTE,
-		     "Telegram sendPhoto failed (HTTP %ld): %s", resp.status,
-		     desc ? desc : root ? "no description" : "reply is not JSON");
+	out->success = true;
+	rc = 0;
 out:
-	json_decref(root);
 	http_response_release(&resp);
 	http_client_free(client);
 	prepared_image_release(&img);

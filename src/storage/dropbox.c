@@ -3,7 +3,8 @@
  * /2/files/list_folder/continue, /2/files/get_temporary_link, /2/files/get_metadata,
  * /2/files/create_folder_v2, /2/files/move_v2, /2/files/delete_v2; content on
  * content_url: /2/files/download, /2/files/upload (arguments in Dropbox-API-Arg).
- * Owns one HTTP client and the access token (in memory only, under a mutex). */
+ * Owns one HTTP client and the access token (in memory only, under a mutex).
+ * What it reads in the replies is in the functions dropbox.h declares. */
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 #include "caption/sidecar.h"
 #include "net/http.h"
+#include "storage/dropbox.h"
 #include "storage/storage.h"
 #include "telemetry/clock.h"
 #include "telemetry/log.h"
@@ -34,6 +36,7 @@
 #define STAGING ".photopub-staging"
 /* A token is renewed this long before the expiry the server announced. */
 #define TOKEN_MARGIN_NS ((int64_t)120 * 1000000000)
+#define TOKEN_LIFETIME_MAX_S ((json_int_t)366 * 86400)
 
 struct dropbox {
 	struct storage base;
@@ -204,6 +207,54 @@ static char *basic_auth(const char *user, const char *pass)
 	return h;
 }
 
+int dropbox_parse_token_reply(long status, const char *body, size_t len, char **token,
+			      int64_t *expires_in, struct pp_error *err)
+{
+	json_t *j = json_loadb(body, len, 0, NULL);
+	int rc = -1;
+
+	*token = NULL;
+	*expires_in = 0;
+	if (status < 200 || status >= 300) {
+		const char *e = json_string_value(json_object_get(j, "error"));
+		const char *desc = json_string_value(json_object_get(j, "error_description"));
+		char ex[200] = "";
+		if (!e)
+			excerpt(body, len, ex, sizeof(ex));
+		bool server = status >= 500 || status == 429;
+		pp_fail_kind(err, WHERE,
+			     server ? (status == 429 ? PP_ERR_RATE_LIMITED : PP_ERR_UNAVAILABLE) : PP_ERR_AUTH,
+			     "Dropbox refused the token refresh (oauth2/token: HTTP %ld%s%s%s%s)%s",
+			     status, e || *ex ? ", " : "", e ? e : ex, desc ? ": " : "",
+			     desc ? desc : "",
+			     !server && e && !strcmp(e, "invalid_grant")
+				     ? ": check DROPBOX_REFRESH_TOKEN"
+				     : !server && e && !strcmp(e, "invalid_client")
+					       ? ": check DROPBOX_APP_KEY and DROPBOX_APP_SECRET"
+					       : "");
+		err->http_status = (int)status;
+		err->transient = server;
+		goto out;
+	}
+	const char *tok = json_string_value(json_object_get(j, "access_token"));
+	if (!tok || !*tok) {
+		pp_fail_kind(err, WHERE, PP_ERR_AUTH,
+			     "Dropbox's oauth2/token reply (HTTP %ld) has no access_token", status);
+		err->http_status = (int)status;
+		goto out;
+	}
+	*token = xstrdup(tok);
+	/* A lifetime beyond a year is no token's: read it as unknown (the
+	 * token is then renewed on its first 401), not as a deadline the
+	 * clock cannot hold. */
+	json_int_t expires = json_integer_value(json_object_get(j, "expires_in"));
+	*expires_in = expires > 0 && expires <= TOKEN_LIFETIME_MAX_S ? (int64_t)expires : 0;
+	rc = 0;
+out:
+	json_decref(j);
+	return rc;
+}
+
 /* Fetches a new access token with the refresh token. Holds d->lock. */
 static int token_refresh_locked(struct dropbox *d, const struct pp_ctx *ctx, const char *reason,
 				struct pp_error *err)
@@ -223,7 +274,8 @@ static int token_refresh_locked(struct dropbox *d, const struct pp_ctx *ctx, con
 		.what = "dropbox oauth2/token", .download_fd = -1,
 	};
 	struct http_response resp = { 0 };
-	json_t *j = NULL;
+	char *tok = NULL;
+	int64_t expires = 0;
 	int rc = -1;
 	int64_t t0 = now_monotonic();
 
@@ -235,46 +287,18 @@ static int token_refresh_locked(struct dropbox *d, const struct pp_ctx *ctx, con
 		pp_fail(err, WHERE, "cannot get a Dropbox access token: %s", why);
 		goto out;
 	}
-	j = json_loadb(buf_str(&resp.body), resp.body.len, 0, NULL);
-	if (!http_ok(&resp)) {
-		const char *e = json_string_value(json_object_get(j, "error"));
-		const char *desc = json_string_value(json_object_get(j, "error_description"));
-		char ex[200];
-		if (!e)
-			excerpt(buf_str(&resp.body), resp.body.len, ex, sizeof(ex));
-		bool server = resp.status >= 500 || resp.status == 429;
-		pp_fail_kind(err, WHERE,
-			     server ? (resp.status == 429 ? PP_ERR_RATE_LIMITED : PP_ERR_UNAVAILABLE) : PP_ERR_AUTH,
-			     "Dropbox refused the token refresh (oauth2/token: HTTP %ld%s%s%s%s)%s",
-			     resp.status, e || *ex ? ", " : "", e ? e : ex, desc ? ": " : "",
-			     desc ? desc : "",
-			     !server && e && !strcmp(e, "invalid_grant")
-				     ? ": check DROPBOX_REFRESH_TOKEN"
-				     : !server && e && !strcmp(e, "invalid_client")
-					       ? ": check DROPBOX_APP_KEY and DROPBOX_APP_SECRET"
-					       : "");
-		err->http_status = (int)resp.status;
-		err->transient = server;
+	if (dropbox_parse_token_reply(resp.status, buf_str(&resp.body), resp.body.len, &tok,
+				      &expires, err) < 0)
 		goto out;
-	}
-	const char *tok = json_string_value(json_object_get(j, "access_token"));
-	if (!tok || !*tok) {
-		pp_fail_kind(err, WHERE, PP_ERR_AUTH,
-			     "Dropbox's oauth2/token reply (HTTP %ld) has no access_token", resp.status);
-		err->http_status = (int)resp.status;
-		goto out;
-	}
 	free_secret(d->token);
-	d->token = xstrdup(tok);
-	json_int_t expires = json_integer_value(json_object_get(j, "expires_in"));
-	d->token_expires = expires > 0 ? now_monotonic() + (int64_t)expires * 1000000000 - TOKEN_MARGIN_NS
+	d->token = tok;
+	d->token_expires = expires > 0 ? now_monotonic() + expires * 1000000000 - TOKEN_MARGIN_NS
 				       : 0;
 	d->token_gen++;
 	log_info(LOGGER, "dropbox_token_refreshed", cid(ctx), LF_STR("reason", reason),
 		 LF_INT("expires_in_s", expires), LF_MS("duration_ms", elapsed_ms(t0)));
 	rc = 0;
 out:
-	json_decref(j);
 	if (resp.body.data)
 		explicit_bzero(resp.body.data, resp.body.len);
 	http_response_release(&resp);
@@ -345,27 +369,27 @@ static int rewind_fd(int fd)
 	return 0;
 }
 
-/* Fills err for a non-2xx answer of c->endpoint, and c->tags. */
-static int call_fail(struct call *c, const struct http_response *resp, json_t *j,
-		     struct pp_error *err)
+int dropbox_parse_error(const char *endpoint, long status, int attempts, const char *body,
+			size_t len, char *tags, size_t cap, struct pp_error *err)
 {
+	json_t *j = json_loadb(body, len, 0, NULL);
 	const char *summary = json_string_value(json_object_get(j, "error_summary"));
 	json_t *e = json_object_get(j, "error");
 	char detail[240] = "";
 	enum pp_error_kind kind = PP_ERR_REMOTE;
 	int transient = 0;
 
-	tag_path(e, c->tags, sizeof(c->tags));
-	if (c->tags[0])
-		snprintf(detail, sizeof(detail), "%s", c->tags);
+	tag_path(e, tags, cap);
+	if (tags[0])
+		snprintf(detail, sizeof(detail), "%s", tags);
 	else if (summary)
 		snprintf(detail, sizeof(detail), "%s", summary);
 	else if (json_is_string(e))
 		snprintf(detail, sizeof(detail), "%s", json_string_value(e));
-	else if (!j && resp->body.len)
-		excerpt(resp->body.data, resp->body.len, detail, sizeof(detail));
+	else if (!j && len)
+		excerpt(body, len, detail, sizeof(detail));
 
-	long st = resp->status;
+	long st = status;
 	if (st == 401)
 		kind = PP_ERR_AUTH;
 	else if (st == 403)
@@ -374,9 +398,9 @@ static int call_fail(struct call *c, const struct http_response *resp, json_t *j
 		kind = PP_ERR_REMOTE;
 	else if (st == 409) {
 		/* the tags stay in the message */
-		kind = tag_has(c->tags, "not_found")                   ? PP_ERR_NOT_FOUND
-		       : tag_has(c->tags, "too_many_write_operations") ? PP_ERR_RATE_LIMITED
-								       : PP_ERR_REMOTE;
+		kind = tag_has(tags, "not_found")                   ? PP_ERR_NOT_FOUND
+		       : tag_has(tags, "too_many_write_operations") ? PP_ERR_RATE_LIMITED
+								    : PP_ERR_REMOTE;
 		transient = kind == PP_ERR_RATE_LIMITED;
 	} else if (st == 429) {
 		kind = PP_ERR_RATE_LIMITED;
@@ -386,14 +410,40 @@ static int call_fail(struct call *c, const struct http_response *resp, json_t *j
 		transient = 1;
 	}
 	char tries[40] = "";
-	if (resp->attempts > 1)
-		snprintf(tries, sizeof(tries), " after %d attempts", resp->attempts);
-	pp_fail_kind(err, WHERE, kind, "dropbox %s failed: HTTP %ld%s%s%s", c->endpoint, st,
+	if (attempts > 1)
+		snprintf(tries, sizeof(tries), " after %d attempts", attempts);
+	pp_fail_kind(err, WHERE, kind, "dropbox %s failed: HTTP %ld%s%s%s", endpoint, st,
 		     detail[0] ? " " : "", detail, tries);
 	err->http_status = (int)st;
-	err->retry_after = http_retry_after(resp);
 	err->transient = transient;
+	json_decref(j);
 	return -1;
+}
+
+/* Fills err for a non-2xx answer of c->endpoint, and c->tags. */
+static int call_fail(struct call *c, const struct http_response *resp, struct pp_error *err)
+{
+	dropbox_parse_error(c->endpoint, resp->status, resp->attempts, buf_str(&resp->body),
+			    resp->body.len, c->tags, sizeof(c->tags), err);
+	err->retry_after = http_retry_after(resp);
+	return -1;
+}
+
+int dropbox_parse_reply(const char *body, size_t len, const char *endpoint, long status,
+			json_t **out, struct pp_error *err)
+{
+	json_t *j = json_loadb(body, len, 0, NULL);
+	*out = NULL;
+	if (!json_is_object(j)) {
+		json_decref(j);
+		pp_fail_kind(err, WHERE, PP_ERR_REMOTE,
+			     "dropbox %s: HTTP %ld with a reply that is not a JSON object", endpoint,
+			     status);
+		err->http_status = (int)status;
+		return -1;
+	}
+	*out = j;
+	return 0;
 }
 
 /* Performs c: token, headers, one retry after a refresh when the token was
@@ -405,7 +455,6 @@ static int dbx_call(struct dropbox *d, const struct pp_ctx *ctx, struct call *c,
 	char *tok = NULL, *auth = NULL, *arg = NULL, *what = NULL, *url = NULL, *body = NULL;
 	unsigned gen = 0;
 	struct http_response resp = { 0 };
-	json_t *j = NULL;
 	int rc = -1;
 
 	c->status = 0;
@@ -465,13 +514,11 @@ static int dbx_call(struct dropbox *d, const struct pp_ctx *ctx, struct call *c,
 		c->status = resp.status;
 		if (!http_ok(&resp) && fd >= 0 && resp.body.len == 0)
 			error_body_from_fd(fd, &resp.body);
-		json_decref(j);
-		j = NULL;
-		if (!http_ok(&resp) || c->kind != CALL_DOWNLOAD)
-			j = json_loadb(buf_str(&resp.body), resp.body.len, 0, NULL);
 		if (resp.status == 401 && attempt == 0) {
 			char tags[64];
+			json_t *j = json_loadb(buf_str(&resp.body), resp.body.len, 0, NULL);
 			tag_path(json_object_get(j, "error"), tags, sizeof(tags));
+			json_decref(j);
 			if (tag_is(tags, "expired_access_token") || tag_is(tags, "invalid_access_token")) {
 				free_secret(tok);
 				tok = NULL;
@@ -483,7 +530,7 @@ static int dbx_call(struct dropbox *d, const struct pp_ctx *ctx, struct call *c,
 		break;
 	}
 	if (!http_ok(&resp)) {
-		call_fail(c, &resp, j, err);
+		call_fail(c, &resp, err);
 		goto out;
 	}
 	if (c->kind == CALL_DOWNLOAD) {
@@ -495,20 +542,12 @@ static int dbx_call(struct dropbox *d, const struct pp_ctx *ctx, struct call *c,
 			c->data = resp.body;
 			resp.body = (struct buf)BUF_INIT;
 		}
-	} else {
-		if (!json_is_object(j)) {
-			pp_fail_kind(err, WHERE, PP_ERR_REMOTE,
-				     "dropbox %s: HTTP %ld with a reply that is not a JSON object",
-				     c->endpoint, resp.status);
-			err->http_status = (int)resp.status;
-			goto out;
-		}
-		c->reply = j;
-		j = NULL;
+	} else if (dropbox_parse_reply(buf_str(&resp.body), resp.body.len, c->endpoint, resp.status,
+				       &c->reply, err) < 0) {
+		goto out;
 	}
 	rc = 0;
 out:
-	json_decref(j);
 	http_response_release(&resp);
 	free_secret(tok);
 	free_secret(auth);
@@ -635,8 +674,7 @@ static void dropbox_close(struct storage *s)
 
 /* ---- list ---------------------------------------------------------------- */
 
-/* "2026-11-28T10:15:02Z" (fraction optional) -> ns since the epoch; 0 when unparsable. */
-static int64_t parse_rfc3339(const char *s)
+int64_t dropbox_parse_rfc3339(const char *s)
 {
 	struct tm tm = { 0 };
 	int n = 0;
@@ -655,9 +693,12 @@ static int64_t parse_rfc3339(const char *s)
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	time_t t = timegm(&tm);
-	if (t == (time_t)-1)
+	int64_t ns;
+	/* 64-bit nanoseconds end in 1677 and 2262: a time beyond is unusable */
+	if (t == (time_t)-1 || __builtin_mul_overflow((int64_t)t, (int64_t)1000000000, &ns) ||
+	    __builtin_add_overflow(ns, frac, &ns))
 		return 0;
-	return (int64_t)t * 1000000000 + frac;
+	return ns;
 }
 
 static bool is_hex64(const char *s)
@@ -677,7 +718,7 @@ static int item_cmp(const void *a, const void *b)
 }
 
 /* Adds the images among one page's entries to out. */
-static void take_entries(json_t *entries, struct storage_list *out, size_t *cap)
+static void take_entries(const json_t *entries, struct storage_list *out, size_t *cap)
 {
 	size_t i;
 	json_t *e;
@@ -697,11 +738,25 @@ static void take_entries(json_t *entries, struct storage_list *out, size_t *cap)
 		memset(it, 0, sizeof(*it));
 		it->name = xstrdup(name);
 		it->size = (int64_t)json_integer_value(json_object_get(e, "size"));
-		it->mtime_ns = parse_rfc3339(json_string_value(json_object_get(e, "server_modified")));
+		it->mtime_ns = dropbox_parse_rfc3339(
+			json_string_value(json_object_get(e, "server_modified")));
 		const char *ch = json_string_value(json_object_get(e, "content_hash"));
 		if (is_hex64(ch))
 			memcpy(it->content_hash, ch, 65);
 	}
+}
+
+bool dropbox_list_page(const json_t *reply, struct storage_list *out, size_t *cap,
+		       size_t *entries, const char **cursor)
+{
+	const json_t *list = json_object_get(reply, "entries");
+	*entries += json_array_size(list);
+	take_entries(list, out, cap);
+	*cursor = NULL;
+	if (!json_is_true(json_object_get(reply, "has_more")))
+		return false;
+	*cursor = json_string_value(json_object_get(reply, "cursor"));
+	return true;
 }
 
 /* Every page of the folder: list_folder, then list_folder/continue while
@@ -732,12 +787,9 @@ static int dropbox_list(struct storage *s, const struct pp_ctx *ctx, struct stor
 			goto out;
 		}
 		pages++;
-		json_t *list = json_object_get(c.reply, "entries");
-		entries += json_array_size(list);
-		take_entries(list, out, &cap);
-		if (!json_is_true(json_object_get(c.reply, "has_more")))
+		const char *cursor;
+		if (!dropbox_list_page(c.reply, out, &cap, &entries, &cursor))
 			break;
-		const char *cursor = json_string_value(json_object_get(c.reply, "cursor"));
 		if (!cursor || !*cursor || pages >= MAX_PAGES) {
 			pp_fail_kind(err, WHERE, PP_ERR_REMOTE,
 				     "dropbox %s: has_more without a usable cursor after %d pages",
@@ -809,6 +861,17 @@ out:
 	return rc;
 }
 
+int dropbox_link_of(const json_t *reply, char **url, struct pp_error *err)
+{
+	const char *link = json_string_value(json_object_get(reply, "link"));
+	*url = NULL;
+	if (!link || !*link)
+		return pp_fail_kind(err, WHERE, PP_ERR_REMOTE,
+				    "dropbox get_temporary_link: no link in the reply");
+	*url = xstrdup(link);
+	return 0;
+}
+
 /* A temporary link (4 hours) to path. */
 static int temporary_link(struct dropbox *d, const struct pp_ctx *ctx, const char *path,
 			  char **url, struct pp_error *err)
@@ -817,14 +880,8 @@ static int temporary_link(struct dropbox *d, const struct pp_ctx *ctx, const cha
 	int rc = -1;
 
 	c.arg = args_or_fail(json_pack("{s:s}", "path", path), c.endpoint, err);
-	if (!c.arg || dbx_call(d, ctx, &c, err) < 0)
+	if (!c.arg || dbx_call(d, ctx, &c, err) < 0 || dropbox_link_of(c.reply, url, err) < 0)
 		goto out;
-	const char *link = json_string_value(json_object_get(c.reply, "link"));
-	if (!link || !*link) {
-		pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "dropbox get_temporary_link: no link in the reply");
-		goto out;
-	}
-	*url = xstrdup(link);
 	rc = 0;
 out:
 	call_release(&c);
@@ -926,6 +983,14 @@ static int dropbox_sidecar_write(struct storage *s, const struct pp_ctx *ctx, co
 
 /* ---- metadata ------------------------------------------------------------------ */
 
+void dropbox_meta_of(const json_t *reply, struct storage_meta *out)
+{
+	const char *id = json_string_value(json_object_get(reply, "id"));
+	const char *rev = json_string_value(json_object_get(reply, "rev"));
+	snprintf(out->id, sizeof(out->id), "%s", id ? id : "");
+	snprintf(out->rev, sizeof(out->rev), "%s", rev ? rev : "");
+}
+
 static int dropbox_metadata(struct storage *s, const struct pp_ctx *ctx, const char *name,
 			    struct storage_meta *out, struct pp_error *err)
 {
@@ -941,10 +1006,7 @@ static int dropbox_metadata(struct storage *s, const struct pp_ctx *ctx, const c
 	c.arg = args_or_fail(json_pack("{s:s}", "path", path), c.endpoint, err);
 	if (!c.arg || dbx_call(d, ctx, &c, err) < 0)
 		goto out;
-	const char *id = json_string_value(json_object_get(c.reply, "id"));
-	const char *rev = json_string_value(json_object_get(c.reply, "rev"));
-	snprintf(out->id, sizeof(out->id), "%s", id ? id : "");
-	snprintf(out->rev, sizeof(out->rev), "%s", rev ? rev : "");
+	dropbox_meta_of(c.reply, out);
 	rc = 0;
 out:
 	call_release(&c);
@@ -990,6 +1052,12 @@ out:
 	return rc;
 }
 
+char *dropbox_moved_name(const json_t *reply)
+{
+	const char *n = json_string_value(json_object_get(json_object_get(reply, "metadata"), "name"));
+	return n && fs_name_is_safe(n) ? xstrdup(n) : NULL;
+}
+
 /* move_v2 with autorename; *final_name (may be NULL) gets the name it got. */
 static int move(struct dropbox *d, const struct pp_ctx *ctx, const char *from, const char *to,
 		char **final_name, struct call *c, struct pp_error *err)
@@ -1001,11 +1069,8 @@ static int move(struct dropbox *d, const struct pp_ctx *ctx, const char *from, c
 			      c->endpoint, err);
 	if (!c->arg || dbx_call(d, ctx, c, err) < 0)
 		goto out;
-	if (final_name) {
-		const char *n = json_string_value(
-			json_object_get(json_object_get(c->reply, "metadata"), "name"));
-		*final_name = n && fs_name_is_safe(n) ? xstrdup(n) : NULL;
-	}
+	if (final_name)
+		*final_name = dropbox_moved_name(c->reply);
 	rc = 0;
 out:
 	json_decref(c->arg);

@@ -1,11 +1,13 @@
 /* test_config.c - configuration: an upstream INI loads unchanged (long
- * prompt lines, inline comments, continuation lines), defaults, the .env
- * layer, and errors that name the file, section and key. */
+ * prompt lines, inline comments, continuation lines), from its file or its
+ * text, defaults, the .env layer and its parser, and errors that name the
+ * file, section and key. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "config/config.h"
+#include "config/dotenv.h"
 #include "core/check.h"
 #include "telemetry/log.h"
 #include "telemetry/sanitize.h"
@@ -371,6 +373,59 @@ static void test_process_env_wins(void **state)
 	unsetenv("TELEGRAM_BOT_TOKEN");
 }
 
+/* The INI's text given in memory: the same result as its file, with the
+ * path still naming it and giving relative paths their folder. */
+static void test_text_in_memory(void **state)
+{
+	(void)state;
+	const char *text = "[Storage]\npath = images ; beside the INI\n[Outbox]\nenabled = yes\n"
+			   "[Content]\nhashtag_string = #a\n    more #b\n[HTTP]\ntimeout = 0\n";
+	char *path = xasprintf("%s/not-on-disk.ini", dir);
+	struct config_options o = { .config_path = path, .config_text = text,
+				    .config_len = strlen(text) - strlen("[HTTP]\ntimeout = 0\n"),
+				    .check = check_config, .modules = check_config_modules() };
+	struct config cfg;
+	struct config_error e;
+	if (config_load(&o, &cfg, &e) < 0)
+		fail_msg("%s", e.msg);
+	char *want = xasprintf("%s/images", dir);
+	assert_string_equal(cfg.storage_path, want);
+	assert_string_equal(cfg.hashtag_string, "#a\nmore #b");
+	assert_true(config_get_bool(&cfg, "Outbox", "enabled"));
+	config_release(&cfg);
+	/* All of it: the last line is wrong, and the error names the path. */
+	o.config_len = strlen(text);
+	assert_int_equal(config_load(&o, &cfg, &e), -1);
+	assert_non_null(strstr(e.msg, "not-on-disk.ini: [HTTP] timeout:"));
+	assert_non_null(strstr(e.msg, "(line 9)"));
+	free(want);
+	free(path);
+}
+
+static void collect(const char *key, const char *value, void *arg)
+{
+	buf_addf(arg, "%s=%s|", key, value);
+}
+
+/* dotenv_parse hands each variable over and leaves the environment alone. */
+static void test_dotenv_parse(void **state)
+{
+	(void)state;
+	struct buf got = BUF_INIT;
+	unsetenv("PHOTOPUB_TEST_A");
+	tu_log_start();
+	int n = dotenv_parse("\xef\xbb\xbf" "export PHOTOPUB_TEST_A = 'x y' \r\nB=\"q\\\"\\n\"\nnope\n"
+			     "C=1 # note\nD='open\n", "test.env", collect, &got);
+	char *out = tu_log_stop();
+	assert_int_equal(n, 3);
+	assert_string_equal(buf_str(&got), "PHOTOPUB_TEST_A=x y|B=q\"\n|C=1|");
+	assert_null(getenv("PHOTOPUB_TEST_A"));
+	assert_non_null(strstr(out, "\"file\":\"test.env\",\"line\":3"));
+	assert_non_null(strstr(out, "\"line\":5,\"problem\":\"unterminated quote\""));
+	free(out);
+	buf_release(&got);
+}
+
 static void test_cookie_ttl_clamped(void **state)
 {
 	(void)state;
@@ -399,6 +454,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_env_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_process_env_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookie_ttl_clamped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text_in_memory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dotenv_parse, setup, teardown),
 	};
 	log_set_stderr(false);
 	return cmocka_run_group_tests(tests, NULL, NULL);

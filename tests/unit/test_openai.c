@@ -1,11 +1,14 @@
 /* test_openai.c - the OpenAI provider without a network: opening through
- * ai_open, its ops table and model names, and the checks made before any
- * request (no key, no image URL, a zero caption limit). The exchanges with
- * the API are covered end to end in tests/e2e/test_openai.py. */
+ * ai_open, its ops table and model names, the checks made before any
+ * request (no key, no image URL, a zero caption limit), and the reply
+ * parser's content and token counts. The exchanges with the API are
+ * covered end to end in tests/e2e/test_openai.py. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include "testutil.h"
 #include "ai/ai.h"
+#include "ai/openai.h"
 
 static struct config base_config(void)
 {
@@ -130,6 +133,46 @@ static void test_caption_refuses_zero_limit(void **state)
 	ai_close(ai);
 }
 
+/* A reply's content and model, and its token counts added to the call's:
+ * several replies sum up, and counts no server can mean neither overflow
+ * the sum nor make it negative. */
+static void test_reply_and_token_counts(void **state)
+{
+	struct ai_call call = { .prompt_tokens = -1, .completion_tokens = -1 };
+	struct openai_reply r;
+	struct pp_error err = { 0 };
+	(void)state;
+
+	const char *ok = "{\"model\":\"gpt-4o-mini-2024-07-18\",\"choices\":[{\"message\":"
+			 "{\"content\":\"  Quiet eyes.\\n\"},\"finish_reason\":\"stop\"}],"
+			 "\"usage\":{\"prompt_tokens\":1122,\"completion_tokens\":187}}";
+	assert_int_equal(openai_parse_reply(ok, strlen(ok), "openai caption", "gpt-4o-mini", &r,
+					    &call, &err), 0);
+	assert_string_equal(r.content, "Quiet eyes.");
+	assert_string_equal(r.model, "gpt-4o-mini-2024-07-18");
+	assert_int_equal(call.prompt_tokens, 1122);
+	assert_int_equal(call.completion_tokens, 187);
+	free(r.content);
+
+	const char *huge = "{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"usage\":"
+			   "{\"prompt_tokens\":9223372036854775807,\"completion_tokens\":-5}}";
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(openai_parse_reply(huge, strlen(huge), "openai caption", "gpt-4o-mini",
+						    &r, &call, &err), 0);
+		assert_string_equal(r.model, "gpt-4o-mini");
+		free(r.content);
+	}
+	assert_int_equal(call.prompt_tokens, LONG_MAX);
+	assert_int_equal(call.completion_tokens, 187);
+
+	const char *cut = "{\"choices\":[{\"message\":{\"content\":\"{\\\"cap\"},"
+			  "\"finish_reason\":\"length\"}]}";
+	assert_int_equal(openai_parse_reply(cut, strlen(cut), "openai caption", "gpt-4o-mini", &r,
+					    &call, &err), -1);
+	assert_null(r.content);
+	assert_string_equal(call.error_type, "truncated");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +181,7 @@ int main(void)
 		cmocka_unit_test(test_open_needs_key_and_url),
 		cmocka_unit_test(test_analyze_needs_an_image_url),
 		cmocka_unit_test(test_caption_refuses_zero_limit),
+		cmocka_unit_test(test_reply_and_token_counts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,9 @@
  * (tests/fakes/fake_dropbox.py, started per test in its standalone mode): what a
  * listing keeps, downloads, sidecars, metadata, archive autorename with the
  * sidecar following, public staging, DEL escaped in Dropbox-API-Arg, client
- * credentials without an app secret, and one token refresh for many threads. */
+ * credentials without an app secret, one token refresh for many threads, the
+ * token reply's lifetime, and server_modified times at the ends of what
+ * nanoseconds hold. */
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 #include "net/http.h"
 #include "storage/content_hash.h"
+#include "storage/dropbox.h"
 #include "storage/storage.h"
 #include "testutil.h"
 #include "util/buf.h"
@@ -477,6 +480,50 @@ static void test_one_refresh_for_many_threads(void **state)
 	json_decref(st);
 }
 
+/* server_modified: nanoseconds since the epoch, and 0 for what 64 bits
+ * cannot hold instead of an overflow. */
+static void test_rfc3339_times(void **state)
+{
+	(void)state;
+	assert_int_equal(dropbox_parse_rfc3339("2026-11-28T10:15:02Z"), 1795860902LL * 1000000000);
+	assert_int_equal(dropbox_parse_rfc3339("2026-11-28T10:15:02.25Z"),
+			 1795860902LL * 1000000000 + 250000000);
+	assert_int_equal(dropbox_parse_rfc3339("1970-01-01T00:00:01.5z"), 1500000000);
+	assert_int_equal(dropbox_parse_rfc3339("2262-04-11T23:47:16.854775807Z"), INT64_MAX);
+	assert_int_equal(dropbox_parse_rfc3339("2262-04-11T23:47:16.854775808Z"), 0);
+	assert_int_equal(dropbox_parse_rfc3339("4052-11-28T10:15:02Z"), 0);
+	assert_int_equal(dropbox_parse_rfc3339("1033-01-01T00:00:00Z"), 0);
+	assert_int_equal(dropbox_parse_rfc3339("-999-01-01T00:00:00Z"), 0);
+	assert_int_equal(dropbox_parse_rfc3339("2026-11-28T10:15:02+01:00"), 0);
+	assert_int_equal(dropbox_parse_rfc3339("2026-11-28"), 0);
+	assert_int_equal(dropbox_parse_rfc3339(NULL), 0);
+}
+
+/* The token reply: its lifetime, and none for one no token has (the token
+ * is then renewed when it is refused, never at a deadline past the clock). */
+static void test_token_reply(void **state)
+{
+	(void)state;
+	struct pp_error err = { 0 };
+	char *tok;
+	int64_t expires;
+	const char *ok = "{\"access_token\":\"sl.abc\",\"expires_in\":14400}";
+	assert_int_equal(dropbox_parse_token_reply(200, ok, strlen(ok), &tok, &expires, &err), 0);
+	assert_string_equal(tok, "sl.abc");
+	assert_int_equal(expires, 14400);
+	free(tok);
+	const char *huge = "{\"access_token\":\"sl.abc\",\"expires_in\":9223372036854775807}";
+	assert_int_equal(dropbox_parse_token_reply(200, huge, strlen(huge), &tok, &expires, &err), 0);
+	assert_int_equal(expires, 0);
+	free(tok);
+	const char *bad = "{\"error\":\"invalid_grant\",\"error_description\":\"malformed\"}";
+	assert_int_equal(dropbox_parse_token_reply(400, bad, strlen(bad), &tok, &expires, &err), -1);
+	assert_null(tok);
+	assert_int_equal(err.kind, PP_ERR_AUTH);
+	assert_string_equal(err.msg, "Dropbox refused the token refresh (oauth2/token: HTTP 400, "
+				     "invalid_grant: malformed): check DROPBOX_REFRESH_TOKEN");
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -493,6 +540,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refresh_without_app_secret, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_refresh_token, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_refresh_for_many_threads, setup, teardown),
+		cmocka_unit_test(test_rfc3339_times),
+		cmocka_unit_test(test_token_reply),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
