@@ -364,11 +364,17 @@ class ImageLaneTest(LimitsCase):
                          ["miss"] * 10)
 
         # The same width again, and any width that rounds down to it, is a
-        # copy from the cache: at once, with the same ETag.
+        # copy from the cache: at once, with the same ETag. (Which two
+        # widths were told to come back depends on arrival: w=64 is made
+        # now when it was one of them.)
+        first = results[64]
+        if first[0] != 200:
+            first = get(port, "/api/images/%s/file?w=64" % self.BIG, headers=["X-Request-ID: first-64"])
+            self.assertEqual(first[0], 200)
         status, hdrs, body, took = get(port, "/api/images/%s/file?w=64" % self.BIG, headers=["X-Request-ID: again-64"])
         self.assertEqual(status, 200)
-        self.assertEqual(body, results[64][2])
-        self.assertEqual(hdrs["etag"], results[64][1]["etag"])
+        self.assertEqual(body, first[2])
+        self.assertEqual(hdrs["etag"], first[1]["etag"])
         for w in (65, 70, 73, 95):
             status, hdrs2, body2, took = get(port, "/api/images/%s/file?w=%d" % (self.BIG, w),
                                              headers=["X-Request-ID: again-%d" % w])
