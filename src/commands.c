@@ -111,5 +111,28 @@ const struct command commands[] = {
 			"\n"
 			"Exit codes: 0 written; 2 usage error, unreadable input or unwritable output.\n",
 	},
+	{
+		.name = "history",
+		.run = cmd_history,
+		.summary = "what was posted where and when, and what failed",
+		.usage =
+			"usage: photopub history --config FILE [--env FILE] [--since T]\n"
+			"                        [--platform NAME] [--json]\n"
+			"\n"
+			"Lists the publication history of the state database, oldest first:\n"
+			"one row per platform and attempt, with its time (UTC), the image, the\n"
+			"post id or why it failed. Reads the state without changing it.\n"
+			"\n"
+			"  --config FILE    the INI configuration (required)\n"
+			"  --env FILE       .env file with secrets (default: .env beside FILE)\n"
+			"  --since T        only rows at or after T: RFC 3339, a date (UTC\n"
+			"                   midnight) or back from now (90m, 24h, 7d)\n"
+			"  --platform NAME  only this platform's rows (outbox, telegram, ...)\n"
+			"  --json           a JSON array of {time, image, platform, success,\n"
+			"                   post_id, error, correlation_id}\n"
+			"\n"
+			"Exit codes: 0 listed (also when empty); 1 the state cannot be read;\n"
+			"2 usage or configuration error.\n",
+	},
 	{ .name = NULL },
 };

@@ -1,5 +1,6 @@
 /* history.c - the publication history: one row per platform and attempt,
- * with its post id or error and the run's correlation id. */
+ * with its post id or error and the run's correlation id; appending rows
+ * and reading them back. */
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
@@ -50,3 +51,34 @@ out:
 	return rc;
 }
 
+
+int state_history_each(struct state *st, const char *since, const char *platform,
+		       int (*cb)(void *arg, const char *time, const struct history_row *row),
+		       void *arg, struct pp_error *err)
+{
+	int rc = 0, step;
+	pthread_mutex_lock(&st->lock);
+	sqlite3_stmt *s = st_stmt(st, S_HISTORY_LIST, err);
+	if (!s) {
+		pthread_mutex_unlock(&st->lock);
+		return -1;
+	}
+	st_bind_text(s, 1, since);
+	st_bind_text(s, 2, platform);
+#define COL(i) ((const char *)sqlite3_column_text(s, (i)))
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		struct history_row r = {
+			.image = COL(1), .sha256 = COL(2), .platform = COL(3), .post_id = COL(4),
+			.success = sqlite3_column_int(s, 5) != 0, .error = COL(6),
+			.correlation_id = COL(7),
+		};
+		if (cb(arg, COL(0), &r))
+			break;
+	}
+#undef COL
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = st_db_fail(st, err, "read the publication history");
+	sqlite3_reset(s);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}

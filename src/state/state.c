@@ -63,6 +63,9 @@ static const char *const stmt_sql[S_COUNT] = {
 		     " VALUES(?1, ?2)",
 	[S_ADD_HISTORY] = "INSERT INTO history(time, image, sha256, platform, post_id, success,"
 			  " error, correlation_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_HISTORY_LIST] = "SELECT time, image, sha256, platform, post_id, success, error,"
+			   " correlation_id FROM history WHERE (?1 IS NULL OR time >= ?1)"
+			   " AND (?2 IS NULL OR platform = ?2) ORDER BY id",
 	[S_CACHE_GET] = "SELECT size, mtime_ns, sha256, content_hash FROM hash_cache"
 			" WHERE key = ?1",
 	[S_CACHE_PUT] = "INSERT OR REPLACE INTO hash_cache(key, size, mtime_ns, sha256,"

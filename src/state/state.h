@@ -44,6 +44,13 @@ struct history_row {
 int state_add_history(struct state *st, const struct history_row *rows, size_t n,
 		      struct pp_error *err);
 
+/* The history rows at or after since (a time as the rows hold it,
+ * "2026-11-29T07:02:41.952Z"; NULL: all) and of platform (NULL: all),
+ * oldest first. cb gets each row and its time; a non-zero return stops. */
+int state_history_each(struct state *st, const char *since, const char *platform,
+		       int (*cb)(void *arg, const char *time, const struct history_row *row),
+		       void *arg, struct pp_error *err);
+
 /* Hash cache, keyed by the file's absolute path, size and mtime (ns):
  * a changed file is a miss. Hex digests, 64 characters. */
 struct hash_entry {
