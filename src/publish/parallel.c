@@ -180,6 +180,9 @@ size_t publish_parallel_observed(const struct config *cfg,
 	size_t abandoned = 0;
 	pthread_mutex_lock(&j->lock);
 	for (;;) {
+		/* A platform that ends while the lock is released for the observer
+		 * signals nobody: after any call, look again before waiting. */
+		bool unlocked = false;
 		for (size_t i = 0; i < n; i++) {
 			struct slot *s = &j->slots[i];
 			if (!s->done || told[i])
@@ -191,12 +194,17 @@ size_t publish_parallel_observed(const struct config *cfg,
 				pthread_mutex_unlock(&j->lock);
 				obs->outcome(obs->arg, i, &results[i]);
 				pthread_mutex_lock(&j->lock);
+				unlocked = true;
 			}
 		}
 		bool all = true;
 		for (size_t i = 0; i < n; i++)
 			all = all && told[i];
-		if (all || pthread_cond_timedwait(&j->done_cond, &j->lock, &deadline) == ETIMEDOUT)
+		if (all)
+			break;
+		if (unlocked)
+			continue;
+		if (pthread_cond_timedwait(&j->done_cond, &j->lock, &deadline) == ETIMEDOUT)
 			break;
 	}
 	for (size_t i = 0; i < n; i++) {
