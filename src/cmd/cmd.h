@@ -8,6 +8,7 @@
 #define PHOTOPUB_CMD_CMD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include "config/config.h"
 #include "core/workflow.h"
 
@@ -47,6 +48,10 @@ int cmd_usage_error(const char *command, const char *fmt, ...)
  * returning -1 on failure (the caller exits with EXIT_USAGE). Applies the
  * configured log level unless force_debug. */
 int cmd_load_config(const struct config_options *opts, struct config *cfg, bool force_debug);
+
+/* Parses the time of option opt (--since, --until) of command: the forms
+ * of ts_parse_bound. 0, or EXIT_USAGE after the usage_error line. */
+int cmd_time_bound(const char *command, const char *opt, const char *arg, int64_t *ms);
 
 /* Opens --log-file; logs and returns -1 on failure. */
 int cmd_open_log_file(const char *path);

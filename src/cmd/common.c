@@ -8,6 +8,7 @@
 #include "cmd/cmd.h"
 #include "core/check.h"
 #include "image/image.h"
+#include "ops/timefmt.h"
 #include "state/state.h"
 #include "storage/storage.h"
 #include "telemetry/sanitize.h"
@@ -49,6 +50,16 @@ int cmd_load_config(const struct config_options *opts, struct config *cfg, bool 
 	}
 	log_set_level(force_debug ? LOG_DEBUG : (enum log_level)log_level_parse(cfg->log_level));
 	return 0;
+}
+
+int cmd_time_bound(const char *command, const char *opt, const char *arg, int64_t *ms)
+{
+	if (ts_parse_bound(arg, ts_now_ms(), ms) == 0)
+		return 0;
+	return cmd_usage_error(command,
+			       "%s \"%s\": expected an RFC 3339 time (2026-11-29T07:00:00Z), a "
+			       "date (2026-11-29) or a duration back from now (90m, 24h, 7d)",
+			       opt, arg);
 }
 
 int cmd_open_log_file(const char *path)

@@ -81,13 +81,11 @@ int cmd_history(int argc, char **argv)
 		return rc;
 	char since[32];
 	int64_t ms = 0;
-	if (a.since && ts_parse_bound(a.since, ts_now_ms(), &ms) < 0)
-		return cmd_usage_error("history",
-				       "--since \"%s\": expected an RFC 3339 time "
-				       "(2026-11-29T07:00:00Z), a date (2026-11-29) or a duration "
-				       "back from now (90m, 24h, 7d)", a.since);
-	if (a.since)
+	if (a.since) {
+		if (cmd_time_bound("history", "--since", a.since, &ms))
+			return EXIT_USAGE;
 		ts_format(ms, since);
+	}
 
 	struct config cfg;
 	struct config_options co = { .config_path = a.config, .env_path = a.env, .preview = true };

@@ -55,12 +55,8 @@ static int set_bound(const char *opt, const char *arg, bool *has, int64_t *ms)
 {
 	if (!arg)
 		return 0;
-	if (ts_parse_bound(arg, ts_now_ms(), ms) < 0)
-		return cmd_usage_error("stats",
-				       "%s \"%s\": expected an RFC 3339 time "
-				       "(2026-11-29T07:00:00Z), a date (2026-11-29) or a duration "
-				       "back from now (90m, 24h, 7d)",
-				       opt, arg);
+	if (cmd_time_bound("stats", opt, arg, ms))
+		return EXIT_USAGE;
 	*has = true;
 	return 0;
 }
