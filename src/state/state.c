@@ -21,39 +21,49 @@
 #include "util/hex.h"
 #include "util/strv.h"
 
-/* 1: posted hashes, history, hash cache, meta. 2: the publish journal and
- * the quarantine. Each version only adds tables (CREATE … IF NOT EXISTS),
- * so running the whole script upgrades any older database. */
-#define SCHEMA_VERSION 2
+/* The schema, as the steps that built it: a database at user_version v
+ * runs every step of a higher version, in order, in one transaction, and
+ * ends at the last step's version. A step only adds (tables, indexes,
+ * columns), so an older photopub's data stays readable; a new step is a
+ * new row at the end, never an edit of an old one. */
+struct migration {
+	int version;
+	const char *sql;
+};
 
-static const char schema_sql[] =
-	"CREATE TABLE IF NOT EXISTS posted_sha256("
-	" sha256 TEXT PRIMARY KEY, posted_at TEXT NOT NULL) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS posted_content_hash("
-	" content_hash TEXT PRIMARY KEY, posted_at TEXT NOT NULL) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS history("
-	" id INTEGER PRIMARY KEY, time TEXT NOT NULL, image TEXT, sha256 TEXT,"
-	" platform TEXT NOT NULL, post_id TEXT, success INTEGER NOT NULL, error TEXT,"
-	" correlation_id TEXT);"
-	"CREATE TABLE IF NOT EXISTS hash_cache("
-	" key TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
-	" sha256 TEXT NOT NULL, content_hash TEXT NOT NULL) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
-	/* version 2 */
-	"CREATE TABLE IF NOT EXISTS journal("
-	" id INTEGER PRIMARY KEY, correlation_id TEXT NOT NULL, image TEXT NOT NULL,"
-	" sha256 TEXT NOT NULL, content_hash TEXT, caption TEXT, sd_caption TEXT,"
-	" owner TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT);"
-	"CREATE INDEX IF NOT EXISTS journal_open ON journal(id) WHERE finished_at IS NULL;"
-	"CREATE TABLE IF NOT EXISTS journal_platform("
-	" journal_id INTEGER NOT NULL REFERENCES journal(id), platform TEXT NOT NULL,"
-	" outcome TEXT NOT NULL, post_id TEXT, error TEXT, correlation_id TEXT,"
-	" UNIQUE(journal_id, platform));"
-	"CREATE TABLE IF NOT EXISTS quarantine("
-	" sha256 TEXT PRIMARY KEY, content_hash TEXT, image TEXT NOT NULL, reason TEXT NOT NULL,"
-	" moved_to TEXT, correlation_id TEXT, at TEXT NOT NULL) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS quarantine_content_hash ON quarantine(content_hash)"
-	" WHERE content_hash IS NOT NULL;";
+static const struct migration migrations[] = {
+	/* Posted hashes, history, hash cache, meta. */
+	{ 1, "CREATE TABLE IF NOT EXISTS posted_sha256("
+	     " sha256 TEXT PRIMARY KEY, posted_at TEXT NOT NULL) WITHOUT ROWID;"
+	     "CREATE TABLE IF NOT EXISTS posted_content_hash("
+	     " content_hash TEXT PRIMARY KEY, posted_at TEXT NOT NULL) WITHOUT ROWID;"
+	     "CREATE TABLE IF NOT EXISTS history("
+	     " id INTEGER PRIMARY KEY, time TEXT NOT NULL, image TEXT, sha256 TEXT,"
+	     " platform TEXT NOT NULL, post_id TEXT, success INTEGER NOT NULL, error TEXT,"
+	     " correlation_id TEXT);"
+	     "CREATE TABLE IF NOT EXISTS hash_cache("
+	     " key TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
+	     " sha256 TEXT NOT NULL, content_hash TEXT NOT NULL) WITHOUT ROWID;"
+	     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;" },
+	/* The publish journal and the quarantine. */
+	{ 2, "CREATE TABLE IF NOT EXISTS journal("
+	     " id INTEGER PRIMARY KEY, correlation_id TEXT NOT NULL, image TEXT NOT NULL,"
+	     " sha256 TEXT NOT NULL, content_hash TEXT, caption TEXT, sd_caption TEXT,"
+	     " owner TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT);"
+	     "CREATE INDEX IF NOT EXISTS journal_open ON journal(id) WHERE finished_at IS NULL;"
+	     "CREATE TABLE IF NOT EXISTS journal_platform("
+	     " journal_id INTEGER NOT NULL REFERENCES journal(id), platform TEXT NOT NULL,"
+	     " outcome TEXT NOT NULL, post_id TEXT, error TEXT, correlation_id TEXT,"
+	     " UNIQUE(journal_id, platform));"
+	     "CREATE TABLE IF NOT EXISTS quarantine("
+	     " sha256 TEXT PRIMARY KEY, content_hash TEXT, image TEXT NOT NULL, reason TEXT NOT NULL,"
+	     " moved_to TEXT, correlation_id TEXT, at TEXT NOT NULL) WITHOUT ROWID;"
+	     "CREATE INDEX IF NOT EXISTS quarantine_content_hash ON quarantine(content_hash)"
+	     " WHERE content_hash IS NOT NULL;" },
+};
+
+#define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+#define SCHEMA_VERSION (migrations[NMIGRATIONS - 1].version)
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_IS_SHA] = "SELECT 1 FROM posted_sha256 WHERE sha256 = ?1",
@@ -208,7 +218,7 @@ static int user_version(struct state *st, int *v, struct pp_error *err)
 	return 0;
 }
 
-/* Creates the tables of a new (version 0) database; refuses a newer schema. */
+/* Brings the database to SCHEMA_VERSION; refuses a newer schema. */
 static int schema_setup(struct state *st, struct pp_error *err)
 {
 	int v = 0;
@@ -222,9 +232,15 @@ static int schema_setup(struct state *st, struct pp_error *err)
 			     "this photopub knows", st->path, v, SCHEMA_VERSION);
 		goto fail;
 	}
+	for (size_t i = 0; i < NMIGRATIONS; i++) {
+		if (migrations[i].version <= v)
+			continue;
+		if (st_exec(st, migrations[i].sql, "upgrade the schema", err) < 0)
+			goto fail;
+	}
 	if (v < SCHEMA_VERSION) {
-		char *sql = xasprintf("%sPRAGMA user_version = %d;", schema_sql, SCHEMA_VERSION);
-		int rc = st_exec(st, sql, "create the tables", err);
+		char *sql = xasprintf("PRAGMA user_version = %d;", SCHEMA_VERSION);
+		int rc = st_exec(st, sql, "record the schema version", err);
 		free(sql);
 		if (rc < 0)
 			goto fail;
