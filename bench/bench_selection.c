@@ -1,7 +1,8 @@
 /* bench_selection.c - listing and selection over a local folder of 10,000
  * images whose hashes are already cached: the list (readdir + stat + hash
- * cache), then the choice of one unposted image (one copy + hash), all but
- * 1 % already posted. Prints ms per listing and per selection.
+ * cache), then the posting queue built from it and the choice of its first
+ * unposted image (one copy + hash), all but 1 % already posted. Prints ms
+ * per listing and per selection.
  * Usage: bench_selection [N]  (default 10000) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "config/config.h"
+#include "core/queue.h"
 #include "core/selection.h"
 #include "state/state.h"
 #include "storage/local_stats.h"
@@ -48,7 +50,7 @@ int main(int argc, char **argv)
 		free(p);
 	}
 
-	struct config cfg = { .storage_path = images, .archive = "archive" };
+	struct config cfg = { .storage_path = images, .archive = "archive", .state_path = db };
 	struct state *st;
 	struct storage *s;
 	struct pp_error err = { 0 };
@@ -84,10 +86,13 @@ int main(int argc, char **argv)
 		s2->ops->list(s2, &ctx, &list, &err);
 		int64_t t1 = now_monotonic();
 		struct selection sel;
-		if (selection_choose(s2, st, &ctx, &list, NULL, &sel, &err) < 0) {
+		struct queue q;
+		if (queue_build(st, &cfg, &list, &q, &err) < 0 ||
+		    selection_choose(s2, st, &ctx, &list, NULL, &q, &sel, &err) < 0) {
 			fprintf(stderr, "%s\n", err.msg);
 			return 1;
 		}
+		queue_release(&q);
 		int64_t t2 = now_monotonic();
 		list_ms += (double)(t1 - t0) / 1e6;
 		select_ms += (double)(t2 - t1) / 1e6;

@@ -134,5 +134,35 @@ const struct command commands[] = {
 			"Exit codes: 0 listed (also when empty); 1 the state cannot be read;\n"
 			"2 usage or configuration error.\n",
 	},
+	{
+		.name = "queue",
+		.run = cmd_queue,
+		.summary = "the order images will be posted in; pin, skip, hold, release",
+		.usage =
+			"usage: photopub queue --config FILE [--env FILE] [--limit N] [--json]\n"
+			"       photopub queue pin|skip|hold|release NAME --config FILE [--env FILE]\n"
+			"\n"
+			"Lists the posting queue: the images of the folder that runs will post,\n"
+			"in the order they will post them (position 1 is what the next `run` and\n"
+			"`run --preview` take), with their status: next, queued, pinned or held.\n"
+			"New images join it in the [Content] order (random: a shuffled deck;\n"
+			"oldest, newest: by modification time; name). Listing reads the state\n"
+			"without changing it.\n"
+			"\n"
+			"  pin NAME         put NAME next (the latest pin goes first)\n"
+			"  skip NAME        send NAME to the back of the queue\n"
+			"  hold NAME        never post NAME until it is released (listed last)\n"
+			"  release NAME     queue a held NAME again, at its place\n"
+			"\n"
+			"  --config FILE    the INI configuration (required)\n"
+			"  --env FILE       .env file with secrets (default: .env beside FILE)\n"
+			"  --limit N        list the first N images (default 50, at most 10000)\n"
+			"  --json           {\"items\": [{filename, position, status, pinned, added_at,\n"
+			"                   size}], \"count\": N}, as GET /api/queue answers\n"
+			"\n"
+			"Exit codes: 0 listed or changed; 1 NAME is not in the queue (not in the\n"
+			"folder, posted or quarantined), or the state or folder cannot be read;\n"
+			"2 usage or configuration error.\n",
+	},
 	{ .name = NULL },
 };

@@ -26,6 +26,7 @@ static const char *const security_names[] = { "starttls", "tls", "none", NULL };
 static const char *const target_names[] = { "subject", "body", "both", NULL };
 static const char *const mode_names[] = { "normal", "private", "avatar", NULL };
 static const char *const level_names[] = { "debug", "info", "warning", "error", NULL };
+static const char *const order_names[] = { "random", "oldest", "newest", "name", NULL };
 
 #define OFF(f) offsetof(struct config, f)
 
@@ -47,6 +48,7 @@ static const struct config_key keys[] = {
 	{ "Content", "telegram", CONFIG_BOOL, OFF(telegram), "false", 0, 0, NULL },
 	{ "Content", "instagram", CONFIG_BOOL, OFF(instagram), "false", 0, 0, NULL },
 	{ "Content", "fetlife", CONFIG_BOOL, OFF(fetlife), "false", 0, 0, NULL },
+	{ "Content", "order", CONFIG_ENUM, OFF(order), "random", 0, 0, order_names },
 
 	{ "AI", "provider", CONFIG_ENUM, OFF(provider), NULL, 0, 0, provider_names },
 	{ "openAI", "base_url", CONFIG_URL, OFF(openai_base_url), "https://api.openai.com/v1", 0, 0, NULL },
@@ -718,3 +720,4 @@ void config_release(struct config *cfg)
 const char *config_caption_target_name(enum caption_target t) { return target_names[t]; }
 const char *config_subject_mode_name(enum subject_mode m) { return mode_names[m]; }
 const char *config_email_security_name(enum email_security s) { return security_names[s]; }
+const char *config_content_order_name(enum content_order o) { return order_names[o]; }

@@ -15,6 +15,8 @@ enum ai_provider { AI_LOCAL = 0, AI_OPENAI };
 enum email_security { EMAIL_STARTTLS = 0, EMAIL_TLS, EMAIL_NONE };
 enum caption_target { TARGET_SUBJECT = 0, TARGET_BODY, TARGET_BOTH };
 enum subject_mode { SUBJECT_NORMAL = 0, SUBJECT_PRIVATE, SUBJECT_AVATAR };
+/* [Content] order: the order new images join the posting queue in. */
+enum content_order { ORDER_RANDOM = 0, ORDER_OLDEST, ORDER_NEWEST, ORDER_NAME };
 
 struct config {
 	char *path;                 /* the INI file as given */
@@ -43,6 +45,7 @@ struct config {
 	bool telegram;
 	bool instagram;
 	bool fetlife;
+	enum content_order order;  /* the posting queue's order (core/queue.h) */
 
 	/* [AI] and [openAI] */
 	enum ai_provider provider;
@@ -233,5 +236,6 @@ int config_parse_bool(const char *v, bool *out);
 const char *config_caption_target_name(enum caption_target t);
 const char *config_subject_mode_name(enum subject_mode m);
 const char *config_email_security_name(enum email_security s);
+const char *config_content_order_name(enum content_order o);
 
 #endif

@@ -5,6 +5,7 @@
 #include <time.h>
 #include "core/intent.h"
 #include "publish/publisher.h"
+#include "state/queue.h"
 #include "telemetry/clock.h"
 #include "telemetry/log.h"
 #include "util/buf.h"
@@ -33,7 +34,7 @@ static json_t *outcomes_json(const struct journal_intent *j)
 	return o;
 }
 
-/* Posted hashes, history and the finished mark: all or nothing. */
+/* Posted hashes, the queue, history and the finished mark: all or nothing. */
 static int record(struct state *st, const struct journal_intent *j, bool posted,
 		  struct pp_error *err)
 {
@@ -53,6 +54,8 @@ static int record(struct state *st, const struct journal_intent *j, bool posted,
 	int rc = 0;
 	if (posted)
 		rc = state_mark_posted(st, j->sha256, j->content_hash, err);
+	if (rc == 0 && posted)
+		rc = state_queue_remove(st, j->image, err); /* it leaves the posting queue */
 	if (rc == 0 && j->n)
 		rc = state_add_history(st, rows, j->n, err);
 	if (rc == 0)

@@ -46,6 +46,12 @@ void preview_write(const struct preview *p, FILE *f)
 	if (!p->image) {
 		fprintf(f, "  none: %s\n", workflow_error(p->result) ? workflow_error(p->result) : "no image");
 	} else {
+		/* What the next run posts: the same queue, read without writing. */
+		if (p->queue_position)
+			fprintf(f, "  next: %s (queue position %zu): the image the next run will post\n",
+				p->image, p->queue_position);
+		else
+			fprintf(f, "  selected: %s (--select)\n", p->image);
 		field(f, "file", p->image);
 		field(f, "sha256", p->sha256);
 		if (p->info) {

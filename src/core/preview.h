@@ -15,6 +15,7 @@ struct preview {
 	const struct config *cfg;
 	const struct workflow_result *result;
 	const char *image;                 /* NULL when none was selected */
+	size_t queue_position;             /* its 1-based place in the posting queue; 0: --select */
 	const char *sha256;
 	int64_t bytes;
 	const struct image_info *info;

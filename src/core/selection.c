@@ -1,7 +1,7 @@
-/* selection.c - picks the run's image: shuffles the listing, skips what the
- * posted state already knows by content hash or SHA-256 (and the
- * quarantined), and downloads
- * candidates one at a time until one is new. */
+/* selection.c - picks the run's image: --select's, or the posting queue's
+ * candidates from its head (the queue leaves out what the posted state knows
+ * by content hash or SHA-256, and the quarantined), downloaded one at a time
+ * until one is new. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,20 +57,9 @@ static void drop_temp(struct selection *sel)
 	}
 }
 
-/* splitmix64: a fast generator for the shuffle, seeded once per choice
- * from the OS random source (a syscall per element would cost more than the
- * whole walk). */
-static uint64_t next_random(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 int selection_choose(struct storage *st, struct state *state, const struct pp_ctx *ctx,
 		     const struct storage_list *list, const char *select_name,
-		     struct selection *sel, struct pp_error *err)
+		     const struct queue *queue, struct selection *sel, struct pp_error *err)
 {
 	*sel = (struct selection){ 0 };
 	if (select_name) {
@@ -89,37 +78,22 @@ int selection_choose(struct storage *st, struct state *state, const struct pp_ct
 	if (list->n == 0)
 		return pp_fail_kind(err, "selection", PP_ERR_NO_IMAGES, "No images found");
 
-	/* Walk the listing in random order (Fisher–Yates) and take the first
-	 * image not known as posted: with most of a large folder posted this
-	 * looks up a few hashes, not all of them. */
-	size_t n = list->n;
-	size_t *order = xcalloc(n, sizeof(size_t));
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
-	uint64_t seed = 0;
-	random_bytes(&seed, sizeof(seed));
-	for (size_t i = n; i > 1; i--) {
-		size_t j = (size_t)(next_random(&seed) % i);
-		size_t t = order[i - 1];
-		order[i - 1] = order[j];
-		order[j] = t;
-	}
-	int rc = -1;
-	for (size_t k = 0; k < n; k++) {
-		const struct storage_item *it = &list->items[order[k]];
+	/* The queue holds only images its listed hashes do not know as posted:
+	 * walk it from the head and take the first whose bytes are new too. */
+	for (size_t k = 0; k < queue->npostable; k++) {
+		const struct queue_entry *e = &queue->v[k];
 		struct pp_error ferr = { 0 };
-		if ((it->content_hash[0] && state_is_posted_content_hash(state, it->content_hash)) ||
-		    (it->sha256[0] && state_is_posted_sha256(state, it->sha256)) ||
-		    state_is_quarantined(state, it->sha256, it->content_hash))
-			continue; /* known without downloading it */
-		if (fetch(st, ctx, it->name, sel, &ferr) < 0) {
+		if (!storage_list_has(list, e->item.name))
+			continue; /* set aside earlier in this run */
+		if (fetch(st, ctx, e->item.name, sel, &ferr) < 0) {
 			*err = ferr;
-			goto out;
+			drop_temp(sel);
+			return -1;
 		}
 		if (state_is_posted_sha256(state, sel->sha256) ||
 		    state_is_posted_content_hash(state, sel->content_hash)) {
 			log_debug(LOGGER, "selection_skip_duplicate", ctx->correlation_id,
-				  LF_STR("image", it->name), LF_STR("sha256", sel->sha256));
+				  LF_STR("image", e->item.name), LF_STR("sha256", sel->sha256));
 			drop_temp(sel);
 			continue;
 		}
@@ -127,14 +101,13 @@ int selection_choose(struct storage *st, struct state *state, const struct pp_ct
 			drop_temp(sel);
 			continue;
 		}
-		sel->name = xstrdup(it->name);
-		rc = 0;
-		goto out;
+		sel->name = xstrdup(e->item.name);
+		sel->queue_position = k + 1;
+		return 0;
 	}
-	pp_fail_kind(err, "selection", PP_ERR_ALL_POSTED, "No new images to post (all duplicates)");
-out:
-	free(order);
-	if (rc < 0)
-		drop_temp(sel);
-	return rc;
+	if (queue->n > queue->npostable)
+		return pp_fail_kind(err, "selection", PP_ERR_ALL_POSTED,
+				    "No new images to post (all duplicates; %zu held in the queue)",
+				    queue->n - queue->npostable);
+	return pp_fail_kind(err, "selection", PP_ERR_ALL_POSTED, "No new images to post (all duplicates)");
 }

@@ -1,9 +1,10 @@
 /* selection.h - choosing the image of a run (REFERENCE "Selection and
- * dedup"): --select, or a random unposted one, downloading as few images as
- * possible. */
+ * dedup"): --select, or the first of the posting queue (core/queue.h) that
+ * is still new, downloading as few images as possible. */
 #ifndef PHOTOPUB_CORE_SELECTION_H
 #define PHOTOPUB_CORE_SELECTION_H
 
+#include "core/queue.h"
 #include "types/models.h"
 #include "state/state.h"
 #include "storage/storage.h"
@@ -16,16 +17,19 @@ struct selection {
 	char content_hash[65];
 	int64_t size;
 	unsigned downloads;      /* how many images were downloaded to choose */
+	size_t queue_position;   /* its 1-based place in the queue; 0 with select_name */
 };
 
 /* Chooses from list. With select_name takes exactly that file (posted or
- * not). Fails with err->kind "no_images", "all_duplicates" or "not_found"
- * and the upstream messages ("No images found", "No new images to post (all
- * duplicates)", "Selected file not found: NAME"). On success the caller owns
- * *sel (selection_release unlinks the temp file). */
+ * not); without, the first postable image of queue (built from list) that is
+ * still in list and whose downloaded bytes were not posted. Fails with
+ * err->kind "no_images", "all_duplicates" or "not_found" and the upstream
+ * messages ("No images found", "No new images to post (all duplicates)",
+ * "Selected file not found: NAME"). On success the caller owns *sel
+ * (selection_release unlinks the temp file). */
 int selection_choose(struct storage *st, struct state *state, const struct pp_ctx *ctx,
 		     const struct storage_list *list, const char *select_name,
-		     struct selection *sel, struct pp_error *err);
+		     const struct queue *queue, struct selection *sel, struct pp_error *err);
 
 void selection_release(struct selection *sel);
 

@@ -111,7 +111,8 @@ static void quarantine(struct stage_ctx *r, const char *reason)
 static int choose_decodable(struct stage_ctx *r, const char *select, struct pp_error *err)
 {
 	for (;;) {
-		if (selection_choose(r->storage, r->state, r->ctx, &r->list, select, &r->sel, err) < 0)
+		if (selection_choose(r->storage, r->state, r->ctx, &r->list, select, &r->queue,
+				     &r->sel, err) < 0)
 			return -1;
 		/* Refuse a file that is not an image before anything is published. */
 		if (image_probe(r->sel.temp_path, &r->info, err) == 0)
@@ -143,7 +144,12 @@ int stage_select(struct stage_ctx *r, const char *select)
 {
 	struct pp_error err = { 0 };
 	int64_t t0 = now_monotonic();
-	int rc = choose_decodable(r, select, &err);
+	/* The queue a preview shows is the one this run stores and posts from. */
+	int rc = select ? 0 : queue_build(r->state, r->cfg, &r->list, &r->queue, &err);
+	if (rc == 0 && !select)
+		rc = queue_store(r->state, &r->queue, r->ctx, &err);
+	if (rc == 0)
+		rc = choose_decodable(r, select, &err);
 	/* The reference the AI reads the image from: a temporary link, or a
 	 * data: URL of a downscaled copy. */
 	if (rc == 0 && r->ai->ops->needs_url &&
@@ -157,6 +163,8 @@ int stage_select(struct stage_ctx *r, const char *select)
 		 LF_STR("sha256", r->sel.sha256), LF_INT("bytes", r->sel.size),
 		 LF_INT("width", r->info.width), LF_INT("height", r->info.height),
 		 LF_INT("downloads", r->sel.downloads),
+		 r->sel.queue_position ? LF_INT("queue_position", r->sel.queue_position)
+				       : LF_NULL("queue_position"),
 		 LF_MS(stage_defs[STAGE_SELECT].ms_key, r->t.ms[STAGE_SELECT]));
 	return 0;
 }
@@ -246,6 +254,7 @@ int stage_sidecar(struct stage_ctx *r, bool write)
 void stage_ctx_release(struct stage_ctx *s)
 {
 	storage_list_release(&s->list);
+	queue_release(&s->queue);
 	selection_release(&s->sel);
 	analysis_release(&s->analysis);
 	caption_result_release(&s->caption);

@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "types/models.h"
 #include "types/stage.h"
+#include "core/queue.h"
 #include "core/selection.h"
 #include "image/image.h"
 #include "state/state.h"
@@ -28,6 +29,7 @@ struct stage_ctx {
 
 	/* filled by the stages; released by stage_ctx_release */
 	struct storage_list list;
+	struct queue queue;          /* the posting queue of list (a run without select) */
 	struct selection sel;
 	struct image_info info;
 	struct analysis analysis;
@@ -42,7 +44,8 @@ struct stage_ctx {
 
 /* Lists the folder into s->list. */
 int stage_list(struct stage_ctx *s);
-/* Chooses (select: exactly that name) and downloads the image, checks
+/* Chooses (select: exactly that name; else the head of the posting queue,
+ * which a writable state stores first) and downloads the image, checks
  * that it decodes, and makes the AI's reference to it when the AI needs one. */
 int stage_select(struct stage_ctx *s, const char *select);
 /* The AI's description of the selected image. */

@@ -400,6 +400,7 @@ done:
 	if (opts->preview && opts->report) {
 		struct preview p = {
 			.cfg = env->cfg, .result = out, .image = r.s.sel.name, .sha256 = r.s.sel.sha256,
+			.queue_position = r.s.sel.queue_position,
 			.bytes = r.s.sel.size, .info = r.s.sel.name ? &r.s.info : NULL,
 			.analysis = r.s.caption.caption ? &r.s.analysis : NULL,
 			.caption = r.s.caption.caption, .sd_caption = r.s.caption.sd_caption,

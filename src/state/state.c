@@ -2,7 +2,7 @@
  * the schema and its version, closing; the cached prepared statements, the
  * transactions and state_begin / state_commit groups that every other file
  * of src/state/ runs its queries through (state_impl.h). The tables' own
- * operations are in posted.c, history.c, hash_cache.c and import.c. */
+ * operations are in posted.c, history.c, hash_cache.c, import.c and queue.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -60,6 +60,11 @@ static const struct migration migrations[] = {
 	     " moved_to TEXT, correlation_id TEXT, at TEXT NOT NULL) WITHOUT ROWID;"
 	     "CREATE INDEX IF NOT EXISTS quarantine_content_hash ON quarantine(content_hash)"
 	     " WHERE content_hash IS NOT NULL;" },
+	/* The posting queue (queue.c); its seed and order live in meta. */
+	{ 4, "CREATE TABLE IF NOT EXISTS queue("
+	     " name TEXT PRIMARY KEY, position INTEGER NOT NULL, mark TEXT NOT NULL,"
+	     " added_at TEXT NOT NULL) WITHOUT ROWID;"
+	     "CREATE INDEX IF NOT EXISTS queue_position ON queue(position);" },
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

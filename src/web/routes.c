@@ -11,6 +11,7 @@
 #include "telemetry/sanitize.h"
 #include "util/embedded.h"
 #include "util/strv.h"
+#include "web/queue.h"
 #include "web/request.h"
 #include "web/routes.h"
 
@@ -108,6 +109,11 @@ static int reply_pp_error(struct web_request *rq, const struct pp_error *err)
 	if (status == 503)
 		rq->retry_after = err->retry_after > 0 ? err->retry_after : RETRY_AFTER_DEFAULT_S;
 	return web_reply_error(rq, status, "%s", err->msg[0] ? err->msg : "internal error");
+}
+
+int web_reply_pp_error(struct web_request *rq, const struct pp_error *err)
+{
+	return reply_pp_error(rq, err);
 }
 
 /* The request body as a JSON value (JSON null when empty), or NULL with
@@ -361,6 +367,8 @@ const struct route web_routes[] = {
 	{ .method = "GET", .pattern = "/api/images/random", .handler = h_random,
 	  .event_ok = "web_random_image", .event_err = "web_random_image_error",
 	  .ms_field = "web_random_image_ms" },
+	{ .method = "GET", .pattern = "/api/queue", .handler = web_route_queue,
+	  .event_ok = "web_queue", .event_err = "web_queue_error", .ms_field = "web_queue_ms" },
 	{ .method = "GET", .pattern = "/api/images/{filename}/file", .handler = h_image_file,
 	  .lane = LANE_IMAGE, .quick = h_image_file_quick },
 	{ .method = "POST", .pattern = "/api/images/{filename}/analyze", .handler = h_analyze,

@@ -21,9 +21,9 @@
 #include "telemetry/log.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
-#include "util/random.h"
 #include "util/url.h"
 #include "web/image_cache.h"
+#include "web/queue.h"
 #include "web/service.h"
 
 #define LOGGER "web"
@@ -44,6 +44,7 @@ struct web_service {
 	struct listing *cur;
 	pthread_mutex_t publish_lock;
 	struct image_cache *copies;  /* resized copies, COPIES_MAX_BYTES at most */
+	struct web_walk *walk;       /* where "Next image" is in the posting queue */
 };
 
 struct web_service *web_service_new(const struct workflow_env *env)
@@ -53,6 +54,7 @@ struct web_service *web_service_new(const struct workflow_env *env)
 	pthread_mutex_init(&svc->lock, NULL);
 	pthread_mutex_init(&svc->publish_lock, NULL);
 	svc->copies = image_cache_new(COPIES_MAX_BYTES);
+	svc->walk = web_walk_new();
 	return svc;
 }
 
@@ -72,6 +74,7 @@ void web_service_free(struct web_service *svc)
 	pthread_mutex_destroy(&svc->lock);
 	pthread_mutex_destroy(&svc->publish_lock);
 	image_cache_free(svc->copies);
+	web_walk_free(svc->walk);
 	free(svc);
 }
 
@@ -192,15 +195,10 @@ int web_random_image(struct web_service *svc, const struct pp_ctx *ctx, json_t *
 		pp_fail_kind(err, "web", PP_ERR_NO_IMAGES, "No images found");
 		goto out;
 	}
-	/* A random start, then the first image not quarantined. */
-	uint64_t r = 0;
-	random_bytes(&r, sizeof(r));
+	/* The posting queue from its head, one image further each time. */
 	const struct storage_item *it = NULL;
-	for (size_t k = 0; k < l->list.n && !it; k++) {
-		const struct storage_item *c = &l->list.items[(r + k) % l->list.n];
-		if (!state_is_quarantined(svc->env->state, c->sha256, c->content_hash))
-			it = c;
-	}
+	if (web_walk_next(svc->walk, svc->env, &l->list, &it, err) < 0)
+		goto out;
 	if (!it) {
 		pp_fail_kind(err, "web", PP_ERR_NO_IMAGES, "No images found");
 		goto out;
@@ -243,6 +241,17 @@ int web_random_image(struct web_service *svc, const struct pp_ctx *ctx, json_t *
 	sidecar_release(&sc);
 	rc = 0;
 out:
+	listing_unref(l);
+	return rc;
+}
+
+int web_queue(struct web_service *svc, const struct pp_ctx *ctx, size_t limit, json_t **out,
+	      struct pp_error *err)
+{
+	struct listing *l = get_listing(svc, ctx, err);
+	if (!l)
+		return -1;
+	int rc = web_queue_json(svc->env, &l->list, limit, out, err);
 	listing_unref(l);
 	return rc;
 }

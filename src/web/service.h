@@ -21,9 +21,16 @@ struct web_service *web_service_new(const struct workflow_env *env);
 void web_service_free(struct web_service *svc);
 
 /* {filename, temp_url, sha256, content_hash, caption, sd_caption, metadata,
- * has_sidecar}. Fails with kind "no_images" when the folder is empty. */
+ * has_sidecar} of the next image of the posting queue's walk (web/queue.h):
+ * successive calls go from its head onward. Fails with kind "no_images"
+ * when the queue is empty. */
 int web_random_image(struct web_service *svc, const struct pp_ctx *ctx, json_t **out,
 		     struct pp_error *err);
+
+/* {items, count}: the posting queue of the current listing, its first
+ * limit images (web/queue.c); it writes nothing. */
+int web_queue(struct web_service *svc, const struct pp_ctx *ctx, size_t limit, json_t **out,
+	      struct pp_error *err);
 
 /* {filename, description, mood, tags, nsfw, caption, sd_caption,
  * sidecar_written}; *cache_hit when the sidecar answered. Kinds: "not_found"

@@ -1,0 +1,245 @@
+/* queue.c - the posting deck (queue.h): the queue table (schema step 4),
+ * whose position column orders it, and the deck's seed and order in the
+ * meta table. Its statements run a few times per command, so they are
+ * prepared when used rather than cached. */
+#include <inttypes.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "state/queue.h"
+#include "state/state_impl.h"
+#include "util/buf.h"
+#include "util/random.h"
+
+#define QUEUE_SCHEMA 4
+#define META_SEED "queue_seed"
+#define META_ORDER "queue_order"
+
+static const char *const mark_names[] = {
+#define X(id, name) [QUEUE_##id] = name,
+	QUEUE_MARKS(X)
+#undef X
+};
+
+const char *queue_mark_name(enum queue_mark m)
+{
+	return (size_t)m < sizeof(mark_names) / sizeof(mark_names[0]) ? mark_names[m] : "queued";
+}
+
+static enum queue_mark mark_from(const char *s)
+{
+	for (size_t i = 0; i < sizeof(mark_names) / sizeof(mark_names[0]); i++)
+		if (s && !strcmp(s, mark_names[i]))
+			return (enum queue_mark)i;
+	return QUEUE_QUEUED;
+}
+
+bool state_queue_writable(const struct state *st)
+{
+	return !st->read_only;
+}
+
+/* Lock held. A statement prepared for one use; NULL with err filled. */
+static sqlite3_stmt *prepare(struct state *st, const char *sql, struct pp_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		st_db_fail(st, err, "prepare a queue query");
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Lock held. The meta value of key into out (n bytes); "" when absent. */
+static int meta_read(struct state *st, const char *key, char *out, size_t n, struct pp_error *err)
+{
+	sqlite3_stmt *s = st_stmt(st, S_META_GET, err);
+	out[0] = '\0';
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_text(s, 0))
+		snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return st_db_fail(st, err, "read the queue's settings");
+	return 0;
+}
+
+/* Lock held. */
+static int meta_write(struct state *st, const char *key, const char *value, struct pp_error *err)
+{
+	sqlite3_stmt *s = st_stmt(st, S_META_PUT, err);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, value, -1, SQLITE_TRANSIENT);
+	return st_step_done(st, s, "record the queue's settings", err);
+}
+
+void state_queue_deck_release(struct queue_deck *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->rows[i].name);
+	free(d->rows);
+	*d = (struct queue_deck){ 0 };
+}
+
+/* Lock held. */
+static int load_rows(struct state *st, struct queue_deck *d, struct pp_error *err)
+{
+	sqlite3_stmt *s = prepare(st, "SELECT name, mark, added_at FROM queue ORDER BY position, name",
+				  err);
+	if (!s)
+		return -1;
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (d->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			d->rows = xrealloc(d->rows, cap * sizeof(*d->rows));
+		}
+		struct queue_row *r = &d->rows[d->n++];
+		*r = (struct queue_row){ .name = xstrdup((const char *)sqlite3_column_text(s, 0)),
+					 .mark = mark_from((const char *)sqlite3_column_text(s, 1)) };
+		const char *at = (const char *)sqlite3_column_text(s, 2);
+		snprintf(r->added_at, sizeof(r->added_at), "%s", at ? at : "");
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return st_db_fail(st, err, "read the queue");
+	return 0;
+}
+
+int state_queue_load(struct state *st, struct queue_deck *out, struct pp_error *err)
+{
+	char seed[32];
+	*out = (struct queue_deck){ 0 };
+	if (st->version < QUEUE_SCHEMA)
+		return 0; /* a read-only file of an older schema: no deck yet */
+	pthread_mutex_lock(&st->lock);
+	int rc = load_rows(st, out, err);
+	if (rc == 0)
+		rc = meta_read(st, META_SEED, seed, sizeof(seed), err);
+	if (rc == 0 && seed[0]) {
+		char *end = NULL;
+		out->seed = strtoull(seed, &end, 16);
+		out->has_seed = end && *end == '\0';
+	}
+	if (rc == 0)
+		rc = meta_read(st, META_ORDER, out->order, sizeof(out->order), err);
+	pthread_mutex_unlock(&st->lock);
+	if (rc < 0)
+		state_queue_deck_release(out);
+	return rc;
+}
+
+/* Lock held, in a transaction. */
+static int store_rows(struct state *st, const struct queue_row *rows, size_t n, const char *now,
+		      struct pp_error *err)
+{
+	if (st_exec(st, "DELETE FROM queue", "clear the queue", err) < 0)
+		return -1;
+	sqlite3_stmt *s = prepare(st, "INSERT INTO queue(name, position, mark, added_at)"
+				      " VALUES(?1, ?2, ?3, ?4)", err);
+	if (!s)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, rows[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)i + 1);
+		sqlite3_bind_text(s, 3, queue_mark_name(rows[i].mark), -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, rows[i].added_at[0] ? rows[i].added_at : now, -1,
+				  SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = st_db_fail(st, err, "store the queue");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int state_queue_store(struct state *st, const struct queue_row *rows, size_t n,
+		      const char *order, bool new_seed, struct pp_error *err)
+{
+	char now[32], seed[17];
+	if (st->read_only)
+		return st_refuse_read_only(st, "store the posting queue", err);
+	if (new_seed) {
+		uint64_t v = 0;
+		if (random_bytes(&v, sizeof(v)) < 0)
+			return pp_fail_kind(err, "state", PP_ERR_INTERNAL,
+					    "cannot draw random bytes for the posting queue");
+		snprintf(seed, sizeof(seed), "%016" PRIx64, v);
+	}
+	st_utc_now(now);
+	pthread_mutex_lock(&st->lock);
+	int rc = -1;
+	if (st_tx_open(st, err) < 0)
+		goto out;
+	bool ok = store_rows(st, rows, n, now, err) == 0 &&
+		  meta_write(st, META_ORDER, order, err) == 0 &&
+		  (!new_seed || meta_write(st, META_SEED, seed, err) == 0);
+	rc = st_tx_close(st, ok, err);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+/* The statement of each operation: ?1 is the name. */
+static const char *const op_sql[] = {
+	[QUEUE_OP_PIN] = "UPDATE queue SET mark = 'pinned',"
+			 " position = (SELECT MIN(position) FROM queue) - 1 WHERE name = ?1",
+	[QUEUE_OP_SKIP] = "UPDATE queue SET mark = 'queued',"
+			  " position = (SELECT MAX(position) FROM queue) + 1 WHERE name = ?1",
+	[QUEUE_OP_HOLD] = "UPDATE queue SET mark = 'held' WHERE name = ?1",
+	[QUEUE_OP_RELEASE] = "UPDATE queue SET mark = CASE mark WHEN 'held' THEN 'queued'"
+			     " ELSE mark END WHERE name = ?1",
+};
+
+/* Lock held. Runs sql on name; *changed: rows it changed. */
+static int run_on(struct state *st, const char *sql, const char *name, int *changed,
+		  struct pp_error *err)
+{
+	sqlite3_stmt *s = prepare(st, sql, err);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : st_db_fail(st, err, "change the queue");
+	sqlite3_finalize(s);
+	*changed = sqlite3_changes(st->db);
+	return rc;
+}
+
+int state_queue_apply(struct state *st, const char *name, enum queue_op op,
+		      struct pp_error *err)
+{
+	if (st->read_only)
+		return st_refuse_read_only(st, "change the posting queue", err);
+	if ((size_t)op >= sizeof(op_sql) / sizeof(op_sql[0]) || !name)
+		return pp_fail_kind(err, "state", PP_ERR_INVALID, "no such queue operation");
+	int changed = 0;
+	pthread_mutex_lock(&st->lock);
+	int rc = run_on(st, op_sql[op], name, &changed, err);
+	pthread_mutex_unlock(&st->lock);
+	if (rc == 0 && changed == 0)
+		return pp_fail_kind(err, "state", PP_ERR_NOT_FOUND, "not in the queue: %s", name);
+	return rc;
+}
+
+int state_queue_remove(struct state *st, const char *name, struct pp_error *err)
+{
+	if (st->read_only)
+		return st_refuse_read_only(st, "change the posting queue", err);
+	if (st->version < QUEUE_SCHEMA)
+		return 0;
+	int changed = 0;
+	pthread_mutex_lock(&st->lock);
+	int rc = run_on(st, "DELETE FROM queue WHERE name = ?1", name, &changed, err);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
