@@ -107,6 +107,7 @@ int web_route_queue(struct web_request *rq)
 	char *v = NULL;
 	int limit = QUEUE_DEFAULT_LIMIT;
 	json_t *out = NULL;
+	web_log_field(rq, LF_NULL("count"));
 	if (request_query_get(rq->query, "limit", &v) < 0 ||
 	    (v && request_int_range(v, 1, QUEUE_MAX_LIMIT, &limit) < 0)) {
 		free(v);
