@@ -7,6 +7,7 @@
 #include "core/queue.h"
 #include "telemetry/log.h"
 #include "util/buf.h"
+#include "util/hash.h"
 
 #define LOGGER "workflow"
 
@@ -23,25 +24,6 @@ struct cand {
 
 /* ---- the shuffle key ------------------------------------------------------ */
 
-static uint64_t fnv1a64(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-/* The splitmix64 finalizer: every bit of x moves about half the bits out. */
-static uint64_t mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 /* The seed that places the images joining now: the one a previous run drew
  * for them, or, before any was drawn, one every reader of this state
  * derives alike (from its path), so a preview of a new state still shows
@@ -50,7 +32,8 @@ static uint64_t placing_seed(const struct config *cfg, const struct queue_deck *
 {
 	if (d->has_seed)
 		return d->seed;
-	return mix(fnv1a64("photopub queue\n") ^ fnv1a64(cfg->state_path ? cfg->state_path : ""));
+	const char *path = cfg->state_path ? cfg->state_path : "";
+	return hash_mix64(hash_fnv1a64("photopub queue\n") ^ hash_fnv1a64(path));
 }
 
 static int cand_cmp(const void *pa, const void *pb)
@@ -123,7 +106,8 @@ static struct cand make_cand(const struct storage_list *list, size_t idx, enum c
 			     uint64_t seed)
 {
 	const struct storage_item *it = &list->items[idx];
-	return (struct cand){ .idx = idx, .order = order, .key = mix(seed ^ fnv1a64(it->name)),
+	return (struct cand){ .idx = idx, .order = order,
+			      .key = hash_mix64(seed ^ hash_fnv1a64(it->name)),
 			      .mtime = it->mtime_ns, .name = it->name };
 }
 

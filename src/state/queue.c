@@ -1,7 +1,6 @@
 /* queue.c - the posting deck (queue.h): the queue table (schema step 4),
  * whose position column orders it, and the deck's seed and order in the
- * meta table. Its statements run a few times per command, so they are
- * prepared when used rather than cached. */
+ * meta table. */
 #include <inttypes.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -39,18 +38,6 @@ static enum queue_mark mark_from(const char *s)
 bool state_queue_writable(const struct state *st)
 {
 	return !st->read_only;
-}
-
-/* Lock held. A statement prepared for one use; NULL with err filled. */
-static sqlite3_stmt *prepare(struct state *st, const char *sql, struct pp_error *err)
-{
-	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		st_db_fail(st, err, "prepare a queue query");
-		sqlite3_finalize(s);
-		return NULL;
-	}
-	return s;
 }
 
 /* Lock held. The meta value of key into out (n bytes); "" when absent. */
@@ -92,8 +79,7 @@ void state_queue_deck_release(struct queue_deck *d)
 /* Lock held. */
 static int load_rows(struct state *st, struct queue_deck *d, struct pp_error *err)
 {
-	sqlite3_stmt *s = prepare(st, "SELECT name, mark, added_at FROM queue ORDER BY position, name",
-				  err);
+	sqlite3_stmt *s = st_stmt(st, S_QUEUE_LIST, err);
 	if (!s)
 		return -1;
 	size_t cap = 0;
@@ -109,7 +95,7 @@ static int load_rows(struct state *st, struct queue_deck *d, struct pp_error *er
 		const char *at = (const char *)sqlite3_column_text(s, 2);
 		snprintf(r->added_at, sizeof(r->added_at), "%s", at ? at : "");
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return st_db_fail(st, err, "read the queue");
 	return 0;
@@ -142,25 +128,21 @@ int state_queue_load(struct state *st, struct queue_deck *out, struct pp_error *
 static int store_rows(struct state *st, const struct queue_row *rows, size_t n, const char *now,
 		      struct pp_error *err)
 {
-	if (st_exec(st, "DELETE FROM queue", "clear the queue", err) < 0)
+	sqlite3_stmt *s = st_stmt(st, S_QUEUE_CLEAR, err);
+	if (!s || st_step_done(st, s, "clear the queue", err) < 0)
 		return -1;
-	sqlite3_stmt *s = prepare(st, "INSERT INTO queue(name, position, mark, added_at)"
-				      " VALUES(?1, ?2, ?3, ?4)", err);
-	if (!s)
-		return -1;
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		sqlite3_reset(s);
+	for (size_t i = 0; i < n; i++) {
+		if (!(s = st_stmt(st, S_QUEUE_ADD, err)))
+			return -1;
 		sqlite3_bind_text(s, 1, rows[i].name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, (sqlite3_int64)i + 1);
 		sqlite3_bind_text(s, 3, queue_mark_name(rows[i].mark), -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 4, rows[i].added_at[0] ? rows[i].added_at : now, -1,
 				  SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_DONE)
-			rc = st_db_fail(st, err, "store the queue");
+		if (st_step_done(st, s, "store the queue", err) < 0)
+			return -1;
 	}
-	sqlite3_finalize(s);
-	return rc;
+	return 0;
 }
 
 int state_queue_store(struct state *st, const struct queue_row *rows, size_t n,
@@ -190,27 +172,23 @@ out:
 	return rc;
 }
 
-/* The statement of each operation: ?1 is the name. */
-static const char *const op_sql[] = {
-	[QUEUE_OP_PIN] = "UPDATE queue SET mark = 'pinned',"
-			 " position = (SELECT MIN(position) FROM queue) - 1 WHERE name = ?1",
-	[QUEUE_OP_SKIP] = "UPDATE queue SET mark = 'queued',"
-			  " position = (SELECT MAX(position) FROM queue) + 1 WHERE name = ?1",
-	[QUEUE_OP_HOLD] = "UPDATE queue SET mark = 'held' WHERE name = ?1",
-	[QUEUE_OP_RELEASE] = "UPDATE queue SET mark = CASE mark WHEN 'held' THEN 'queued'"
-			     " ELSE mark END WHERE name = ?1",
+/* The statement of each operation. */
+static const enum stmt_id op_stmt[] = {
+	[QUEUE_OP_PIN] = S_QUEUE_PIN,
+	[QUEUE_OP_SKIP] = S_QUEUE_SKIP,
+	[QUEUE_OP_HOLD] = S_QUEUE_HOLD,
+	[QUEUE_OP_RELEASE] = S_QUEUE_RELEASE,
 };
 
-/* Lock held. Runs sql on name; *changed: rows it changed. */
-static int run_on(struct state *st, const char *sql, const char *name, int *changed,
+/* Lock held. Runs statement id on name; *changed: rows it changed. */
+static int run_on(struct state *st, enum stmt_id id, const char *name, int *changed,
 		  struct pp_error *err)
 {
-	sqlite3_stmt *s = prepare(st, sql, err);
+	sqlite3_stmt *s = st_stmt(st, id, err);
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : st_db_fail(st, err, "change the queue");
-	sqlite3_finalize(s);
+	int rc = st_step_done(st, s, "change the queue", err);
 	*changed = sqlite3_changes(st->db);
 	return rc;
 }
@@ -220,11 +198,11 @@ int state_queue_apply(struct state *st, const char *name, enum queue_op op,
 {
 	if (st->read_only)
 		return st_refuse_read_only(st, "change the posting queue", err);
-	if ((size_t)op >= sizeof(op_sql) / sizeof(op_sql[0]) || !name)
+	if ((size_t)op >= sizeof(op_stmt) / sizeof(op_stmt[0]) || !name)
 		return pp_fail_kind(err, "state", PP_ERR_INVALID, "no such queue operation");
 	int changed = 0;
 	pthread_mutex_lock(&st->lock);
-	int rc = run_on(st, op_sql[op], name, &changed, err);
+	int rc = run_on(st, op_stmt[op], name, &changed, err);
 	pthread_mutex_unlock(&st->lock);
 	if (rc == 0 && changed == 0)
 		return pp_fail_kind(err, "state", PP_ERR_NOT_FOUND, "not in the queue: %s", name);
@@ -239,7 +217,7 @@ int state_queue_remove(struct state *st, const char *name, struct pp_error *err)
 		return 0;
 	int changed = 0;
 	pthread_mutex_lock(&st->lock);
-	int rc = run_on(st, "DELETE FROM queue WHERE name = ?1", name, &changed, err);
+	int rc = run_on(st, S_QUEUE_REMOVE, name, &changed, err);
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }

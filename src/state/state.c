@@ -107,6 +107,18 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_QUARANTINE_ADD] = "INSERT OR REPLACE INTO quarantine(sha256, content_hash, image, reason,"
 			     " moved_to, correlation_id, at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[S_QUARANTINE_IS] = "SELECT 1 FROM quarantine WHERE sha256 = ?1 OR content_hash = ?2",
+	[S_QUEUE_LIST] = "SELECT name, mark, added_at FROM queue ORDER BY position, name",
+	[S_QUEUE_CLEAR] = "DELETE FROM queue",
+	[S_QUEUE_ADD] = "INSERT INTO queue(name, position, mark, added_at) VALUES(?1, ?2, ?3, ?4)",
+	/* The queue commands (queue.c); ?1 is the name. */
+	[S_QUEUE_PIN] = "UPDATE queue SET mark = 'pinned',"
+			" position = (SELECT MIN(position) FROM queue) - 1 WHERE name = ?1",
+	[S_QUEUE_SKIP] = "UPDATE queue SET mark = 'queued',"
+			 " position = (SELECT MAX(position) FROM queue) + 1 WHERE name = ?1",
+	[S_QUEUE_HOLD] = "UPDATE queue SET mark = 'held' WHERE name = ?1",
+	[S_QUEUE_RELEASE] = "UPDATE queue SET mark = CASE mark WHEN 'held' THEN 'queued'"
+			    " ELSE mark END WHERE name = ?1",
+	[S_QUEUE_REMOVE] = "DELETE FROM queue WHERE name = ?1",
 };
 
 /* ---- statements and transactions ------------------------------------------ */

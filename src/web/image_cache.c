@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/hash.h"
 #include "web/image_cache.h"
 
 struct entry {
@@ -24,16 +25,6 @@ struct image_cache {
 	size_t nbuckets;           /* a power of two */
 	struct entry *newest, *oldest;
 };
-
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 static size_t cost(const struct entry *e)
 {
@@ -133,7 +124,7 @@ static void grow(struct image_cache *ic)
 
 bool image_cache_get(struct image_cache *ic, const char *key, struct buf *out)
 {
-	uint64_t h = fnv1a(key);
+	uint64_t h = hash_fnv1a64(key);
 	pthread_mutex_lock(&ic->lock);
 	struct entry *e = *slot_of(ic, key, h);
 	if (e) {
@@ -149,7 +140,7 @@ void image_cache_put(struct image_cache *ic, const char *key, const void *data, 
 {
 	struct entry *e = xcalloc(1, sizeof(*e));
 	e->key = xstrdup(key);
-	e->hash = fnv1a(key);
+	e->hash = hash_fnv1a64(key);
 	e->len = len;
 	e->data = xmalloc(len ? len : 1);
 	memcpy(e->data, data, len);
