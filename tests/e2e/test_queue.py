@@ -121,6 +121,10 @@ class QueueTest(harness.TestCase):
             self.assertIn(name, err)
             self.assertIn(why, err)
         self.assertEqual(harness.tree_digest(self.ws.state), before)
+        res = self.queue("--help")
+        self.assertEqual(res.rc, 0)
+        for word in ("pin NAME", "skip NAME", "hold NAME", "release NAME", "--limit N", "--json"):
+            self.assertIn(word, res.stdout)
         for args in (["frobnicate", "x.jpg"], ["pin"], ["pin", "a", "b"], ["--limit", "0"]):
             res = self.queue(*args)
             self.assertEqual(res.rc, 2, args)
