@@ -94,9 +94,17 @@ static long by_name_find(const struct by_name *b, const char *name)
 
 /* ---- building ------------------------------------------------------------------ */
 
-/* Whether it can still be posted, as far as its listed hashes tell. */
-static bool postable(struct state *st, const struct storage_item *it)
+/* Reading every posted hash costs about as much as this many lookups per
+ * image of the listing: past it, each image is looked up instead. */
+#define KNOWN_ROWS_PER_IMAGE 8
+
+/* Whether it can still be posted, as far as its listed hashes tell: from
+ * known when the hashes were read at once, else asking the state. */
+static bool postable(struct state *st, const struct state_known *known,
+		     const struct storage_item *it)
 {
+	if (known)
+		return !state_known_has(known, it->sha256, it->content_hash);
 	return !((it->content_hash[0] && state_is_posted_content_hash(st, it->content_hash)) ||
 		 (it->sha256[0] && state_is_posted_sha256(st, it->sha256)) ||
 		 state_is_quarantined(st, it->sha256, it->content_hash));
@@ -155,6 +163,11 @@ int queue_build(struct state *st, const struct config *cfg, const struct storage
 		return -1;
 	const struct queue_deck *d = &out->loaded;
 	uint64_t seed = placing_seed(cfg, d);
+	struct state_known *known = NULL;
+	if (state_known_load(st, KNOWN_ROWS_PER_IMAGE * list->n + 64, &known, err) < 0) {
+		state_queue_deck_release(&out->loaded);
+		return -1;
+	}
 	struct by_name b;
 	by_name_init(&b, list);
 	bool *seen = xcalloc(list->n ? list->n : 1, sizeof(bool));
@@ -164,7 +177,7 @@ int queue_build(struct state *st, const struct config *cfg, const struct storage
 
 	for (size_t i = 0; i < d->n; i++) {
 		long idx = by_name_find(&b, d->rows[i].name);
-		if (idx < 0 || seen[idx] || !postable(st, &list->items[idx])) {
+		if (idx < 0 || seen[idx] || !postable(st, known, &list->items[idx])) {
 			out->removed++;
 			continue;
 		}
@@ -174,7 +187,7 @@ int queue_build(struct state *st, const struct config *cfg, const struct storage
 		kept[nkept++].added_at = d->rows[i].added_at;
 	}
 	for (size_t i = 0; i < list->n; i++)
-		if (!seen[i] && postable(st, &list->items[i]))
+		if (!seen[i] && postable(st, known, &list->items[i]))
 			arr[narr++] = make_cand(list, i, cfg->order, seed);
 	out->added = narr;
 	const char *order_name = config_content_order_name(cfg->order);
@@ -207,6 +220,7 @@ int queue_build(struct state *st, const struct config *cfg, const struct storage
 	free(arr);
 	free(seen);
 	free(b.v);
+	state_known_free(known);
 	return 0;
 }
 
@@ -278,7 +292,7 @@ const char *queue_absent_reason(struct state *st, const struct storage_list *lis
 			continue;
 		if (state_is_quarantined(st, it->sha256, it->content_hash))
 			return "it is quarantined";
-		if (!postable(st, it))
+		if (!postable(st, NULL, it))
 			return "it was posted already";
 		return "it is not in the queue";
 	}

@@ -71,4 +71,20 @@ int state_queue_remove(struct state *st, const char *name, struct pp_error *err)
 /* Whether the deck can be stored: false for a read-only state. */
 bool state_queue_writable(const struct state *st);
 
+/* ---- many images at once (known.c) ------------------------------------------
+ * The posted and quarantined hashes read in one pass, for building the queue
+ * of a large listing, where a query per image would cost more than reading
+ * them all. */
+struct state_known;
+
+/* Loads them into *out (free with state_known_free), unless there are more
+ * than max_rows: then *out is NULL (and 0 is returned), and the caller asks
+ * per image (state_is_posted_*, state_is_quarantined). */
+int state_known_load(struct state *st, size_t max_rows, struct state_known **out,
+		     struct pp_error *err);
+/* What state_is_posted_sha256 || state_is_posted_content_hash ||
+ * state_is_quarantined would say; either hash may be NULL or "". */
+bool state_known_has(const struct state_known *k, const char *sha256, const char *content_hash);
+void state_known_free(struct state_known *k);
+
 #endif

@@ -208,6 +208,39 @@ static void test_state_older_schema(void **state)
 	state_close(st);
 }
 
+/* The posted and quarantined hashes read at once answer as the lookups do;
+ * past max_rows there is no snapshot. */
+static void test_state_known(void **state)
+{
+	struct fixture *f = *state;
+	struct pp_error err = { 0 };
+	struct state *st = open_ok(f->db, false);
+	const char *a = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	const char *b = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+	const char *c = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+	const char *d = "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd";
+	const char *e = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
+	assert_int_equal(state_mark_posted(st, a, c, &err), 0);
+	struct quarantine_entry q = { .sha256 = b, .content_hash = d, .image = "q.jpg", .reason = "x" };
+	assert_int_equal(state_quarantine_add(st, &q, &err), 0);
+	struct state_known *k = NULL;
+	assert_int_equal(state_known_load(st, 100, &k, &err), 0);
+	assert_non_null(k);
+	const char *probes[][2] = { { a, NULL }, { NULL, c }, { b, "" }, { e, d }, { e, e },
+				    { c, a }, { "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL },
+				    { "short", NULL } };
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		const char *sha = probes[i][0], *ch = probes[i][1];
+		bool asked = state_is_posted_sha256(st, sha) || state_is_posted_content_hash(st, ch) ||
+			     state_is_quarantined(st, sha, ch);
+		assert_int_equal(state_known_has(k, sha, ch), asked);
+	}
+	state_known_free(k);
+	assert_int_equal(state_known_load(st, 3, &k, &err), 0); /* 4 rows */
+	assert_null(k);
+	state_close(st);
+}
+
 /* ---- core/queue.c -------------------------------------------------------------- */
 
 static const char *const ABC[] = { "c.jpg", "a.jpg", "d.png", "b.jpg", NULL };
@@ -334,7 +367,14 @@ static void test_arrivals_and_removals(void **state)
 	store_ok(st, &q);
 	queue_release(&q);
 
-	/* d posted (by its hash), c quarantined, e no longer listed */
+	/* d posted (by its hash), c quarantined, e no longer listed; more
+	 * posted rows than the listing is worth reading at once, so each image
+	 * is looked up */
+	for (int i = 0; i < 200; i++) {
+		char hex[65];
+		snprintf(hex, sizeof(hex), "%064x", i + 1);
+		assert_int_equal(state_mark_posted(st, hex, NULL, &err), 0);
+	}
 	const struct storage_item *d = &l.items[0], *c = &l.items[2];
 	assert_int_equal(state_mark_posted(st, d->sha256, NULL, &err), 0);
 	struct quarantine_entry qe = { .sha256 = c->sha256, .image = "c.jpg", .reason = "broken" };
@@ -515,6 +555,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_state_store_and_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_older_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_known, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_orders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_store_same_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arrivals_and_removals, setup, teardown),
