@@ -66,6 +66,7 @@ json_t *workflow_results_json(const struct workflow_result *r)
 		json_t *e = json_object();
 		json_object_set_new(e, "success", json_boolean(p->success));
 		json_object_set_new(e, "post_id", p->post_id ? json_string(p->post_id) : json_null());
+		json_object_set_new(e, "url", p->url ? json_string(p->url) : json_null());
 		json_object_set_new(e, "error", publish_error(p) ? json_string(publish_error(p)) : json_null());
 		json_object_set_new(o, r->platforms[i].name, e);
 	}
@@ -124,6 +125,7 @@ static void journal_outcome(void *arg, size_t i, const struct publish_result *re
 	struct journal_platform p = r->j->platforms[r->row[i]];
 	p.outcome = res->success ? JOURNAL_POSTED : JOURNAL_FAILED;
 	p.post_id = res->success ? res->post_id : NULL;
+	p.url = res->success ? res->url : NULL;
 	p.error = res->success ? NULL : publish_error(res);
 	p.correlation_id = pp_cid(r->s.ctx);
 	struct pp_error err = { 0 };
@@ -257,6 +259,7 @@ static void stage_settle(struct run *r)
 		struct journal_platform *row = &r->j->platforms[r->row[i]];
 		row->outcome = p->success ? JOURNAL_POSTED : JOURNAL_FAILED;
 		row->post_id = p->success ? p->post_id : NULL;
+		row->url = p->success ? p->url : NULL;
 		row->error = p->success ? NULL : publish_error(p);
 		row->correlation_id = pp_cid(r->s.ctx);
 	}

@@ -4,6 +4,7 @@
  *   POST {graph_url}/{user_id}/media          image_url, caption -> container id
  *   GET  {graph_url}/{container_id}?fields=status_code   IN_PROGRESS -> FINISHED
  *   POST {graph_url}/{user_id}/media_publish  creation_id -> media id (post_id)
+ *   GET  {graph_url}/{media_id}?fields=permalink -> the post's link (url)
  *
  * Meta's servers fetch the image themselves, so the prepared JPEG (at most
  * 1080 px wide, 8 MB) is first staged in the storage folder, which gives a
@@ -201,6 +202,28 @@ static int publish_container(struct ig *ig, struct pp_error *err)
 	return rc;
 }
 
+/* The published media's permalink (GET {media}?fields=permalink), or NULL
+ * with a warning line: the post is there whether or not its link is known. */
+static char *fetch_permalink(struct ig *ig)
+{
+	char *url = xasprintf("%s/%s?fields=permalink", ig->cfg->instagram_graph_url, ig->media_id);
+	struct pp_error err = { 0 };
+	json_t *root = NULL;
+	char *link = NULL;
+	if (graph(ig, "GET", url, NULL, "instagram permalink", false, &root, &err) == 0) {
+		const char *p = json_string_value(json_object_get(root, "permalink"));
+		if (p && !strncmp(p, "https://", 8))
+			link = xstrdup(p);
+		json_decref(root);
+	}
+	if (!link)
+		log_warning(LOGGER, "instagram_permalink_error", pp_cid(&ig->in->ctx),
+			    LF_STR("media_id", ig->media_id),
+			    LF_STR("error", err.msg[0] ? err.msg : "the reply has no permalink"));
+	free(url);
+	return link;
+}
+
 /* Checks the aspect ratio; a failure names it. */
 static int check_ratio(const struct publish_input *in, struct pp_error *err)
 {
@@ -251,6 +274,7 @@ static int instagram_publish(const struct config *cfg, const struct publish_inpu
 		goto out;
 	out->success = true;
 	out->post_id = xstrdup(ig.media_id);
+	out->url = fetch_permalink(&ig);
 	rc = 0;
 out:
 	if (rc < 0 && ig.state != IG_START)

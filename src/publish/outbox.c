@@ -2,7 +2,8 @@
  * [Outbox] path holding a copy of the image, caption.txt (the caption as it
  * would be posted) and post.json (caption, sd_caption, analysis, hashes,
  * correlation_id). The folder is built under a hidden temp name and renamed
- * into place, so a reader never sees half a post. post_id = the folder name. */
+ * into place, so a reader never sees half a post. post_id = the folder name,
+ * url = the folder's path. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -143,6 +144,8 @@ static int outbox_publish(const struct config *cfg, const struct publish_input *
 	tmpl = NULL;
 	out->success = true;
 	out->post_id = xstrdup(name);
+	out->url = final; /* the post's folder: where to look at it */
+	final = NULL;
 	rc = 0;
 out:
 	if (tmpl) {

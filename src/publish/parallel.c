@@ -238,6 +238,7 @@ size_t publish_parallel_observed(const struct config *cfg,
 				 LF_MS("duration_ms", results[i].duration_ms),
 				 LF_BOOL("success", results[i].success),
 				 LF_STR("post_id", results[i].post_id),
+				 LF_STR("url", results[i].url),
 				 LF_STR("error", publish_error(&results[i])),
 				 LF_END });
 	}

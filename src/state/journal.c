@@ -48,6 +48,7 @@ static int set_platform(struct state *st, int64_t id, const struct journal_platf
 	st_bind_text(s, 4, p->post_id);
 	st_bind_text(s, 5, p->error);
 	st_bind_text(s, 6, p->correlation_id);
+	st_bind_text(s, 7, p->url);
 	return st_step_done(st, s, "record a platform's outcome in the publish journal", err);
 }
 
@@ -130,7 +131,8 @@ static const char *keep(struct strv *sv, sqlite3_stmt *s, int col)
 /* Lock held. */
 static int load_platforms(struct state *st, struct journal_intent *in, struct pp_error *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_JOURNAL_PLATFORMS, err);
+	sqlite3_stmt *s = st_stmt(st, st->version < 3 ? S_JOURNAL_PLATFORMS_V2 : S_JOURNAL_PLATFORMS,
+				  err);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, in->id);
@@ -142,6 +144,7 @@ static int load_platforms(struct state *st, struct journal_intent *in, struct pp
 		p->post_id = keep(in->strings, s, 2);
 		p->error = keep(in->strings, s, 3);
 		p->correlation_id = keep(in->strings, s, 4);
+		p->url = keep(in->strings, s, 5);
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)

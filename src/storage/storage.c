@@ -59,6 +59,8 @@ int storage_open(const struct config *cfg, struct state *st, struct storage **ou
 	(*out)->archive = cfg->archive && *cfg->archive ? cfg->archive : "archive";
 	(*out)->quarantine = cfg->quarantine && strcmp(cfg->quarantine, "none") ? cfg->quarantine
 										 : NULL;
+	for (int f = 0; f < STORAGE_NFOLDERS; f++)
+		(*out)->folders[f] = storage_folder(cfg, (enum storage_folder)f, NULL, NULL);
 	return 0;
 }
 
@@ -185,17 +187,52 @@ int storage_archive(struct storage *s, const struct pp_ctx *ctx, const char *nam
 	return rc;
 }
 
+/* move() into folder; *moved_to is "<folder>/<new name>". */
+static int move_into(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		     const char *op, const char *folder, char **moved_to, struct pp_error *err)
+{
+	char *as = NULL;
+	*moved_to = NULL;
+	if (move(s, ctx, name, op, folder, &as, err) < 0)
+		return -1;
+	*moved_to = xasprintf("%s/%s", folder, as);
+	free(as);
+	return 0;
+}
+
 int storage_quarantine(struct storage *s, const struct pp_ctx *ctx, const char *name,
 		       char **moved_to, struct pp_error *err)
 {
 	*moved_to = NULL;
 	if (!s->quarantine)
 		return 0;
-	char *as = NULL;
-	if (move(s, ctx, name, "quarantine", s->quarantine, &as, err) < 0)
+	return move_into(s, ctx, name, "quarantine", s->quarantine, moved_to, err);
+}
+
+int storage_move_to(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		    enum storage_folder f, char **moved_to, struct pp_error *err)
+{
+	*moved_to = NULL;
+	if ((unsigned)f >= STORAGE_NFOLDERS || !s->folders[f])
+		return pp_fail_kind(err, "storage", PP_ERR_INTERNAL, "no such curation folder");
+	return move_into(s, ctx, name, storage_folder_name(f), s->folders[f], moved_to, err);
+}
+
+int storage_delete(struct storage *s, const struct pp_ctx *ctx, const char *name, bool *sidecar,
+		   struct pp_error *err)
+{
+	bool sc = false;
+	if (sidecar)
+		*sidecar = false;
+	if (!s->ops->remove)
+		return unsupported(s, "delete images", err);
+	struct call c = begin(s, ctx, "delete", name, "storage");
+	if (end(&c, s->ops->remove(s, ctx, name, &sc, err), err, -1) < 0)
 		return -1;
-	*moved_to = xasprintf("%s/%s", s->quarantine, as);
-	free(as);
+	log_info(LOGGER, "storage_delete", pp_cid(ctx), LF_STR("backend", s->ops->name),
+		 LF_STR("image", name), LF_BOOL("sidecar", sc));
+	if (sidecar)
+		*sidecar = sc;
 	return 0;
 }
 

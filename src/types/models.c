@@ -66,5 +66,6 @@ void caption_result_release(struct caption_result *c)
 void publish_result_release(struct publish_result *r)
 {
 	free(r->post_id);
+	free(r->url);
 	*r = (struct publish_result){ 0 };
 }

@@ -53,6 +53,7 @@ void caption_result_release(struct caption_result *c);
 struct publish_result {
 	bool success;
 	char *post_id;          /* NULL unless success */
+	char *url;              /* the post's link (the outbox: its folder), NULL when unknown */
 	struct pp_error err;    /* why it did not publish; msg sanitized */
 	int64_t duration_ms;    /* -1 when the publisher did not run */
 };

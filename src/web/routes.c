@@ -11,6 +11,8 @@
 #include "telemetry/sanitize.h"
 #include "util/embedded.h"
 #include "util/strv.h"
+#include "web/curate.h"
+#include "web/history.h"
 #include "web/request.h"
 #include "web/routes.h"
 
@@ -108,6 +110,11 @@ static int reply_pp_error(struct web_request *rq, const struct pp_error *err)
 	if (status == 503)
 		rq->retry_after = err->retry_after > 0 ? err->retry_after : RETRY_AFTER_DEFAULT_S;
 	return web_reply_error(rq, status, "%s", err->msg[0] ? err->msg : "internal error");
+}
+
+int web_reply_pp_error(struct web_request *rq, const struct pp_error *err)
+{
+	return reply_pp_error(rq, err);
 }
 
 /* The request body as a JSON value (JSON null when empty), or NULL with
@@ -369,6 +376,17 @@ const struct route web_routes[] = {
 	{ .method = "POST", .pattern = "/api/images/{filename}/publish", .handler = h_publish,
 	  .flags = NEED_AUTH | NEED_ADMIN, .lane = LANE_SLOW, .event_ok = "web_publish_complete",
 	  .event_err = "web_publish_error", .ms_field = "web_publish_ms" },
+	{ .method = "POST", .pattern = "/api/images/{filename}/keep", .handler = web_h_keep,
+	  .flags = NEED_AUTH | NEED_ADMIN, .lane = LANE_SLOW, .event_ok = "web_curate_complete",
+	  .event_err = "web_curate_error", .ms_field = "web_curate_ms" },
+	{ .method = "POST", .pattern = "/api/images/{filename}/remove", .handler = web_h_remove,
+	  .flags = NEED_AUTH | NEED_ADMIN, .lane = LANE_SLOW, .event_ok = "web_curate_complete",
+	  .event_err = "web_curate_error", .ms_field = "web_curate_ms" },
+	{ .method = "POST", .pattern = "/api/images/{filename}/delete", .handler = web_h_delete,
+	  .flags = NEED_AUTH | NEED_ADMIN, .lane = LANE_SLOW, .event_ok = "web_curate_complete",
+	  .event_err = "web_curate_error", .ms_field = "web_curate_ms" },
+	{ .method = "GET", .pattern = "/api/history", .handler = web_h_history,
+	  .flags = NEED_AUTH | NEED_ADMIN, .lane = LANE_SLOW },
 	{ .method = "POST", .pattern = "/api/admin/login", .handler = h_login },
 	{ .method = "GET", .pattern = "/api/admin/status", .handler = h_status },
 	{ .method = "POST", .pattern = "/api/admin/logout", .handler = h_logout },

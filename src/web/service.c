@@ -347,6 +347,22 @@ out:
 
 /* ---- publish ------------------------------------------------------------ */
 
+void web_service_lock_images(struct web_service *svc)
+{
+	pthread_mutex_lock(&svc->publish_lock);
+}
+
+void web_service_unlock_images(struct web_service *svc)
+{
+	pthread_mutex_unlock(&svc->publish_lock);
+}
+
+void web_service_forget(struct web_service *svc, const char *name)
+{
+	(void)name; /* the listing is one snapshot: it is dropped whole */
+	invalidate_listing(svc);
+}
+
 bool web_platform_enabled(struct web_service *svc, const char *name)
 {
 	const struct publisher_ops *p = publisher_find(name);

@@ -64,6 +64,15 @@ int web_image_cached(struct web_service *svc, const struct pp_ctx *ctx, const ch
 char *web_image_etag(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
 		     int width);
 
+/* Between these, no publish runs (they take the publish lock): curation
+ * never moves an image away while it is being published. */
+void web_service_lock_images(struct web_service *svc);
+void web_service_unlock_images(struct web_service *svc);
+
+/* The image called name left the folder (curated): the next listing is
+ * read afresh. */
+void web_service_forget(struct web_service *svc, const char *name);
+
 /* Whether name is a platform that is enabled. */
 bool web_platform_enabled(struct web_service *svc, const char *name);
 

@@ -2,6 +2,7 @@
   POST /{version}/{user_id}/media          image_url, caption -> {"id": container}
   GET  /{version}/{container}?fields=status_code -> {"status_code": …, "id": …}
   POST /{version}/{user_id}/media_publish  creation_id -> {"id": media}
+  GET  /{version}/{media}?fields=permalink -> {"permalink": "https://www.instagram.com/p/…/", "id": …}
 Like Meta's servers it fetches image_url itself and checks what Instagram
 checks (a JPEG, width 320–1440, aspect ratio 4:5 … 1.91:1, at most 8 MB,
 caption ≤ 2200 characters and ≤ 30 hashtags); errors have the Graph API's
@@ -43,6 +44,8 @@ class GraphHandler(FakeHandler):
             return self.publish(form)
         if len(parts) == 2 and rec.method == "GET" and parts[1] in fake.containers:
             return self.status(parts[1], rec.query)
+        if len(parts) == 2 and rec.method == "GET" and parts[1] in fake.media:
+            return self.media_fields(parts[1], rec.query)
         return self.error(400, "Unsupported request", "GraphMethodException", 100)
 
     def error(self, status, message, etype="OAuthException", code=100):
@@ -97,7 +100,20 @@ class GraphHandler(FakeHandler):
             fake.next_id += 1
             mid = "1790%011d" % fake.next_id
             fake.published.append({"container": cid, "media_id": mid, **c})
+            fake.media[mid] = {"id": mid, "permalink": "https://www.instagram.com/p/Fk%s/" % mid[-6:]}
         self.reply(200, {"id": mid})
+
+    def media_fields(self, mid, query):
+        # Like the Graph API: the fields asked for, and the id.
+        fields = (query.get("fields") or ["id"])[0].split(",")
+        md = self.server.media[mid]
+        out = {"id": mid}
+        for f in fields:
+            if f not in md:
+                return self.error(400, "Tried accessing nonexisting field (%s)" % f,
+                                  "OAuthException", 100)
+            out[f] = md[f]
+        self.reply(200, out)
 
 
 class FakeGraph(FakeServer):
@@ -108,6 +124,7 @@ class FakeGraph(FakeServer):
         self.next_id = 0
         self.containers = {}
         self.published = []
+        self.media = {}
         self.status_sequence = ["IN_PROGRESS", "FINISHED"]
 
     def graph_url(self):
