@@ -43,6 +43,8 @@ int storage_validate(const struct config *cfg, struct config_error *e)
 		return config_fail(e, cfg->path, "Storage", "quarantine",
 				   "must be \"none\" or a folder name inside the image folder, other "
 				   "than the archive, got \"%s\"", cfg->quarantine);
+	if (storage_folders_validate(cfg, ops, e) < 0)
+		return -1;
 	return ops->validate ? ops->validate(cfg, e) : 0;
 }
 
