@@ -82,7 +82,7 @@ int curate_image(const struct workflow_env *env, const struct pp_ctx *ctx, enum 
 		rc = 0; /* upstream's debug mode: nothing is changed anywhere */
 	else if (d->folder >= 0)
 		rc = storage_move_to(env->storage, ctx, name, (enum storage_folder)d->folder,
-				     &out->moved_to, err);
+				     &out->moved_to, &out->sidecar, err);
 	else
 		rc = storage_delete(env->storage, ctx, name, &out->sidecar, err);
 

@@ -158,7 +158,7 @@ int storage_metadata(struct storage *s, const struct pp_ctx *ctx, const char *na
 /* The one move; event names the line it writes ("storage_archive" keeps
  * its archived_as field). */
 static int move(struct storage *s, const struct pp_ctx *ctx, const char *name, const char *op,
-		const char *folder, char **moved_as, struct pp_error *err)
+		const char *folder, char **moved_as, bool *moved_sidecar, struct pp_error *err)
 {
 	bool sidecar = false;
 	char *as = NULL;
@@ -174,6 +174,8 @@ static int move(struct storage *s, const struct pp_ctx *ctx, const char *name, c
 			 LF_STR("image", name), LF_STR("folder", folder), LF_STR("moved_as", as),
 			 LF_BOOL("sidecar", sidecar));
 	*moved_as = as;
+	if (moved_sidecar)
+		*moved_sidecar = sidecar;
 	return 0;
 }
 
@@ -181,7 +183,7 @@ int storage_archive(struct storage *s, const struct pp_ctx *ctx, const char *nam
 		    char **archived_as, struct pp_error *err)
 {
 	char *as = NULL;
-	int rc = move(s, ctx, name, "archive", s->archive, &as, err);
+	int rc = move(s, ctx, name, "archive", s->archive, &as, NULL, err);
 	if (archived_as)
 		*archived_as = as;
 	else
@@ -191,11 +193,12 @@ int storage_archive(struct storage *s, const struct pp_ctx *ctx, const char *nam
 
 /* move() into folder; *moved_to is "<folder>/<new name>". */
 static int move_into(struct storage *s, const struct pp_ctx *ctx, const char *name,
-		     const char *op, const char *folder, char **moved_to, struct pp_error *err)
+		     const char *op, const char *folder, char **moved_to, bool *sidecar,
+		     struct pp_error *err)
 {
 	char *as = NULL;
 	*moved_to = NULL;
-	if (move(s, ctx, name, op, folder, &as, err) < 0)
+	if (move(s, ctx, name, op, folder, &as, sidecar, err) < 0)
 		return -1;
 	*moved_to = xasprintf("%s/%s", folder, as);
 	free(as);
@@ -208,16 +211,19 @@ int storage_quarantine(struct storage *s, const struct pp_ctx *ctx, const char *
 	*moved_to = NULL;
 	if (!s->quarantine)
 		return 0;
-	return move_into(s, ctx, name, "quarantine", s->quarantine, moved_to, err);
+	return move_into(s, ctx, name, "quarantine", s->quarantine, moved_to, NULL, err);
 }
 
 int storage_move_to(struct storage *s, const struct pp_ctx *ctx, const char *name,
-		    enum storage_folder f, char **moved_to, struct pp_error *err)
+		    enum storage_folder f, char **moved_to, bool *sidecar, struct pp_error *err)
 {
 	*moved_to = NULL;
+	if (sidecar)
+		*sidecar = false;
 	if ((unsigned)f >= STORAGE_NFOLDERS || !s->folders[f])
 		return pp_fail_kind(err, "storage", PP_ERR_INTERNAL, "no such curation folder");
-	return move_into(s, ctx, name, storage_folder_name(f), s->folders[f], moved_to, err);
+	return move_into(s, ctx, name, storage_folder_name(f), s->folders[f], moved_to, sidecar,
+			 err);
 }
 
 int storage_delete(struct storage *s, const struct pp_ctx *ctx, const char *name, bool *sidecar,

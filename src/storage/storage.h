@@ -215,9 +215,9 @@ int storage_quarantine(struct storage *s, const struct pp_ctx *ctx, const char *
 		       char **moved_to, struct pp_error *err);
 /* Moves name (and its sidecar) into the curation folder f: `storage_move`
  * with op "keep" or "remove". *moved_to (the caller's to free) is
- * "<folder>/<new name>". */
+ * "<folder>/<new name>"; *sidecar (may be NULL): whether a sidecar moved. */
 int storage_move_to(struct storage *s, const struct pp_ctx *ctx, const char *name,
-		    enum storage_folder f, char **moved_to, struct pp_error *err);
+		    enum storage_folder f, char **moved_to, bool *sidecar, struct pp_error *err);
 /* Deletes name and its sidecar: `storage_delete`. *sidecar may be NULL. */
 int storage_delete(struct storage *s, const struct pp_ctx *ctx, const char *name, bool *sidecar,
 		   struct pp_error *err);

@@ -42,7 +42,8 @@ SECRET = "e2e-session-secret-51aa0c9f"
 OPENAI_KEY = "sk-e2e-web-Tq4Rz8Lm1Vx6Wp3"
 ROUTES = {"/", "/health", "/metrics", "/api/images/random", "/api/images/{filename}/file",
           "/api/images/{filename}/analyze", "/api/images/{filename}/publish", "/api/admin/login",
-          "/api/admin/status", "/api/admin/logout"}
+          "/api/admin/status", "/api/admin/logout", "/api/images/{filename}/keep",
+          "/api/images/{filename}/remove", "/api/images/{filename}/delete", "/api/history"}
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 PROMTOOL = shutil.which("promtool")
 

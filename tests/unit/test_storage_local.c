@@ -291,7 +291,7 @@ static void expect_invalid(struct fixture *f, const char *name)
 	assert_int_equal(err.kind, PP_ERR_INVALID);
 	assert_null(as);
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(storage_move_to(f->s, &ctx, name, STORAGE_KEEP, &as, &err), -1);
+	assert_int_equal(storage_move_to(f->s, &ctx, name, STORAGE_KEEP, &as, NULL, &err), -1);
 	assert_int_equal(err.kind, PP_ERR_INVALID);
 	assert_null(as);
 	memset(&err, 0, sizeof(err));
@@ -699,7 +699,7 @@ static void test_curate_move_nested(void **state)
 	put(f->dir, "b.png", "B");
 	open_store(f, true);
 	f->s->folders[STORAGE_KEEP] = "curated/keep";
-	assert_int_equal(storage_move_to(f->s, &ctx, "a.jpg", STORAGE_KEEP, &to, &err), 0);
+	assert_int_equal(storage_move_to(f->s, &ctx, "a.jpg", STORAGE_KEEP, &to, NULL, &err), 0);
 	assert_string_equal(to, "curated/keep/a.jpg");
 	free(to);
 	char *keep = xasprintf("%s/curated/keep", f->dir);
@@ -708,21 +708,21 @@ static void test_curate_move_nested(void **state)
 	free(list);
 	/* again under the same name: renamed, the first one kept */
 	put(f->dir, "a.jpg", "A2");
-	assert_int_equal(storage_move_to(f->s, &ctx, "a.jpg", STORAGE_KEEP, &to, &err), 0);
+	assert_int_equal(storage_move_to(f->s, &ctx, "a.jpg", STORAGE_KEEP, &to, NULL, &err), 0);
 	assert_string_equal(to, "curated/keep/a (1).jpg");
 	free(to);
 	list = entries(keep);
 	assert_string_equal(list, "a (1).jpg,a.jpg,a.txt");
 	free(list);
 	free(keep);
-	assert_int_equal(storage_move_to(f->s, &ctx, "b.png", STORAGE_REMOVE, &to, &err), 0);
+	assert_int_equal(storage_move_to(f->s, &ctx, "b.png", STORAGE_REMOVE, &to, NULL, &err), 0);
 	assert_string_equal(to, "remove/b.png");
 	free(to);
 	list = entries(f->dir);
 	assert_string_equal(list, "curated,remove");
 	free(list);
 	/* the image is gone: not found, nothing made */
-	assert_int_equal(storage_move_to(f->s, &ctx, "b.png", STORAGE_REMOVE, &to, &err), -1);
+	assert_int_equal(storage_move_to(f->s, &ctx, "b.png", STORAGE_REMOVE, &to, NULL, &err), -1);
 	assert_int_equal(err.kind, PP_ERR_NOT_FOUND);
 	assert_null(to);
 }
@@ -741,7 +741,7 @@ static void test_curate_folder_refused(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		f->s->folders[STORAGE_KEEP] = bad[i];
 		memset(&err, 0, sizeof(err));
-		assert_int_equal(storage_move_to(f->s, &ctx, "a.jpg", STORAGE_KEEP, &to, &err), -1);
+		assert_int_equal(storage_move_to(f->s, &ctx, "a.jpg", STORAGE_KEEP, &to, NULL, &err), -1);
 		assert_int_equal(err.kind, PP_ERR_INVALID);
 		assert_null(to);
 	}
@@ -749,7 +749,7 @@ static void test_curate_folder_refused(void **state)
 	assert_int_equal(symlink(f->outside, link), 0);
 	free(link);
 	f->s->folders[STORAGE_KEEP] = "out/keep";
-	assert_int_equal(storage_move_to(f->s, &ctx, "a.jpg", STORAGE_KEEP, &to, &err), -1);
+	assert_int_equal(storage_move_to(f->s, &ctx, "a.jpg", STORAGE_KEEP, &to, NULL, &err), -1);
 	assert_int_equal(err.kind, PP_ERR_REFUSED);
 	char *list = entries(f->dir);
 	assert_string_equal(list, "a.jpg,out");
