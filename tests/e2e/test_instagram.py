@@ -4,6 +4,7 @@ temporary link, the container is polled until FINISHED, published, and the
 staged copy deleted on every path; aspect ratios outside 4:5 … 1.91:1 fail
 with the ratio named; local storage is refused by configuration."""
 
+import json
 import os
 import sys
 import harness
@@ -61,6 +62,13 @@ class InstagramTest(TestCase):
         self.assertTrue(pub["caption"])
         done = res.one("workflow_complete")
         self.assertEqual(done["results"]["instagram"]["post_id"], pub["media_id"])
+        # the link: one GET of the media's permalink after publishing
+        link = self.graph.media[pub["media_id"]]["permalink"]
+        self.assertEqual(done["results"]["instagram"]["url"], link)
+        asked = [r for r in self.graph.seen() if r.path.endswith("/" + pub["media_id"])]
+        self.assertEqual([(r.method, r.query) for r in asked], [("GET", {"fields": ["permalink"]})])
+        hist = self.ws.run("--json", "--platform", "instagram", command="history")
+        self.assertEqual([r["url"] for r in json.loads(hist.stdout)], [link])
         steps = [(l["from"], l["to"]) for l in res.events("instagram_step")]
         self.assertEqual(steps, [("start", "staged"), ("staged", "container_created"),
                                  ("container_created", "container_finished"),
@@ -68,6 +76,15 @@ class InstagramTest(TestCase):
         self.assertEqual(self.staged(), [])              # the staged copy is gone
         self.assertTrue(done["archived"])
         self.assertNotIn(self.graph.token, res.stdout + res.stderr)
+
+    def test_permalink_failure_keeps_the_post(self):
+        self.graph.fail_path("1790*", 400, "Unsupported get request", code=100)  # media ids
+        res = self.ws.run("--select", LANDSCAPE)
+        self.assertEqual(res.rc, 0, res.stderr)
+        done = res.one("workflow_complete")["results"]["instagram"]
+        self.assertTrue(done["success"])
+        self.assertIsNone(done["url"])
+        self.assertIn("Unsupported", res.one("instagram_permalink_error")["error"])
 
     def test_container_error_fails_and_unstages(self):
         self.graph.status_sequence = ["IN_PROGRESS", "ERROR"]
