@@ -45,6 +45,16 @@ static bool worth_a_row(enum pp_error_kind k)
 	       k != PP_ERR_DISABLED;
 }
 
+/* 0 when name is an image of the folder (kind "not_found" otherwise). */
+static int image_exists(struct storage *st, const struct pp_ctx *ctx, const char *name,
+			struct pp_error *err)
+{
+	struct storage_meta meta;
+	if (!st->ops->metadata)
+		return 0; /* cannot tell without changing anything: assume it is */
+	return storage_metadata(st, ctx, name, &meta, err);
+}
+
 static void record(const struct workflow_env *env, const struct pp_ctx *ctx,
 		   const struct curate_def *d, const char *name, const struct curate_result *out,
 		   const struct pp_error *failed)
@@ -79,7 +89,9 @@ int curate_image(const struct workflow_env *env, const struct pp_ctx *ctx, enum 
 	else if (d->allowed && !d->allowed(env->cfg))
 		rc = pp_fail_kind(err, "curate", PP_ERR_DISABLED, "%s", d->refusal);
 	else if (out->preview_only)
-		rc = 0; /* upstream's debug mode: nothing is changed anywhere */
+		/* Upstream's debug mode: nothing is changed anywhere; the image
+		 * must be there all the same. */
+		rc = image_exists(env->storage, ctx, name, err);
 	else if (d->folder >= 0)
 		rc = storage_move_to(env->storage, ctx, name, (enum storage_folder)d->folder,
 				     &out->moved_to, &out->sidecar, err);

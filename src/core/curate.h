@@ -3,9 +3,10 @@
  *
  * The actions are one table (curate.c): each names the storage folder it
  * moves the image to (none: it deletes) and the guard that must allow it.
- * Every action, done or refused past the name check, writes one
- * `image_curated` line; a done one (and a failed one that reached the
- * storage) is a history row with platform HISTORY_CURATION. */
+ * Every action, done, refused or failed, writes one `image_curated` line;
+ * a done one (and one the storage failed at) is a history row with
+ * platform HISTORY_CURATION. In upstream's debug mode ([Content] debug =
+ * true) nothing changes: the image is only looked for (preview_only). */
 #ifndef PHOTOPUB_CORE_CURATE_H
 #define PHOTOPUB_CORE_CURATE_H
 

@@ -188,6 +188,9 @@ class CurateCLITest(CurateCase):
         self.assertEqual(json.loads(res.stdout)["preview_only"], True)
         self.assertIn(IMG, self.ws.image_names())
         self.assertFalse(os.path.exists(self.ws.state), "no state written")
+        res = self.curate("keep", "missing.jpg")
+        self.assertEqual(res.rc, 1)
+        self.assertEqual(res.one("curate_error")["kind"], "not_found")
 
     def test_usage_errors(self):
         for args in ([], ["a.jpg", "b.jpg"], ["--bogus", IMG]):
