@@ -4,6 +4,17 @@
 #include <stddef.h>
 #include "cmd/cmd.h"
 
+/* The options and exit codes of keep, remove and delete. */
+#define CURATE_OPTIONS                                                                      \
+	"\n"                                                                                 \
+	"  --config FILE  the INI configuration (required)\n"                                \
+	"  --env FILE     .env file with secrets (default: .env beside FILE, then ./.env)\n" \
+	"  --json         print {filename, action, destination_folder, preview_only}\n"      \
+	"\n"                                                                                 \
+	"Recorded in the history (platform \"storage\"). With [Content] debug = true\n"      \
+	"nothing changes (preview only). Exit codes: 0 done; 1 no such image or the\n"       \
+	"storage failed; 2 usage or configuration error"
+
 const struct command commands[] = {
 	{
 		.name = "run",
@@ -146,14 +157,7 @@ const struct command commands[] = {
 			"\n"
 			"Moves the image NAME of the folder and its sidecar into the keep folder\n"
 			"([Storage] folder_keep, default \"keep\" inside the image folder).\n"
-			"\n"
-			"  --config FILE  the INI configuration (required)\n"
-			"  --env FILE     .env file with secrets (default: .env beside FILE, then ./.env)\n"
-			"  --json         print {filename, action, destination_folder, preview_only}\n"
-			"\n"
-			"Recorded in the history (platform \"storage\"). With [Content] debug = true\n"
-			"nothing changes (preview only). Exit codes: 0 done; 1 no such image or the\n"
-			"storage failed; 2 usage or configuration error.\n",
+			CURATE_OPTIONS ".\n",
 	},
 	{
 		.name = "remove",
@@ -164,14 +168,7 @@ const struct command commands[] = {
 			"\n"
 			"Moves the image NAME of the folder and its sidecar into the remove folder\n"
 			"([Storage] folder_remove, default \"remove\" inside the image folder).\n"
-			"\n"
-			"  --config FILE  the INI configuration (required)\n"
-			"  --env FILE     .env file with secrets (default: .env beside FILE, then ./.env)\n"
-			"  --json         print {filename, action, destination_folder, preview_only}\n"
-			"\n"
-			"Recorded in the history (platform \"storage\"). With [Content] debug = true\n"
-			"nothing changes (preview only). Exit codes: 0 done; 1 no such image or the\n"
-			"storage failed; 2 usage or configuration error.\n",
+			CURATE_OPTIONS ".\n",
 	},
 	{
 		.name = "delete",
@@ -182,14 +179,7 @@ const struct command commands[] = {
 			"\n"
 			"Deletes the image NAME of the folder and its sidecar for good. Refused\n"
 			"unless [Storage] delete_enabled = true or FEATURE_DELETE=true.\n"
-			"\n"
-			"  --config FILE  the INI configuration (required)\n"
-			"  --env FILE     .env file with secrets (default: .env beside FILE, then ./.env)\n"
-			"  --json         print {filename, action, destination_folder, preview_only}\n"
-			"\n"
-			"Recorded in the history (platform \"storage\"). With [Content] debug = true\n"
-			"nothing changes (preview only). Exit codes: 0 done; 1 no such image or the\n"
-			"storage failed; 2 usage or configuration error, or delete is disabled.\n",
+			CURATE_OPTIONS ", or delete is disabled.\n",
 	},
 	{ .name = NULL },
 };

@@ -1164,13 +1164,14 @@ static char *staging_path(struct dropbox *d, const char *name)
 	return xasprintf("%s/%s/%s", d->folder, STAGING, name);
 }
 
-/* delete_v2 of path. A path that is not there is fine (already gone), or
- * when must_exist kind "not_found". */
+/* delete_v2 of path. A path that is not there is fine (already gone;
+ * *deleted false), or when must_exist kind "not_found". deleted may be NULL. */
 static int delete_one(struct dropbox *d, const struct pp_ctx *ctx, const char *path,
-		      bool must_exist, struct pp_error *err)
+		      bool must_exist, bool *deleted, struct pp_error *err)
 {
 	struct call c = { .endpoint = "delete_v2", .kind = CALL_RPC, .download_fd = -1 };
 	int rc = -1;
+	bool gone = false;
 	c.arg = args_or_fail(json_pack("{s:s}", "path", path), c.endpoint, err);
 	if (!c.arg)
 		goto out;
@@ -1183,7 +1184,10 @@ static int delete_one(struct dropbox *d, const struct pp_ctx *ctx, const char *p
 			goto out;
 		}
 		pp_error_clear(err); /* already gone */
+		gone = true;
 	}
+	if (deleted)
+		*deleted = !gone;
 	rc = 0;
 out:
 	call_release(&c);
@@ -1194,7 +1198,7 @@ out:
 static int delete_path(struct dropbox *d, const struct pp_ctx *ctx, const char *path,
 		       struct pp_error *err)
 {
-	return delete_one(d, ctx, path, false, err);
+	return delete_one(d, ctx, path, false, NULL, err);
 }
 
 /* The image (which must be there), then its sidecar when there is one. */
@@ -1206,23 +1210,17 @@ static int dropbox_remove(struct storage *s, const struct pp_ctx *ctx, const cha
 	if (check_name(name, true, err) < 0)
 		return -1;
 	char *path = path_in(d->folder, name);
-	int rc = delete_one(d, ctx, path, true, err);
+	int rc = delete_one(d, ctx, path, true, NULL, err);
 	free(path);
 	if (rc < 0)
 		return -1;
 	char *sc = sidecar_name(name);
 	path = path_in(d->folder, sc);
-	struct call c = { .endpoint = "delete_v2", .kind = CALL_RPC, .download_fd = -1 };
 	struct pp_error serr = { 0 };
-	c.arg = args_or_fail(json_pack("{s:s}", "path", path), c.endpoint, &serr);
-	if (c.arg && dbx_call(d, ctx, &c, &serr) == 0)
-		*sidecar = true;
-	else if (!(c.status == 409 && tag_has(c.tags, "not_found")))
+	if (delete_one(d, ctx, path, false, sidecar, &serr) < 0)
 		/* The image is gone: a sidecar left behind is worth a warning. */
 		log_warning(LOGGER, "storage_sidecar_delete_error", cid(ctx), LF_STR("image", name),
 			    LF_STR("sidecar", sc), LF_STR("error", serr.msg));
-	call_release(&c);
-	json_decref(c.arg);
 	free(path);
 	free(sc);
 	return 0;

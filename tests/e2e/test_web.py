@@ -968,7 +968,7 @@ class ProtocolTest(WebCase):
     def test_unknown_routes_and_methods(self):
         srv = self.serve()
         for path in ("/nope", "/api", "/api/images", "/api/images/random/extra", "/API/images/random",
-                     "/health/", "//health", "/api/images/%s" % IMG, "/api/images/%s/delete" % IMG,
+                     "/health/", "//health", "/api/images/%s" % IMG, "/api/images/%s/destroy" % IMG,
                      "/index.html", "/api/admin", "/metrics/x"):
             r = self.assertStatus(self.get(srv, path), 404)
             self.assertEqual(r.json(), {"detail": "Not Found"})

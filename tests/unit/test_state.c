@@ -201,6 +201,22 @@ static void test_history_rows(void **state)
 	sqlite3_close(db);
 }
 
+/* The tables of schema 1, as a file of that version has them, upstream's
+ * posted.json already imported. */
+#define SCHEMA_1                                                                           \
+	"CREATE TABLE posted_sha256(sha256 TEXT PRIMARY KEY, posted_at TEXT NOT NULL)"     \
+	" WITHOUT ROWID;"                                                                  \
+	"CREATE TABLE posted_content_hash(content_hash TEXT PRIMARY KEY,"                  \
+	" posted_at TEXT NOT NULL) WITHOUT ROWID;"                                         \
+	"CREATE TABLE history(id INTEGER PRIMARY KEY, time TEXT NOT NULL, image TEXT,"     \
+	" sha256 TEXT, platform TEXT NOT NULL, post_id TEXT, success INTEGER NOT NULL,"    \
+	" error TEXT, correlation_id TEXT);"                                               \
+	"CREATE TABLE hash_cache(key TEXT PRIMARY KEY, size INTEGER NOT NULL,"             \
+	" mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, content_hash TEXT NOT NULL)"    \
+	" WITHOUT ROWID;"                                                                  \
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"               \
+	"INSERT INTO meta VALUES('posted_json_imported', '1');"
+
 /* Collects rows as "platform:action:url" (NULLs as "-"), comma-separated. */
 static int collect(void *arg, const char *time, const struct history_row *r)
 {
@@ -253,17 +269,7 @@ static void test_version_2_database_keeps_history(void **state)
 	free(var);
 	sqlite3 *db = NULL;
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	raw_exec(db, "CREATE TABLE posted_sha256(sha256 TEXT PRIMARY KEY, posted_at TEXT NOT NULL)"
-		     " WITHOUT ROWID;"
-		     "CREATE TABLE posted_content_hash(content_hash TEXT PRIMARY KEY,"
-		     " posted_at TEXT NOT NULL) WITHOUT ROWID;"
-		     "CREATE TABLE history(id INTEGER PRIMARY KEY, time TEXT NOT NULL, image TEXT,"
-		     " sha256 TEXT, platform TEXT NOT NULL, post_id TEXT, success INTEGER NOT NULL,"
-		     " error TEXT, correlation_id TEXT);"
-		     "CREATE TABLE hash_cache(key TEXT PRIMARY KEY, size INTEGER NOT NULL,"
-		     " mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, content_hash TEXT NOT NULL)"
-		     " WITHOUT ROWID;"
-		     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+	raw_exec(db, SCHEMA_1
 		     "CREATE TABLE journal(id INTEGER PRIMARY KEY, correlation_id TEXT NOT NULL,"
 		     " image TEXT NOT NULL, sha256 TEXT NOT NULL, content_hash TEXT, caption TEXT,"
 		     " sd_caption TEXT, owner TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT);"
@@ -273,7 +279,6 @@ static void test_version_2_database_keeps_history(void **state)
 		     "CREATE TABLE quarantine(sha256 TEXT PRIMARY KEY, content_hash TEXT,"
 		     " image TEXT NOT NULL, reason TEXT NOT NULL, moved_to TEXT, correlation_id TEXT,"
 		     " at TEXT NOT NULL) WITHOUT ROWID;"
-		     "INSERT INTO meta VALUES('posted_json_imported', '1');"
 		     "INSERT INTO history(time, image, sha256, platform, post_id, success, error,"
 		     " correlation_id) VALUES('2026-11-01T00:00:00.000Z', 'old.jpg', '" SHA_A "',"
 		     " 'telegram', '7', 1, NULL, 'cid-old');"
@@ -900,18 +905,7 @@ static void test_version_1_database(void **state)
 	free(var);
 	sqlite3 *db = NULL;
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	raw_exec(db, "CREATE TABLE posted_sha256(sha256 TEXT PRIMARY KEY, posted_at TEXT NOT NULL)"
-		     " WITHOUT ROWID;"
-		     "CREATE TABLE posted_content_hash(content_hash TEXT PRIMARY KEY,"
-		     " posted_at TEXT NOT NULL) WITHOUT ROWID;"
-		     "CREATE TABLE history(id INTEGER PRIMARY KEY, time TEXT NOT NULL, image TEXT,"
-		     " sha256 TEXT, platform TEXT NOT NULL, post_id TEXT, success INTEGER NOT NULL,"
-		     " error TEXT, correlation_id TEXT);"
-		     "CREATE TABLE hash_cache(key TEXT PRIMARY KEY, size INTEGER NOT NULL,"
-		     " mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, content_hash TEXT NOT NULL)"
-		     " WITHOUT ROWID;"
-		     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
-		     "INSERT INTO meta VALUES('posted_json_imported', '1');"
+	raw_exec(db, SCHEMA_1
 		     "INSERT INTO posted_sha256 VALUES('" SHA_A "', 'then');"
 		     "PRAGMA user_version = 1;");
 	sqlite3_close(db);
