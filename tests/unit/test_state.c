@@ -217,6 +217,18 @@ static void test_history_rows(void **state)
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"               \
 	"INSERT INTO meta VALUES('posted_json_imported', '1');"
 
+/* Writes the database file of an older version: its folder, then sql. */
+static void old_database(struct fixture *f, const char *sql)
+{
+	char *var = xasprintf("%s/var", f->dir);
+	mkdir(var, 0700);
+	free(var);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	raw_exec(db, sql);
+	sqlite3_close(db);
+}
+
 /* Collects rows as "platform:action:url" (NULLs as "-"), comma-separated. */
 static int collect(void *arg, const char *time, const struct history_row *r)
 {
@@ -264,12 +276,7 @@ static void test_history_url_action(void **state)
 static void test_version_2_database_keeps_history(void **state)
 {
 	struct fixture *f = *state;
-	char *var = xasprintf("%s/var", f->dir);
-	mkdir(var, 0700);
-	free(var);
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	raw_exec(db, SCHEMA_1
+	old_database(f, SCHEMA_1
 		     "CREATE TABLE journal(id INTEGER PRIMARY KEY, correlation_id TEXT NOT NULL,"
 		     " image TEXT NOT NULL, sha256 TEXT NOT NULL, content_hash TEXT, caption TEXT,"
 		     " sd_caption TEXT, owner TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT);"
@@ -286,7 +293,6 @@ static void test_version_2_database_keeps_history(void **state)
 		     " 'nobody', '2026-11-01T00:00:00Z', NULL);"
 		     "INSERT INTO journal_platform VALUES(1, 'telegram', 'posted', '9', NULL, 'cid-j');"
 		     "PRAGMA user_version = 2;");
-	sqlite3_close(db);
 
 	struct pp_error err = { 0 };
 	struct buf b = BUF_INIT;
@@ -320,7 +326,7 @@ static void test_version_2_database_keeps_history(void **state)
 	state_close(st);
 	buf_release(&b);
 
-	db = raw_open(f->db);
+	sqlite3 *db = raw_open(f->db);
 	assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM history WHERE correlation_id = 'cid-old'"
 				     " AND post_id = '7' AND url IS NULL AND action IS NULL"), 1);
@@ -900,15 +906,9 @@ static void test_quarantine(void **state)
 static void test_version_1_database(void **state)
 {
 	struct fixture *f = *state;
-	char *var = xasprintf("%s/var", f->dir);
-	mkdir(var, 0700);
-	free(var);
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	raw_exec(db, SCHEMA_1
+	old_database(f, SCHEMA_1
 		     "INSERT INTO posted_sha256 VALUES('" SHA_A "', 'then');"
 		     "PRAGMA user_version = 1;");
-	sqlite3_close(db);
 
 	struct pp_error err = { 0 };
 	struct state *st = open_ok(f->db, true);
@@ -925,7 +925,7 @@ static void test_version_1_database(void **state)
 	assert_int_equal(state_quarantine_add(st, &(struct quarantine_entry){ .sha256 = SHA_B,
 		.image = "b.jpg", .reason = "x" }, &err), 0);
 	state_close(st);
-	db = raw_open(f->db);
+	sqlite3 *db = raw_open(f->db);
 	assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM journal"), 0);
 	sqlite3_close(db);
