@@ -250,7 +250,7 @@ static void fill_analysis(const struct image_measure *m, struct analysis *an)
 		buf_addf(&b, " in %s", names[0]);
 	buf_adds(&b, ".");
 	an->alt_text = alt_text_clean(buf_str(&b));
-	buf_reset(&b);
+	buf_release(&b);
 
 	/* mood: the key and contrast, then temperature or saturation */
 	static const char *moods[3][3] = {

@@ -141,7 +141,7 @@ static void test_create_and_mark_posted(void **state)
 	assert_true(state_is_posted_content_hash(st, CH_C));
 	state_close(st);
 	sqlite3 *db = raw_open(f->db);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM posted_sha256"), 2);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM posted_content_hash"), 1);
 	sqlite3_stmt *s = NULL;
@@ -811,7 +811,7 @@ static void test_version_1_database(void **state)
 		.image = "b.jpg", .reason = "x" }, &err), 0);
 	state_close(st);
 	db = raw_open(f->db);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM journal"), 0);
 	sqlite3_close(db);
 }
