@@ -60,6 +60,10 @@ class InstagramTest(TestCase):
         self.assertGreaterEqual(pub["polls"], 2)        # IN_PROGRESS, then FINISHED
         self.assertTrue(pub["caption"])
         done = res.one("workflow_complete")
+        # the alt text goes with the media container, as the outbox keeps it
+        self.assertTrue(pub["alt_text"])
+        self.assertLessEqual(len(pub["alt_text"]), 125)
+        self.assertEqual(pub["alt_text"], done["alt_text"])
         self.assertEqual(done["results"]["instagram"]["post_id"], pub["media_id"])
         steps = [(l["from"], l["to"]) for l in res.events("instagram_step")]
         self.assertEqual(steps, [("start", "staged"), ("staged", "container_created"),
@@ -68,6 +72,17 @@ class InstagramTest(TestCase):
         self.assertEqual(self.staged(), [])              # the staged copy is gone
         self.assertTrue(done["archived"])
         self.assertNotIn(self.graph.token, res.stdout + res.stderr)
+
+    def test_given_alt_text_is_sent(self):
+        alt = "Rope coiled on an oak floor, \u00e9t\u00e9 light & shade = 100%"
+        path = os.path.join(self.ws.dir, "alt.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(alt + "\n")
+        res = self.ws.run("--select", LANDSCAPE, "--alt-text-file", path)
+        self.assertEqual(res.rc, 0, res.stderr)
+        (pub,) = self.graph.published
+        self.assertEqual(pub["alt_text"], alt)
+        self.assertEqual(res.one("workflow_complete")["alt_text"], alt)
 
     def test_container_error_fails_and_unstages(self):
         self.graph.status_sequence = ["IN_PROGRESS", "ERROR"]
