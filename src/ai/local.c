@@ -247,7 +247,7 @@ static void fill_analysis(const struct image_measure *m, struct analysis *an)
 	else if (nn == 2)
 		buf_addf(&b, " in %s and %s", names[0], names[1]);
 	else if (nn == 1)
-		buf_addf(&b, " in %s", names[0]);
+		buf_addf(&b, " in %s tones", names[0]);
 	buf_adds(&b, ".");
 	an->alt_text = alt_text_clean(buf_str(&b));
 	buf_release(&b);
