@@ -192,6 +192,17 @@ class WebApprovalTest(WebCase):
 class CliApprovalTest(harness.TestCase):
     images = [IMG, IMG2]
 
+    def run_direct(self, *args, env=None, **kw):
+        """photopub run outside Workspace.run, for its standard input."""
+        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.ws.home,
+             "TMPDIR": os.environ.get("TMPDIR", "/tmp")}
+        for k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):
+            if k in os.environ:
+                e[k] = os.environ[k]
+        e.update(env or {})
+        return subprocess.run([harness.BIN, "run", "--config", self.ws.config] + list(args),
+                              capture_output=True, text=True, env=e, timeout=120, **kw)
+
     def write(self, name, text):
         path = os.path.join(self.ws.dir, name)
         with open(path, "w", encoding="utf-8") as f:
@@ -210,14 +221,8 @@ class CliApprovalTest(harness.TestCase):
         self.assertEqual(res.one("workflow_complete")["alt_text"], ALT)
 
     def test_caption_from_stdin(self):
-        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.ws.home,
-             "TMPDIR": os.environ.get("TMPDIR", "/tmp")}
-        for k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):
-            if k in os.environ:
-                e[k] = os.environ[k]
-        proc = subprocess.run([harness.BIN, "run", "--config", self.ws.config, "--select", IMG,
-                               "--caption-file", "-"], input="From standard input.\n",
-                              capture_output=True, text=True, env=e, timeout=120)
+        proc = self.run_direct("--select", IMG, "--caption-file", "-",
+                               input="From standard input.\n")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(post_of(self.ws)["caption"], "From standard input.")
 
@@ -245,15 +250,9 @@ class CliApprovalTest(harness.TestCase):
         os.chmod(editor, 0o755)
         master, slave = pty.openpty()
         self.addCleanup(os.close, master)
-        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.ws.home,
-             "TMPDIR": os.environ.get("TMPDIR", "/tmp"), "EDITOR": editor,
-             "SEEN": os.path.join(self.ws.dir, "seen.txt")}
-        for k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):
-            if k in os.environ:
-                e[k] = os.environ[k]
+        env = {"EDITOR": editor, "SEEN": os.path.join(self.ws.dir, "seen.txt")}
         try:
-            proc = subprocess.run([harness.BIN, "run", "--config", self.ws.config, "--edit"] + list(args),
-                                  stdin=slave, capture_output=True, text=True, env=e, timeout=120)
+            proc = self.run_direct("--edit", *args, env=env, stdin=slave)
         finally:
             os.close(slave)
         return proc, harness.parse_log(proc.stderr)
