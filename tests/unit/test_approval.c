@@ -13,12 +13,29 @@
 #include "util/buf.h"
 #include "util/utf8.h"
 
+/* An input and what a text function must make of it (NULL: nothing). */
+struct text_case {
+	const char *in, *want;
+};
+
+#define NCASES(c) (sizeof(c) / sizeof((c)[0]))
+
+static void check_cases(char *(*fn)(const char *), const struct text_case *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *got = fn(c[i].in);
+		if (!c[i].want)
+			assert_null(got);
+		else
+			assert_string_equal(got, c[i].want);
+		free(got);
+	}
+}
+
 static void test_alt_text_clean(void **state)
 {
 	(void)state;
-	static const struct {
-		const char *in, *want;
-	} cases[] = {
+	static const struct text_case cases[] = {
 		{ "A woman seated on a stool.", "A woman seated on a stool." },
 		{ "  a woman\n\tseated \r\n on a stool.  ", "A woman seated on a stool." },
 		{ "Image of a woman on a stool.", "A woman on a stool." },
@@ -33,14 +50,7 @@ static void test_alt_text_clean(void **state)
 		{ "\xc3\xa9t\xc3\xa9 au bord de l'eau", "\xc3\xa9t\xc3\xa9 au bord de l'eau" },
 		{ "bad \xff byte", "Bad \xef\xbf\xbd byte" },
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *got = alt_text_clean(cases[i].in);
-		if (!cases[i].want)
-			assert_null(got);
-		else
-			assert_string_equal(got, cases[i].want);
-		free(got);
-	}
+	check_cases(alt_text_clean, cases, NCASES(cases));
 	assert_null(alt_text_clean(NULL));
 }
 
@@ -131,9 +141,7 @@ static void test_caption_check(void **state)
 static void test_from_edit(void **state)
 {
 	(void)state;
-	static const struct {
-		const char *in, *want;
-	} cases[] = {
+	static const struct text_case cases[] = {
 		{ "Edited caption.\n\n# Please edit …\n#\n# Platforms:\n", "Edited caption." },
 		{ "\n\n  \nFirst line\n\n\nSecond line   \n\n", "First line\n\n\nSecond line" },
 		{ "Caption\n#rope #studio\n# a comment\n", "Caption\n#rope #studio" },
@@ -142,11 +150,7 @@ static void test_from_edit(void **state)
 		{ "CRLF line\r\n# comment\r\n", "CRLF line" },
 		{ "no final newline", "no final newline" },
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *got = approval_from_edit(cases[i].in);
-		assert_string_equal(got, cases[i].want);
-		free(got);
-	}
+	check_cases(approval_from_edit, cases, NCASES(cases));
 	char *got = approval_from_file("A caption\nover two lines\n\n");
 	assert_string_equal(got, "A caption\nover two lines");
 	free(got);
