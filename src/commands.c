@@ -23,6 +23,7 @@ const struct command commands[] = {
 		.usage =
 			"usage: photopub run --config FILE [--env FILE] [--select NAME]\n"
 			"                    [--dry-publish] [--preview] [--debug] [--log-file FILE]\n"
+			"                    [--caption-file FILE] [--alt-text-file FILE] [--edit]\n"
 			"\n"
 			"Picks an image that was never posted (or NAME), has the AI describe it,\n"
 			"writes its caption and sidecar, publishes it to every enabled platform at\n"
@@ -36,6 +37,14 @@ const struct command commands[] = {
 			"  --debug          debug mode: publish nothing, report every platform as\n"
 			"                   published; debug-level log lines\n"
 			"  --log-file FILE  append every log line to FILE too\n"
+			"  --caption-file FILE  publish this caption (UTF-8; - is standard input)\n"
+			"                   instead of the generated one; empty is a usage error\n"
+			"  --alt-text-file FILE  this alt text instead of the AI's (one line, at\n"
+			"                   most 125 characters; empty: none)\n"
+			"  --edit           open $VISUAL, else $EDITOR, else vi on the caption before\n"
+			"                   publishing, like git commit: lines that are \"#\" or start\n"
+			"                   with \"# \" are dropped; an empty caption aborts the run\n"
+			"                   (exit 1, nothing published); needs a terminal\n"
 			"\n"
 			"Exit codes: 0 published; 1 the run failed (no image, every platform failed);\n"
 			"2 usage or configuration error. Log lines (JSON, one per line) go to stderr.\n",

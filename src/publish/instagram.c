@@ -1,7 +1,8 @@
 /* instagram.c - the Instagram publisher, through the official Graph API
  * content-publishing flow:
  *
- *   POST {graph_url}/{user_id}/media          image_url, caption -> container id
+ *   POST {graph_url}/{user_id}/media          image_url, caption, alt_text
+ *                                             (when there is one) -> container id
  *   GET  {graph_url}/{container_id}?fields=status_code   IN_PROGRESS -> FINISHED
  *   POST {graph_url}/{user_id}/media_publish  creation_id -> media id (post_id)
  *   GET  {graph_url}/{media_id}?fields=permalink -> the post's link (url)
@@ -119,7 +120,12 @@ static int create_container(struct ig *ig, const char *image_url, const char *ca
 			    struct pp_error *err)
 {
 	char *u = url_escape(image_url), *c = url_escape(caption);
-	char *form = xasprintf("image_url=%s&caption=%s", u, c);
+	const char *alt = ig->in->alt_text;
+	char *a = alt && *alt ? url_escape(alt) : NULL;
+	/* alt_text: the image's description for screen readers (image posts) */
+	char *form = a ? xasprintf("image_url=%s&caption=%s&alt_text=%s", u, c, a)
+		       : xasprintf("image_url=%s&caption=%s", u, c);
+	free(a);
 	char *url = xasprintf("%s/%s/media", ig->cfg->instagram_graph_url, ig->cfg->instagram_user_id);
 	json_t *root;
 	int rc = graph(ig, "POST", url, form, "instagram media", false, &root, err);
@@ -307,6 +313,8 @@ static void instagram_preview(const struct config *cfg, const struct publish_inp
 	fprintf(f, "  caption: %s\n", caption);
 	fprintf(f, "           (%zu of at most %zu characters)\n", utf8_strlen(caption),
 		instagram_publisher.caption.limit);
+	if (in->alt_text && *in->alt_text)
+		fprintf(f, "  alt:     %s\n", in->alt_text);
 	free(caption);
 }
 
@@ -315,7 +323,7 @@ const struct publisher_ops instagram_publisher = {
 	.section = "Content",
 	.key = "instagram",
 	.caption = { .limit = 2200, .max_hashtags = 30 },
-	.caps = { .needs_public_url = true, .max_width = MAX_WIDTH, .max_bytes = 8u << 20,
+	.caps = { .needs_public_url = true, .alt_text = true, .max_width = MAX_WIDTH, .max_bytes = 8u << 20,
 		  .formats = "jpeg" },
 	.enabled = instagram_enabled,
 	.validate = instagram_validate,

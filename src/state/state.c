@@ -64,6 +64,10 @@ static const struct migration migrations[] = {
 	{ 3, "ALTER TABLE history ADD COLUMN url TEXT;"
 	     "ALTER TABLE history ADD COLUMN action TEXT;"
 	     "ALTER TABLE journal_platform ADD COLUMN url TEXT;" },
+	/* The approved alt text of an intent and each platform's own caption
+	 * (its override), so that a resumed post sends what was approved. */
+	{ 5, "ALTER TABLE journal ADD COLUMN alt_text TEXT;"
+	     "ALTER TABLE journal_platform ADD COLUMN caption TEXT;" },
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -99,19 +103,18 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[S_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
 	[S_JOURNAL_ADD] = "INSERT INTO journal(correlation_id, image, sha256, content_hash, caption,"
-			  " sd_caption, owner, started_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			  " sd_caption, owner, started_at, alt_text)"
+			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[S_JOURNAL_SET] = "INSERT INTO journal_platform(journal_id, platform, outcome, post_id,"
-			  " error, correlation_id, url) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+			  " error, correlation_id, url, caption) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 			  " ON CONFLICT(journal_id, platform) DO UPDATE SET outcome = ?3,"
 			  " post_id = ?4, error = ?5, correlation_id = ?6, url = ?7",
 	[S_JOURNAL_FINISH] = "UPDATE journal SET finished_at = ?2 WHERE id = ?1",
 	[S_JOURNAL_OPEN] = "SELECT id, correlation_id, image, sha256, content_hash, caption,"
-			   " sd_caption, owner, started_at FROM journal"
+			   " sd_caption, owner, started_at, alt_text FROM journal"
 			   " WHERE finished_at IS NULL ORDER BY id",
-	[S_JOURNAL_PLATFORMS] = "SELECT platform, outcome, post_id, error, correlation_id, url"
+	[S_JOURNAL_PLATFORMS] = "SELECT platform, outcome, post_id, error, correlation_id, url, caption"
 				" FROM journal_platform WHERE journal_id = ?1 ORDER BY rowid",
-	[S_JOURNAL_PLATFORMS_V2] = "SELECT platform, outcome, post_id, error, correlation_id, NULL"
-				   " FROM journal_platform WHERE journal_id = ?1 ORDER BY rowid",
 	[S_QUARANTINE_ADD] = "INSERT OR REPLACE INTO quarantine(sha256, content_hash, image, reason,"
 			     " moved_to, correlation_id, at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[S_QUARANTINE_IS] = "SELECT 1 FROM quarantine WHERE sha256 = ?1 OR content_hash = ?2",

@@ -120,6 +120,8 @@ struct journal_platform {
 	const char *error;           /* when failed or unknown */
 	const char *correlation_id;  /* the run that last sent it */
 	const char *url;             /* the post's link when posted; may be NULL */
+	const char *caption;         /* its own caption (an override), NULL: the
+					intent's; recorded when the row is added */
 };
 
 struct journal_intent {
@@ -127,6 +129,7 @@ struct journal_intent {
 	const char *correlation_id;  /* the run that recorded the intent */
 	const char *image, *sha256, *content_hash; /* content_hash may be NULL */
 	const char *caption, *sd_caption;          /* as sent; may be NULL */
+	const char *alt_text;                      /* as sent; may be NULL */
 	const char *owner;           /* proc_owner() of that run */
 	const char *started_at;      /* filled when loaded */
 	size_t n;

@@ -36,7 +36,6 @@ enum stmt_id {
 	S_QUARANTINE_ADD,
 	S_QUARANTINE_IS,
 	S_HISTORY_LIST_V2,      /* read-only files of schema 2: no url, action */
-	S_JOURNAL_PLATFORMS_V2,
 	S_COUNT
 };
 

@@ -61,6 +61,10 @@ class InstagramTest(TestCase):
         self.assertGreaterEqual(pub["polls"], 2)        # IN_PROGRESS, then FINISHED
         self.assertTrue(pub["caption"])
         done = res.one("workflow_complete")
+        # the alt text goes with the media container, as the outbox keeps it
+        self.assertTrue(pub["alt_text"])
+        self.assertLessEqual(len(pub["alt_text"]), 125)
+        self.assertEqual(pub["alt_text"], done["alt_text"])
         self.assertEqual(done["results"]["instagram"]["post_id"], pub["media_id"])
         # the link: one GET of the media's permalink after publishing
         link = self.graph.media[pub["media_id"]]["permalink"]
@@ -85,6 +89,17 @@ class InstagramTest(TestCase):
         self.assertTrue(done["success"])
         self.assertIsNone(done["url"])
         self.assertIn("Unsupported", res.one("instagram_permalink_error")["error"])
+
+    def test_given_alt_text_is_sent(self):
+        alt = "Rope coiled on an oak floor, \u00e9t\u00e9 light & shade = 100%"
+        path = os.path.join(self.ws.dir, "alt.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(alt + "\n")
+        res = self.ws.run("--select", LANDSCAPE, "--alt-text-file", path)
+        self.assertEqual(res.rc, 0, res.stderr)
+        (pub,) = self.graph.published
+        self.assertEqual(pub["alt_text"], alt)
+        self.assertEqual(res.one("workflow_complete")["alt_text"], alt)
 
     def test_container_error_fails_and_unstages(self):
         self.graph.status_sequence = ["IN_PROGRESS", "ERROR"]

@@ -1,5 +1,5 @@
 """A fake Instagram Graph API (content publishing) on 127.0.0.1:
-  POST /{version}/{user_id}/media          image_url, caption -> {"id": container}
+  POST /{version}/{user_id}/media          image_url, caption, alt_text? -> {"id": container}
   GET  /{version}/{container}?fields=status_code -> {"status_code": …, "id": …}
   POST /{version}/{user_id}/media_publish  creation_id -> {"id": media}
   GET  /{version}/{media}?fields=permalink -> {"permalink": "https://www.instagram.com/p/…/", "id": …}
@@ -56,6 +56,7 @@ class GraphHandler(FakeHandler):
         fake = self.server
         url = (form.get("image_url") or [""])[0]
         caption = (form.get("caption") or [""])[0]
+        alt_text = (form.get("alt_text") or [None])[0]  # None: not sent
         if len(caption) > 2200:
             return self.error(400, "The caption is too long", "OAuthException", 100)
         if len(re.findall(r"#\w+", caption)) > 30:
@@ -75,7 +76,8 @@ class GraphHandler(FakeHandler):
         with fake.lock:
             fake.next_id += 1
             cid = "1789%011d" % fake.next_id
-            fake.containers[cid] = {"image_url": url, "caption": caption, "size": size,
+            fake.containers[cid] = {"image_url": url, "caption": caption, "alt_text": alt_text,
+                                    "size": size,
                                     "bytes": len(data), "polls": 0,
                                     "statuses": list(fake.status_sequence)}
         self.reply(200, {"id": cid})
