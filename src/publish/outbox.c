@@ -146,8 +146,12 @@ static int outbox_publish(const struct config *cfg, const struct publish_input *
 	tmpl = NULL;
 	out->success = true;
 	out->post_id = xstrdup(name);
-	out->url = final; /* the post's folder: where to look at it */
-	final = NULL;
+	/* the post's folder, absolute: where to look at it from anywhere */
+	out->url = realpath(final, NULL);
+	if (!out->url) {
+		out->url = final;
+		final = NULL;
+	}
 	rc = 0;
 out:
 	if (tmpl) {

@@ -301,7 +301,7 @@ class CurateWebTest(CurateCase):
         self.assertEqual(run.rc, 0, run.stderr)
         posted = run.one("workflow_complete")
         out = posted["results"]["outbox"]
-        self.assertEqual(out["url"], os.path.join(self.ws.outbox, out["post_id"]))
+        self.assertEqual(out["url"], os.path.realpath(os.path.join(self.ws.outbox, out["post_id"])))
         self.serve()
         left = self.ws.image_names()[0]
         self.assertEqual(self.post("/api/images/%s/keep" % left).status, 200)
