@@ -139,6 +139,10 @@ int web_reply_pp_error(struct web_request *rq, const struct pp_error *err);
 /* Answers with body (reference taken). Returns status. */
 int web_reply_json(struct web_request *rq, int status, json_t *body);
 
+/* Answers with err's message and the status its kind has (util/error.h);
+ * a 503 gets a Retry-After. Returns the status. */
+int web_reply_pp_error(struct web_request *rq, const struct pp_error *err);
+
 /* Adds f to the route's web_* line, after its duration and before status.
  * A key added again keeps its place and takes the new value, so a handler
  * may add its fields first with the values its errors log. String values
