@@ -132,10 +132,6 @@ void web_request_release(struct web_request *rq);
 int web_reply_error(struct web_request *rq, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Answers with err's message and the status of its kind (a 503 with
- * Retry-After). Returns status. */
-int web_reply_pp_error(struct web_request *rq, const struct pp_error *err);
-
 /* Answers with body (reference taken). Returns status. */
 int web_reply_json(struct web_request *rq, int status, json_t *body);
 
