@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/curate.h"
+#include "state/queue.h"
 #include "state/state.h"
 #include "storage/storage.h"
 #include "telemetry/clock.h"
@@ -100,8 +101,13 @@ int curate_image(const struct workflow_env *env, const struct pp_ctx *ctx, enum 
 
 	if (!out->preview_only && (rc == 0 || worth_a_row(err->kind)))
 		record(env, ctx, d, name, out, rc < 0 ? err : NULL);
-	/* The deck (the order images are offered in) forgets the name here,
-	 * once there is one: the image is no longer in the folder. */
+	/* The queue forgets the image at once: it is no longer in the folder. */
+	if (!out->preview_only && rc == 0 && env->state && state_queue_writable(env->state)) {
+		struct pp_error qerr = { 0 };
+		if (state_queue_remove(env->state, name, &qerr) < 0)
+			log_error(LOGGER, "queue_error", pp_cid(ctx), LF_STR("where", "curate"),
+				  LF_STR("image", name), LF_STR("error", qerr.msg));
+	}
 	log_json(rc == 0 ? LOG_INFO : LOG_WARNING, LOGGER, "image_curated", pp_cid(ctx),
 		 (const struct log_field[]){
 			 LF_STR("action", d->name), LF_STR("image", name),

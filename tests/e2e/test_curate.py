@@ -9,6 +9,7 @@ legacy folder_reject)."""
 
 import json
 import os
+import sqlite3
 import sys
 import urllib.parse
 
@@ -96,6 +97,22 @@ class CurateCLITest(CurateCase):
         self.assertIn("keep/" + IMG, table[1])
         self.assertEqual(json.loads(self.ws.run("--json", "--platform", "outbox",
                                                 command="history").stdout), [])
+
+    def test_a_curated_image_leaves_the_stored_queue(self):
+        res = self.ws.run("pin", IMG2, command="queue")   # stores the queue
+        self.assertEqual(res.rc, 0, res.stderr)
+        self.assertEqual(self.stored_queue(), sorted([IMG, IMG2, IMG3]))
+        self.assertEqual(self.curate("keep", IMG2).rc, 0)
+        self.assertEqual(self.stored_queue(), sorted([IMG, IMG3]))
+        queue = json.loads(self.ws.run("--json", command="queue").stdout)
+        self.assertNotIn(IMG2, [i["filename"] for i in queue["items"]])
+
+    def stored_queue(self):
+        db = sqlite3.connect(self.ws.state)
+        try:
+            return sorted(r[0] for r in db.execute("SELECT name FROM queue"))
+        finally:
+            db.close()
 
     def test_nested_folder_and_autorename(self):
         self.ws.set("Storage", "folder_keep", "curated/keep")
