@@ -53,6 +53,9 @@ struct storage;
 					  internet can fetch (Instagram needs one) */
 #define STORAGE_FILE_IDS (1u << 2)     /* metadata ids and revisions worth keeping in
 					  the sidecar (dropbox_file_id, dropbox_rev) */
+#define STORAGE_THUMBNAILS (1u << 3)   /* thumbnail makes the web's thumbnails
+					  remotely; without it the web resizes a
+					  download itself (libvips) */
 
 struct storage_ops {
 	const char *name;        /* "local", "dropbox": [Storage] backend */
@@ -120,6 +123,12 @@ struct storage_ops {
 	/* Deletes what stage_public made. */
 	int (*unstage)(struct storage *s, const struct pp_ctx *ctx, const char *staged,
 		       struct pp_error *err);
+
+	/* Optional (STORAGE_THUMBNAILS): a JPEG thumbnail of name fitting in
+	 * size, one of Dropbox's size names ("w256h256", "w480h320", …),
+	 * made by the storage service. *data (caller frees) and *len. */
+	int (*thumbnail)(struct storage *s, const struct pp_ctx *ctx, const char *name,
+			 const char *size, char **data, size_t *len, struct pp_error *err);
 };
 
 struct storage {
@@ -179,6 +188,9 @@ int storage_stage_public(struct storage *s, const struct pp_ctx *ctx, const char
 			 const char *name, char **url, char **staged, struct pp_error *err);
 int storage_unstage(struct storage *s, const struct pp_ctx *ctx, const char *staged,
 		    struct pp_error *err);
+
+int storage_thumbnail(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		      const char *size, char **data, size_t *len, struct pp_error *err);
 
 /* The backend's sweep, or 0 when it has none. */
 int storage_sweep(struct storage *s);

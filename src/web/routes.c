@@ -11,6 +11,7 @@
 #include "telemetry/sanitize.h"
 #include "util/embedded.h"
 #include "util/strv.h"
+#include "web/gallery.h"
 #include "web/request.h"
 #include "web/routes.h"
 
@@ -108,6 +109,11 @@ static int reply_pp_error(struct web_request *rq, const struct pp_error *err)
 	if (status == 503)
 		rq->retry_after = err->retry_after > 0 ? err->retry_after : RETRY_AFTER_DEFAULT_S;
 	return web_reply_error(rq, status, "%s", err->msg[0] ? err->msg : "internal error");
+}
+
+int web_reply_pp_error(struct web_request *rq, const struct pp_error *err)
+{
+	return reply_pp_error(rq, err);
 }
 
 /* The request body as a JSON value (JSON null when empty), or NULL with
@@ -363,6 +369,11 @@ const struct route web_routes[] = {
 	  .ms_field = "web_random_image_ms" },
 	{ .method = "GET", .pattern = "/api/images/{filename}/file", .handler = h_image_file,
 	  .lane = LANE_IMAGE, .quick = h_image_file_quick },
+	{ .method = "GET", .pattern = "/api/images/list", .handler = web_h_list,
+	  .event_ok = "web_image_list", .event_err = "web_image_list_error",
+	  .ms_field = "web_image_list_ms" },
+	{ .method = "GET", .pattern = "/api/images/{filename}/thumbnail", .handler = web_h_thumbnail,
+	  .lane = LANE_IMAGE, .quick = web_h_thumbnail_quick },
 	{ .method = "POST", .pattern = "/api/images/{filename}/analyze", .handler = h_analyze,
 	  .flags = NEED_AUTH | NEED_ADMIN, .lane = LANE_SLOW, .event_ok = "web_analyze_complete",
 	  .event_err = "web_analyze_error", .ms_field = "web_analyze_ms" },

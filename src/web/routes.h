@@ -135,6 +135,10 @@ int web_reply_error(struct web_request *rq, int status, const char *fmt, ...)
 /* Answers with body (reference taken). Returns status. */
 int web_reply_json(struct web_request *rq, int status, json_t *body);
 
+/* Answers with err's {"detail"}: the status its kind gives, a 503 with
+ * Retry-After. Returns the status. */
+int web_reply_pp_error(struct web_request *rq, const struct pp_error *err);
+
 /* Adds f to the route's web_* line, after its duration and before status.
  * A key added again keeps its place and takes the new value, so a handler
  * may add its fields first with the values its errors log. String values
