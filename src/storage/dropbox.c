@@ -823,27 +823,46 @@ out:
 
 /* ---- download, image_url ------------------------------------------------------- */
 
+/* A content download (download, get_thumbnail_v2) of the image called name
+ * into c: the name checked, c->arg made by args from its path (and size), a
+ * missing image named in the message. The caller releases c and c->arg. */
+static int image_download(struct dropbox *d, const struct pp_ctx *ctx, const char *name,
+			  struct call *c, json_t *(*args)(const char *path, const char *size),
+			  const char *size, struct pp_error *err)
+{
+	char b[300];
+	if (check_name(name, true, err) < 0)
+		return -1;
+	char *path = path_in(d->folder, name);
+	c->arg = args_or_fail(args(path, size), c->endpoint, err);
+	free(path);
+	if (!c->arg)
+		return -1;
+	if (dbx_call(d, ctx, c, err) < 0) {
+		if (err->kind == PP_ERR_NOT_FOUND)
+			pp_fail(err, WHERE, "Selected file not found: %s (dropbox %s: %s)", shown(name, b),
+				c->endpoint, c->tags);
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *download_args(const char *path, const char *size)
+{
+	(void)size;
+	return json_pack("{s:s}", "path", path);
+}
+
 static int dropbox_download(struct storage *s, const struct pp_ctx *ctx, const char *name, int fd,
 			    struct pp_error *err)
 {
 	struct dropbox *d = to_dbx(s);
 	struct call c = { .endpoint = "download", .kind = CALL_DOWNLOAD, .download_fd = fd };
-	char *path = NULL;
 	char b[300];
 	int rc = -1;
 
-	if (check_name(name, true, err) < 0)
-		return -1;
-	path = path_in(d->folder, name);
-	c.arg = args_or_fail(json_pack("{s:s}", "path", path), c.endpoint, err);
-	if (!c.arg)
+	if (image_download(d, ctx, name, &c, download_args, NULL, err) < 0)
 		goto out;
-	if (dbx_call(d, ctx, &c, err) < 0) {
-		if (err->kind == PP_ERR_NOT_FOUND)
-			pp_fail(err, WHERE, "Selected file not found: %s (dropbox download: %s)",
-				shown(name, b), c.tags);
-		goto out;
-	}
 	/* The size Dropbox announced against what arrived. */
 	json_t *size = json_object_get(c.reply, "size");
 	struct stat sb;
@@ -859,7 +878,6 @@ static int dropbox_download(struct storage *s, const struct pp_ctx *ctx, const c
 out:
 	call_release(&c);
 	json_decref(c.arg);
-	free(path);
 	return rc;
 }
 
@@ -906,6 +924,12 @@ static int dropbox_image_url(struct storage *s, const struct pp_ctx *ctx, const 
 
 /* ---- thumbnails ------------------------------------------------------------- */
 
+static json_t *thumbnail_args(const char *path, const char *size)
+{
+	return json_pack("{s:{s:s, s:s}, s:s, s:s, s:s}", "resource", ".tag", "path", "path", path,
+			 "format", "jpeg", "size", size, "mode", "strict");
+}
+
 /* get_thumbnail_v2 of the image: a JPEG scaled down to fit in size ("strict":
  * inside the box, never its transpose), as the web's local thumbnails are. */
 static int dropbox_thumbnail(struct storage *s, const struct pp_ctx *ctx, const char *name,
@@ -913,27 +937,15 @@ static int dropbox_thumbnail(struct storage *s, const struct pp_ctx *ctx, const 
 {
 	struct dropbox *d = to_dbx(s);
 	struct call c = { .endpoint = "get_thumbnail_v2", .kind = CALL_DOWNLOAD, .download_fd = -1 };
-	char *path = NULL;
 	char b[300];
 	int rc = -1;
 
 	*data = NULL;
 	*len = 0;
-	if (check_name(name, true, err) < 0)
-		return -1;
-	path = path_in(d->folder, name);
-	c.arg = args_or_fail(json_pack("{s:{s:s, s:s}, s:s, s:s, s:s}", "resource", ".tag", "path",
-				       "path", path, "format", "jpeg", "size", size, "mode", "strict"),
-			     c.endpoint, err);
-	if (!c.arg)
-		goto out;
-	if (dbx_call(d, ctx, &c, err) < 0) {
-		if (err->kind == PP_ERR_NOT_FOUND)
-			pp_fail(err, WHERE, "Image not found: %s (dropbox get_thumbnail_v2: %s)",
-				shown(name, b), c.tags);
-		else if (c.status == 409 && (tag_is(c.tags, "unsupported_extension") ||
-					     tag_is(c.tags, "unsupported_image") ||
-					     tag_is(c.tags, "conversion_error")))
+	if (image_download(d, ctx, name, &c, thumbnail_args, size, err) < 0) {
+		if (c.status == 409 && (tag_is(c.tags, "unsupported_extension") ||
+					tag_is(c.tags, "unsupported_image") ||
+					tag_is(c.tags, "conversion_error")))
 			pp_fail_kind(err, WHERE, PP_ERR_UNDECODABLE,
 				     "Dropbox cannot make a thumbnail of %s (%s)", shown(name, b), c.tags);
 		goto out;
@@ -951,7 +963,6 @@ static int dropbox_thumbnail(struct storage *s, const struct pp_ctx *ctx, const 
 out:
 	call_release(&c);
 	json_decref(c.arg);
-	free(path);
 	return rc;
 }
 

@@ -180,14 +180,15 @@ int web_gallery_list(struct web_service *svc, const struct workflow_env *env,
 
 /* ---- thumbnails ------------------------------------------------------------ */
 
-/* Copies what identifies the listed image called name into it (no name);
- * fails with kind "not_found" when it is not listed. */
-static int listed(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
+/* Copies what identifies the listed image called name into it (no name):
+ * 0, or -1 with kind "not_found" when it is not listed. peek: from a fresh
+ * snapshot only, 1 when there is none (nothing listed meanwhile). */
+static int listed(struct web_service *svc, const struct pp_ctx *ctx, const char *name, bool peek,
 		  struct storage_item *it, struct pp_error *err)
 {
-	struct web_listing *l = web_listing_take(svc, ctx, err);
+	struct web_listing *l = peek ? web_listing_peek(svc) : web_listing_take(svc, ctx, err);
 	if (!l)
-		return -1;
+		return peek ? 1 : -1;
 	const struct storage_list *list = web_listing_items(l);
 	bool found = false;
 	for (size_t i = 0; i < list->n && !found; i++)
@@ -200,18 +201,25 @@ static int listed(struct web_service *svc, const struct pp_ctx *ctx, const char 
 	return found ? 0 : pp_fail_kind(err, WHERE, PP_ERR_NOT_FOUND, "Image not found");
 }
 
+/* On the daemon's thread a remote folder is never listed: only peeked. */
+static bool must_peek(const struct workflow_env *env, bool quick)
+{
+	return quick && storage_has(env->storage, STORAGE_TEMP_LINKS);
+}
+
 static char *thumb_etag(const struct storage_item *it, const struct thumb_size *size)
 {
 	const char *id = it->sha256[0] ? it->sha256 : it->content_hash[0] ? it->content_hash : "0";
 	return xasprintf("\"t-%.24s-%lld-%s\"", id, (long long)it->mtime_ns, size->name);
 }
 
-char *web_thumbnail_etag(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
-			 const struct thumb_size *size)
+char *web_thumbnail_etag(struct web_service *svc, const struct workflow_env *env,
+			 const struct pp_ctx *ctx, const char *name, const struct thumb_size *size,
+			 bool quick)
 {
 	struct pp_error err = { 0 };
 	struct storage_item it;
-	if (listed(svc, ctx, name, &it, &err) < 0)
+	if (listed(svc, ctx, name, must_peek(env, quick), &it, &err) != 0)
 		return NULL;
 	return thumb_etag(&it, size);
 }
@@ -254,8 +262,9 @@ int web_thumbnail(struct web_service *svc, const struct workflow_env *env,
 	struct storage_item it;
 	*etag = NULL;
 	*cache = NULL;
-	if (listed(svc, ctx, name, &it, err) < 0)
-		return -1;
+	int found = listed(svc, ctx, name, must_peek(env, cached_only), &it, err);
+	if (found != 0)
+		return found < 0 ? -1 : 0;
 	char *tag = thumb_etag(&it, size);
 	char *key = xasprintf("thumb\n%s\n%s", name, tag);
 	struct image_cache *copies = web_service_copies(svc);

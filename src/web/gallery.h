@@ -58,13 +58,17 @@ int web_gallery_list(struct web_service *svc, const struct workflow_env *env,
 		     struct pp_error *err);
 
 /* The strong ETag of name's thumbnail of size (its content identity and
- * the size), NULL when name is not a listed image. Caller frees. */
-char *web_thumbnail_etag(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
-			 const struct thumb_size *size);
+ * the size), NULL when name is not a listed image. quick (on the daemon's
+ * thread): a remote folder is not listed for it, NULL when its listing is
+ * not at hand. Caller frees. */
+char *web_thumbnail_etag(struct web_service *svc, const struct workflow_env *env,
+			 const struct pp_ctx *ctx, const char *name, const struct thumb_size *size,
+			 bool quick);
 
 /* The JPEG thumbnail of name in out, *etag (caller frees) and *cache:
- * "hit" (the cache) or "miss" (made now). With cached_only nothing is made:
- * 0 when the thumbnail is not in the cache. Returns 1 when out is filled, -1
+ * "hit" (the cache) or "miss" (made now). With cached_only nothing is made
+ * and a remote folder is not listed: 0 when the thumbnail is not in the
+ * cache or the listing is not at hand. Returns 1 when out is filled, -1
  * with err filled: "not_found" (not a listed image), "undecodable", the
  * storage's kinds. */
 int web_thumbnail(struct web_service *svc, const struct workflow_env *env,

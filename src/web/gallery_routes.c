@@ -49,23 +49,30 @@ static void answer(struct web_request *rq, char *etag, const char *cache)
 	rq->status = 200;
 }
 
+/* 1 with 304 answered when If-None-Match names the thumbnail's ETag. */
+static int not_modified(struct web_request *rq, const struct thumb_size *size, bool quick)
+{
+	const char *inm = rq->header(rq, "If-None-Match");
+	if (!inm)
+		return 0;
+	char *tag = web_thumbnail_etag(rq->shared->svc, rq->shared->env, &rq->ctx, rq->filename, size,
+				       quick);
+	if (!tag || !request_etag_matches(inm, tag)) {
+		free(tag);
+		return 0;
+	}
+	rq->etag = tag;
+	rq->status = 304;
+	rq->cache_control = THUMB_CACHE_CONTROL;
+	return 1;
+}
+
 int web_h_thumbnail_quick(struct web_request *rq)
 {
 	struct pp_error err = { 0 };
 	const struct thumb_size *size = thumb_size(rq);
-	if (!size)
+	if (!size || not_modified(rq, size, true))
 		return 1;
-	const char *inm = rq->header(rq, "If-None-Match");
-	if (inm) {
-		char *tag = web_thumbnail_etag(rq->shared->svc, &rq->ctx, rq->filename, size);
-		if (tag && request_etag_matches(inm, tag)) {
-			rq->etag = tag;
-			rq->status = 304;
-			rq->cache_control = THUMB_CACHE_CONTROL;
-			return 1;
-		}
-		free(tag);
-	}
 	char *etag = NULL;
 	const char *cache = NULL;
 	int rc = web_thumbnail(rq->shared->svc, rq->shared->env, &rq->ctx, rq->filename, size, true,
@@ -86,6 +93,8 @@ int web_h_thumbnail(struct web_request *rq)
 	const struct thumb_size *size = thumb_size(rq);
 	if (!size)
 		return rq->status;
+	if (not_modified(rq, size, false))
+		return 304;
 	char *etag = NULL;
 	const char *cache = NULL;
 	if (web_thumbnail(rq->shared->svc, rq->shared->env, &rq->ctx, rq->filename, size, false,

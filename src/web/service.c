@@ -111,6 +111,19 @@ struct web_listing *web_listing_take(struct web_service *svc, const struct pp_ct
 	return (struct web_listing *)get_listing(svc, ctx, err);
 }
 
+struct web_listing *web_listing_peek(struct web_service *svc)
+{
+	struct listing *l = NULL;
+	if (pthread_mutex_trylock(&svc->lock) != 0)
+		return NULL;
+	if (svc->cur && now_monotonic() - svc->cur->at < LISTING_TTL_NS) {
+		l = svc->cur;
+		atomic_fetch_add(&l->refs, 1);
+	}
+	pthread_mutex_unlock(&svc->lock);
+	return (struct web_listing *)l;
+}
+
 const struct storage_list *web_listing_items(const struct web_listing *l)
 {
 	return &((const struct listing *)l)->list;

@@ -72,6 +72,9 @@ struct web_listing;
 struct web_listing *web_listing_take(struct web_service *svc, const struct pp_ctx *ctx,
 				     struct pp_error *err);
 const struct storage_list *web_listing_items(const struct web_listing *l);
+/* The snapshot when there is a fresh one and nobody is listing, else NULL:
+ * never lists, never waits (for the daemon's thread). */
+struct web_listing *web_listing_peek(struct web_service *svc);
 void web_listing_drop(struct web_listing *l);
 
 /* The service's bounded cache of resized copies (image_cache.h), which the

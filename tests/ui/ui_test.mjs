@@ -623,7 +623,8 @@ async function historyScenario() {
     step = 'history ' + vp.width;
     await page.setViewportSize(vp);
     await page.goto(cfg.base_url + '/#history', { waitUntil: 'domcontentloaded' });
-    if (cfg.admin_pw) {
+    await page.waitForFunction(() => !document.getElementById('admin-pill').hidden, null, { timeout: TIMEOUT }).catch(() => {});
+    if (cfg.admin_pw && await visible('#login-form')) {
       await login(cfg.admin_pw);
       await page.locator('#admin-state').waitFor({ state: 'visible', timeout: TIMEOUT });
     }
