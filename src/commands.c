@@ -4,6 +4,17 @@
 #include <stddef.h>
 #include "cmd/cmd.h"
 
+/* The options and exit codes of keep, remove and delete. */
+#define CURATE_OPTIONS                                                                      \
+	"\n"                                                                                 \
+	"  --config FILE  the INI configuration (required)\n"                                \
+	"  --env FILE     .env file with secrets (default: .env beside FILE, then ./.env)\n" \
+	"  --json         print {filename, action, destination_folder, preview_only}\n"      \
+	"\n"                                                                                 \
+	"Recorded in the history (platform \"storage\"). With [Content] debug = true\n"      \
+	"nothing changes (preview only). Exit codes: 0 done; 1 no such image or the\n"       \
+	"storage failed; 2 usage or configuration error"
+
 const struct command commands[] = {
 	{
 		.name = "run",
@@ -12,6 +23,7 @@ const struct command commands[] = {
 		.usage =
 			"usage: photopub run --config FILE [--env FILE] [--select NAME]\n"
 			"                    [--dry-publish] [--preview] [--debug] [--log-file FILE]\n"
+			"                    [--caption-file FILE] [--alt-text-file FILE] [--edit]\n"
 			"\n"
 			"Picks an image that was never posted (or NAME), has the AI describe it,\n"
 			"writes its caption and sidecar, publishes it to every enabled platform at\n"
@@ -25,6 +37,14 @@ const struct command commands[] = {
 			"  --debug          debug mode: publish nothing, report every platform as\n"
 			"                   published; debug-level log lines\n"
 			"  --log-file FILE  append every log line to FILE too\n"
+			"  --caption-file FILE  publish this caption (UTF-8; - is standard input)\n"
+			"                   instead of the generated one; empty is a usage error\n"
+			"  --alt-text-file FILE  this alt text instead of the AI's (one line, at\n"
+			"                   most 125 characters; empty: none)\n"
+			"  --edit           open $VISUAL, else $EDITOR, else vi on the caption before\n"
+			"                   publishing, like git commit: lines that are \"#\" or start\n"
+			"                   with \"# \" are dropped; an empty caption aborts the run\n"
+			"                   (exit 1, nothing published); needs a terminal\n"
 			"\n"
 			"Exit codes: 0 published; 1 the run failed (no image, every platform failed);\n"
 			"2 usage or configuration error. Log lines (JSON, one per line) go to stderr.\n",
@@ -121,18 +141,54 @@ const struct command commands[] = {
 			"\n"
 			"Lists the publication history of the state database, oldest first:\n"
 			"one row per platform and attempt, with its time (UTC), the image, the\n"
-			"post id or why it failed. Reads the state without changing it.\n"
+			"post id and link or why it failed, and one row per curation action\n"
+			"(keep, remove, delete; platform \"storage\"). Reads the state without\n"
+			"changing it.\n"
 			"\n"
 			"  --config FILE    the INI configuration (required)\n"
 			"  --env FILE       .env file with secrets (default: .env beside FILE)\n"
 			"  --since T        only rows at or after T: RFC 3339, a date (UTC\n"
 			"                   midnight) or back from now (90m, 24h, 7d)\n"
-			"  --platform NAME  only this platform's rows (outbox, telegram, ...)\n"
-			"  --json           a JSON array of {time, image, platform, success,\n"
-			"                   post_id, error, correlation_id}\n"
+			"  --platform NAME  only this platform's rows (outbox, telegram, ...,\n"
+			"                   storage for curation)\n"
+			"  --json           a JSON array of {time, image, platform, action, success,\n"
+			"                   post_id, url, error, correlation_id}\n"
 			"\n"
 			"Exit codes: 0 listed (also when empty); 1 the state cannot be read;\n"
 			"2 usage or configuration error.\n",
+	},
+	{
+		.name = "keep",
+		.run = cmd_keep,
+		.summary = "move an image and its sidecar to the keep folder",
+		.usage =
+			"usage: photopub keep NAME --config FILE [--env FILE] [--json]\n"
+			"\n"
+			"Moves the image NAME of the folder and its sidecar into the keep folder\n"
+			"([Storage] folder_keep, default \"keep\" inside the image folder).\n"
+			CURATE_OPTIONS ".\n",
+	},
+	{
+		.name = "remove",
+		.run = cmd_remove,
+		.summary = "move an image and its sidecar to the remove folder",
+		.usage =
+			"usage: photopub remove NAME --config FILE [--env FILE] [--json]\n"
+			"\n"
+			"Moves the image NAME of the folder and its sidecar into the remove folder\n"
+			"([Storage] folder_remove, default \"remove\" inside the image folder).\n"
+			CURATE_OPTIONS ".\n",
+	},
+	{
+		.name = "delete",
+		.run = cmd_delete,
+		.summary = "delete an image and its sidecar (when delete is enabled)",
+		.usage =
+			"usage: photopub delete NAME --config FILE [--env FILE] [--json]\n"
+			"\n"
+			"Deletes the image NAME of the folder and its sidecar for good. Refused\n"
+			"unless [Storage] delete_enabled = true or FEATURE_DELETE=true.\n"
+			CURATE_OPTIONS ", or delete is disabled.\n",
 	},
 	{ .name = NULL },
 };

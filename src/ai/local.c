@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ai/ai.h"
+#include "caption/alt_text.h"
 #include "image/image.h"
 #include "image/colour.h"
 #include "image/measure.h"
@@ -234,6 +235,23 @@ static void fill_analysis(const struct image_measure *m, struct analysis *an)
 	else
 		buf_adds(&b, ", evenly toned throughout.");
 	an->description = ai_limit_words(buf_detach(&b), 30);
+
+	/* alt text: what the measures say is shown, in one short sentence */
+	const char *light = m->key == KEY_LOW ? "A dim" : m->key == KEY_HIGH ? "A bright"
+			  : "An evenly lit";
+	buf_addf(&b, "%s, %s %s photograph", light, contrastw,
+		 strcmp(m->orientation, "square") == 0 ? "square"
+		 : strcmp(m->orientation, "portrait") == 0 ? "portrait-orientation"
+		 : "landscape-orientation");
+	if (m->sat == SAT_MONO)
+		buf_adds(&b, " in black and white");
+	else if (nn == 2)
+		buf_addf(&b, " in %s and %s", names[0], names[1]);
+	else if (nn == 1)
+		buf_addf(&b, " in %s tones", names[0]);
+	buf_adds(&b, ".");
+	an->alt_text = alt_text_clean(buf_str(&b));
+	buf_release(&b);
 
 	/* mood: the key and contrast, then temperature or saturation */
 	static const char *moods[3][3] = {

@@ -15,6 +15,7 @@
 #include <time.h>
 #include "ai/ai.h"
 #include "ai/openai.h"
+#include "caption/alt_text.h"
 #include "net/http.h"
 #include "telemetry/clock.h"
 #include "telemetry/log.h"
@@ -89,7 +90,9 @@ static const char vision_keys[] =
 	"- \"pose\": the pose of the people shown (string, \"\" when there is nobody)\n"
 	"- \"composition\": how the frame is composed (string)\n"
 	"- \"background\": what is behind the subject (string)\n"
-	"- \"color_palette\": a list of the main colours\n";
+	"- \"color_palette\": a list of the main colours\n"
+	"- \"alt_text\": alt text for screen readers: one plain sentence of at most 125 "
+	"characters describing what is shown, without \"image of\" or \"photo of\"\n";
 
 static const char default_vision_lead[] = "Analyze this photo.";
 
@@ -341,6 +344,10 @@ static void analysis_from_json(const json_t *o, struct analysis *a)
 	if (palette.n)
 		a->color_palette = strv_join(&palette, ", ");
 	strv_release(&palette);
+	/* a model that gave none: the description, which says what is shown */
+	char *alt = field_text(o, "alt_text");
+	a->alt_text = alt_text_clean(alt ? alt : a->description);
+	free(alt);
 }
 
 /* Parses a reply meant to be one JSON object: as it is, else the part from

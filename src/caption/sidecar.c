@@ -32,6 +32,29 @@ static void add_str(struct buf *b, const char *key, const char *value)
 	buf_addc(b, '\n');
 }
 
+/* Keys whose text is written so that it reads back exactly. */
+static bool is_text_key(const char *key)
+{
+	return !strcmp(key, "caption") || !strcmp(key, "alt_text");
+}
+
+/* value as it is when parsing gives it back unchanged, else as one JSON
+ * string (line breaks, leading or trailing blanks, a first `"`, `[`, `{`). */
+static void add_text(struct buf *b, const char *key, const char *value)
+{
+	if (!value || !*value)
+		return;
+	size_t n = strlen(value);
+	bool plain = !strchr("\"[{ \t", value[0]) && !strchr(" \t", value[n - 1]) &&
+		     !strpbrk(value, "\r\n");
+	json_t *s = plain ? NULL : json_string(value);
+	char *quoted = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
+	if (plain || quoted) /* a value that is not UTF-8 (never approved) is left out */
+		buf_addf(b, "# %s: %s\n", key, plain ? value : quoted);
+	free(quoted);
+	json_decref(s);
+}
+
 /* A list as a compact JSON array (["rope","studio"]), non-ASCII kept as
  * UTF-8. Empty lists are omitted; an entry that is not valid UTF-8 (which no
  * analysis holds: it comes from JSON) is left out. */
@@ -67,6 +90,8 @@ char *sidecar_build(const char *sd_caption, const struct sidecar_fields *f,
 		add_str(&b, "sd_caption_version", f->sd_caption_version);
 		add_str(&b, "model_version", f->model_version);
 		add_str(&b, "artist_alias", f->artist_alias);
+		add_text(&b, "caption", f->caption);
+		add_text(&b, "alt_text", f->alt_text);
 	}
 	if (extended && analysis) {
 		const struct analysis *a = analysis;
@@ -130,6 +155,13 @@ static int parse_meta_line(json_t *meta, const char *s, size_t n)
 		v = json_loads(value, 0, &jerr);
 		warned = v == NULL;
 	}
+	if (!v && value[0] == '"' && is_text_key(key)) {
+		v = json_loads(value, JSON_DECODE_ANY, NULL);
+		if (!json_is_string(v)) {
+			json_decref(v);
+			v = NULL; /* not one JSON string: the text as written */
+		}
+	}
 	if (!v)
 		v = json_string(value);
 	json_object_set_new(meta, key, v); /* a repeated key: the last one wins */
@@ -186,6 +218,11 @@ const char *sidecar_caption(const struct sidecar *s)
 	if (c && *c)
 		return c;
 	return s->sd_caption ? s->sd_caption : "";
+}
+
+const char *sidecar_alt_text(const struct sidecar *s)
+{
+	return json_string_value(s->meta ? json_object_get(s->meta, "alt_text") : NULL);
 }
 
 char *sidecar_name(const char *image_name)

@@ -34,6 +34,9 @@ int cmd_trace(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_keep(int argc, char **argv);
+int cmd_remove(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
 /* Reports an unknown command (argv[2]) as a usage error. */
 int cmd_unknown(int argc, char **argv);
 

@@ -1,10 +1,13 @@
 /* history.c - `photopub history`: what was posted where and when, from the
- * state's publication history: post ids, failures and their reasons. */
+ * state's publication history: post ids and links, failures and their
+ * reasons, curation actions. The JSON rows are core/history.c's, as the
+ * web's GET /api/history gives them. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include "cmd/cmd.h"
+#include "core/history.h"
 #include "ops/timefmt.h"
 #include "state/state.h"
 #include "telemetry/log.h"
@@ -47,29 +50,30 @@ static int parse_args(int argc, char **argv, struct history_args *a)
 	return 0;
 }
 
-static json_t *opt_str(const char *s)
+/* What a row says: the post id and link, where a curated image went, or
+ * why it failed. */
+static void print_detail(const struct history_row *r)
 {
-	return s ? json_string(s) : json_null();
-}
-
-static int add_json(void *arg, const char *time, const struct history_row *r)
-{
-	json_array_append_new(arg, json_pack("{s:o, s:o, s:o, s:b, s:o, s:o, s:o}",
-					     "time", opt_str(time), "image", opt_str(r->image),
-					     "platform", opt_str(r->platform), "success", r->success,
-					     "post_id", opt_str(r->post_id), "error", opt_str(r->error),
-					     "correlation_id", opt_str(r->correlation_id)));
-	return 0;
+	if (!r->success)
+		printf("%s", r->error ? r->error : "");
+	else if (r->action)
+		printf("%s", r->url ? r->url : !strcmp(r->action, "delete") ? "deleted" : "");
+	else
+		printf("%s%s%s", r->post_id ? r->post_id : "", r->url ? "  " : "",
+		       r->url ? r->url : "");
 }
 
 static int print_row(void *arg, const char *time, const struct history_row *r)
 {
 	size_t *n = arg;
 	if ((*n)++ == 0)
-		printf("%-24s  %-10s  %-6s  %s\n", "time", "platform", "result", "image: post id or error");
-	printf("%-24s  %-10s  %-6s  %s: %s\n", time ? time : "", r->platform ? r->platform : "",
-	       r->success ? "posted" : "failed", r->image ? r->image : "",
-	       r->success ? (r->post_id ? r->post_id : "") : (r->error ? r->error : ""));
+		printf("%-24s  %-10s  %-6s  %s\n", "time", "platform", "result",
+		       "image: post id and link, where it went, or error");
+	const char *result = !r->success ? "failed" : r->action ? r->action : "posted";
+	printf("%-24s  %-10s  %-6s  %s: ", time ? time : "", r->platform ? r->platform : "", result,
+	       r->image ? r->image : "");
+	print_detail(r);
+	putchar('\n');
 	return 0;
 }
 
@@ -99,13 +103,13 @@ int cmd_history(int argc, char **argv)
 			  LF_STR("error", err.msg));
 		goto out;
 	}
-	json_t *rows = a.json ? json_array() : NULL;
+	json_t *rows = NULL;
 	size_t n = 0;
-	if (state_history_each(st, a.since ? since : NULL, a.platform, a.json ? add_json : print_row,
-			       a.json ? (void *)rows : (void *)&n, &err) < 0) {
+	struct history_filter f = { .since = a.since ? since : NULL, .platform = a.platform };
+	if ((a.json ? history_json(st, &f, &rows, &err)
+		    : state_history_query(st, &f, print_row, &n, &err)) < 0) {
 		log_error("cli", "startup_error", NULL, LF_STR("where", "state"),
 			  LF_STR("error", err.msg));
-		json_decref(rows);
 		goto out;
 	}
 	if (a.json) {

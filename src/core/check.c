@@ -28,6 +28,7 @@ const struct config_module *const *check_config_modules(void)
 		mods[n++] = &publishers[i]->settings;
 	for (size_t i = 0; storage_backends[i] && n + 1 < sizeof(mods) / sizeof(*mods); i++)
 		mods[n++] = &storage_backends[i]->settings;
+	mods[n++] = &storage_folder_settings;
 	mods[n] = NULL;
 	return mods;
 }

@@ -46,6 +46,7 @@ static int record(struct state *st, const struct journal_intent *j, bool posted,
 			.success = p->outcome == JOURNAL_POSTED,
 			.error = p->outcome == JOURNAL_POSTED ? NULL : p->error,
 			.correlation_id = p->correlation_id ? p->correlation_id : j->correlation_id,
+			.url = p->outcome == JOURNAL_POSTED ? p->url : NULL,
 		};
 	}
 	if (state_begin(st, err) < 0)

@@ -74,6 +74,7 @@ void preview_write(const struct preview *p, FILE *f)
 		field(f, "composition", a->composition);
 		field(f, "background", a->background);
 		field(f, "color_palette", a->color_palette);
+		field(f, "alt_text", a->alt_text);
 	}
 
 	if (p->caption) {
@@ -91,13 +92,17 @@ void preview_write(const struct preview *p, FILE *f)
 			.ctx = { .correlation_id = p->correlation_id }, .image_path = p->image_path,
 			.image_name = p->image, .sha256 = p->sha256, .info = p->info,
 			.analysis = p->analysis, .caption = p->caption, .sd_caption = p->sd_caption,
+			.alt_text = p->analysis ? p->analysis->alt_text : NULL,
+			.overrides = p->overrides, .noverrides = p->noverrides,
 		};
 		for (size_t i = 0; i < p->nops; i++) {
 			fprintf(f, "[%s]\n", p->ops[i]->name);
+			struct publish_input one = in; /* with this platform's caption */
+			one.caption = publish_caption_for(&in, p->ops[i]->name);
 			if (p->ops[i]->preview) {
-				p->ops[i]->preview(p->cfg, &in, f);
+				p->ops[i]->preview(p->cfg, &one, f);
 			} else {
-				char *c = caption_apply(&p->ops[i]->caption, p->caption);
+				char *c = caption_apply(&p->ops[i]->caption, one.caption);
 				fprintf(f, "  caption: %s\n", c);
 				free(c);
 			}

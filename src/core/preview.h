@@ -24,6 +24,8 @@ struct preview {
 	const char *image_path;            /* local copy, for the publishers' previews */
 	const struct publisher_ops *const *ops;
 	size_t nops;
+	const struct caption_override *overrides; /* the platforms' own captions */
+	size_t noverrides;
 	const struct stage_times *timings;
 	const char *correlation_id;
 };

@@ -224,6 +224,8 @@ int stage_sidecar(struct stage_ctx *r, bool write)
 		.sd_caption_version = "v1.0",
 		.model_version = r->caption.model,
 		.artist_alias = cfg->artist_alias,
+		.caption = r->caption.caption,
+		.alt_text = r->analysis.alt_text,
 	};
 	r->sidecar_text = sidecar_build(r->caption.sd_caption, &f, &r->analysis,
 					cfg->extended_metadata_enabled);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include "caption/format.h"
 #include "caption/sidecar.h"
+#include "core/approve.h"
 #include "core/intent.h"
 #include "core/preview.h"
 #include "core/selection.h"
@@ -38,6 +39,7 @@ struct run {
 	size_t nops;
 
 	struct stage_ctx s;          /* the image's trip through the stages */
+	struct approved ap;          /* the platforms' own captions */
 	int64_t start;
 
 	/* The publish journal: this run's intent, or the one of a killed run
@@ -66,6 +68,7 @@ json_t *workflow_results_json(const struct workflow_result *r)
 		json_t *e = json_object();
 		json_object_set_new(e, "success", json_boolean(p->success));
 		json_object_set_new(e, "post_id", p->post_id ? json_string(p->post_id) : json_null());
+		json_object_set_new(e, "url", p->url ? json_string(p->url) : json_null());
 		json_object_set_new(e, "error", publish_error(p) ? json_string(publish_error(p)) : json_null());
 		json_object_set_new(o, r->platforms[i].name, e);
 	}
@@ -124,6 +127,7 @@ static void journal_outcome(void *arg, size_t i, const struct publish_result *re
 	struct journal_platform p = r->j->platforms[r->row[i]];
 	p.outcome = res->success ? JOURNAL_POSTED : JOURNAL_FAILED;
 	p.post_id = res->success ? res->post_id : NULL;
+	p.url = res->success ? res->url : NULL;
 	p.error = res->success ? NULL : publish_error(res);
 	p.correlation_id = pp_cid(r->s.ctx);
 	struct pp_error err = { 0 };
@@ -151,11 +155,13 @@ static int journal_begin(struct run *r)
 		.correlation_id = pp_cid(r->s.ctx), .image = r->s.sel.name, .sha256 = r->s.sel.sha256,
 		.content_hash = r->s.sel.content_hash, .caption = r->s.caption.caption,
 		.sd_caption = r->s.caption.sd_caption, .owner = r->owner, .n = r->nops,
+		.alt_text = r->s.analysis.alt_text,
 	};
 	for (size_t i = 0; i < r->nops; i++) {
 		r->own.platforms[i] = (struct journal_platform){
 			.platform = r->ops[i]->name, .outcome = JOURNAL_PENDING,
 			.correlation_id = pp_cid(r->s.ctx),
+			.caption = approved_override(&r->ap, r->ops[i]->name),
 		};
 		r->row[i] = i;
 	}
@@ -195,6 +201,9 @@ static int stage_publish(struct run *r)
 		.caption = r->s.caption.caption,
 		.sd_caption = r->s.caption.sd_caption,
 		.storage = r->env->storage,
+		.alt_text = r->s.analysis.alt_text,
+		.overrides = r->ap.ov,
+		.noverrides = r->ap.nov,
 	};
 	struct publish_result res[WORKFLOW_MAX_PLATFORMS] = { 0 };
 	int64_t t0 = now_monotonic();
@@ -224,20 +233,6 @@ static const char *resume_platforms(struct run *r)
 	return j->image;
 }
 
-/* A resumed post keeps the caption its other platforms got. */
-static void resume_caption(struct run *r)
-{
-	const struct journal_intent *j = r->rec.resume;
-	if (!j || !j->caption)
-		return;
-	free(r->s.caption.caption);
-	r->s.caption.caption = xstrdup(j->caption);
-	if (j->sd_caption) {
-		free(r->s.caption.sd_caption);
-		r->s.caption.sd_caption = xstrdup(j->sd_caption);
-	}
-}
-
 static bool any_success(const struct workflow_result *out)
 {
 	for (size_t i = 0; i < out->nplatforms; i++)
@@ -257,6 +252,7 @@ static void stage_settle(struct run *r)
 		struct journal_platform *row = &r->j->platforms[r->row[i]];
 		row->outcome = p->success ? JOURNAL_POSTED : JOURNAL_FAILED;
 		row->post_id = p->success ? p->post_id : NULL;
+		row->url = p->success ? p->url : NULL;
 		row->error = p->success ? NULL : publish_error(p);
 		row->correlation_id = pp_cid(r->s.ctx);
 	}
@@ -307,7 +303,8 @@ static void log_summary(struct run *r)
 		 (const struct log_field[]){
 			 LF_BOOL("success", out->success), LF_STR("image", out->image),
 			 LF_BOOL("archived", out->archived), LF_STR("archived_as", out->archived_as),
-			 LF_JSON("results", results), LF_STR("error", workflow_error(out)), LF_END });
+			 LF_JSON("results", results), LF_STR("error", workflow_error(out)),
+			 LF_STR("alt_text", r->s.analysis.alt_text), LF_END });
 	json_decref(results);
 }
 
@@ -366,7 +363,11 @@ int workflow_run(const struct workflow_env *env, const struct workflow_options *
 	out->image = xstrdup(r.s.sel.name);
 	if (stage_vision(&r.s) < 0 || stage_caption(&r.s) < 0)
 		goto stage_failed;
-	resume_caption(&r);
+	/* A resumed post keeps what its other platforms got. */
+	if (r.rec.resume)
+		approve_resumed(r.rec.resume, &r.s, &r.ap);
+	else if (approve_run(opts, &r.s, r.ops, r.nops, &r.ap, &out->err) < 0)
+		goto done;
 	stage_sidecar(&r.s, !r.dry && !r.debug);
 	if (stage_publish(&r) < 0)
 		goto done;
@@ -405,6 +406,7 @@ done:
 			.caption = r.s.caption.caption, .sd_caption = r.s.caption.sd_caption,
 			.caption_model = r.s.caption.model, .sidecar = r.s.sidecar_text,
 			.image_path = r.s.sel.temp_path, .ops = r.ops, .nops = r.nops, .timings = &r.s.t,
+			.overrides = r.ap.ov, .noverrides = r.ap.nov,
 			.correlation_id = pp_cid(r.s.ctx),
 		};
 		preview_write(&p, opts->report);

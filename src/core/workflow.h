@@ -16,6 +16,17 @@
 
 #define WORKFLOW_MAX_PLATFORMS 8
 
+struct caption_override;
+struct publisher_ops;
+
+/* What an edit of the generated caption is shown (workflow_options.edit). */
+struct workflow_edit {
+	const char *image;
+	const char *alt_text;                 /* may be NULL */
+	const struct publisher_ops *const *ops; /* the platforms it goes to */
+	size_t nops;
+};
+
 /* The services a run uses; opened and owned by the caller. */
 struct workflow_env {
 	const struct config *cfg;
@@ -33,6 +44,23 @@ struct workflow_options {
 	FILE *report;                /* where the preview report goes (stdout) */
 	const char *const *platforms;/* NULL: every enabled platform; else only these */
 	size_t nplatforms;
+
+	/* Approval (docs: caption approval). A caption a person approved is
+	 * what the sidecar keeps and every platform formats and sends, instead
+	 * of the generated one; NULL: the AI's. A post that finishes an
+	 * interrupted one keeps what that one had approved, and none of these
+	 * apply to it. */
+	const char *caption;
+	const char *alt_text;        /* NULL: the AI's; "": none */
+	const struct caption_override *overrides; /* a platform's own caption */
+	size_t noverrides;
+	/* Called with the caption (the given one, else the generated one)
+	 * before the sidecar is written or anything is published: 0 with
+	 * *caption replaced by one it allocated (the workflow frees the old
+	 * one), or -1 with err filled to abort the run with nothing written,
+	 * published or archived. NULL: no edit. */
+	int (*edit)(void *arg, const struct workflow_edit *e, char **caption, struct pp_error *err);
+	void *edit_arg;
 };
 
 struct workflow_platform {

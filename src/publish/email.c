@@ -295,8 +295,10 @@ static const char *image_type(const char *name)
 	return "application/octet-stream";
 }
 
-/* Adds the image file, unchanged, as a base64 attachment named name. */
-static int attach_image(curl_mime *mime, const char *path, const char *name,
+/* Adds the image file, unchanged, as a base64 attachment named name, with
+ * its alt text (when there is one) as the part's Content-Description
+ * (RFC 2045; encoded words for text beyond ASCII). */
+static int attach_image(curl_mime *mime, const char *path, const char *name, const char *alt,
 			struct curl_slist **headers, struct pp_error *err)
 {
 	curl_mimepart *part = curl_mime_addpart(mime);
@@ -317,6 +319,17 @@ static int attach_image(curl_mime *mime, const char *path, const char *name,
 		free(safe);
 		return pp_fail(err, WHERE, "cannot attach %s", name);
 	}
+	if (alt && *alt && !mime_has_line_break(alt)) {
+		char *v = mime_header_value(alt, strlen("Content-Description: "), err);
+		if (!v) {
+			free(safe);
+			return -1;
+		}
+		char *h = xasprintf("Content-Description: %s", v);
+		*headers = curl_slist_append(*headers, h);
+		free(h);
+		free(v);
+	}
 	if (ascii) {
 		curl_mime_filename(part, safe);
 	} else {
@@ -331,8 +344,9 @@ static int attach_image(curl_mime *mime, const char *path, const char *name,
 		}
 		*headers = curl_slist_append(*headers, buf_str(&d));
 		buf_release(&d);
-		curl_mime_headers(part, *headers, 0);
 	}
+	if (*headers)
+		curl_mime_headers(part, *headers, 0);
 	free(safe);
 	return 0;
 }
@@ -543,7 +557,8 @@ static int send_mail(CURL *h, char *errbuf, const struct config *cfg,
 		pp_fail(err, WHERE, "%s: cannot build the message", what);
 		goto out;
 	}
-	if (m->attach && attach_image(mime, in->image_path, in->image_name, &part_headers, err) < 0)
+	if (m->attach && attach_image(mime, in->image_path, in->image_name, in->alt_text,
+				     &part_headers, err) < 0)
 		goto out;
 
 	errbuf[0] = '\0';
@@ -645,6 +660,8 @@ static void email_preview(const struct config *cfg, const struct publish_input *
 	fprintf(f, "  body:    %s\n", p.body);
 	fprintf(f, "  attach:  %s (%s, the original file)\n", in->image_name ? in->image_name : "",
 		image_type(in->image_name ? in->image_name : ""));
+	if (in->alt_text && *in->alt_text)
+		fprintf(f, "  alt:     %s (the attachment's Content-Description)\n", in->alt_text);
 	if (cfg->confirmation_to_sender) {
 		fprintf(f, "  confirmation: to %s, subject: %s\n", cfg->email_sender,
 			p.confirm_subject);
@@ -662,8 +679,9 @@ const struct publisher_ops email_publisher = {
 	.key = "fetlife",
 	.caption = { .limit = 240, .one_line = true },
 	.ai_spec = &fetlife_spec,
-	/* The original file, attached unchanged. */
-	.caps = { .formats = "any" },
+	/* The original file, attached unchanged, its alt text as the
+	 * attachment's Content-Description. */
+	.caps = { .alt_text = true, .formats = "any" },
 	.enabled = email_enabled,
 	.validate = email_validate,
 	.publish = email_publish,

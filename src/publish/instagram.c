@@ -1,9 +1,11 @@
 /* instagram.c - the Instagram publisher, through the official Graph API
  * content-publishing flow:
  *
- *   POST {graph_url}/{user_id}/media          image_url, caption -> container id
+ *   POST {graph_url}/{user_id}/media          image_url, caption, alt_text
+ *                                             (when there is one) -> container id
  *   GET  {graph_url}/{container_id}?fields=status_code   IN_PROGRESS -> FINISHED
  *   POST {graph_url}/{user_id}/media_publish  creation_id -> media id (post_id)
+ *   GET  {graph_url}/{media_id}?fields=permalink -> the post's link (url)
  *
  * Meta's servers fetch the image themselves, so the prepared JPEG (at most
  * 1080 px wide, 8 MB) is first staged in the storage folder, which gives a
@@ -118,7 +120,12 @@ static int create_container(struct ig *ig, const char *image_url, const char *ca
 			    struct pp_error *err)
 {
 	char *u = url_escape(image_url), *c = url_escape(caption);
-	char *form = xasprintf("image_url=%s&caption=%s", u, c);
+	const char *alt = ig->in->alt_text;
+	char *a = alt && *alt ? url_escape(alt) : NULL;
+	/* alt_text: the image's description for screen readers (image posts) */
+	char *form = a ? xasprintf("image_url=%s&caption=%s&alt_text=%s", u, c, a)
+		       : xasprintf("image_url=%s&caption=%s", u, c);
+	free(a);
 	char *url = xasprintf("%s/%s/media", ig->cfg->instagram_graph_url, ig->cfg->instagram_user_id);
 	json_t *root;
 	int rc = graph(ig, "POST", url, form, "instagram media", false, &root, err);
@@ -201,6 +208,28 @@ static int publish_container(struct ig *ig, struct pp_error *err)
 	return rc;
 }
 
+/* The published media's permalink (GET {media}?fields=permalink), or NULL
+ * with a warning line: the post is there whether or not its link is known. */
+static char *fetch_permalink(struct ig *ig)
+{
+	char *url = xasprintf("%s/%s?fields=permalink", ig->cfg->instagram_graph_url, ig->media_id);
+	struct pp_error err = { 0 };
+	json_t *root = NULL;
+	char *link = NULL;
+	if (graph(ig, "GET", url, NULL, "instagram permalink", false, &root, &err) == 0) {
+		const char *p = json_string_value(json_object_get(root, "permalink"));
+		if (p && !strncmp(p, "https://", 8))
+			link = xstrdup(p);
+		json_decref(root);
+	}
+	if (!link)
+		log_warning(LOGGER, "instagram_permalink_error", pp_cid(&ig->in->ctx),
+			    LF_STR("media_id", ig->media_id),
+			    LF_STR("error", err.msg[0] ? err.msg : "the reply has no permalink"));
+	free(url);
+	return link;
+}
+
 /* Checks the aspect ratio; a failure names it. */
 static int check_ratio(const struct publish_input *in, struct pp_error *err)
 {
@@ -251,6 +280,7 @@ static int instagram_publish(const struct config *cfg, const struct publish_inpu
 		goto out;
 	out->success = true;
 	out->post_id = xstrdup(ig.media_id);
+	out->url = fetch_permalink(&ig);
 	rc = 0;
 out:
 	if (rc < 0 && ig.state != IG_START)
@@ -283,6 +313,8 @@ static void instagram_preview(const struct config *cfg, const struct publish_inp
 	fprintf(f, "  caption: %s\n", caption);
 	fprintf(f, "           (%zu of at most %zu characters)\n", utf8_strlen(caption),
 		instagram_publisher.caption.limit);
+	if (in->alt_text && *in->alt_text)
+		fprintf(f, "  alt:     %s\n", in->alt_text);
 	free(caption);
 }
 
@@ -291,7 +323,7 @@ const struct publisher_ops instagram_publisher = {
 	.section = "Content",
 	.key = "instagram",
 	.caption = { .limit = 2200, .max_hashtags = 30 },
-	.caps = { .needs_public_url = true, .max_width = MAX_WIDTH, .max_bytes = 8u << 20,
+	.caps = { .needs_public_url = true, .alt_text = true, .max_width = MAX_WIDTH, .max_bytes = 8u << 20,
 		  .formats = "jpeg" },
 	.enabled = instagram_enabled,
 	.validate = instagram_validate,

@@ -1,8 +1,9 @@
 /* outbox.c - the local publisher: each post becomes a folder under
  * [Outbox] path holding a copy of the image, caption.txt (the caption as it
- * would be posted) and post.json (caption, sd_caption, analysis, hashes,
- * correlation_id). The folder is built under a hidden temp name and renamed
- * into place, so a reader never sees half a post. post_id = the folder name. */
+ * would be posted) and post.json (caption, sd_caption, alt_text, analysis,
+ * hashes, correlation_id). The folder is built under a hidden temp name and
+ * renamed into place, so a reader never sees half a post. post_id = the
+ * folder name, url = the folder's path. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -75,6 +76,8 @@ static json_t *post_json(const struct publish_input *in, const char *caption, co
 	json_object_set_new(o, "sha256", json_string(in->sha256 ? in->sha256 : ""));
 	json_object_set_new(o, "caption", json_string(caption));
 	json_object_set_new(o, "sd_caption", in->sd_caption ? json_string(in->sd_caption) : json_null());
+	json_object_set_new(o, "alt_text", in->alt_text && *in->alt_text ? json_string(in->alt_text)
+									  : json_null());
 	if (in->info) {
 		json_object_set_new(o, "width", json_integer(in->info->width));
 		json_object_set_new(o, "height", json_integer(in->info->height));
@@ -143,6 +146,12 @@ static int outbox_publish(const struct config *cfg, const struct publish_input *
 	tmpl = NULL;
 	out->success = true;
 	out->post_id = xstrdup(name);
+	/* the post's folder, absolute: where to look at it from anywhere */
+	out->url = realpath(final, NULL);
+	if (!out->url) {
+		out->url = final;
+		final = NULL;
+	}
 	rc = 0;
 out:
 	if (tmpl) {
@@ -213,6 +222,8 @@ static void outbox_preview(const struct config *cfg, const struct publish_input 
 	fprintf(f, "  folder:  %s/<time>-<image>-<id>/ (image, caption.txt, post.json)\n",
 		outbox_path(cfg));
 	fprintf(f, "  caption: %s\n", caption);
+	if (in->alt_text && *in->alt_text)
+		fprintf(f, "  alt:     %s\n", in->alt_text);
 	free(caption);
 }
 

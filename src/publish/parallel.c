@@ -34,6 +34,7 @@ struct job {
 	struct slot {
 		struct job *job;
 		const struct publisher_ops *ops;
+		struct publish_input in;    /* the job's, with this platform's caption */
 		struct publish_result result;
 		bool done;
 	} *slots;
@@ -71,6 +72,7 @@ static void copy_analysis(struct analysis *d, const struct analysis *s)
 #define DUP(f) d->f = s->f ? xstrdup(s->f) : NULL
 	DUP(description); DUP(mood); DUP(subject); DUP(style); DUP(lighting); DUP(camera);
 	DUP(pose); DUP(composition); DUP(background); DUP(color_palette);
+	DUP(alt_text);
 #undef DUP
 	d->nsfw = s->nsfw;
 	copy_strv(&d->tags, &s->tags);
@@ -86,7 +88,7 @@ static void *publish_thread(void *arg)
 	struct publish_result r = { 0 };
 	struct pp_error err = { 0 };
 	int64_t t0 = now_monotonic();
-	int rc = s->ops->publish(j->cfg, &j->in, &r, &err);
+	int rc = s->ops->publish(j->cfg, &s->in, &r, &err);
 	r.duration_ms = elapsed_ms(t0);
 	if (rc < 0 || !r.success) {
 		r.success = false;
@@ -139,6 +141,9 @@ size_t publish_parallel_observed(const struct config *cfg,
 	j->in.sha256 = keep(j, in->sha256);
 	j->in.caption = keep(j, in->caption);
 	j->in.sd_caption = keep(j, in->sd_caption);
+	j->in.alt_text = keep(j, in->alt_text);
+	j->in.overrides = NULL; /* resolved into each slot's caption below */
+	j->in.noverrides = 0;
 	if (in->analysis) {
 		copy_analysis(&j->analysis, in->analysis);
 		j->in.analysis = &j->analysis;
@@ -153,6 +158,8 @@ size_t publish_parallel_observed(const struct config *cfg,
 		struct slot *s = &j->slots[i];
 		s->job = j;
 		s->ops = ops[i];
+		s->in = j->in;
+		s->in.caption = keep(j, publish_caption_for(in, ops[i]->name));
 		pthread_t tid;
 		atomic_fetch_add(&j->refs, 1);
 		pthread_mutex_lock(&j->lock);
@@ -238,6 +245,7 @@ size_t publish_parallel_observed(const struct config *cfg,
 				 LF_MS("duration_ms", results[i].duration_ms),
 				 LF_BOOL("success", results[i].success),
 				 LF_STR("post_id", results[i].post_id),
+				 LF_STR("url", results[i].url),
 				 LF_STR("error", publish_error(&results[i])),
 				 LF_END });
 	}

@@ -46,3 +46,12 @@ void publisher_caption_spec(const struct config *cfg, struct caption_spec *spec)
 				       .hashtags = cfg->hashtag_string ? cfg->hashtag_string : "",
 				       .max_length = caption_generic.limit };
 }
+
+const char *publish_caption_for(const struct publish_input *in, const char *platform)
+{
+	for (size_t i = 0; i < in->noverrides; i++)
+		if (in->overrides[i].platform && !strcmp(in->overrides[i].platform, platform) &&
+		    in->overrides[i].caption)
+			return in->overrides[i].caption;
+	return in->caption;
+}

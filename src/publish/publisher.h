@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "caption/approval.h"
 #include "caption/format.h"
 #include "config/config.h"
 #include "types/models.h"
@@ -42,10 +43,20 @@ struct publish_input {
 	const char *sha256;
 	const struct image_info *info;
 	const struct analysis *analysis;
-	const char *caption;           /* the AI's caption, before platform formatting */
+	const char *caption;           /* the caption (the AI's, or as a person approved
+					  it), before platform formatting */
 	const char *sd_caption;        /* may be NULL */
 	struct storage *storage;       /* the image folder (staging for Instagram) */
+	const char *alt_text;          /* for the platforms whose caps.alt_text; may be NULL */
+	/* Per-platform captions: publish_parallel gives each platform's job
+	 * its override as `caption` before it starts (publish_input_for), so
+	 * publish() and preview() only ever read `caption`. */
+	const struct caption_override *overrides;
+	size_t noverrides;
 };
+
+/* The caption platform is sent: its override in in, else in->caption. */
+const char *publish_caption_for(const struct publish_input *in, const char *platform);
 
 /* An earlier attempt, as the publish journal kept it. */
 struct publish_ref {

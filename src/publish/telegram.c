@@ -72,6 +72,19 @@ int telegram_parse_reply(long status, const char *body, size_t len, char **post_
 	return rc;
 }
 
+char *telegram_post_url(const char *channel, const char *message_id)
+{
+	/* A public channel's username: 5-32 of [A-Za-z0-9_] after the '@'. */
+	if (!channel || channel[0] != '@' || !message_id || !*message_id)
+		return NULL;
+	size_t n = strlen(channel + 1);
+	if (n < 5 || n > 32 || strspn(channel + 1, "abcdefghijklmnopqrstuvwxyz"
+				     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != n ||
+	    strspn(message_id, "0123456789") != strlen(message_id))
+		return NULL;
+	return xasprintf("https://t.me/%s/%s", channel + 1, message_id);
+}
+
 static int telegram_publish(const struct config *cfg, const struct publish_input *in,
 			    struct publish_result *out, struct pp_error *err)
 {
@@ -106,6 +119,7 @@ static int telegram_publish(const struct config *cfg, const struct publish_input
 				 err) < 0)
 		goto out;
 	out->success = true;
+	out->url = telegram_post_url(cfg->telegram_channel_id, out->post_id);
 	rc = 0;
 out:
 	http_response_release(&resp);

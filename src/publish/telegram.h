@@ -7,6 +7,11 @@
 #include <stddef.h>
 #include "util/error.h"
 
+/* The public link of message_id in channel when channel is a public
+ * channel's "@username": "https://t.me/<username>/<message_id>"; NULL
+ * otherwise (a numeric chat id has no public link). Caller frees. */
+char *telegram_post_url(const char *channel, const char *message_id);
+
 /* A sendPhoto reply (HTTP status, the body's len bytes): 0 with *post_id
  * the message_id as text (caller frees) when it is {"ok":true,"result":
  * {"message_id":…}} with a 2xx status; -1 with err filled (kind

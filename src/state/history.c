@@ -1,6 +1,6 @@
 /* history.c - the publication history: one row per platform and attempt,
- * with its post id or error and the run's correlation id; appending rows
- * and reading them back. */
+ * with its post id, link or error and the run's correlation id, and one
+ * row per curation action; appending rows and reading them back. */
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
@@ -43,6 +43,8 @@ int state_add_history(struct state *st, const struct history_row *rows, size_t n
 		sqlite3_bind_int(s, 6, r->success ? 1 : 0);
 		st_bind_text(s, 7, r->error);
 		st_bind_text(s, 8, r->correlation_id);
+		st_bind_text(s, 9, r->url);
+		st_bind_text(s, 10, r->action);
 		ok = st_step_done(st, s, "record publication history", err) == 0;
 	}
 	rc = st_tx_close(st, ok, err);
@@ -56,21 +58,32 @@ int state_history_each(struct state *st, const char *since, const char *platform
 		       int (*cb)(void *arg, const char *time, const struct history_row *row),
 		       void *arg, struct pp_error *err)
 {
+	struct history_filter f = { .since = since, .platform = platform };
+	return state_history_query(st, &f, cb, arg, err);
+}
+
+int state_history_query(struct state *st, const struct history_filter *f,
+			int (*cb)(void *arg, const char *time, const struct history_row *row),
+			void *arg, struct pp_error *err)
+{
 	int rc = 0, step;
 	pthread_mutex_lock(&st->lock);
-	sqlite3_stmt *s = st_stmt(st, S_HISTORY_LIST, err);
+	/* A read-only file of schema 2 has no url and action columns. */
+	sqlite3_stmt *s = st_stmt(st, st->version < 3 ? S_HISTORY_LIST_V2 : S_HISTORY_LIST, err);
 	if (!s) {
 		pthread_mutex_unlock(&st->lock);
 		return -1;
 	}
-	st_bind_text(s, 1, since);
-	st_bind_text(s, 2, platform);
+	st_bind_text(s, 1, f->since);
+	st_bind_text(s, 2, f->platform);
+	sqlite3_bind_int(s, 3, f->newest_first ? 1 : 0);
+	sqlite3_bind_int64(s, 4, f->limit > 0 ? (sqlite3_int64)f->limit : -1);
 #define COL(i) ((const char *)sqlite3_column_text(s, (i)))
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		struct history_row r = {
 			.image = COL(1), .sha256 = COL(2), .platform = COL(3), .post_id = COL(4),
 			.success = sqlite3_column_int(s, 5) != 0, .error = COL(6),
-			.correlation_id = COL(7),
+			.correlation_id = COL(7), .url = COL(8), .action = COL(9),
 		};
 		if (cb(arg, COL(0), &r))
 			break;

@@ -48,6 +48,8 @@ static int set_platform(struct state *st, int64_t id, const struct journal_platf
 	st_bind_text(s, 4, p->post_id);
 	st_bind_text(s, 5, p->error);
 	st_bind_text(s, 6, p->correlation_id);
+	st_bind_text(s, 7, p->url);
+	st_bind_text(s, 8, p->caption);
 	return st_step_done(st, s, "record a platform's outcome in the publish journal", err);
 }
 
@@ -77,6 +79,7 @@ int state_journal_begin(struct state *st, struct journal_intent *in, struct pp_e
 		st_bind_text(s, 6, in->sd_caption);
 		st_bind_text(s, 7, in->owner);
 		st_bind_text(s, 8, now);
+		st_bind_text(s, 9, in->alt_text);
 		ok = st_step_done(st, s, "record a publish intent", err) == 0;
 	}
 	if (ok)
@@ -142,6 +145,8 @@ static int load_platforms(struct state *st, struct journal_intent *in, struct pp
 		p->post_id = keep(in->strings, s, 2);
 		p->error = keep(in->strings, s, 3);
 		p->correlation_id = keep(in->strings, s, 4);
+		p->url = keep(in->strings, s, 5);
+		p->caption = keep(in->strings, s, 6);
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -154,8 +159,8 @@ int state_journal_open(struct state *st, struct journal_intent **out, size_t *n,
 {
 	*out = NULL;
 	*n = 0;
-	if (st->version < 2)
-		return 0; /* a read-only file of an older schema has no journal */
+	if (st->version < 5)
+		return 0; /* a read-only file of an older schema: no journal to resume */
 	struct journal_intent *v = NULL;
 	size_t len = 0, cap = 0;
 	int rc = 0;
@@ -182,6 +187,7 @@ int state_journal_open(struct state *st, struct journal_intent **out, size_t *n,
 		in->sd_caption = keep(in->strings, s, 6);
 		in->owner = keep(in->strings, s, 7);
 		in->started_at = keep(in->strings, s, 8);
+		in->alt_text = keep(in->strings, s, 9);
 	}
 	sqlite3_reset(s);
 	if (step != SQLITE_DONE)

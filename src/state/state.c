@@ -60,6 +60,14 @@ static const struct migration migrations[] = {
 	     " moved_to TEXT, correlation_id TEXT, at TEXT NOT NULL) WITHOUT ROWID;"
 	     "CREATE INDEX IF NOT EXISTS quarantine_content_hash ON quarantine(content_hash)"
 	     " WHERE content_hash IS NOT NULL;" },
+	/* Post links and curation actions in the history; links in the journal. */
+	{ 3, "ALTER TABLE history ADD COLUMN url TEXT;"
+	     "ALTER TABLE history ADD COLUMN action TEXT;"
+	     "ALTER TABLE journal_platform ADD COLUMN url TEXT;" },
+	/* The approved alt text of an intent and each platform's own caption
+	 * (its override), so that a resumed post sends what was approved. */
+	{ 5, "ALTER TABLE journal ADD COLUMN alt_text TEXT;"
+	     "ALTER TABLE journal_platform ADD COLUMN caption TEXT;" },
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -72,10 +80,17 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_ADD_CH] = "INSERT OR IGNORE INTO posted_content_hash(content_hash, posted_at)"
 		     " VALUES(?1, ?2)",
 	[S_ADD_HISTORY] = "INSERT INTO history(time, image, sha256, platform, post_id, success,"
-			  " error, correlation_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			  " error, correlation_id, url, action)"
+			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	/* ?3: newest first; ?4: at most that many rows (-1: all). */
 	[S_HISTORY_LIST] = "SELECT time, image, sha256, platform, post_id, success, error,"
-			   " correlation_id FROM history WHERE (?1 IS NULL OR time >= ?1)"
-			   " AND (?2 IS NULL OR platform = ?2) ORDER BY id",
+			   " correlation_id, url, action FROM history"
+			   " WHERE (?1 IS NULL OR time >= ?1) AND (?2 IS NULL OR platform = ?2)"
+			   " ORDER BY CASE WHEN ?3 THEN -id ELSE id END LIMIT ?4",
+	[S_HISTORY_LIST_V2] = "SELECT time, image, sha256, platform, post_id, success, error,"
+			      " correlation_id, NULL, NULL FROM history"
+			      " WHERE (?1 IS NULL OR time >= ?1) AND (?2 IS NULL OR platform = ?2)"
+			      " ORDER BY CASE WHEN ?3 THEN -id ELSE id END LIMIT ?4",
 	[S_CACHE_GET] = "SELECT size, mtime_ns, sha256, content_hash FROM hash_cache"
 			" WHERE key = ?1",
 	[S_CACHE_PUT] = "INSERT OR REPLACE INTO hash_cache(key, size, mtime_ns, sha256,"
@@ -88,16 +103,17 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[S_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
 	[S_JOURNAL_ADD] = "INSERT INTO journal(correlation_id, image, sha256, content_hash, caption,"
-			  " sd_caption, owner, started_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			  " sd_caption, owner, started_at, alt_text)"
+			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[S_JOURNAL_SET] = "INSERT INTO journal_platform(journal_id, platform, outcome, post_id,"
-			  " error, correlation_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+			  " error, correlation_id, url, caption) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 			  " ON CONFLICT(journal_id, platform) DO UPDATE SET outcome = ?3,"
-			  " post_id = ?4, error = ?5, correlation_id = ?6",
+			  " post_id = ?4, error = ?5, correlation_id = ?6, url = ?7",
 	[S_JOURNAL_FINISH] = "UPDATE journal SET finished_at = ?2 WHERE id = ?1",
 	[S_JOURNAL_OPEN] = "SELECT id, correlation_id, image, sha256, content_hash, caption,"
-			   " sd_caption, owner, started_at FROM journal"
+			   " sd_caption, owner, started_at, alt_text FROM journal"
 			   " WHERE finished_at IS NULL ORDER BY id",
-	[S_JOURNAL_PLATFORMS] = "SELECT platform, outcome, post_id, error, correlation_id"
+	[S_JOURNAL_PLATFORMS] = "SELECT platform, outcome, post_id, error, correlation_id, url, caption"
 				" FROM journal_platform WHERE journal_id = ?1 ORDER BY rowid",
 	[S_QUARANTINE_ADD] = "INSERT OR REPLACE INTO quarantine(sha256, content_hash, image, reason,"
 			     " moved_to, correlation_id, at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",

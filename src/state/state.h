@@ -29,7 +29,9 @@ bool state_is_posted_content_hash(struct state *st, const char *content_hash);
 int state_mark_posted(struct state *st, const char *sha256, const char *content_hash,
 		      struct pp_error *err);
 
-/* One row of publication history. */
+/* One row of publication history: a platform's answer to one attempt, or
+ * a curation action (platform HISTORY_CURATION, action keep / remove /
+ * delete). */
 struct history_row {
 	const char *image;
 	const char *sha256;
@@ -38,6 +40,22 @@ struct history_row {
 	bool success;
 	const char *error;          /* NULL on success */
 	const char *correlation_id;
+	const char *url;            /* the post's link (a path for the outbox) or, for a
+				       curation row, where the image went; NULL: none */
+	const char *action;         /* NULL for a post; "keep", "remove", "delete" */
+};
+
+/* The platform of curation rows. */
+#define HISTORY_CURATION "storage"
+
+/* Which history rows to read: since (a time as the rows hold it,
+ * "2026-11-29T07:02:41.952Z") and platform, NULL for any; at most limit
+ * rows (0: all); newest first or oldest first. */
+struct history_filter {
+	const char *since;
+	const char *platform;
+	long limit;
+	bool newest_first;
 };
 
 /* Appends rows (one per platform) with the current UTC time, in one transaction. */
@@ -50,6 +68,10 @@ int state_add_history(struct state *st, const struct history_row *rows, size_t n
 int state_history_each(struct state *st, const char *since, const char *platform,
 		       int (*cb)(void *arg, const char *time, const struct history_row *row),
 		       void *arg, struct pp_error *err);
+/* The same with every choice of struct history_filter. */
+int state_history_query(struct state *st, const struct history_filter *f,
+			int (*cb)(void *arg, const char *time, const struct history_row *row),
+			void *arg, struct pp_error *err);
 
 /* Hash cache, keyed by the file's absolute path, size and mtime (ns):
  * a changed file is a miss. Hex digests, 64 characters. */
@@ -97,6 +119,9 @@ struct journal_platform {
 	const char *post_id;         /* when posted */
 	const char *error;           /* when failed or unknown */
 	const char *correlation_id;  /* the run that last sent it */
+	const char *url;             /* the post's link when posted; may be NULL */
+	const char *caption;         /* its own caption (an override), NULL: the
+					intent's; recorded when the row is added */
 };
 
 struct journal_intent {
@@ -104,6 +129,7 @@ struct journal_intent {
 	const char *correlation_id;  /* the run that recorded the intent */
 	const char *image, *sha256, *content_hash; /* content_hash may be NULL */
 	const char *caption, *sd_caption;          /* as sent; may be NULL */
+	const char *alt_text;                      /* as sent; may be NULL */
 	const char *owner;           /* proc_owner() of that run */
 	const char *started_at;      /* filled when loaded */
 	size_t n;

@@ -35,6 +35,7 @@ enum stmt_id {
 	S_JOURNAL_PLATFORMS,
 	S_QUARANTINE_ADD,
 	S_QUARANTINE_IS,
+	S_HISTORY_LIST_V2,      /* read-only files of schema 2: no url, action */
 	S_COUNT
 };
 

@@ -1081,7 +1081,19 @@ out:
 
 /* ---- archive ------------------------------------------------------------------- */
 
-/* Creates folder (once for the archive); an existing folder is fine. */
+/* The path of folder: inside the image folder ("keep", "curated/keep"), or
+ * an absolute path of the account as it is. NULL when it is neither. */
+static char *folder_path(struct dropbox *d, const char *folder)
+{
+	if (folder && folder[0] == '/' && fs_relpath_is_safe(folder + 1))
+		return xstrdup(folder);
+	if (folder && fs_relpath_is_safe(folder))
+		return path_in(d->folder, folder);
+	return NULL;
+}
+
+/* Creates folder (once for the archive), its parents too; an existing
+ * folder is fine. */
 static int ensure_folder(struct dropbox *d, const struct pp_ctx *ctx, const char *folder,
 			 struct pp_error *err)
 {
@@ -1092,7 +1104,7 @@ static int ensure_folder(struct dropbox *d, const struct pp_ctx *ctx, const char
 	bool archive = !strcmp(folder, d->archive);
 	if (archive && atomic_load(&d->archive_ready))
 		return 0;
-	path = path_in(d->folder, folder);
+	path = folder_path(d, folder);
 	c.arg = args_or_fail(json_pack("{s:s, s:b}", "path", path, "autorename", 0), c.endpoint,
 			     err);
 	if (!c.arg)
@@ -1155,10 +1167,17 @@ static int dropbox_move(struct storage *s, const struct pp_ctx *ctx, const char 
 
 	*moved_as = NULL;
 	*sidecar = false;
-	if (check_name(name, true, err) < 0 || ensure_folder(d, ctx, folder, err) < 0)
+	char *dir = folder_path(d, folder);
+	if (!dir)
+		return pp_fail_kind(err, WHERE, PP_ERR_INVALID,
+				    "refusing folder \"%s\": not a folder of the account",
+				    folder ? shown(folder, b) : "(null)");
+	if (check_name(name, true, err) < 0 || ensure_folder(d, ctx, folder, err) < 0) {
+		free(dir);
 		return -1;
+	}
 	from = path_in(d->folder, name);
-	to = xasprintf("%s/%s/%s", d->folder, folder, name);
+	to = path_in(dir, name);
 	if (move(d, ctx, from, to, &final, &c, err) < 0) {
 		if (err->kind == PP_ERR_NOT_FOUND)
 			pp_fail(err, WHERE, "Selected file not found: %s (dropbox move_v2: %s)",
@@ -1174,7 +1193,7 @@ static int dropbox_move(struct storage *s, const struct pp_ctx *ctx, const char 
 	stem = fs_stem(final);
 	final_sc = xasprintf("%s.txt", stem);
 	sc_from = path_in(d->folder, sc);
-	sc_to = xasprintf("%s/%s/%s", d->folder, folder, final_sc);
+	sc_to = path_in(dir, final_sc);
 	struct pp_error serr = { 0 };
 	if (move(d, ctx, sc_from, sc_to, NULL, &c, &serr) == 0)
 		has_sc = true;
@@ -1190,6 +1209,7 @@ static int dropbox_move(struct storage *s, const struct pp_ctx *ctx, const char 
 	rc = 0;
 out:
 	call_release(&c);
+	free(dir);
 	free(from);
 	free(to);
 	free(final);
@@ -1208,24 +1228,66 @@ static char *staging_path(struct dropbox *d, const char *name)
 	return xasprintf("%s/%s/%s", d->folder, STAGING, name);
 }
 
-static int delete_path(struct dropbox *d, const struct pp_ctx *ctx, const char *path,
-		       struct pp_error *err)
+/* delete_v2 of path. A path that is not there is fine (already gone;
+ * *deleted false), or when must_exist kind "not_found". deleted may be NULL. */
+static int delete_one(struct dropbox *d, const struct pp_ctx *ctx, const char *path,
+		      bool must_exist, bool *deleted, struct pp_error *err)
 {
 	struct call c = { .endpoint = "delete_v2", .kind = CALL_RPC, .download_fd = -1 };
 	int rc = -1;
+	bool gone = false;
 	c.arg = args_or_fail(json_pack("{s:s}", "path", path), c.endpoint, err);
 	if (!c.arg)
 		goto out;
 	if (dbx_call(d, ctx, &c, err) < 0) {
 		if (!(c.status == 409 && tag_has(c.tags, "not_found")))
 			goto out;
+		if (must_exist) {
+			pp_fail_kind(err, WHERE, PP_ERR_NOT_FOUND,
+				     "Selected file not found: %s (dropbox delete_v2: %s)", path, c.tags);
+			goto out;
+		}
 		pp_error_clear(err); /* already gone */
+		gone = true;
 	}
+	if (deleted)
+		*deleted = !gone;
 	rc = 0;
 out:
 	call_release(&c);
 	json_decref(c.arg);
 	return rc;
+}
+
+static int delete_path(struct dropbox *d, const struct pp_ctx *ctx, const char *path,
+		       struct pp_error *err)
+{
+	return delete_one(d, ctx, path, false, NULL, err);
+}
+
+/* The image (which must be there), then its sidecar when there is one. */
+static int dropbox_remove(struct storage *s, const struct pp_ctx *ctx, const char *name,
+			  bool *sidecar, struct pp_error *err)
+{
+	struct dropbox *d = to_dbx(s);
+	*sidecar = false;
+	if (check_name(name, true, err) < 0)
+		return -1;
+	char *path = path_in(d->folder, name);
+	int rc = delete_one(d, ctx, path, true, NULL, err);
+	free(path);
+	if (rc < 0)
+		return -1;
+	char *sc = sidecar_name(name);
+	path = path_in(d->folder, sc);
+	struct pp_error serr = { 0 };
+	if (delete_one(d, ctx, path, false, sidecar, &serr) < 0)
+		/* The image is gone: a sidecar left behind is worth a warning. */
+		log_warning(LOGGER, "storage_sidecar_delete_error", cid(ctx), LF_STR("image", name),
+			    LF_STR("sidecar", sc), LF_STR("error", serr.msg));
+	free(path);
+	free(sc);
+	return 0;
 }
 
 static int dropbox_stage_public(struct storage *s, const struct pp_ctx *ctx, const char *local_path,
@@ -1283,7 +1345,8 @@ static int dropbox_unstage(struct storage *s, const struct pp_ctx *ctx, const ch
 const struct storage_ops dropbox_storage = {
 	.name = "dropbox",
 	.section = "Dropbox",
-	.caps = STORAGE_TEMP_LINKS | STORAGE_PUBLIC_URLS | STORAGE_FILE_IDS | STORAGE_THUMBNAILS,
+	.caps = STORAGE_TEMP_LINKS | STORAGE_PUBLIC_URLS | STORAGE_FILE_IDS |
+		STORAGE_ABSOLUTE_FOLDERS | STORAGE_THUMBNAILS,
 	.validate = dropbox_validate,
 	.open = dropbox_open,
 	.close = dropbox_close,
@@ -1294,6 +1357,7 @@ const struct storage_ops dropbox_storage = {
 	.sidecar_write = dropbox_sidecar_write,
 	.metadata = dropbox_metadata,
 	.move = dropbox_move,
+	.remove = dropbox_remove,
 	.sha256 = NULL, /* unknown without downloading the bytes */
 	.stage_public = dropbox_stage_public,
 	.unstage = dropbox_unstage,

@@ -634,7 +634,7 @@ out:
 	return rc;
 }
 
-/* ---- moving into a sub-folder (the archive, the quarantine) ------------------------------------------------------------------- */
+/* ---- moving into a folder inside (archive, quarantine, keep, remove) ---------- */
 
 /* Moves from dirfd/src to afd/dst unless dst exists. -1 with errno EEXIST
  * when it does. Falls back to a check-then-rename on file systems without
@@ -659,6 +659,52 @@ static char *candidate(const char *stem, const char *ext, int k)
 	return k == 0 ? xasprintf("%s%s", stem, ext) : xasprintf("%s (%d)%s", stem, k, ext);
 }
 
+/* Opens folder (plain names joined by '/') inside the image folder into
+ * *afd, creating what is missing, one part at a time without following
+ * links: nothing outside the folder can be reached or created. */
+static int open_folder(struct local *l, const char *folder, int *afd, struct pp_error *err)
+{
+	char b[300];
+	*afd = -1;
+	if (!folder || !fs_relpath_is_safe(folder))
+		return pp_fail_kind(err, WHERE, PP_ERR_INVALID,
+				    "refusing folder \"%s\": only folders inside the image folder %s "
+				    "are allowed", folder ? shown(folder, b) : "(null)", l->path);
+	char *parts = xstrdup(folder), *save = NULL;
+	int fd = l->dirfd, rc = 0;
+	for (char *p = strtok_r(parts, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+		if (mkdirat(fd, p, 0755) < 0 && errno != EEXIST) {
+			rc = pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot create the folder %s in %s: %s",
+					  folder, l->path, strerror(errno));
+			break;
+		}
+		int next = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		if (fd != l->dirfd)
+			close(fd);
+		fd = next;
+		if (next < 0) {
+			if (e == ELOOP || e == ENOTDIR)
+				rc = pp_fail_kind(err, WHERE, PP_ERR_REFUSED,
+						  "%s in %s is not a folder (links are not "
+						  "followed)", folder, l->path);
+			else
+				rc = pp_fail_kind(err, WHERE, PP_ERR_IO,
+						  "cannot open the folder %s in %s: %s", folder,
+						  l->path, strerror(e));
+			break;
+		}
+	}
+	free(parts);
+	if (rc < 0) {
+		if (fd >= 0 && fd != l->dirfd)
+			close(fd);
+		return -1;
+	}
+	*afd = fd;
+	return 0;
+}
+
 static int local_move(struct storage *s, const struct pp_ctx *ctx, const char *name,
 		      const char *folder, char **moved_as, bool *sidecar, struct pp_error *err)
 {
@@ -673,18 +719,8 @@ static int local_move(struct storage *s, const struct pp_ctx *ctx, const char *n
 	if (check_image_name(l, name, err) < 0 || stat_regular(l, l->dirfd, name, &sb, err) < 0)
 		return -1;
 
-	if (mkdirat(l->dirfd, folder, 0755) < 0 && errno != EEXIST)
-		return pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot create the folder %s in %s: %s",
-				    folder, l->path, strerror(errno));
-	afd = openat(l->dirfd, folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (afd < 0) {
-		if (errno == ELOOP || errno == ENOTDIR)
-			return pp_fail_kind(err, WHERE, PP_ERR_REFUSED,
-					    "%s in %s is not a folder (links are not "
-					    "followed)", folder, l->path);
-		return pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot open the folder %s in %s: %s",
-				    folder, l->path, strerror(errno));
-	}
+	if (open_folder(l, folder, &afd, err) < 0)
+		return -1;
 
 	stem = fs_stem(name);
 	sc = sidecar_name(name);
@@ -741,6 +777,39 @@ out:
 	return rc;
 }
 
+/* ---- deleting ------------------------------------------------------------------ */
+
+static int local_remove(struct storage *s, const struct pp_ctx *ctx, const char *name,
+			bool *sidecar, struct pp_error *err)
+{
+	struct local *l = to_local(s);
+	struct stat sb, scb;
+	char b[300];
+
+	*sidecar = false;
+	if (check_image_name(l, name, err) < 0 || stat_regular(l, l->dirfd, name, &sb, err) < 0)
+		return -1;
+	if (unlinkat(l->dirfd, name, 0) < 0) {
+		if (errno == ENOENT)
+			return open_fail(l, name, ENOENT, err);
+		return pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot delete %s in %s: %s", shown(name, b),
+				    l->path, strerror(errno));
+	}
+	char *sc = sidecar_name(name);
+	if (fstatat(l->dirfd, sc, &scb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(scb.st_mode)) {
+		if (unlinkat(l->dirfd, sc, 0) == 0)
+			*sidecar = true;
+		else if (errno != ENOENT)
+			/* The image is gone: a sidecar left behind is worth a warning. */
+			log_warning(LOGGER, "storage_sidecar_delete_error",
+				    ctx ? ctx->correlation_id : NULL, LF_STR("image", name),
+				    LF_STR("sidecar", sc), LF_STR("error", strerror(errno)));
+	}
+	free(sc);
+	fsync(l->dirfd);
+	return 0;
+}
+
 const struct storage_ops local_storage = {
 	.name = "local",
 	.section = "Storage",
@@ -755,6 +824,7 @@ const struct storage_ops local_storage = {
 	.sidecar_write = local_sidecar_write,
 	.metadata = local_metadata,
 	.move = local_move,
+	.remove = local_remove,
 	.sha256 = local_sha256,
 	.sweep = local_sweep,
 };

@@ -43,6 +43,8 @@ int storage_validate(const struct config *cfg, struct config_error *e)
 		return config_fail(e, cfg->path, "Storage", "quarantine",
 				   "must be \"none\" or a folder name inside the image folder, other "
 				   "than the archive, got \"%s\"", cfg->quarantine);
+	if (storage_folders_validate(cfg, ops, e) < 0)
+		return -1;
 	return ops->validate ? ops->validate(cfg, e) : 0;
 }
 
@@ -59,6 +61,8 @@ int storage_open(const struct config *cfg, struct state *st, struct storage **ou
 	(*out)->archive = cfg->archive && *cfg->archive ? cfg->archive : "archive";
 	(*out)->quarantine = cfg->quarantine && strcmp(cfg->quarantine, "none") ? cfg->quarantine
 										 : NULL;
+	for (int f = 0; f < STORAGE_NFOLDERS; f++)
+		(*out)->folders[f] = storage_folder(cfg, (enum storage_folder)f, NULL, NULL);
 	return 0;
 }
 
@@ -154,7 +158,7 @@ int storage_metadata(struct storage *s, const struct pp_ctx *ctx, const char *na
 /* The one move; event names the line it writes ("storage_archive" keeps
  * its archived_as field). */
 static int move(struct storage *s, const struct pp_ctx *ctx, const char *name, const char *op,
-		const char *folder, char **moved_as, struct pp_error *err)
+		const char *folder, char **moved_as, bool *moved_sidecar, struct pp_error *err)
 {
 	bool sidecar = false;
 	char *as = NULL;
@@ -170,6 +174,8 @@ static int move(struct storage *s, const struct pp_ctx *ctx, const char *name, c
 			 LF_STR("image", name), LF_STR("folder", folder), LF_STR("moved_as", as),
 			 LF_BOOL("sidecar", sidecar));
 	*moved_as = as;
+	if (moved_sidecar)
+		*moved_sidecar = sidecar;
 	return 0;
 }
 
@@ -177,12 +183,26 @@ int storage_archive(struct storage *s, const struct pp_ctx *ctx, const char *nam
 		    char **archived_as, struct pp_error *err)
 {
 	char *as = NULL;
-	int rc = move(s, ctx, name, "archive", s->archive, &as, err);
+	int rc = move(s, ctx, name, "archive", s->archive, &as, NULL, err);
 	if (archived_as)
 		*archived_as = as;
 	else
 		free(as);
 	return rc;
+}
+
+/* move() into folder; *moved_to is "<folder>/<new name>". */
+static int move_into(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		     const char *op, const char *folder, char **moved_to, bool *sidecar,
+		     struct pp_error *err)
+{
+	char *as = NULL;
+	*moved_to = NULL;
+	if (move(s, ctx, name, op, folder, &as, sidecar, err) < 0)
+		return -1;
+	*moved_to = xasprintf("%s/%s", folder, as);
+	free(as);
+	return 0;
 }
 
 int storage_quarantine(struct storage *s, const struct pp_ctx *ctx, const char *name,
@@ -191,11 +211,36 @@ int storage_quarantine(struct storage *s, const struct pp_ctx *ctx, const char *
 	*moved_to = NULL;
 	if (!s->quarantine)
 		return 0;
-	char *as = NULL;
-	if (move(s, ctx, name, "quarantine", s->quarantine, &as, err) < 0)
+	return move_into(s, ctx, name, "quarantine", s->quarantine, moved_to, NULL, err);
+}
+
+int storage_move_to(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		    enum storage_folder f, char **moved_to, bool *sidecar, struct pp_error *err)
+{
+	*moved_to = NULL;
+	if (sidecar)
+		*sidecar = false;
+	if ((unsigned)f >= STORAGE_NFOLDERS || !s->folders[f])
+		return pp_fail_kind(err, "storage", PP_ERR_INTERNAL, "no such curation folder");
+	return move_into(s, ctx, name, storage_folder_name(f), s->folders[f], moved_to, sidecar,
+			 err);
+}
+
+int storage_delete(struct storage *s, const struct pp_ctx *ctx, const char *name, bool *sidecar,
+		   struct pp_error *err)
+{
+	bool sc = false;
+	if (sidecar)
+		*sidecar = false;
+	if (!s->ops->remove)
+		return unsupported(s, "delete images", err);
+	struct call c = begin(s, ctx, "delete", name, "storage");
+	if (end(&c, s->ops->remove(s, ctx, name, &sc, err), err, -1) < 0)
 		return -1;
-	*moved_to = xasprintf("%s/%s", s->quarantine, as);
-	free(as);
+	log_info(LOGGER, "storage_delete", pp_cid(ctx), LF_STR("backend", s->ops->name),
+		 LF_STR("image", name), LF_BOOL("sidecar", sc));
+	if (sidecar)
+		*sidecar = sc;
 	return 0;
 }
 

@@ -53,9 +53,21 @@ struct storage;
 					  internet can fetch (Instagram needs one) */
 #define STORAGE_FILE_IDS (1u << 2)     /* metadata ids and revisions worth keeping in
 					  the sidecar (dropbox_file_id, dropbox_rev) */
-#define STORAGE_THUMBNAILS (1u << 3)   /* thumbnail makes the web's thumbnails
+#define STORAGE_ABSOLUTE_FOLDERS (1u << 3) /* move takes an absolute folder path of the
+					  account ("/Curated/keep") besides folders
+					  inside the image folder */
+#define STORAGE_THUMBNAILS (1u << 4)   /* thumbnail makes the web's thumbnails
 					  remotely; without it the web resizes a
 					  download itself (libvips) */
+
+/* The folders curation moves images into (folders.c): [Storage]
+ * folder_keep and folder_remove, read from upstream's [Dropbox] keys when
+ * absent. */
+enum storage_folder {
+	STORAGE_KEEP,
+	STORAGE_REMOVE,
+	STORAGE_NFOLDERS
+};
 
 struct storage_ops {
 	const char *name;        /* "local", "dropbox": [Storage] backend */
@@ -96,13 +108,21 @@ struct storage_ops {
 	int (*metadata)(struct storage *s, const struct pp_ctx *ctx, const char *name,
 			struct storage_meta *out, struct pp_error *err);
 
-	/* Moves the image and its sidecar (when present) into folder, a plain
-	 * sub-folder name of the image folder (the archive, the quarantine),
-	 * created when missing; a taken name becomes "a (1).jpg". *moved_as
-	 * receives the image's new name (the caller's to free), *sidecar
-	 * whether a sidecar moved with it. */
+	/* Moves the image and its sidecar (when present) into folder, a
+	 * folder inside the image folder given as one or more plain names
+	 * joined by '/' (fs_relpath_is_safe: "archive", "curated/keep"), or,
+	 * with STORAGE_ABSOLUTE_FOLDERS, an absolute path of the account;
+	 * created with its parents when missing; a taken name becomes
+	 * "a (1).jpg". *moved_as receives the image's new name (the caller's
+	 * to free), *sidecar whether a sidecar moved with it. */
 	int (*move)(struct storage *s, const struct pp_ctx *ctx, const char *name,
 		    const char *folder, char **moved_as, bool *sidecar, struct pp_error *err);
+
+	/* Deletes the image and its sidecar (when present) for good. An image
+	 * that is not there fails with kind "not_found"; a sidecar that cannot
+	 * be deleted is a warning line. *sidecar: whether one was deleted. */
+	int (*remove)(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		      bool *sidecar, struct pp_error *err);
 
 	/* Fills the SHA-256 of an item whose sha256 is "" when the backend can
 	 * (local: from the hash cache). NULL when it cannot without downloading. */
@@ -136,6 +156,7 @@ struct storage {
 	/* Set by storage_open from the configuration, which outlives it. */
 	const char *archive;       /* the archive sub-folder */
 	const char *quarantine;    /* the quarantine sub-folder, NULL: "none" */
+	const char *folders[STORAGE_NFOLDERS]; /* curation: storage_folder() */
 };
 
 /* Every backend, NULL-terminated. */
@@ -145,6 +166,25 @@ extern const struct storage_ops dropbox_storage;
 
 /* The backend called name, or NULL. */
 const struct storage_ops *storage_backend_find(const char *name);
+
+/* The settings of folders.c: [Storage] folder_keep, folder_remove,
+ * delete_enabled, [Dropbox] folder_keep, folder_remove, folder_reject and
+ * the FEATURE_DELETE environment value. */
+extern const struct config_module storage_folder_settings;
+
+/* The folder cfg sends f to ("keep", "curated/keep", "/Curated/keep"),
+ * its default when unset; *section and *key (either may be NULL) name the
+ * key it came from, for messages. The string lives as long as cfg. */
+const char *storage_folder(const struct config *cfg, enum storage_folder f,
+			   const char **section, const char **key);
+/* "keep", "remove": f's name in log lines and errors. */
+const char *storage_folder_name(enum storage_folder f);
+/* Checks the curation folders for the backend ops (fills e, -1). */
+int storage_folders_validate(const struct config *cfg, const struct storage_ops *ops,
+			     struct config_error *e);
+/* Whether deleting images is allowed: [Storage] delete_enabled = true, or
+ * FEATURE_DELETE set to true, 1 or yes. */
+bool storage_delete_enabled(const struct config *cfg);
 
 /* Checks cfg's backend name and its settings. */
 int storage_validate(const struct config *cfg, struct config_error *e);
@@ -182,6 +222,14 @@ int storage_archive(struct storage *s, const struct pp_ctx *ctx, const char *nam
  * the quarantine is "none" and the image stays where it is. */
 int storage_quarantine(struct storage *s, const struct pp_ctx *ctx, const char *name,
 		       char **moved_to, struct pp_error *err);
+/* Moves name (and its sidecar) into the curation folder f: `storage_move`
+ * with op "keep" or "remove". *moved_to (the caller's to free) is
+ * "<folder>/<new name>"; *sidecar (may be NULL): whether a sidecar moved. */
+int storage_move_to(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		    enum storage_folder f, char **moved_to, bool *sidecar, struct pp_error *err);
+/* Deletes name and its sidecar: `storage_delete`. *sidecar may be NULL. */
+int storage_delete(struct storage *s, const struct pp_ctx *ctx, const char *name, bool *sidecar,
+		   struct pp_error *err);
 int storage_sha256(struct storage *s, const struct pp_ctx *ctx, const char *name, char out[65],
 		   struct pp_error *err);
 int storage_stage_public(struct storage *s, const struct pp_ctx *ctx, const char *local_path,

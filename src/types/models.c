@@ -18,6 +18,7 @@ void analysis_release(struct analysis *a)
 	free(a->composition);
 	free(a->background);
 	free(a->color_palette);
+	free(a->alt_text);
 	*a = (struct analysis){ 0 };
 }
 
@@ -52,6 +53,7 @@ json_t *analysis_to_json(const struct analysis *a)
 	json_object_set_new(o, "composition", str_or_empty(a->composition));
 	json_object_set_new(o, "background", str_or_empty(a->background));
 	json_object_set_new(o, "color_palette", str_or_empty(a->color_palette));
+	json_object_set_new(o, "alt_text", str_or_empty(a->alt_text));
 	return o;
 }
 
@@ -66,5 +68,6 @@ void caption_result_release(struct caption_result *c)
 void publish_result_release(struct publish_result *r)
 {
 	free(r->post_id);
+	free(r->url);
 	*r = (struct publish_result){ 0 };
 }

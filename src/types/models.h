@@ -27,10 +27,14 @@ struct analysis {
 	char *composition;
 	char *background;
 	char *color_palette;                 /* e.g. "#1a1a1a, #d8c8b0" */
+	char *alt_text;                      /* one plain sentence for screen readers,
+						at most ALT_TEXT_MAX characters
+						(caption/alt_text.h); NULL when none */
 };
 
 void analysis_release(struct analysis *a);
-/* {"description":…, "mood":…, "tags":[…], …} in the field order above; new reference. */
+/* {"description":…, "mood":…, "tags":[…], …} in the field order above
+ * ("alt_text" last, "" when none); new reference. */
 json_t *analysis_to_json(const struct analysis *a);
 
 /* What a caption must look like (REFERENCE "Caption spec"). */
@@ -53,6 +57,7 @@ void caption_result_release(struct caption_result *c);
 struct publish_result {
 	bool success;
 	char *post_id;          /* NULL unless success */
+	char *url;              /* the post's link (the outbox: its folder), NULL when unknown */
 	struct pp_error err;    /* why it did not publish; msg sanitized */
 	int64_t duration_ms;    /* -1 when the publisher did not run */
 };

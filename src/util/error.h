@@ -33,7 +33,8 @@
 	X(REMOTE,       "remote",         502,  1) /* a remote answer we cannot use */        \
 	X(IO,           "io",             500,  1) /* reading or writing a file failed */     \
 	X(DB,           "db",             500,  1) /* the state database failed */           \
-	X(PUBLISH,      "publish",        502,  1) /* every platform failed */
+	X(PUBLISH,      "publish",        502,  1) /* every platform failed */               \
+	X(DISABLED,     "disabled",       403,  2) /* the configuration does not allow it */
 
 enum pp_error_kind {
 #define X(id, name, http, exit) PP_ERR_##id,

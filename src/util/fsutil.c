@@ -282,6 +282,27 @@ bool fs_name_is_safe(const char *name)
 	return true;
 }
 
+bool fs_relpath_is_safe(const char *path)
+{
+	size_t n = path ? strlen(path) : 0;
+	if (n == 0 || n > 1024)
+		return false;
+	for (const char *p = path;;) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		char part[256];
+		if (len == 0 || len >= sizeof(part))
+			return false;
+		memcpy(part, p, len);
+		part[len] = '\0';
+		if (!fs_name_is_safe(part))
+			return false;
+		if (!slash)
+			return true;
+		p = slash + 1;
+	}
+}
+
 char *fs_join(const char *dir, const char *name)
 {
 	size_t n = strlen(dir);

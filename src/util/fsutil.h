@@ -55,6 +55,11 @@ int fs_copy_file(const char *src, const char *dst, mode_t mode, struct pp_error 
  * no control characters, at most 255 bytes. Anything else could leave the folder. */
 bool fs_name_is_safe(const char *name);
 
+/* True when path is one or more names that fs_name_is_safe accepts joined
+ * by single '/' ("keep", "curated/keep"): no leading or trailing '/', no
+ * "." or ".." part, at most 1024 bytes. It names a folder inside another. */
+bool fs_relpath_is_safe(const char *path);
+
 /* "a/b" from dir "a" and name "b"; caller frees. */
 char *fs_join(const char *dir, const char *name);
 

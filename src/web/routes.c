@@ -11,7 +11,10 @@
 #include "telemetry/sanitize.h"
 #include "util/embedded.h"
 #include "util/strv.h"
+#include "web/curate.h"
 #include "web/gallery.h"
+#include "web/history.h"
+#include "web/approve.h"
 #include "web/request.h"
 #include "web/routes.h"
 
@@ -214,12 +217,20 @@ static int h_publish(struct web_request *rq)
 		return web_reply_error(rq, 422, "Body must be a JSON object");
 	}
 	int rc = platforms_of(body, &platforms, &given);
-	json_decref(body);
 	if (rc < 0) {
+		json_decref(body);
 		strv_release(&platforms);
 		return web_reply_error(rq, 422, "platforms must be a list of platform names");
 	}
-	rc = web_publish(rq->shared->svc, &rq->ctx, rq->filename, given ? &platforms : NULL, &out, &err);
+	struct web_approval ap;
+	if (web_approval_parse(rq->shared->env->cfg, body, &ap, &err) < 0) {
+		json_decref(body);
+		strv_release(&platforms);
+		return web_reply_error(rq, 422, "%s", err.msg);
+	}
+	rc = web_publish(rq->shared->svc, &rq->ctx, rq->filename, given ? &platforms : NULL, &ap,
+			 &out, &err);
+	json_decref(body); /* holds the approval's strings */
 	strv_release(&platforms);
 	if (rc < 0)
 		return reply_pp_error(rq, &err);
@@ -380,6 +391,20 @@ const struct route web_routes[] = {
 	{ .method = "POST", .pattern = "/api/images/{filename}/publish", .handler = h_publish,
 	  .flags = NEED_AUTH | NEED_ADMIN, .lane = LANE_SLOW, .event_ok = "web_publish_complete",
 	  .event_err = "web_publish_error", .ms_field = "web_publish_ms" },
+	{ .method = "POST", .pattern = "/api/images/{filename}/keep", .handler = web_h_keep,
+	  .flags = NEED_AUTH | NEED_ADMIN, .lane = LANE_SLOW, .event_ok = "web_curate_complete",
+	  .event_err = "web_curate_error", .ms_field = "web_curate_ms" },
+	{ .method = "POST", .pattern = "/api/images/{filename}/remove", .handler = web_h_remove,
+	  .flags = NEED_AUTH | NEED_ADMIN, .lane = LANE_SLOW, .event_ok = "web_curate_complete",
+	  .event_err = "web_curate_error", .ms_field = "web_curate_ms" },
+	{ .method = "POST", .pattern = "/api/images/{filename}/delete", .handler = web_h_delete,
+	  .flags = NEED_AUTH | NEED_ADMIN, .lane = LANE_SLOW, .event_ok = "web_curate_complete",
+	  .event_err = "web_curate_error", .ms_field = "web_curate_ms" },
+	{ .method = "GET", .pattern = "/api/history", .handler = web_h_history,
+	  .flags = NEED_AUTH | NEED_ADMIN, .lane = LANE_SLOW },
+	{ .method = "GET", .pattern = "/api/platforms", .handler = h_platforms },
+	{ .method = "POST", .pattern = "/api/caption/preview", .handler = h_caption_preview,
+	  .flags = NEED_AUTH },
 	{ .method = "POST", .pattern = "/api/admin/login", .handler = h_login },
 	{ .method = "GET", .pattern = "/api/admin/status", .handler = h_status },
 	{ .method = "POST", .pattern = "/api/admin/logout", .handler = h_logout },

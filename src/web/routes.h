@@ -135,8 +135,8 @@ int web_reply_error(struct web_request *rq, int status, const char *fmt, ...)
 /* Answers with body (reference taken). Returns status. */
 int web_reply_json(struct web_request *rq, int status, json_t *body);
 
-/* Answers with err's {"detail"}: the status its kind gives, a 503 with
- * Retry-After. Returns the status. */
+/* Answers with err's message and the status its kind has (util/error.h);
+ * a 503 gets a Retry-After. Returns the status. */
 int web_reply_pp_error(struct web_request *rq, const struct pp_error *err);
 
 /* Adds f to the route's web_* line, after its duration and before status.

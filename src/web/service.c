@@ -23,6 +23,7 @@
 #include "util/fsutil.h"
 #include "util/random.h"
 #include "util/url.h"
+#include "web/approve.h"
 #include "web/image_cache.h"
 #include "web/service.h"
 
@@ -271,6 +272,7 @@ int web_random_image(struct web_service *svc, const struct pp_ctx *ctx, json_t *
 	json_object_set_new(o, "content_hash", str_or_null(it->content_hash));
 	json_object_set_new(o, "caption", has ? str_or_null(sidecar_caption(&sc)) : json_null());
 	json_object_set_new(o, "sd_caption", has ? str_or_null(sc.sd_caption) : json_null());
+	json_object_set_new(o, "alt_text", has ? str_or_null(sidecar_alt_text(&sc)) : json_null());
 	json_object_set_new(o, "metadata", has && sc.meta ? json_incref(sc.meta) : json_null());
 	json_object_set_new(o, "has_sidecar", json_boolean(has));
 	*out = o;
@@ -311,6 +313,7 @@ static json_t *from_sidecar(const char *name, const struct sidecar *sc)
 	json_object_set_new(o, "nsfw", json_boolean(json_is_true(json_object_get(meta, "nsfw"))));
 	json_object_set_new(o, "caption", json_string(sidecar_caption(sc)));
 	json_object_set_new(o, "sd_caption", str_or_null(sc->sd_caption));
+	json_object_set_new(o, "alt_text", str_or_null(sidecar_alt_text(sc)));
 	json_object_set_new(o, "sidecar_written", json_false());
 	json_object_set_new(o, "cache_hit", json_true());
 	return o;
@@ -368,6 +371,7 @@ int web_analyze(struct web_service *svc, const struct pp_ctx *ctx, const char *n
 	json_object_set_new(o, "nsfw", json_boolean(s.analysis.nsfw));
 	json_object_set_new(o, "caption", json_string(s.caption.caption));
 	json_object_set_new(o, "sd_caption", str_or_null(s.caption.sd_caption));
+	json_object_set_new(o, "alt_text", str_or_null(s.analysis.alt_text));
 	json_object_set_new(o, "sidecar_written", json_boolean(written));
 	json_object_set_new(o, "cache_hit", json_false());
 	*out = o;
@@ -381,6 +385,22 @@ out:
 }
 
 /* ---- publish ------------------------------------------------------------ */
+
+void web_service_lock_images(struct web_service *svc)
+{
+	pthread_mutex_lock(&svc->publish_lock);
+}
+
+void web_service_unlock_images(struct web_service *svc)
+{
+	pthread_mutex_unlock(&svc->publish_lock);
+}
+
+void web_service_forget(struct web_service *svc, const char *name)
+{
+	(void)name; /* the listing is one snapshot: it is dropped whole */
+	invalidate_listing(svc);
+}
 
 bool web_platform_enabled(struct web_service *svc, const char *name)
 {
@@ -398,7 +418,8 @@ json_t *web_platforms_json(struct web_service *svc)
 }
 
 int web_publish(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
-		const struct strv *platforms, json_t **out, struct pp_error *err)
+		const struct strv *platforms, const struct web_approval *ap, json_t **out,
+		struct pp_error *err)
 {
 	if (platforms) {
 		if (platforms->n == 0)
@@ -417,6 +438,8 @@ int web_publish(struct web_service *svc, const struct pp_ctx *ctx, const char *n
 		.ctx = ctx, .select = name,
 		.platforms = platforms ? (const char *const *)platforms->v : NULL,
 		.nplatforms = platforms ? platforms->n : 0,
+		.caption = ap ? ap->caption : NULL, .alt_text = ap ? ap->alt_text : NULL,
+		.overrides = ap ? ap->ov : NULL, .noverrides = ap ? ap->nov : 0,
 	};
 	struct workflow_result r;
 	pthread_mutex_lock(&svc->publish_lock);

@@ -20,21 +20,27 @@ struct web_service;
 struct web_service *web_service_new(const struct workflow_env *env);
 void web_service_free(struct web_service *svc);
 
-/* {filename, temp_url, sha256, content_hash, caption, sd_caption, metadata,
- * has_sidecar}. Fails with kind "no_images" when the folder is empty. */
+/* {filename, temp_url, sha256, content_hash, caption, sd_caption, alt_text,
+ * metadata, has_sidecar}. Fails with kind "no_images" when the folder is empty. */
 int web_random_image(struct web_service *svc, const struct pp_ctx *ctx, json_t **out,
 		     struct pp_error *err);
 
-/* {filename, description, mood, tags, nsfw, caption, sd_caption,
+/* {filename, description, mood, tags, nsfw, caption, sd_caption, alt_text,
  * sidecar_written}; *cache_hit when the sidecar answered. Kinds: "not_found"
  * (not a listed image), "undecodable", "ai", "storage". */
 int web_analyze(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
 		bool force_refresh, json_t **out, bool *cache_hit, struct pp_error *err);
 
+struct web_approval;
+
 /* {filename, results, archived, any_success}; platforms NULL: every enabled
- * one. Kinds: "not_found", "bad_platform", and the workflow's. */
+ * one; ap (web/approve.h, may be NULL): the caption, alt text and
+ * per-platform captions a person approved, published and written to the
+ * sidecar instead of the generated ones. Kinds: "not_found",
+ * "bad_platform", and the workflow's. */
 int web_publish(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
-		const struct strv *platforms, json_t **out, struct pp_error *err);
+		const struct strv *platforms, const struct web_approval *ap, json_t **out,
+		struct pp_error *err);
 
 /* The width of the copy served for a request of width px: the largest of
  * the widths copies are made at (16, 24, 32, 48, 64, 96 … 3072, 4096:
@@ -80,6 +86,15 @@ void web_listing_drop(struct web_listing *l);
 /* The service's bounded cache of resized copies (image_cache.h), which the
  * gallery's thumbnails share; owned by the service. */
 struct image_cache *web_service_copies(struct web_service *svc);
+
+/* Between these, no publish runs (they take the publish lock): curation
+ * never moves an image away while it is being published. */
+void web_service_lock_images(struct web_service *svc);
+void web_service_unlock_images(struct web_service *svc);
+
+/* The image called name left the folder (curated): the next listing is
+ * read afresh. */
+void web_service_forget(struct web_service *svc, const char *name);
 
 /* Whether name is a platform that is enabled. */
 bool web_platform_enabled(struct web_service *svc, const char *name);

@@ -166,6 +166,33 @@ class TestKilledAtAPoint(Base):
         self.assertEqual(self.leftovers(), [])
         self.assertStateSound()
 
+    def test_a_resumed_post_sends_what_was_approved(self):
+        # The interrupted run published a given caption and alt text; the
+        # run that finishes it sends those, not what its AI writes now.
+        caption = "Approved caption,\nkept across the crash \u00e9t\u00e9"
+        alt = "An approved alt text that survives a crash."
+        cap_f = os.path.join(self.ws.dir, "caption.txt")
+        alt_f = os.path.join(self.ws.dir, "alt.txt")
+        with open(cap_f, "w", encoding="utf-8") as f:
+            f.write(caption + "\n")
+        with open(alt_f, "w", encoding="utf-8") as f:
+            f.write(alt + "\n")
+        res = self.ws.run("--caption-file", cap_f, "--alt-text-file", alt_f,
+                          env=self.crash_env("*/outbox/[0-9]*", False), check_json=False)
+        self.assertEqual(res.rc, -signal.SIGKILL, res.stderr[-2000:])
+        self.assertEqual(outbox_posts(self.ws), {})
+        res = self.ws.run()
+        self.assertEqual(res.rc, 0, res.stderr)
+        self.assertEqual(res.one("publish_intent_recovered")["action"], "resume")
+        self.assertEqual(res.one("caption_approved")["source"], "resumed")
+        self.assertEqual(res.one("workflow_complete")["alt_text"], alt)
+        post = [d for d in self.ws.posts() if not d.startswith(".")][0]
+        with open(os.path.join(self.ws.outbox, post, "post.json"), encoding="utf-8") as f:
+            p = json.load(f)
+        self.assertEqual(p["caption"], caption)
+        self.assertEqual(p["alt_text"], alt)
+        self.assertStateSound()
+
     def test_a_run_asked_for_another_image_leaves_the_resume_for_later(self):
         self.run_killed("*/outbox/[0-9]*", after=False)
         db = sqlite3.connect(self.ws.state)

@@ -363,6 +363,33 @@ class EmailTest(MailChecks, TestCase):
                 head = srv.messages[0]["raw"].split(b"\r\n\r\n", 1)[0]
                 self.assertEqual(head, head.decode("ascii").encode())
 
+    def test_alt_text_is_the_attachments_description(self):
+        # the AI's (ASCII) alt text, and a given one beyond ASCII (RFC 2047)
+        given = "Caf\u00e9 cr\u00e8me on a zinc bar, \u65e5\u672c \U0001f4f7 \"quoted\""
+        for alt in (None, given):
+            with self.subTest(alt=alt):
+                srv = self.start_server("starttls")
+                ws = self.workspace(srv)
+                ws.set("Email", "confirmation_to_sender", "false")
+                args = ["--select", JPEG]
+                if alt:
+                    path = os.path.join(ws.dir, "alt.txt")
+                    with open(path, "w", encoding="utf-8") as f:
+                        f.write(alt + "\n")
+                    args += ["--alt-text-file", path]
+                res = self.run_pp(ws, *args)
+                self.assertEqual(res.rc, 0, res.stderr)
+                want = alt or res.one("workflow_complete")["alt_text"]
+                self.assertTrue(want)
+                msg = email.message_from_bytes(srv.messages[0]["raw"], policy=email.policy.default)
+                (att,) = msg.iter_attachments()
+                self.assertEqual(att["Content-Description"], want)
+                self.assertEqual(att.get_filename(), JPEG)
+                raw = srv.messages[0]["raw"]
+                self.assertEqual(raw, raw.decode("ascii").encode())  # encoded words, 7-bit
+                if alt:
+                    self.assertIn(b"Content-Description: =?UTF-8?B?", raw)
+
     def test_preview_sends_nothing(self):
         srv = self.start_server("starttls")
         ws = self.workspace(srv)

@@ -4,6 +4,7 @@ temporary link, the container is polled until FINISHED, published, and the
 staged copy deleted on every path; aspect ratios outside 4:5 … 1.91:1 fail
 with the ratio named; local storage is refused by configuration."""
 
+import json
 import os
 import sys
 import harness
@@ -60,7 +61,18 @@ class InstagramTest(TestCase):
         self.assertGreaterEqual(pub["polls"], 2)        # IN_PROGRESS, then FINISHED
         self.assertTrue(pub["caption"])
         done = res.one("workflow_complete")
+        # the alt text goes with the media container, as the outbox keeps it
+        self.assertTrue(pub["alt_text"])
+        self.assertLessEqual(len(pub["alt_text"]), 125)
+        self.assertEqual(pub["alt_text"], done["alt_text"])
         self.assertEqual(done["results"]["instagram"]["post_id"], pub["media_id"])
+        # the link: one GET of the media's permalink after publishing
+        link = self.graph.media[pub["media_id"]]["permalink"]
+        self.assertEqual(done["results"]["instagram"]["url"], link)
+        asked = [r for r in self.graph.seen() if r.path.endswith("/" + pub["media_id"])]
+        self.assertEqual([(r.method, r.query) for r in asked], [("GET", {"fields": ["permalink"]})])
+        hist = self.ws.run("--json", "--platform", "instagram", command="history")
+        self.assertEqual([r["url"] for r in json.loads(hist.stdout)], [link])
         steps = [(l["from"], l["to"]) for l in res.events("instagram_step")]
         self.assertEqual(steps, [("start", "staged"), ("staged", "container_created"),
                                  ("container_created", "container_finished"),
@@ -68,6 +80,26 @@ class InstagramTest(TestCase):
         self.assertEqual(self.staged(), [])              # the staged copy is gone
         self.assertTrue(done["archived"])
         self.assertNotIn(self.graph.token, res.stdout + res.stderr)
+
+    def test_permalink_failure_keeps_the_post(self):
+        self.graph.fail_path("1790*", 400, "Unsupported get request", code=100)  # media ids
+        res = self.ws.run("--select", LANDSCAPE)
+        self.assertEqual(res.rc, 0, res.stderr)
+        done = res.one("workflow_complete")["results"]["instagram"]
+        self.assertTrue(done["success"])
+        self.assertIsNone(done["url"])
+        self.assertIn("Unsupported", res.one("instagram_permalink_error")["error"])
+
+    def test_given_alt_text_is_sent(self):
+        alt = "Rope coiled on an oak floor, \u00e9t\u00e9 light & shade = 100%"
+        path = os.path.join(self.ws.dir, "alt.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(alt + "\n")
+        res = self.ws.run("--select", LANDSCAPE, "--alt-text-file", path)
+        self.assertEqual(res.rc, 0, res.stderr)
+        (pub,) = self.graph.published
+        self.assertEqual(pub["alt_text"], alt)
+        self.assertEqual(res.one("workflow_complete")["alt_text"], alt)
 
     def test_container_error_fails_and_unstages(self):
         self.graph.status_sequence = ["IN_PROGRESS", "ERROR"]

@@ -41,7 +41,9 @@ class TelegramTest(TestCase):
         self.assertTrue(p["caption"])
         self.assertLessEqual(len(p["caption"]), 1024)
         done = res.one("workflow_complete")
-        self.assertEqual(done["results"]["telegram"], {"success": True, "post_id": str(p["message_id"]), "error": None})
+        self.assertEqual(done["results"]["telegram"], {"success": True, "post_id": str(p["message_id"]),
+                                                     "url": "https://t.me/photopub_test/%d" % p["message_id"],
+                                                     "error": None})
         self.assertTrue(done["results"]["outbox"]["success"])
         self.assertTrue(done["archived"])
         t = res.one("workflow_timing")

@@ -43,7 +43,9 @@ OPENAI_KEY = "sk-e2e-web-Tq4Rz8Lm1Vx6Wp3"
 ROUTES = {"/", "/health", "/metrics", "/api/images/random", "/api/images/{filename}/file",
           "/api/images/list", "/api/images/{filename}/thumbnail",
           "/api/images/{filename}/analyze", "/api/images/{filename}/publish", "/api/admin/login",
-          "/api/admin/status", "/api/admin/logout"}
+          "/api/admin/status", "/api/admin/logout", "/api/images/{filename}/keep",
+          "/api/images/{filename}/remove", "/api/images/{filename}/delete", "/api/history",
+          "/api/platforms", "/api/caption/preview"}
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 PROMTOOL = shutil.which("promtool")
 
@@ -255,7 +257,7 @@ class RoutesTest(WebCase):
             r = self.assertStatus(self.get(srv, "/api/images/random", headers=["X-Request-ID: rnd-%d" % i]), 200)
             body = r.json()
             self.assertEqual(set(body), {"filename", "temp_url", "sha256", "content_hash", "caption",
-                                         "sd_caption", "metadata", "has_sidecar"})
+                                         "sd_caption", "alt_text", "metadata", "has_sidecar"})
             name = body["filename"]
             self.assertIn(name, SAMPLES)
             seen.add(name)
@@ -332,7 +334,7 @@ class RoutesTest(WebCase):
 
         first = self.assertStatus(self.post(srv, url, headers=["X-Request-ID: an-1"]), 200).json()
         self.assertEqual(set(first), {"filename", "description", "mood", "tags", "nsfw", "caption",
-                                      "sd_caption", "sidecar_written", "cache_hit"})
+                                      "sd_caption", "alt_text", "sidecar_written", "cache_hit"})
         self.assertIs(first["cache_hit"], False)
         self.assertEqual(first["filename"], IMG)
         self.assertTrue(first["description"])
@@ -968,7 +970,7 @@ class ProtocolTest(WebCase):
     def test_unknown_routes_and_methods(self):
         srv = self.serve()
         for path in ("/nope", "/api", "/api/images", "/api/images/random/extra", "/API/images/random",
-                     "/health/", "//health", "/api/images/%s" % IMG, "/api/images/%s/delete" % IMG,
+                     "/health/", "//health", "/api/images/%s" % IMG, "/api/images/%s/destroy" % IMG,
                      "/index.html", "/api/admin", "/metrics/x"):
             r = self.assertStatus(self.get(srv, path), 404)
             self.assertEqual(r.json(), {"detail": "Not Found"})

@@ -386,6 +386,11 @@ class FakeDropbox:
             raise self.err409(union("path", "conflict", "file"), ["path", "conflict", "file"])
         if self._is_folder(lower):
             raise self.err409(union("path", "conflict", "folder"), ["path", "conflict", "folder"])
+        # Like Dropbox, the missing parents are created too.
+        parent, display = posixpath.dirname(lower), posixpath.dirname(args["path"])
+        while parent not in ("", "/") and not self._is_folder(parent):
+            self.folders[parent] = {"display": display, "id": self._next_id()}
+            parent, display = posixpath.dirname(parent), posixpath.dirname(display)
         self.folders[lower] = {"display": args["path"], "id": self._next_id()}
         md = self._folder_md(lower)
         md.pop(".tag")

@@ -1,7 +1,8 @@
 """A fake Instagram Graph API (content publishing) on 127.0.0.1:
-  POST /{version}/{user_id}/media          image_url, caption -> {"id": container}
+  POST /{version}/{user_id}/media          image_url, caption, alt_text? -> {"id": container}
   GET  /{version}/{container}?fields=status_code -> {"status_code": …, "id": …}
   POST /{version}/{user_id}/media_publish  creation_id -> {"id": media}
+  GET  /{version}/{media}?fields=permalink -> {"permalink": "https://www.instagram.com/p/…/", "id": …}
 Like Meta's servers it fetches image_url itself and checks what Instagram
 checks (a JPEG, width 320–1440, aspect ratio 4:5 … 1.91:1, at most 8 MB,
 caption ≤ 2200 characters and ≤ 30 hashtags); errors have the Graph API's
@@ -43,6 +44,8 @@ class GraphHandler(FakeHandler):
             return self.publish(form)
         if len(parts) == 2 and rec.method == "GET" and parts[1] in fake.containers:
             return self.status(parts[1], rec.query)
+        if len(parts) == 2 and rec.method == "GET" and parts[1] in fake.media:
+            return self.media_fields(parts[1], rec.query)
         return self.error(400, "Unsupported request", "GraphMethodException", 100)
 
     def error(self, status, message, etype="OAuthException", code=100):
@@ -53,6 +56,7 @@ class GraphHandler(FakeHandler):
         fake = self.server
         url = (form.get("image_url") or [""])[0]
         caption = (form.get("caption") or [""])[0]
+        alt_text = (form.get("alt_text") or [None])[0]  # None: not sent
         if len(caption) > 2200:
             return self.error(400, "The caption is too long", "OAuthException", 100)
         if len(re.findall(r"#\w+", caption)) > 30:
@@ -72,7 +76,8 @@ class GraphHandler(FakeHandler):
         with fake.lock:
             fake.next_id += 1
             cid = "1789%011d" % fake.next_id
-            fake.containers[cid] = {"image_url": url, "caption": caption, "size": size,
+            fake.containers[cid] = {"image_url": url, "caption": caption, "alt_text": alt_text,
+                                    "size": size,
                                     "bytes": len(data), "polls": 0,
                                     "statuses": list(fake.status_sequence)}
         self.reply(200, {"id": cid})
@@ -97,7 +102,20 @@ class GraphHandler(FakeHandler):
             fake.next_id += 1
             mid = "1790%011d" % fake.next_id
             fake.published.append({"container": cid, "media_id": mid, **c})
+            fake.media[mid] = {"id": mid, "permalink": "https://www.instagram.com/p/Fk%s/" % mid[-6:]}
         self.reply(200, {"id": mid})
+
+    def media_fields(self, mid, query):
+        # Like the Graph API: the fields asked for, and the id.
+        fields = (query.get("fields") or ["id"])[0].split(",")
+        md = self.server.media[mid]
+        out = {"id": mid}
+        for f in fields:
+            if f not in md:
+                return self.error(400, "Tried accessing nonexisting field (%s)" % f,
+                                  "OAuthException", 100)
+            out[f] = md[f]
+        self.reply(200, out)
 
 
 class FakeGraph(FakeServer):
@@ -108,6 +126,7 @@ class FakeGraph(FakeServer):
         self.next_id = 0
         self.containers = {}
         self.published = []
+        self.media = {}
         self.status_sequence = ["IN_PROGRESS", "FINISHED"]
 
     def graph_url(self):

@@ -174,6 +174,13 @@ static void check_shape(const struct analysis *an)
 	assert_non_null(an->description);
 	assert_true(word_count(an->description) >= 5);
 	assert_true(word_count(an->description) <= 30);
+	/* alt text: one sentence, at most 125 characters, from the measures */
+	assert_non_null(an->alt_text);
+	assert_true(utf8_strlen(an->alt_text) <= 125);
+	assert_true(an->alt_text[0] >= 'A' && an->alt_text[0] <= 'Z');
+	assert_int_equal(an->alt_text[strlen(an->alt_text) - 1], '.');
+	assert_non_null(strstr(an->alt_text, "photograph"));
+	assert_null(strchr(an->alt_text, '\n'));
 	assert_false(an->nsfw);
 	assert_int_equal(an->safety_labels.n, 0);
 	assert_int_equal(an->clothing_or_accessories.n, 0);
@@ -256,6 +263,8 @@ static void test_dark_image_is_low_key(void **state)
 	assert_true(has_tag(&an, "dark_background"));
 	assert_non_null(strstr(an.description, "low-key"));
 	assert_non_null(strstr(an.lighting, "low-key"));
+	assert_non_null(strstr(an.alt_text, "A dim, "));
+	assert_non_null(strstr(an.alt_text, "landscape-orientation photograph"));
 	assert_true(palette_distance(&an, 18, 18, 20) < 3);
 	/* no EXIF: a measured statement about the frame */
 	assert_string_equal(an.camera, "0.1 MP frame, 3:2");
@@ -291,6 +300,7 @@ static void test_grey_ramp_is_monochrome(void **state)
 	assert_true(has_tag(&an, "mid_key"));
 	assert_non_null(strstr(an.style, "monochrome photography"));
 	assert_non_null(strstr(an.description, "monochrome"));
+	assert_non_null(strstr(an.alt_text, "in black and white."));
 	/* a ramp's palette is grey and spans dark to light */
 	unsigned lo = 255, hi = 0;
 	for (const char *p = an.color_palette; (p = strchr(p, '#')); p++) {
@@ -342,6 +352,7 @@ static void test_portrait_orientation(void **state)
 	assert_true(has_tag(&an, "portrait_orientation"));
 	assert_true(has_tag(&an, "aspect_2_3"));
 	assert_non_null(strstr(an.description, "portrait orientation"));
+	assert_non_null(strstr(an.alt_text, "portrait-orientation photograph"));
 	assert_non_null(strstr(an.composition, "portrait 2:3 frame"));
 	assert_string_equal(an.camera, "0.2 MP frame, 2:3");
 	analysis_release(&an);

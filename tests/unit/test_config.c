@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "config/dotenv.h"
 #include "core/check.h"
+#include "storage/storage.h"
 #include "telemetry/log.h"
 #include "telemetry/sanitize.h"
 #include "testutil.h"
@@ -21,7 +22,7 @@ static const char *const env_names[] = {
 	"DROPBOX_APP_KEY", "DROPBOX_APP_SECRET", "DROPBOX_REFRESH_TOKEN", "OPENAI_API_KEY",
 	"TELEGRAM_BOT_TOKEN", "TELEGRAM_CHANNEL_ID", "EMAIL_PASSWORD", "INSTAGRAM_ACCESS_TOKEN",
 	"SMTP_SERVER", "SMTP_PORT", "PORT", "WEB_ADMIN_COOKIE_TTL_SECONDS", "XDG_STATE_HOME",
-	"web_admin_pw", "WEB_AUTH_TOKEN",
+	"web_admin_pw", "WEB_AUTH_TOKEN", "FEATURE_DELETE",
 };
 
 static int setup(void **state)
@@ -187,6 +188,80 @@ static void test_errors_name_section_and_key(void **state)
 	struct config_options o = { .config_path = "/nonexistent/photopub.ini" };
 	assert_int_equal(config_load(&o, &cfg, &e), -1);
 	assert_non_null(strstr(e.msg, "/nonexistent/photopub.ini"));
+}
+
+#define LOCAL "[Storage]\npath = images\n[Outbox]\nenabled=1\n"
+#define DROPBOX "[Dropbox]\nimage_folder = /Photos\n[Outbox]\nenabled=1\n"
+
+/* The curation folders: defaults, [Storage] over upstream's [Dropbox]
+ * keys, folder_reject as the legacy folder_remove, delete's two switches,
+ * and errors naming the key. */
+static void test_curation_keys(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct config_error e;
+	const char *section, *key;
+	if (load(LOCAL, &cfg, &e))
+		fail_msg("%s", e.msg);
+	assert_string_equal(storage_folder(&cfg, STORAGE_KEEP, &section, &key), "keep");
+	assert_null(key);
+	assert_string_equal(storage_folder(&cfg, STORAGE_REMOVE, NULL, NULL), "remove");
+	assert_false(storage_delete_enabled(&cfg));
+	config_release(&cfg);
+
+	if (load(LOCAL "[Storage]\nfolder_keep = curated/keep\ndelete_enabled = yes\n"
+		 "[Dropbox]\nfolder_keep = ignored\nfolder_reject = rejected\n", &cfg, &e))
+		fail_msg("%s", e.msg);
+	assert_string_equal(storage_folder(&cfg, STORAGE_KEEP, &section, &key), "curated/keep");
+	assert_string_equal(section, "Storage");
+	assert_string_equal(storage_folder(&cfg, STORAGE_REMOVE, &section, &key), "rejected");
+	assert_string_equal(key, "folder_reject");
+	assert_true(storage_delete_enabled(&cfg));
+	config_release(&cfg);
+
+	/* folder_remove wins over the legacy folder_reject; Dropbox takes absolute paths */
+	setenv("DROPBOX_APP_KEY", "k", 1);
+	setenv("DROPBOX_REFRESH_TOKEN", "r", 1);
+	if (load(DROPBOX "[Dropbox]\nfolder_keep = /Curated/Keep\nfolder_remove = trash\n"
+		 "folder_reject = old\n", &cfg, &e))
+		fail_msg("%s", e.msg);
+	assert_string_equal(storage_folder(&cfg, STORAGE_KEEP, NULL, NULL), "/Curated/Keep");
+	assert_string_equal(storage_folder(&cfg, STORAGE_REMOVE, NULL, NULL), "trash");
+	config_release(&cfg);
+	expect_error(DROPBOX "[Dropbox]\nfolder_keep = /Photos\n", "Dropbox", "folder_keep",
+		     "image folder itself");
+	expect_error(DROPBOX "[Dropbox]\nfolder_reject = /a/../b\n", "Dropbox", "folder_reject",
+		     "..");
+	unsetenv("DROPBOX_APP_KEY");
+	unsetenv("DROPBOX_REFRESH_TOKEN");
+
+	setenv("FEATURE_DELETE", "1", 1);
+	if (load(LOCAL, &cfg, &e))
+		fail_msg("%s", e.msg);
+	assert_true(storage_delete_enabled(&cfg));
+	config_release(&cfg);
+	setenv("FEATURE_DELETE", "no", 1);
+	if (load(LOCAL, &cfg, &e))
+		fail_msg("%s", e.msg);
+	assert_false(storage_delete_enabled(&cfg));
+	config_release(&cfg);
+	setenv("FEATURE_DELETE", "perhaps", 1);
+	expect_error(LOCAL, NULL, "FEATURE_DELETE", "boolean");
+	unsetenv("FEATURE_DELETE");
+
+	/* a local folder never leaves the image folder */
+	expect_error(LOCAL "[Storage]\nfolder_keep = /tmp/keep\n", "Storage", "folder_keep",
+		     "not an absolute path");
+	expect_error(LOCAL "[Storage]\nfolder_remove = ../trash\n", "Storage", "folder_remove",
+		     "inside the image folder");
+	expect_error(LOCAL "[Dropbox]\nfolder_keep = a//b\n", "Dropbox", "folder_keep", "inside");
+	expect_error(LOCAL "[Storage]\nfolder_keep =\n", "Storage", "folder_keep", "empty");
+	expect_error(LOCAL "[Storage]\nfolder_keep = archive\n", "Storage", "folder_keep", "archive");
+	expect_error(LOCAL "[Storage]\nfolder_remove = keep\n", "Storage", "folder_remove",
+		     "keep folder");
+	expect_error(LOCAL "[Storage]\ndelete_enabled = sometimes\n", "Storage", "delete_enabled",
+		     "boolean");
 }
 
 static void test_openai_rules(void **state)
@@ -448,6 +523,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_minimal_local, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upstream_ini, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_name_section_and_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_curation_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_openai_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_keys_warn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_module_keys, setup, teardown),

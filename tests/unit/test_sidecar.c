@@ -289,6 +289,76 @@ static void test_round_trip(void **state)
 	analysis_release(&a);
 }
 
+static void test_build_caption_and_alt_text(void **state)
+{
+	(void)state;
+	struct sidecar_fields f = { .image_file = "a.jpg", .artist_alias = "Eule",
+				    .caption = "Quiet evening light.",
+				    .alt_text = "A woman seated on a stool." };
+	char *s = sidecar_build("sd", &f, NULL, false);
+	assert_string_equal(s, "sd\n\n# ---\n# image_file: a.jpg\n# artist_alias: Eule\n"
+			       "# caption: Quiet evening light.\n"
+			       "# alt_text: A woman seated on a stool.\n");
+	free(s);
+
+	/* what would not read back as it is goes as one JSON string */
+	f.caption = "Line one\nline \"two\" \xc3\xa9t\xc3\xa9 ";
+	f.alt_text = "[not a list]";
+	s = sidecar_build("sd", &f, NULL, false);
+	assert_string_equal(s, "sd\n\n# ---\n# image_file: a.jpg\n# artist_alias: Eule\n"
+			       "# caption: \"Line one\\nline \\\"two\\\" \xc3\xa9t\xc3\xa9 \"\n"
+			       "# alt_text: \"[not a list]\"\n");
+	free(s);
+}
+
+/* parse(build(x)) gives every caption and alt text back exactly. */
+static void test_round_trip_caption_and_alt_text(void **state)
+{
+	(void)state;
+	static const char *const texts[] = {
+		"Quiet evening light.",
+		"Line one\nline two\n\n#rope #studio",
+		"CRLF\r\nand a lone CR\rend",
+		"\"Quoted from the start\" and after",
+		"[looks like a list]",
+		"{looks like an object}",
+		"  leading and trailing blanks  ",
+		"\ttab first",
+		"back\\slash and \\n not a line break",
+		"Unicode: \xc3\xa9t\xc3\xa9, \xe6\x97\xa5\xe6\x9c\xac, \xf0\x9f\x93\xb7, \xe2\x80\x9cquotes\xe2\x80\x9d",
+		"# ---\n# caption: an attempt to add a key",
+		"key: value: with colons",
+	};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct sidecar_fields f = { .image_file = "a.jpg", .caption = texts[i],
+					    .alt_text = texts[(i + 1) % (sizeof(texts) / sizeof(texts[0]))] };
+		char *text = sidecar_build("sd caption", &f, NULL, false);
+		struct sidecar sc;
+		int warnings = -1;
+		assert_int_equal(sidecar_parse(text, &sc, &warnings, NULL), 0);
+		assert_int_equal(warnings, 0);
+		assert_string_equal(sc.sd_caption, "sd caption");
+		assert_string_equal(sidecar_caption(&sc), f.caption);
+		assert_string_equal(sidecar_alt_text(&sc), f.alt_text);
+		assert_int_equal(json_object_size(sc.meta), 3);
+		sidecar_release(&sc);
+		free(text);
+	}
+}
+
+static void test_alt_text_of_sidecar(void **state)
+{
+	(void)state;
+	struct sidecar sc;
+	assert_int_equal(sidecar_parse("sd\n\n# ---\n# image_file: a.jpg\n", &sc, NULL, NULL), 0);
+	assert_null(sidecar_alt_text(&sc));
+	assert_string_equal(sidecar_caption(&sc), "sd");
+	sidecar_release(&sc);
+	assert_int_equal(sidecar_parse("sd\n\n# ---\n# alt_text: [\"x\"]\n", &sc, NULL, NULL), 0);
+	assert_null(sidecar_alt_text(&sc));
+	sidecar_release(&sc);
+}
+
 static void test_caption_of_sidecar(void **state)
 {
 	(void)state;
@@ -374,6 +444,9 @@ int main(void)
 		cmocka_unit_test(test_build_phase2),
 		cmocka_unit_test(test_build_phase2_omits_empty),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_build_caption_and_alt_text),
+		cmocka_unit_test(test_round_trip_caption_and_alt_text),
+		cmocka_unit_test(test_alt_text_of_sidecar),
 		cmocka_unit_test(test_caption_of_sidecar),
 		cmocka_unit_test(test_sidecar_name),
 		cmocka_unit_test(test_parse_random_bytes),

@@ -141,7 +141,7 @@ static void test_create_and_mark_posted(void **state)
 	assert_true(state_is_posted_content_hash(st, CH_C));
 	state_close(st);
 	sqlite3 *db = raw_open(f->db);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM posted_sha256"), 2);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM posted_content_hash"), 1);
 	sqlite3_stmt *s = NULL;
@@ -198,6 +198,141 @@ static void test_history_rows(void **state)
 	assert_string_equal((const char *)sqlite3_column_text(s, 6), "SMTP 535 auth failed");
 	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
 	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+/* The tables of schema 1, as a file of that version has them, upstream's
+ * posted.json already imported. */
+#define SCHEMA_1                                                                           \
+	"CREATE TABLE posted_sha256(sha256 TEXT PRIMARY KEY, posted_at TEXT NOT NULL)"     \
+	" WITHOUT ROWID;"                                                                  \
+	"CREATE TABLE posted_content_hash(content_hash TEXT PRIMARY KEY,"                  \
+	" posted_at TEXT NOT NULL) WITHOUT ROWID;"                                         \
+	"CREATE TABLE history(id INTEGER PRIMARY KEY, time TEXT NOT NULL, image TEXT,"     \
+	" sha256 TEXT, platform TEXT NOT NULL, post_id TEXT, success INTEGER NOT NULL,"    \
+	" error TEXT, correlation_id TEXT);"                                               \
+	"CREATE TABLE hash_cache(key TEXT PRIMARY KEY, size INTEGER NOT NULL,"             \
+	" mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, content_hash TEXT NOT NULL)"    \
+	" WITHOUT ROWID;"                                                                  \
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"               \
+	"INSERT INTO meta VALUES('posted_json_imported', '1');"
+
+/* Writes the database file of an older version: its folder, then sql. */
+static void old_database(struct fixture *f, const char *sql)
+{
+	char *var = xasprintf("%s/var", f->dir);
+	mkdir(var, 0700);
+	free(var);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	raw_exec(db, sql);
+	sqlite3_close(db);
+}
+
+/* Collects rows as "platform:action:url" (NULLs as "-"), comma-separated. */
+static int collect(void *arg, const char *time, const struct history_row *r)
+{
+	struct buf *b = arg;
+	(void)time;
+	buf_addf(b, "%s%s:%s:%s", b->len ? "," : "", r->platform, r->action ? r->action : "-",
+		 r->url ? r->url : "-");
+	return 0;
+}
+
+/* url and action are stored and read back; the query filters, orders
+ * newest first and limits. */
+static void test_history_url_action(void **state)
+{
+	struct fixture *f = *state;
+	struct pp_error err = { 0 };
+	struct state *st = open_ok(f->db, false);
+	struct history_row rows[] = {
+		{ .image = "a.jpg", .platform = "telegram", .post_id = "42", .success = true,
+		  .url = "https://t.me/chan/42" },
+		{ .image = "b.jpg", .platform = HISTORY_CURATION, .action = "keep", .success = true,
+		  .url = "keep/b.jpg" },
+		{ .image = "c.jpg", .platform = HISTORY_CURATION, .action = "delete", .success = true },
+	};
+	assert_int_equal(state_add_history(st, rows, 3, &err), 0);
+
+	struct buf b = BUF_INIT;
+	assert_int_equal(state_history_each(st, NULL, NULL, collect, &b, &err), 0);
+	assert_string_equal(buf_str(&b), "telegram:-:https://t.me/chan/42,storage:keep:keep/b.jpg,"
+					 "storage:delete:-");
+	buf_reset(&b);
+	struct history_filter nf = { .newest_first = true, .limit = 2 };
+	assert_int_equal(state_history_query(st, &nf, collect, &b, &err), 0);
+	assert_string_equal(buf_str(&b), "storage:delete:-,storage:keep:keep/b.jpg");
+	buf_reset(&b);
+	struct history_filter pf = { .platform = "telegram", .newest_first = true };
+	assert_int_equal(state_history_query(st, &pf, collect, &b, &err), 0);
+	assert_string_equal(buf_str(&b), "telegram:-:https://t.me/chan/42");
+	buf_release(&b);
+	state_close(st);
+}
+
+/* A database of schema 2 with history: read-only, its rows read with no
+ * url and action; read-write upgrades it to 3 and keeps every old row. */
+static void test_version_2_database_keeps_history(void **state)
+{
+	struct fixture *f = *state;
+	old_database(f, SCHEMA_1
+		     "CREATE TABLE journal(id INTEGER PRIMARY KEY, correlation_id TEXT NOT NULL,"
+		     " image TEXT NOT NULL, sha256 TEXT NOT NULL, content_hash TEXT, caption TEXT,"
+		     " sd_caption TEXT, owner TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT);"
+		     "CREATE TABLE journal_platform(journal_id INTEGER NOT NULL REFERENCES journal(id),"
+		     " platform TEXT NOT NULL, outcome TEXT NOT NULL, post_id TEXT, error TEXT,"
+		     " correlation_id TEXT, UNIQUE(journal_id, platform));"
+		     "CREATE TABLE quarantine(sha256 TEXT PRIMARY KEY, content_hash TEXT,"
+		     " image TEXT NOT NULL, reason TEXT NOT NULL, moved_to TEXT, correlation_id TEXT,"
+		     " at TEXT NOT NULL) WITHOUT ROWID;"
+		     "INSERT INTO history(time, image, sha256, platform, post_id, success, error,"
+		     " correlation_id) VALUES('2026-11-01T00:00:00.000Z', 'old.jpg', '" SHA_A "',"
+		     " 'telegram', '7', 1, NULL, 'cid-old');"
+		     "INSERT INTO journal VALUES(1, 'cid-j', 'j.jpg', '" SHA_B "', NULL, 'c', NULL,"
+		     " 'nobody', '2026-11-01T00:00:00Z', NULL);"
+		     "INSERT INTO journal_platform VALUES(1, 'telegram', 'posted', '9', NULL, 'cid-j');"
+		     "PRAGMA user_version = 2;");
+
+	struct pp_error err = { 0 };
+	struct buf b = BUF_INIT;
+	struct state *st = open_ok(f->db, true);
+	assert_int_equal(state_history_each(st, NULL, NULL, collect, &b, &err), 0);
+	assert_string_equal(buf_str(&b), "telegram:-:-");
+	struct journal_intent *v = NULL;
+	size_t n = 0;
+	/* read-only, an older schema's journal is not resumed (previews never do) */
+	assert_int_equal(state_journal_open(st, &v, &n, &err), 0);
+	assert_int_equal(n, 0);
+	state_close(st);
+
+	st = open_ok(f->db, false);
+	assert_int_equal(state_journal_open(st, &v, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].platforms[0].post_id, "9");
+	assert_null(v[0].platforms[0].url);
+	state_journal_release(v, n);
+	struct history_row row = { .image = "new.jpg", .platform = HISTORY_CURATION,
+				   .action = "remove", .success = true, .url = "remove/new.jpg" };
+	assert_int_equal(state_add_history(st, &row, 1, &err), 0);
+	struct journal_platform p = { .platform = "outbox", .outcome = JOURNAL_POSTED,
+				      .post_id = "x", .url = "/out/x" };
+	assert_int_equal(state_journal_set(st, 1, &p, &err), 0);
+	buf_reset(&b);
+	assert_int_equal(state_history_each(st, NULL, NULL, collect, &b, &err), 0);
+	assert_string_equal(buf_str(&b), "telegram:-:-,storage:remove:remove/new.jpg");
+	assert_int_equal(state_journal_open(st, &v, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].n, 2);
+	assert_string_equal(v[0].platforms[1].url, "/out/x");
+	state_journal_release(v, n);
+	state_close(st);
+	buf_release(&b);
+
+	sqlite3 *db = raw_open(f->db);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM history WHERE correlation_id = 'cid-old'"
+				     " AND post_id = '7' AND url IS NULL AND action IS NULL"), 1);
 	sqlite3_close(db);
 }
 
@@ -774,26 +909,9 @@ static void test_quarantine(void **state)
 static void test_version_1_database(void **state)
 {
 	struct fixture *f = *state;
-	char *var = xasprintf("%s/var", f->dir);
-	mkdir(var, 0700);
-	free(var);
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	raw_exec(db, "CREATE TABLE posted_sha256(sha256 TEXT PRIMARY KEY, posted_at TEXT NOT NULL)"
-		     " WITHOUT ROWID;"
-		     "CREATE TABLE posted_content_hash(content_hash TEXT PRIMARY KEY,"
-		     " posted_at TEXT NOT NULL) WITHOUT ROWID;"
-		     "CREATE TABLE history(id INTEGER PRIMARY KEY, time TEXT NOT NULL, image TEXT,"
-		     " sha256 TEXT, platform TEXT NOT NULL, post_id TEXT, success INTEGER NOT NULL,"
-		     " error TEXT, correlation_id TEXT);"
-		     "CREATE TABLE hash_cache(key TEXT PRIMARY KEY, size INTEGER NOT NULL,"
-		     " mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, content_hash TEXT NOT NULL)"
-		     " WITHOUT ROWID;"
-		     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
-		     "INSERT INTO meta VALUES('posted_json_imported', '1');"
+	old_database(f, SCHEMA_1
 		     "INSERT INTO posted_sha256 VALUES('" SHA_A "', 'then');"
 		     "PRAGMA user_version = 1;");
-	sqlite3_close(db);
 
 	struct pp_error err = { 0 };
 	struct state *st = open_ok(f->db, true);
@@ -810,8 +928,8 @@ static void test_version_1_database(void **state)
 	assert_int_equal(state_quarantine_add(st, &(struct quarantine_entry){ .sha256 = SHA_B,
 		.image = "b.jpg", .reason = "x" }, &err), 0);
 	state_close(st);
-	db = raw_open(f->db);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+	sqlite3 *db = raw_open(f->db);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM journal"), 0);
 	sqlite3_close(db);
 }
@@ -861,6 +979,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create_and_mark_posted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_url_action, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version_2_database_keeps_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_leaves_file_identical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_while_a_writer_is_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_missing_file_creates_nothing, setup,

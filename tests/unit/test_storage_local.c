@@ -291,6 +291,13 @@ static void expect_invalid(struct fixture *f, const char *name)
 	assert_int_equal(err.kind, PP_ERR_INVALID);
 	assert_null(as);
 	memset(&err, 0, sizeof(err));
+	assert_int_equal(storage_move_to(f->s, &ctx, name, STORAGE_KEEP, &as, NULL, &err), -1);
+	assert_int_equal(err.kind, PP_ERR_INVALID);
+	assert_null(as);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(storage_delete(f->s, &ctx, name, NULL, &err), -1);
+	assert_int_equal(err.kind, PP_ERR_INVALID);
+	memset(&err, 0, sizeof(err));
 	assert_int_equal(o->sha256(f->s, &ctx, name, sha, &err), -1);
 	assert_int_equal(err.kind, PP_ERR_INVALID);
 	memset(&err, 0, sizeof(err));
@@ -678,6 +685,112 @@ static void test_archive_custom_folder(void **state)
 	storage_list_release(&l);
 }
 
+/* ---- curation: keep, remove, delete ------------------------------------------------ */
+
+/* Keep and remove move image and sidecar into their folders, nested ones
+ * created part by part; a taken name is renamed. */
+static void test_curate_move_nested(void **state)
+{
+	struct fixture *f = *state;
+	struct pp_error err = { 0 };
+	char *to = NULL;
+	put(f->dir, "a.jpg", "A");
+	put(f->dir, "a.txt", "caption a");
+	put(f->dir, "b.png", "B");
+	open_store(f, true);
+	f->s->folders[STORAGE_KEEP] = "curated/keep";
+	assert_int_equal(storage_move_to(f->s, &ctx, "a.jpg", STORAGE_KEEP, &to, NULL, &err), 0);
+	assert_string_equal(to, "curated/keep/a.jpg");
+	free(to);
+	char *keep = xasprintf("%s/curated/keep", f->dir);
+	char *list = entries(keep);
+	assert_string_equal(list, "a.jpg,a.txt");
+	free(list);
+	/* again under the same name: renamed, the first one kept */
+	put(f->dir, "a.jpg", "A2");
+	assert_int_equal(storage_move_to(f->s, &ctx, "a.jpg", STORAGE_KEEP, &to, NULL, &err), 0);
+	assert_string_equal(to, "curated/keep/a (1).jpg");
+	free(to);
+	list = entries(keep);
+	assert_string_equal(list, "a (1).jpg,a.jpg,a.txt");
+	free(list);
+	free(keep);
+	assert_int_equal(storage_move_to(f->s, &ctx, "b.png", STORAGE_REMOVE, &to, NULL, &err), 0);
+	assert_string_equal(to, "remove/b.png");
+	free(to);
+	list = entries(f->dir);
+	assert_string_equal(list, "curated,remove");
+	free(list);
+	/* the image is gone: not found, nothing made */
+	assert_int_equal(storage_move_to(f->s, &ctx, "b.png", STORAGE_REMOVE, &to, NULL, &err), -1);
+	assert_int_equal(err.kind, PP_ERR_NOT_FOUND);
+	assert_null(to);
+}
+
+/* A folder that is not a relative path inside the image folder is
+ * refused before anything is made; so is a part that is a link. */
+static void test_curate_folder_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct pp_error err = { 0 };
+	char *to = NULL;
+	put(f->dir, "a.jpg", "A");
+	open_store(f, true);
+	static const char *const bad[] = { "../out", "/tmp", "a/../../x", "a//b", "a/", "/", "",
+					   ".", "keep/.", "k\nx" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		f->s->folders[STORAGE_KEEP] = bad[i];
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(storage_move_to(f->s, &ctx, "a.jpg", STORAGE_KEEP, &to, NULL, &err), -1);
+		assert_int_equal(err.kind, PP_ERR_INVALID);
+		assert_null(to);
+	}
+	char *link = xasprintf("%s/out", f->dir);
+	assert_int_equal(symlink(f->outside, link), 0);
+	free(link);
+	f->s->folders[STORAGE_KEEP] = "out/keep";
+	assert_int_equal(storage_move_to(f->s, &ctx, "a.jpg", STORAGE_KEEP, &to, NULL, &err), -1);
+	assert_int_equal(err.kind, PP_ERR_REFUSED);
+	char *list = entries(f->dir);
+	assert_string_equal(list, "a.jpg,out");
+	free(list);
+	list = entries(f->outside); /* the state's files only */
+	assert_string_equal(list, "state.db,state.db-shm,state.db-wal");
+	free(list);
+}
+
+/* Delete unlinks the image and its sidecar, nothing else; a link is refused. */
+static void test_curate_delete(void **state)
+{
+	struct fixture *f = *state;
+	struct pp_error err = { 0 };
+	bool sidecar = false;
+	put(f->dir, "a.jpg", "A");
+	put(f->dir, "a.txt", "caption");
+	put(f->dir, "b.jpg", "B");
+	put(f->outside, "o.jpg", "O");
+	char *target = xasprintf("%s/o.jpg", f->outside), *link = xasprintf("%s/l.jpg", f->dir);
+	assert_int_equal(symlink(target, link), 0);
+	free(target);
+	free(link);
+	open_store(f, true);
+	assert_int_equal(storage_delete(f->s, &ctx, "a.jpg", &sidecar, &err), 0);
+	assert_true(sidecar);
+	assert_int_equal(storage_delete(f->s, &ctx, "b.jpg", &sidecar, &err), 0);
+	assert_false(sidecar);
+	assert_int_equal(storage_delete(f->s, &ctx, "a.jpg", &sidecar, &err), -1);
+	assert_int_equal(err.kind, PP_ERR_NOT_FOUND);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(storage_delete(f->s, &ctx, "l.jpg", &sidecar, &err), -1);
+	assert_int_equal(err.kind, PP_ERR_REFUSED);
+	char *list = entries(f->dir);
+	assert_string_equal(list, "l.jpg");
+	free(list);
+	list = entries(f->outside);
+	assert_string_equal(list, "o.jpg,state.db,state.db-shm,state.db-wal");
+	free(list);
+}
+
 /* ---- hash cache ----------------------------------------------------------------- */
 
 static void test_cached_listing_reads_nothing(void **state)
@@ -891,6 +1004,9 @@ int main(void)
 		T(test_sidecar_read_write),
 		T(test_archive_autorename),
 		T(test_archive_custom_folder),
+		T(test_curate_move_nested),
+		T(test_curate_folder_refused),
+		T(test_curate_delete),
 		T(test_cached_listing_reads_nothing),
 		T(test_sha256_uses_cache),
 		T(test_metadata),
