@@ -476,6 +476,8 @@ async function layoutScenario() {
       ok(tag + ': without a preview route the page says so: ' + note.slice(0, 70) + '…');
     } else {
       check(!note, `the preview failed: ${note}`);
+      const email = counters.find((c) => c.p === 'email');
+      if (email) check(email.over && /shortened/.test(email.t), `email should say the caption was shortened: ${email.t}`);
       ok(tag + ': the server preview gives ' + counters.map((c) => c.t).join(', '));
     }
     await page.click('#preview summary');
