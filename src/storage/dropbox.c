@@ -938,29 +938,24 @@ static int dropbox_thumbnail(struct storage *s, const struct pp_ctx *ctx, const 
 	struct dropbox *d = to_dbx(s);
 	struct call c = { .endpoint = "get_thumbnail_v2", .kind = CALL_DOWNLOAD, .download_fd = -1 };
 	char b[300];
-	int rc = -1;
 
 	*data = NULL;
 	*len = 0;
-	if (image_download(d, ctx, name, &c, thumbnail_args, size, err) < 0) {
-		if (c.status == 409 && (tag_is(c.tags, "unsupported_extension") ||
-					tag_is(c.tags, "unsupported_image") ||
-					tag_is(c.tags, "conversion_error")))
-			pp_fail_kind(err, WHERE, PP_ERR_UNDECODABLE,
-				     "Dropbox cannot make a thumbnail of %s (%s)", shown(name, b), c.tags);
-		goto out;
+	int rc = image_download(d, ctx, name, &c, thumbnail_args, size, err);
+	if (rc < 0 && c.status == 409 &&
+	    (tag_is(c.tags, "unsupported_extension") || tag_is(c.tags, "unsupported_image") ||
+	     tag_is(c.tags, "conversion_error")))
+		pp_fail_kind(err, WHERE, PP_ERR_UNDECODABLE, "Dropbox cannot make a thumbnail of %s (%s)",
+			     shown(name, b), c.tags);
+	else if (rc == 0 && (c.data.len < 3 || c.data.len > THUMBNAIL_MAX ||
+			     memcmp(c.data.data, "\xff\xd8\xff", 3)))
+		rc = pp_fail_kind(err, WHERE, PP_ERR_REMOTE,
+				  "dropbox get_thumbnail_v2 of %s: the reply (%zu bytes) is not a JPEG of "
+				  "at most %zu bytes", shown(name, b), c.data.len, THUMBNAIL_MAX);
+	if (rc == 0) {
+		*len = c.data.len;
+		*data = buf_detach(&c.data);
 	}
-	if (c.data.len < 3 || c.data.len > THUMBNAIL_MAX ||
-	    memcmp(c.data.data, "\xff\xd8\xff", 3)) {
-		pp_fail_kind(err, WHERE, PP_ERR_REMOTE,
-			     "dropbox get_thumbnail_v2 of %s: the reply (%zu bytes) is not a JPEG of at "
-			     "most %zu bytes", shown(name, b), c.data.len, THUMBNAIL_MAX);
-		goto out;
-	}
-	*len = c.data.len;
-	*data = buf_detach(&c.data);
-	rc = 0;
-out:
 	call_release(&c);
 	json_decref(c.arg);
 	return rc;

@@ -247,13 +247,7 @@ class DropboxGalleryTest(GalleryCase):
         super().setUp()
         self.fake = FakeDropbox(app_key=APP_KEY, app_secret=APP_SECRET, refresh_token=REFRESH).start()
         self.addCleanup(self.fake.stop)
-        s = self.ws.sections
-        s["Storage"] = {"backend": "dropbox"}
-        s["Dropbox"] = {"image_folder": "/Photos", "api_url": self.fake.url,
-                        "content_url": self.fake.url, "oauth_url": self.fake.url}
-        self.ws.write_config()
-        self.ws.env.update({"DROPBOX_APP_KEY": APP_KEY, "DROPBOX_APP_SECRET": APP_SECRET,
-                            "DROPBOX_REFRESH_TOKEN": REFRESH})
+        self.ws.use_dropbox(self.fake, APP_KEY, APP_SECRET, REFRESH)
         for name in (IMG, PNG):
             with open(os.path.join(harness.EXAMPLES, name), "rb") as f:
                 self.fake.put("/Photos/" + name, f.read())
