@@ -8,7 +8,7 @@
 #include "image/measure.h"
 
 #define IMAGE_API_SYMBOL "photopub_image_api"
-#define IMAGE_API_VERSION 4
+#define IMAGE_API_VERSION 5
 
 struct image_api {
 	int version;
@@ -18,6 +18,8 @@ struct image_api {
 	int (*jpeg_copy)(const char *path, int max_long, int max_width, int quality,
 			 unsigned char **data, size_t *len, struct pp_error *err);
 	int (*data_url)(const char *path, char **url, struct pp_error *err);
+	int (*jpeg_fit)(const char *path, int box_w, int box_h, int quality, unsigned char **data,
+			size_t *len, struct pp_error *err);
 	int (*measure)(const char *path, struct image_measure *m, struct pp_error *err);
 };
 

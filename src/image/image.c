@@ -161,6 +161,13 @@ int image_jpeg_copy(const char *path, int max_long, int max_width, int quality,
 	return a ? a->jpeg_copy(path, max_long, max_width, quality, data, len, err) : -1;
 }
 
+int image_jpeg_fit(const char *path, int box_w, int box_h, int quality, unsigned char **data,
+		   size_t *len, struct pp_error *err)
+{
+	const struct image_api *a = get_api(err);
+	return a ? a->jpeg_fit(path, box_w, box_h, quality, data, len, err) : -1;
+}
+
 int image_data_url(const char *path, char **url, struct pp_error *err)
 {
 	const struct image_api *a = get_api(err);

@@ -32,6 +32,12 @@ int image_probe(const char *path, struct image_info *info, struct pp_error *err)
 int image_jpeg_copy(const char *path, int max_long, int max_width, int quality,
 		    unsigned char **data, size_t *len, struct pp_error *err);
 
+/* A JPEG of the image, EXIF orientation applied, downscaled to fit inside a
+ * box of box_w x box_h pixels (its aspect ratio kept, never upscaled): the
+ * thumbnails of the web's grid. *data is the caller's to free(). */
+int image_jpeg_fit(const char *path, int box_w, int box_h, int quality, unsigned char **data,
+		   size_t *len, struct pp_error *err);
+
 /* Every decode (probe, copies, data URLs, the measures) first reads the
  * header and refuses, before a pixel is decoded, an image of more than 250
  * megapixels, or a progressive JPEG or interlaced PNG whose whole-image

@@ -288,21 +288,21 @@ int image_check_pixels(const VipsImage *head, const char *name, struct pp_error 
 	return 0;
 }
 
-static int vips_jpeg_copy(const char *path, int max_long, int max_width, int quality,
-		    unsigned char **data, size_t *len, struct pp_error *err)
+/* The one resize: a JPEG of path fitting inside box_w x box_h. */
+static int vips_jpeg_fit(const char *path, int box_w, int box_h, int quality,
+			 unsigned char **data, size_t *len, struct pp_error *err)
 {
 	VipsImage *head = NULL, *img = NULL;
 	void *buf = NULL;
 	size_t n = 0;
-	int box_w, box_h;
 	int rc = -1;
 
 	*data = NULL;
 	*len = 0;
-	box_w = max_long > 0 ? max_long : NO_LIMIT;
-	box_h = max_long > 0 ? max_long : NO_LIMIT;
-	if (max_width > 0 && max_width < box_w)
-		box_w = max_width;
+	if (box_w <= 0 || box_w > NO_LIMIT)
+		box_w = NO_LIMIT;
+	if (box_h <= 0 || box_h > NO_LIMIT)
+		box_h = NO_LIMIT;
 	if (quality < 1 || quality > 100)
 		quality = 85;
 	head = vips_image_new_from_file(path, NULL);
@@ -344,6 +344,16 @@ out:
 	return rc;
 }
 
+static int vips_jpeg_copy(const char *path, int max_long, int max_width, int quality,
+			  unsigned char **data, size_t *len, struct pp_error *err)
+{
+	int box_w = max_long > 0 ? max_long : NO_LIMIT;
+	int box_h = max_long > 0 ? max_long : NO_LIMIT;
+	if (max_width > 0 && max_width < box_w)
+		box_w = max_width;
+	return vips_jpeg_fit(path, box_w, box_h, quality, data, len, err);
+}
+
 static int vips_data_url(const char *path, char **url, struct pp_error *err)
 {
 	unsigned char *jpeg = NULL;
@@ -367,5 +377,6 @@ __attribute__((visibility("default"))) const struct image_api photopub_image_api
 	.probe = vips_probe,
 	.jpeg_copy = vips_jpeg_copy,
 	.data_url = vips_data_url,
+	.jpeg_fit = vips_jpeg_fit,
 	.measure = measure_figures,
 };

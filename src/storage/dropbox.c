@@ -2,7 +2,8 @@
  * POST oauth2/token (refresh-token grant); RPC on api_url: /2/files/list_folder,
  * /2/files/list_folder/continue, /2/files/get_temporary_link, /2/files/get_metadata,
  * /2/files/create_folder_v2, /2/files/move_v2, /2/files/delete_v2; content on
- * content_url: /2/files/download, /2/files/upload (arguments in Dropbox-API-Arg).
+ * content_url: /2/files/download, /2/files/upload, /2/files/get_thumbnail_v2 (arguments
+ * in Dropbox-API-Arg).
  * Owns one HTTP client and the access token (in memory only, under a mutex).
  * What it reads in the replies is in the functions dropbox.h declares. */
 #include <errno.h>
@@ -34,6 +35,7 @@
 #define ERROR_BODY_MAX 65536
 #define MAX_PAGES 100000
 #define STAGING ".photopub-staging"
+#define THUMBNAIL_MAX ((size_t)8 << 20)
 /* A token is renewed this long before the expiry the server announced. */
 #define TOKEN_MARGIN_NS ((int64_t)120 * 1000000000)
 #define TOKEN_LIFETIME_MAX_S ((json_int_t)366 * 86400)
@@ -821,27 +823,46 @@ out:
 
 /* ---- download, image_url ------------------------------------------------------- */
 
+/* A content download (download, get_thumbnail_v2) of the image called name
+ * into c: the name checked, c->arg made by args from its path (and size), a
+ * missing image named in the message. The caller releases c and c->arg. */
+static int image_download(struct dropbox *d, const struct pp_ctx *ctx, const char *name,
+			  struct call *c, json_t *(*args)(const char *path, const char *size),
+			  const char *size, struct pp_error *err)
+{
+	char b[300];
+	if (check_name(name, true, err) < 0)
+		return -1;
+	char *path = path_in(d->folder, name);
+	c->arg = args_or_fail(args(path, size), c->endpoint, err);
+	free(path);
+	if (!c->arg)
+		return -1;
+	if (dbx_call(d, ctx, c, err) < 0) {
+		if (err->kind == PP_ERR_NOT_FOUND)
+			pp_fail(err, WHERE, "Selected file not found: %s (dropbox %s: %s)", shown(name, b),
+				c->endpoint, c->tags);
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *download_args(const char *path, const char *size)
+{
+	(void)size;
+	return json_pack("{s:s}", "path", path);
+}
+
 static int dropbox_download(struct storage *s, const struct pp_ctx *ctx, const char *name, int fd,
 			    struct pp_error *err)
 {
 	struct dropbox *d = to_dbx(s);
 	struct call c = { .endpoint = "download", .kind = CALL_DOWNLOAD, .download_fd = fd };
-	char *path = NULL;
 	char b[300];
 	int rc = -1;
 
-	if (check_name(name, true, err) < 0)
-		return -1;
-	path = path_in(d->folder, name);
-	c.arg = args_or_fail(json_pack("{s:s}", "path", path), c.endpoint, err);
-	if (!c.arg)
+	if (image_download(d, ctx, name, &c, download_args, NULL, err) < 0)
 		goto out;
-	if (dbx_call(d, ctx, &c, err) < 0) {
-		if (err->kind == PP_ERR_NOT_FOUND)
-			pp_fail(err, WHERE, "Selected file not found: %s (dropbox download: %s)",
-				shown(name, b), c.tags);
-		goto out;
-	}
 	/* The size Dropbox announced against what arrived. */
 	json_t *size = json_object_get(c.reply, "size");
 	struct stat sb;
@@ -857,7 +878,6 @@ static int dropbox_download(struct storage *s, const struct pp_ctx *ctx, const c
 out:
 	call_release(&c);
 	json_decref(c.arg);
-	free(path);
 	return rc;
 }
 
@@ -899,6 +919,45 @@ static int dropbox_image_url(struct storage *s, const struct pp_ctx *ctx, const 
 	char *path = path_in(d->folder, name);
 	int rc = temporary_link(d, ctx, path, url, err);
 	free(path);
+	return rc;
+}
+
+/* ---- thumbnails ------------------------------------------------------------- */
+
+static json_t *thumbnail_args(const char *path, const char *size)
+{
+	return json_pack("{s:{s:s, s:s}, s:s, s:s, s:s}", "resource", ".tag", "path", "path", path,
+			 "format", "jpeg", "size", size, "mode", "strict");
+}
+
+/* get_thumbnail_v2 of the image: a JPEG scaled down to fit in size ("strict":
+ * inside the box, never its transpose), as the web's local thumbnails are. */
+static int dropbox_thumbnail(struct storage *s, const struct pp_ctx *ctx, const char *name,
+			     const char *size, char **data, size_t *len, struct pp_error *err)
+{
+	struct dropbox *d = to_dbx(s);
+	struct call c = { .endpoint = "get_thumbnail_v2", .kind = CALL_DOWNLOAD, .download_fd = -1 };
+	char b[300];
+
+	*data = NULL;
+	*len = 0;
+	int rc = image_download(d, ctx, name, &c, thumbnail_args, size, err);
+	if (rc < 0 && c.status == 409 &&
+	    (tag_is(c.tags, "unsupported_extension") || tag_is(c.tags, "unsupported_image") ||
+	     tag_is(c.tags, "conversion_error")))
+		pp_fail_kind(err, WHERE, PP_ERR_UNDECODABLE, "Dropbox cannot make a thumbnail of %s (%s)",
+			     shown(name, b), c.tags);
+	else if (rc == 0 && (c.data.len < 3 || c.data.len > THUMBNAIL_MAX ||
+			     memcmp(c.data.data, "\xff\xd8\xff", 3)))
+		rc = pp_fail_kind(err, WHERE, PP_ERR_REMOTE,
+				  "dropbox get_thumbnail_v2 of %s: the reply (%zu bytes) is not a JPEG of "
+				  "at most %zu bytes", shown(name, b), c.data.len, THUMBNAIL_MAX);
+	if (rc == 0) {
+		*len = c.data.len;
+		*data = buf_detach(&c.data);
+	}
+	call_release(&c);
+	json_decref(c.arg);
 	return rc;
 }
 
@@ -1282,7 +1341,7 @@ const struct storage_ops dropbox_storage = {
 	.name = "dropbox",
 	.section = "Dropbox",
 	.caps = STORAGE_TEMP_LINKS | STORAGE_PUBLIC_URLS | STORAGE_FILE_IDS |
-		STORAGE_ABSOLUTE_FOLDERS,
+		STORAGE_ABSOLUTE_FOLDERS | STORAGE_THUMBNAILS,
 	.validate = dropbox_validate,
 	.open = dropbox_open,
 	.close = dropbox_close,
@@ -1297,4 +1356,5 @@ const struct storage_ops dropbox_storage = {
 	.sha256 = NULL, /* unknown without downloading the bytes */
 	.stage_public = dropbox_stage_public,
 	.unstage = dropbox_unstage,
+	.thumbnail = dropbox_thumbnail,
 };

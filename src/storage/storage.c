@@ -271,6 +271,17 @@ int storage_unstage(struct storage *s, const struct pp_ctx *ctx, const char *sta
 	return end(&c, s->ops->unstage(s, ctx, staged, err), err, -1);
 }
 
+int storage_thumbnail(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		      const char *size, char **data, size_t *len, struct pp_error *err)
+{
+	*data = NULL;
+	*len = 0;
+	if (!s->ops->thumbnail)
+		return unsupported(s, "make thumbnails", err);
+	struct call c = begin(s, ctx, "thumbnail", name, "storage");
+	return end(&c, s->ops->thumbnail(s, ctx, name, size, data, len, err), err, -1);
+}
+
 int storage_sweep(struct storage *s)
 {
 	return s->ops->sweep ? s->ops->sweep(s) : 0;

@@ -56,6 +56,9 @@ struct storage;
 #define STORAGE_ABSOLUTE_FOLDERS (1u << 3) /* move takes an absolute folder path of the
 					  account ("/Curated/keep") besides folders
 					  inside the image folder */
+#define STORAGE_THUMBNAILS (1u << 4)   /* thumbnail makes the web's thumbnails
+					  remotely; without it the web resizes a
+					  download itself (libvips) */
 
 /* The folders curation moves images into (folders.c): [Storage]
  * folder_keep and folder_remove, read from upstream's [Dropbox] keys when
@@ -140,6 +143,12 @@ struct storage_ops {
 	/* Deletes what stage_public made. */
 	int (*unstage)(struct storage *s, const struct pp_ctx *ctx, const char *staged,
 		       struct pp_error *err);
+
+	/* Optional (STORAGE_THUMBNAILS): a JPEG thumbnail of name fitting in
+	 * size, one of Dropbox's size names ("w256h256", "w480h320", …),
+	 * made by the storage service. *data (caller frees) and *len. */
+	int (*thumbnail)(struct storage *s, const struct pp_ctx *ctx, const char *name,
+			 const char *size, char **data, size_t *len, struct pp_error *err);
 };
 
 struct storage {
@@ -227,6 +236,9 @@ int storage_stage_public(struct storage *s, const struct pp_ctx *ctx, const char
 			 const char *name, char **url, char **staged, struct pp_error *err);
 int storage_unstage(struct storage *s, const struct pp_ctx *ctx, const char *staged,
 		    struct pp_error *err);
+
+int storage_thumbnail(struct storage *s, const struct pp_ctx *ctx, const char *name,
+		      const char *size, char **data, size_t *len, struct pp_error *err);
 
 /* The backend's sweep, or 0 when it has none. */
 int storage_sweep(struct storage *s);

@@ -12,6 +12,7 @@
 #include "util/embedded.h"
 #include "util/strv.h"
 #include "web/curate.h"
+#include "web/gallery.h"
 #include "web/history.h"
 #include "web/approve.h"
 #include "web/queue.h"
@@ -382,6 +383,11 @@ const struct route web_routes[] = {
 	  .event_ok = "web_queue", .event_err = "web_queue_error", .ms_field = "web_queue_ms" },
 	{ .method = "GET", .pattern = "/api/images/{filename}/file", .handler = h_image_file,
 	  .lane = LANE_IMAGE, .quick = h_image_file_quick },
+	{ .method = "GET", .pattern = "/api/images/list", .handler = web_h_list,
+	  .event_ok = "web_image_list", .event_err = "web_image_list_error",
+	  .ms_field = "web_image_list_ms" },
+	{ .method = "GET", .pattern = "/api/images/{filename}/thumbnail", .handler = web_h_thumbnail,
+	  .lane = LANE_IMAGE, .quick = web_h_thumbnail_quick },
 	{ .method = "POST", .pattern = "/api/images/{filename}/analyze", .handler = h_analyze,
 	  .flags = NEED_AUTH | NEED_ADMIN, .lane = LANE_SLOW, .event_ok = "web_analyze_complete",
 	  .event_err = "web_analyze_error", .ms_field = "web_analyze_ms" },

@@ -108,6 +108,41 @@ static struct listing *get_listing(struct web_service *svc, const struct pp_ctx 
 	return fresh;
 }
 
+/* The listing as the gallery sees it: struct web_listing is struct listing. */
+struct web_listing *web_listing_take(struct web_service *svc, const struct pp_ctx *ctx,
+				     struct pp_error *err)
+{
+	return (struct web_listing *)get_listing(svc, ctx, err);
+}
+
+struct web_listing *web_listing_peek(struct web_service *svc)
+{
+	struct listing *l = NULL;
+	if (pthread_mutex_trylock(&svc->lock) != 0)
+		return NULL;
+	if (svc->cur && now_monotonic() - svc->cur->at < LISTING_TTL_NS) {
+		l = svc->cur;
+		atomic_fetch_add(&l->refs, 1);
+	}
+	pthread_mutex_unlock(&svc->lock);
+	return (struct web_listing *)l;
+}
+
+const struct storage_list *web_listing_items(const struct web_listing *l)
+{
+	return &((const struct listing *)l)->list;
+}
+
+void web_listing_drop(struct web_listing *l)
+{
+	listing_unref((struct listing *)l);
+}
+
+struct image_cache *web_service_copies(struct web_service *svc)
+{
+	return svc->copies;
+}
+
 static void invalidate_listing(struct web_service *svc)
 {
 	pthread_mutex_lock(&svc->lock);

@@ -77,6 +77,23 @@ int web_image_cached(struct web_service *svc, const struct pp_ctx *ctx, const ch
 char *web_image_etag(struct web_service *svc, const struct pp_ctx *ctx, const char *name,
 		     int width);
 
+/* The folder's current listing, the snapshot random and analyze use (kept
+ * 30 s): a reference the caller gives back with web_listing_drop, the
+ * items valid until then. NULL with err filled when the folder cannot be
+ * listed. */
+struct web_listing;
+struct web_listing *web_listing_take(struct web_service *svc, const struct pp_ctx *ctx,
+				     struct pp_error *err);
+const struct storage_list *web_listing_items(const struct web_listing *l);
+/* The snapshot when there is a fresh one and nobody is listing, else NULL:
+ * never lists, never waits (for the daemon's thread). */
+struct web_listing *web_listing_peek(struct web_service *svc);
+void web_listing_drop(struct web_listing *l);
+
+/* The service's bounded cache of resized copies (image_cache.h), which the
+ * gallery's thumbnails share; owned by the service. */
+struct image_cache *web_service_copies(struct web_service *svc);
+
 /* Between these, no publish runs (they take the publish lock): curation
  * never moves an image away while it is being published. */
 void web_service_lock_images(struct web_service *svc);

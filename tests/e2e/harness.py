@@ -117,6 +117,16 @@ class Workspace:
                 for k, v in kv.items():
                     f.write("%s = %s\n" % (k, v))
 
+    def use_dropbox(self, fake, app_key, app_secret, refresh_token, folder="/Photos"):
+        """The Dropbox backend on folder of fake (a FakeDropbox), its
+        credentials in the environment."""
+        self.sections["Storage"] = {"backend": "dropbox"}
+        self.sections["Dropbox"] = {"image_folder": folder, "api_url": fake.url,
+                                    "content_url": fake.url, "oauth_url": fake.url}
+        self.write_config()
+        self.env.update({"DROPBOX_APP_KEY": app_key, "DROPBOX_APP_SECRET": app_secret,
+                         "DROPBOX_REFRESH_TOKEN": refresh_token})
+
     def image_names(self):
         return sorted(f for f in os.listdir(self.images)
                       if os.path.isfile(os.path.join(self.images, f)) and not f.endswith(".txt"))

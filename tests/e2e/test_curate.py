@@ -358,13 +358,7 @@ class CurateDropboxTest(TestCase):
         self.fake = FakeDropbox(app_key=self.APP_KEY, app_secret="s",
                                 refresh_token=self.REFRESH).start()
         self.addCleanup(self.fake.stop)
-        s = self.ws.sections
-        s["Storage"] = {"backend": "dropbox"}
-        s["Dropbox"] = {"image_folder": "/Photos", "api_url": self.fake.url,
-                        "content_url": self.fake.url, "oauth_url": self.fake.url}
-        self.ws.write_config()
-        self.ws.env.update({"DROPBOX_APP_KEY": self.APP_KEY, "DROPBOX_APP_SECRET": "s",
-                            "DROPBOX_REFRESH_TOKEN": self.REFRESH})
+        self.ws.use_dropbox(self.fake, self.APP_KEY, "s", self.REFRESH)
         for name in (IMG, IMG2, IMG3):
             with open(os.path.join(EXAMPLES, name), "rb") as f:
                 self.fake.put("/Photos/" + name, f.read())

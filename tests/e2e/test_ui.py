@@ -1,10 +1,17 @@
 """The web UI in a real browser: `photopub serve` on 127.0.0.1 and Debian's
 chromium driven by playwright-core (tests/ui/ui_test.mjs) at a phone's
-viewport, 390x844. Main path: load, next image, admin login after a wrong
-password, analyze (AI, then sidecar, then force refresh), publish to the
-outbox, archive. Second path: a file name, caption and metadata holding
-markup shown as text, the bearer-token prompt, the login rate limit.
-Screenshots go to <build dir>/tests/artifacts/ui-*.png."""
+viewport, 390x844, and a desktop's, 1280x800. Main path: load, next image,
+admin login after a wrong password, analyze (AI, then sidecar, then force
+refresh), publish to the outbox, archive. Second path: a file name, caption
+and metadata holding markup shown as text, the bearer-token prompt, the
+login rate limit. Then one test per scenario: the phone layout and the
+caption editor (layout), the grid and a review swipe undone (grid), an
+edited caption reaching the outbox (edit), swipe keep/remove moving the
+files (curate), History (history) and the queue against `run` (queue).
+
+The last four need routes other work adds: edit needs the publish body's
+caption/alt_text, curate the keep/remove routes, history GET /api/history,
+queue GET /api/queue. Screenshots go to <build dir>/tests/artifacts/ui-*.png."""
 
 import fcntl
 import json
@@ -18,6 +25,7 @@ import unittest
 
 import harness
 from harness import Workspace, parse_log, SAMPLES
+from webharness import curl
 
 UI_DIR = os.path.join(harness.SOURCE, "tests", "ui")
 ARTIFACTS = os.path.join(os.path.dirname(os.path.abspath(harness.BIN)), "tests", "artifacts")
@@ -229,6 +237,147 @@ class UiTest(unittest.TestCase):
             self.assertEqual(rc, 0)
         self.assertEqual(failing.image_names(), [SAMPLES[0]], "a failed publish archives nothing")
         self.assertEqual(failing.archived(), [])
+
+
+    # ---- one scenario each: the layout, the caption editor, grid, review, ----
+    # ---- history and queue ---------------------------------------------------
+
+    def needs_route(self, server, method, path, work):
+        """Skips the test while the server lacks a route that other work adds
+        (the shared contracts): a GET answered 404 "Not Found" by the router
+        (for a POST route, a GET answered 404 rather than 405). Once that work
+        is merged the route is there and the test runs in full; set
+        PHOTOPUB_UI_ALL_ROUTES=1 to fail instead of skipping."""
+        r = curl(server.url + path)
+        absent = r.status == 404 and r.json().get("detail") == "Not Found"
+        if method == "POST":
+            absent = r.status != 405
+        if absent:
+            if os.environ.get("PHOTOPUB_UI_ALL_ROUTES") == "1":
+                self.fail("%s %s is missing (%s)" % (method, path, work))
+            self.skipTest("needs %s %s (%s)" % (method, path, work))
+
+    def platforms_of(self, server):
+        r = curl(server.url + "/api/admin/status")
+        self.assertEqual(r.status, 200, r)
+        return r.json()["platforms"]
+
+    def test_layout_caption_editor_and_confirmation(self):
+        """Phone and desktop: the landscape photo unboxed, one caption in its
+        field before Publish, tags as words, a real alt, the counters per
+        platform, Publish disabled until a caption is on screen, the
+        confirmation. Only this branch's routes."""
+        landscape = "tabby-cat-closeup.jpg"          # 451 x 300
+        ws = Workspace(images=[landscape])
+        self.addCleanup(ws.cleanup)
+        ws.set("Content", "telegram", "true")
+        ws.set("Telegram", "api_url", "http://127.0.0.1:9")
+        ws.set("Content", "fetlife", "true")
+        ws.set("Email", "sender", "a@example.com")
+        ws.set("Email", "recipient", "b@example.com")
+        ws.set("Email", "smtp_server", "127.0.0.1")
+        ws.set("Email", "smtp_port", "9")
+        ws.set("Email", "security", "none")
+        server = self.start(ws, {"TELEGRAM_BOT_TOKEN": "123456:ui-test-token-abcdef",
+                                 "TELEGRAM_CHANNEL_ID": "-100123", "EMAIL_PASSWORD": "ui-pw"})
+        platforms = self.platforms_of(server)
+        self.assertEqual(set(platforms), {"telegram", "email", "outbox"})
+        self.browse({"scenario": "layout", "base_url": server.url, "landscape": landscape,
+                     "platforms": platforms})
+        rc, lines = server.stop()
+        self.assertEqual(rc, 0)
+        self.assertEqual(ws.posts(), [], "a cancelled publish publishes nothing")
+        self.assertFalse([l for l in lines if l["message"].startswith("web_publish")])
+
+    def test_grid_search_review_and_undo(self):
+        """Thumbnails from the thumbnail route, the list's search and order,
+        the review of the image picked, a swipe right undone before it is
+        sent. Only this branch's routes."""
+        ws = Workspace()
+        self.addCleanup(ws.cleanup)
+        server = self.start(ws, {})
+        names = ws.image_names()
+        self.browse({"scenario": "grid", "base_url": server.url, "images": names, "undo_ms": 700,
+                     "search": "wood", "search_hits": [n for n in names if "wood" in n]})
+        rc, lines = server.stop()
+        self.assertEqual(rc, 0)
+        self.assertEqual(ws.image_names(), names, "an undone swipe moves nothing")
+        routes = {l.get("route") for l in lines if l["message"] == "http_request"}
+        self.assertIn("/api/images/{filename}/thumbnail", routes)
+        self.assertIn("/api/images/list", routes)
+        posts = [l for l in lines if l["message"] == "http_request" and l["method"] == "POST"]
+        self.assertEqual(posts, [], "nothing was sent for an undone choice")
+
+    def test_edited_caption_reaches_the_outbox(self):
+        """Needs the publish body's caption and alt_text (approval work)."""
+        ws = Workspace(images=[SAMPLES[0]])
+        self.addCleanup(ws.cleanup)
+        server = self.start(ws, {"web_admin_pw": ADMIN_PW})
+        self.needs_route(server, "GET", "/api/platforms", "approval: caption and alt_text in the publish body")
+        caption = "Edited in the browser: dusk, steel and a long wait \u2014 #launch"
+        alt = "A rocket standing on its pad at dusk, lit from below."
+        res = self.browse({"scenario": "edit", "base_url": server.url, "admin_pw": ADMIN_PW,
+                           "caption": caption, "alt_text": alt})
+        rc, _ = server.stop()
+        self.assertEqual(rc, 0)
+        post = res["published"]["post_id"]
+        with open(os.path.join(ws.outbox, post, "post.json")) as f:
+            posted = json.load(f)
+        self.assertIn(caption.split(" #")[0], posted["caption"], "the outbox holds the edited caption")
+        with open(os.path.join(ws.outbox, post, "caption.txt")) as f:
+            self.assertIn(caption.split(" #")[0], f.read())
+
+    def test_swipe_keep_and_remove_move_the_files(self):
+        """Needs POST /api/images/{filename}/keep and /remove (curation work)."""
+        ws = Workspace()
+        self.addCleanup(ws.cleanup)
+        names = ws.image_names()
+        server = self.start(ws, {"web_admin_pw": ADMIN_PW})
+        self.needs_route(server, "POST", "/api/images/%s/keep" % names[0], "curation")
+        self.needs_route(server, "POST", "/api/images/%s/remove" % names[0], "curation")
+        res = self.browse({"scenario": "curate", "base_url": server.url, "admin_pw": ADMIN_PW,
+                           "images": names, "undo_ms": 300})
+        rc, _ = server.stop()
+        self.assertEqual(rc, 0)
+        self.assertEqual([c["action"] for c in res["curated"]], ["keep", "remove", "keep", "remove"])
+        for c in res["curated"]:
+            self.assertNotIn(c["filename"], ws.image_names(), c)
+            self.assertTrue(c["destination_folder"], c)
+            self.assertTrue(os.path.exists(os.path.join(ws.images, c["destination_folder"], c["filename"])), c)
+        kept = {c["destination_folder"] for c in res["curated"] if c["action"] == "keep"}
+        removed = {c["destination_folder"] for c in res["curated"] if c["action"] == "remove"}
+        self.assertEqual(len(kept), 1)
+        self.assertEqual(len(removed), 1)
+        self.assertNotEqual(kept, removed)
+
+    def test_history_shows_the_post(self):
+        """Needs GET /api/history (curation work)."""
+        ws = Workspace(images=SAMPLES[:2])
+        self.addCleanup(ws.cleanup)
+        run = ws.run("--select", SAMPLES[1])
+        self.assertEqual(run.rc, 0, run.stderr)
+        server = self.start(ws, {"web_admin_pw": ADMIN_PW})
+        self.needs_route(server, "GET", "/api/history", "curation: history")
+        self.browse({"scenario": "history", "base_url": server.url, "admin_pw": ADMIN_PW,
+                     "posted": SAMPLES[1]})
+        rc, _ = server.stop()
+        self.assertEqual(rc, 0)
+
+    def test_queue_shown_is_what_run_posts_next(self):
+        """Needs GET /api/queue (queue work)."""
+        ws = Workspace()
+        self.addCleanup(ws.cleanup)
+        server = self.start(ws, {})
+        self.needs_route(server, "GET", "/api/queue", "queue")
+        res = self.browse({"scenario": "queue", "base_url": server.url})
+        rc, _ = server.stop()
+        self.assertEqual(rc, 0)
+        shown = res["queue"]
+        self.assertTrue(shown)
+        for want in shown[:2]:
+            run = ws.run()
+            self.assertEqual(run.rc, 0, run.stderr)
+            self.assertEqual(run.one("workflow_complete")["image"], want)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ ADMIN_PW = "admin-pw-ecb41d-horse"
 SECRET = "e2e-session-secret-51aa0c9f"
 OPENAI_KEY = "sk-e2e-web-Tq4Rz8Lm1Vx6Wp3"
 ROUTES = {"/", "/health", "/metrics", "/api/images/random", "/api/images/{filename}/file",
+          "/api/images/list", "/api/images/{filename}/thumbnail",
           "/api/images/{filename}/analyze", "/api/images/{filename}/publish", "/api/admin/login",
           "/api/admin/status", "/api/admin/logout", "/api/images/{filename}/keep",
           "/api/images/{filename}/remove", "/api/images/{filename}/delete", "/api/history",

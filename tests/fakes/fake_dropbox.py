@@ -8,6 +8,11 @@ answers the calls photopub makes, with the real shapes of replies and errors.
   POST /2/files/get_metadata, create_folder_v2, move_v2, delete_v2
   POST /2/files/download, /2/files/upload arguments in Dropbox-API-Arg (must be
                                           ASCII JSON), result in Dropbox-API-Result
+  POST /2/files/get_thumbnail_v2          ThumbnailV2Arg (resource, format, size,
+                                          mode) in Dropbox-API-Arg; the body is a
+                                          small JPEG naming the file and size
+                                          (thumbnail_bytes), the result a
+                                          PreviewResult; ThumbnailV2Error 409s
 
 Paths are case-insensitive and keep their display case, as on Dropbox. Every
 call needs `Authorization: Bearer <token>` with a token /oauth2/token issued
@@ -41,6 +46,32 @@ except ImportError:  # imported as tests.fakes.fake_dropbox
     from .fakelib import FakeHandler, FakeServer
 
 BLOCK = 4 * 1024 * 1024
+# An 8x6 JPEG: what every fake thumbnail is made of (the standard library
+# cannot resize; tests compare the bytes photopub serves with these).
+TINY_JPEG = base64.b64decode(
+    "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDABALDA4MChAODQ4SERATGCgaGBYWGDEjJR0oOjM9PDkzODdASFxOQERXRTc4"
+    "UG1RV19iZ2hnPk1xeXBkeFxlZ2P/2wBDARESEhgVGC8aGi9jQjhCY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2Nj"
+    "Y2NjY2NjY2NjY2NjY2NjY2NjY2P/wAARCAAGAAgDASIAAhEBAxEB/8QAHwAAAQUBAQEBAQEAAAAAAAAAAAECAwQFBgcI"
+    "CQoL/8QAtRAAAgEDAwIEAwUFBAQAAAF9AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0KxwRVS0fAkM2JyggkKFhcYGRol"
+    "JicoKSo0NTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWGh4iJipKTlJWWl5iZmqKjpKWmp6ip"
+    "qrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi4+Tl5ufo6erx8vP09fb3+Pn6/8QAHwEAAwEBAQEBAQEBAQAAAAAA"
+    "AAECAwQFBgcICQoL/8QAtREAAgECBAQDBAcFBAQAAQJ3AAECAxEEBSExBhJBUQdhcRMiMoEIFEKRobHBCSMzUvAVYnLR"
+    "ChYkNOEl8RcYGRomJygpKjU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6goOEhYaHiImKkpOUlZaX"
+    "mJmaoqOkpaanqKmqsrO0tba3uLm6wsPExcbHyMnK0tPU1dbX2Nna4uPk5ebn6Onq8vP09fb3+Pn6/9oADAMBAAIRAxEA"
+    "PwCjRRRXnn0R/9k=")
+THUMB_SIZES = ("w32h32", "w64h64", "w128h128", "w256h256", "w480h320", "w640h480", "w960h640",
+               "w1024h768", "w2048h1536", "w3200h2400")
+THUMB_FORMATS = ("jpeg", "png", "webp")
+THUMB_MODES = ("strict", "bestfit", "fitone_bestfit", "original")
+THUMB_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tiff", ".tif", ".gif", ".webp", ".ppm", ".bmp")
+THUMB_MAX_BYTES = 20 * 1024 * 1024   # "Photos larger than 20MB won't be converted"
+
+
+def thumbnail_bytes(path_lower, size):
+    """The fake's thumbnail of a file: TINY_JPEG with a JPEG comment segment
+    (FF FE) right after SOI naming the file and the size."""
+    note = ("thumbnail %s %s" % (path_lower, size)).encode("utf-8")
+    return TINY_JPEG[:2] + b"\xff\xfe" + (len(note) + 2).to_bytes(2, "big") + note + TINY_JPEG[2:]
 RPC_TYPES = ("application/json", "application/json; charset=utf-8",
              "text/plain; charset=dropbox-cors-hack")
 CONTENT_TYPES = ("application/octet-stream", "application/octet-stream; charset=utf-8",
@@ -98,6 +129,7 @@ class FakeDropbox:
         self.links = {}       # token -> path_lower
         self.downloads = collections.Counter()      # path_lower -> /2/files/download count
         self.link_fetches = collections.Counter()   # path_lower -> GET /tmp-link count
+        self.thumbnails = collections.Counter()     # path_lower -> get_thumbnail_v2 count
         self.busy = collections.Counter()  # endpoint -> seconds spent building its answers
         self.latency = 0.0        # seconds added to every /2/ call
         self._ids = itertools.count(1)
@@ -425,6 +457,35 @@ class FakeDropbox:
         self.downloads[lower] += 1
         return self._file_md(lower), self.files[lower]["data"]
 
+    def ep_get_thumbnail_v2(self, args, body):
+        fn = "files/get_thumbnail_v2"
+        bad = 'Error in call to API function "%s": HTTP header "Dropbox-API-Arg": ' % fn
+        res = args.get("resource")
+        if not isinstance(res, dict) or res.get(".tag") not in ("path", "link"):
+            raise ApiError(400, bad + "resource: missing or unknown tag")
+        if res[".tag"] == "link":
+            raise self.err409({".tag": "not_found"}, ["not_found"])
+        for key, allowed, default in (("format", THUMB_FORMATS, "jpeg"),
+                                      ("size", THUMB_SIZES, "w64h64"),
+                                      ("mode", THUMB_MODES, "strict")):
+            v = args.get(key, default)
+            tag = v.get(".tag") if isinstance(v, dict) else v
+            if tag not in allowed:
+                raise ApiError(400, bad + "%s: unknown tag '%s'" % (key, tag))
+            args[key] = tag
+        lower = self.check_path("get_thumbnail_v2", res.get("path"))
+        if lower not in self.files:
+            raise self.err409(union("path", "not_file" if self._is_folder(lower) else "not_found"),
+                              ["path", "not_found"])
+        data = self.files[lower]["data"]
+        if posixpath.splitext(lower)[1] not in THUMB_EXTENSIONS:
+            raise self.err409({".tag": "unsupported_extension"}, ["unsupported_extension"])
+        if len(data) > THUMB_MAX_BYTES or not (data[:3] == b"\xff\xd8\xff" or
+                                                data[:8] == b"\x89PNG\r\n\x1a\n"):
+            raise self.err409({".tag": "unsupported_image"}, ["unsupported_image"])
+        self.thumbnails[lower] += 1
+        return {"file_metadata": self._file_md(lower)}, thumbnail_bytes(lower, args["size"])
+
     def ep_upload(self, args, body):
         path = args.get("path")
         lower = self.check_path("upload", path)
@@ -506,6 +567,7 @@ RPC = {
 CONTENT = {
     "download": FakeDropbox.ep_download,
     "upload": FakeDropbox.ep_upload,
+    "get_thumbnail_v2": FakeDropbox.ep_get_thumbnail_v2,
 }
 
 
@@ -609,7 +671,7 @@ class DropboxHandler(FakeHandler):
         with dbx.lock:
             result = CONTENT[endpoint](dbx, args, rec.body)
             dbx.busy[endpoint] += time.perf_counter() - t0 + dbx.latency
-        if endpoint == "download":
+        if endpoint in ("download", "get_thumbnail_v2"):
             md, data = result
             self.reply(200, data, {"Dropbox-API-Result": json.dumps(md, ensure_ascii=True)},
                        content_type="application/octet-stream")

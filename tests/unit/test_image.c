@@ -289,6 +289,53 @@ static void test_jpeg_copy_limits(void **state)
 	free(path);
 }
 
+/* image_jpeg_fit: inside the box whichever side binds, aspect kept, never up. */
+static void test_jpeg_fit_box(void **state)
+{
+	struct pp_error err = { 0 };
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int w, h;
+	char *wide = make_jpeg("wide.jpg", 3000, 1000, 0);
+	char *tall = make_jpeg("tall-fit.jpg", 1000, 3000, 0);
+	char *small = make_jpeg("small-fit.jpg", 200, 100, 0);
+
+	/* a wide image in a wide box: the width binds */
+	assert_int_equal(image_jpeg_fit(wide, 480, 320, 80, &data, &len, &err), 0);
+	decoded_size(data, len, &w, &h);
+	assert_int_equal(w, 480);
+	assert_int_equal(h, 160);
+	free(data);
+	/* a tall image in a wide box: the height binds (no transpose) */
+	assert_int_equal(image_jpeg_fit(tall, 480, 320, 80, &data, &len, &err), 0);
+	decoded_size(data, len, &w, &h);
+	assert_true(w >= 106 && w <= 107);
+	assert_int_equal(h, 320);
+	free(data);
+	/* a square box */
+	assert_int_equal(image_jpeg_fit(tall, 256, 256, 80, &data, &len, &err), 0);
+	decoded_size(data, len, &w, &h);
+	assert_true(w >= 85 && w <= 86);
+	assert_int_equal(h, 256);
+	free(data);
+	/* never upscaled */
+	assert_int_equal(image_jpeg_fit(small, 1024, 768, 80, &data, &len, &err), 0);
+	decoded_size(data, len, &w, &h);
+	assert_int_equal(w, 200);
+	assert_int_equal(h, 100);
+	free(data);
+	/* a broken file names itself */
+	char *bad = tu_write(dir, "bad-fit.jpg", "\xff\xd8 nope", 7);
+	assert_int_equal(image_jpeg_fit(bad, 256, 256, 80, &data, &len, &err), -1);
+	assert_null(data);
+	assert_int_equal(err.kind, PP_ERR_UNDECODABLE);
+	assert_non_null(strstr(err.msg, "bad-fit.jpg"));
+	free(bad);
+	free(wide);
+	free(tall);
+	free(small);
+}
+
 /* A PNG holding only a header: w x h, colour type ct, 8 bits, interlace il. */
 static char *header_png(const char *name, uint32_t w, uint32_t h, int ct, int il)
 {
@@ -445,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_probe_text_file),
 		cmocka_unit_test(test_rewritten_file_is_read_afresh),
 		cmocka_unit_test(test_jpeg_copy_limits),
+		cmocka_unit_test(test_jpeg_fit_box),
 		cmocka_unit_test(test_decode_limits),
 		cmocka_unit_test(test_jpeg_copy_strips_metadata),
 		cmocka_unit_test(test_data_url),
