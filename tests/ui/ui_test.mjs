@@ -402,8 +402,7 @@ async function failingScenario() {
   ok('a failed platform shows its error: ' + why);
 }
 
-// The phone fixes and the caption editor, on this branch's routes alone;
-// at 390×844 and again at 1280×800. cfg.landscape: a landscape image's name
+// The phone fixes and the caption editor, at 390×844 and again at 1280×800. cfg.landscape: a landscape image's name
 // (the only image); admin is not configured.
 async function layoutScenario() {
   for (const vp of [VIEWPORT, DESKTOP]) {
@@ -535,7 +534,7 @@ async function editScenario() {
   ok('the edited caption was published on ' + info.filename);
 }
 
-// Thumbnails, search, sort and a review swipe undone: this branch's routes.
+// Thumbnails, search, sort and a review swipe undone.
 async function gridScenario() {
   step = 'grid';
   await page.goto(cfg.base_url + '/?undo_ms=' + cfg.undo_ms + '#grid', { waitUntil: 'domcontentloaded' });
@@ -592,7 +591,7 @@ async function gridScenario() {
 }
 
 // Swipe right keeps, left removes, and a button and a key do the same;
-// the Python side checks where the files went. Needs the curation routes.
+// the Python side checks where the files went.
 async function curateScenario() {
   step = 'curate';
   await page.goto(cfg.base_url + '/?undo_ms=' + cfg.undo_ms + '#review', { waitUntil: 'domcontentloaded' });
@@ -634,6 +633,8 @@ async function historyScenario() {
     const row = page.locator(`#history li[data-image="${cfg.posted}"]`).first();
     check(await row.getAttribute('data-platform') === 'outbox' && await row.getAttribute('data-success') === 'true', 'an outbox post that succeeded');
     check(/post id|open the post/.test(await row.textContent()), 'the post id or link');
+    check(!(await visible('#message')), 'no error left on screen once the history is shown: ' +
+      (await page.locator('#message-text').textContent()));
     await fitsWidth(vp.width + ' history');
     await shot('01-history-' + vp.width);
     ok(vp.width + ': History shows ' + ((await row.textContent()) || '').replace(/\s+/g, ' '));
