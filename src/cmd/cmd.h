@@ -48,6 +48,25 @@ extern const struct command commands[];
 int cmd_usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+struct option;
+
+/* The options of a command's argv, for cmd_getopt: getopt_long over opts
+ * (shortopts as getopt's, without the leading ':'; NULL: none). */
+struct cmd_getopt {
+	const char *command;
+	int argc;
+	char **argv;
+	const char *shortopts;
+	const struct option *opts;
+	bool started;
+};
+
+/* The next option of g, as getopt_long returns it (-1 at the first
+ * operand, at optind), starting from argv[1] on the first call. A missing
+ * value or an unknown option writes the usage_error line and returns '?':
+ * the caller returns EXIT_USAGE. */
+int cmd_getopt(struct cmd_getopt *g);
+
 /* Loads the configuration for a command, logging a `config_error` line and
  * returning -1 on failure (the caller exits with EXIT_USAGE). Applies the
  * configured log level unless force_debug. */

@@ -1,5 +1,6 @@
 /* common.c - what the commands share: usage errors, configuration loading
  * with its error line, and opening and closing the pipeline's services. */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,23 @@ int cmd_usage_error(const char *command, const char *fmt, ...)
 		  LF_STR("help", hint));
 	free(hint);
 	return EXIT_USAGE;
+}
+
+int cmd_getopt(struct cmd_getopt *g)
+{
+	char shortopts[32];
+	snprintf(shortopts, sizeof(shortopts), ":%s", g->shortopts ? g->shortopts : "");
+	if (!g->started) {
+		opterr = 0;
+		optind = 1;
+		g->started = true;
+	}
+	int c = getopt_long(g->argc, g->argv, shortopts, g->opts, NULL);
+	if (c == ':')
+		cmd_usage_error(g->command, "option %s needs a value", g->argv[optind - 1]);
+	else if (c == '?')
+		cmd_usage_error(g->command, "unknown option %s", g->argv[optind - 1]);
+	return c == ':' ? '?' : c;
 }
 
 int cmd_unknown(int argc, char **argv)

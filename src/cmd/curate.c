@@ -23,17 +23,14 @@ static int parse_args(const char *command, int argc, char **argv, struct curate_
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	struct cmd_getopt g = { .command = command, .argc = argc, .argv = argv, .opts = opts };
+	while ((c = cmd_getopt(&g)) != -1) {
 		switch (c) {
 		case 'c': a->config = optarg; break;
 		case 'e': a->env = optarg; break;
 		case 'j': a->json = true; break;
-		case ':':
-			return cmd_usage_error(command, "option %s needs a value", argv[optind - 1]);
 		default:
-			return cmd_usage_error(command, "unknown option %s", argv[optind - 1]);
+			return EXIT_USAGE; /* cmd_getopt said why */
 		}
 	}
 	if (optind < argc)

@@ -28,19 +28,16 @@ static int parse_args(int argc, char **argv, struct history_args *a)
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	struct cmd_getopt g = { .command = "history", .argc = argc, .argv = argv, .opts = opts };
+	while ((c = cmd_getopt(&g)) != -1) {
 		switch (c) {
 		case 'c': a->config = optarg; break;
 		case 'e': a->env = optarg; break;
 		case 's': a->since = optarg; break;
 		case 'p': a->platform = optarg; break;
 		case 'j': a->json = true; break;
-		case ':':
-			return cmd_usage_error("history", "option %s needs a value", argv[optind - 1]);
 		default:
-			return cmd_usage_error("history", "unknown option %s", argv[optind - 1]);
+			return EXIT_USAGE; /* cmd_getopt said why */
 		}
 	}
 	if (optind < argc)

@@ -47,9 +47,8 @@ static int parse_args(int argc, char **argv, struct queue_args *a)
 	int c;
 	char *end;
 	a->limit = QUEUE_DEFAULT_LIMIT;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	struct cmd_getopt g = { .command = "queue", .argc = argc, .argv = argv, .opts = opts };
+	while ((c = cmd_getopt(&g)) != -1) {
 		switch (c) {
 		case 'c': a->config = optarg; break;
 		case 'e': a->env = optarg; break;
@@ -62,10 +61,8 @@ static int parse_args(int argc, char **argv, struct queue_args *a)
 			break;
 		}
 		case 'j': a->json = true; break;
-		case ':':
-			return cmd_usage_error("queue", "option %s needs a value", argv[optind - 1]);
 		default:
-			return cmd_usage_error("queue", "unknown option %s", argv[optind - 1]);
+			return EXIT_USAGE; /* cmd_getopt said why */
 		}
 	}
 	if (optind < argc) {

@@ -20,15 +20,13 @@ int cmd_report(int argc, char **argv)
 	};
 	const char *output = NULL;
 	int c;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
+	struct cmd_getopt g = { .command = "report", .argc = argc, .argv = argv, .shortopts = "o:",
+				.opts = opts };
+	while ((c = cmd_getopt(&g)) != -1) {
 		switch (c) {
 		case 'o': output = optarg; break;
-		case ':':
-			return cmd_usage_error("report", "option %s needs a value", argv[optind - 1]);
 		default:
-			return cmd_usage_error("report", "unknown option %s", argv[optind - 1]);
+			return EXIT_USAGE; /* cmd_getopt said why */
 		}
 	}
 	if (!output || !*output)

@@ -36,9 +36,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	struct cmd_getopt g = { .command = "run", .argc = argc, .argv = argv, .opts = opts };
+	while ((c = cmd_getopt(&g)) != -1) {
 		switch (c) {
 		case 'c': a->config = optarg; break;
 		case 'e': a->env = optarg; break;
@@ -50,10 +49,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 'C': a->caption_file = optarg; break;
 		case 'A': a->alt_text_file = optarg; break;
 		case 'E': a->edit = true; break;
-		case ':':
-			return cmd_usage_error("run", "option %s needs a value", argv[optind - 1]);
 		default:
-			return cmd_usage_error("run", "unknown option %s", argv[optind - 1]);
+			return EXIT_USAGE; /* cmd_getopt said why */
 		}
 	}
 	if (optind < argc)

@@ -32,9 +32,8 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	};
 	int c;
 	char *end;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	struct cmd_getopt g = { .command = "serve", .argc = argc, .argv = argv, .opts = opts };
+	while ((c = cmd_getopt(&g)) != -1) {
 		switch (c) {
 		case 'c': a->config = optarg; break;
 		case 'e': a->env = optarg; break;
@@ -52,10 +51,8 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 			if (*end || a->threads < 1 || a->threads > 256)
 				return cmd_usage_error("serve", "--threads needs 1 to 256, got \"%s\"", optarg);
 			break;
-		case ':':
-			return cmd_usage_error("serve", "option %s needs a value", argv[optind - 1]);
 		default:
-			return cmd_usage_error("serve", "unknown option %s", argv[optind - 1]);
+			return EXIT_USAGE; /* cmd_getopt said why */
 		}
 	}
 	if (optind < argc)

@@ -30,18 +30,15 @@ static int parse_args(int argc, char **argv, struct stats_args *a)
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	struct cmd_getopt g = { .command = "stats", .argc = argc, .argv = argv, .opts = opts };
+	while ((c = cmd_getopt(&g)) != -1) {
 		switch (c) {
 		case 'b': a->budget = optarg; break;
 		case 's': a->since = optarg; break;
 		case 'u': a->until = optarg; break;
 		case 'j': a->json = true; break;
-		case ':':
-			return cmd_usage_error("stats", "option %s needs a value", argv[optind - 1]);
 		default:
-			return cmd_usage_error("stats", "unknown option %s", argv[optind - 1]);
+			return EXIT_USAGE; /* cmd_getopt said why */
 		}
 	}
 	a->files = argv + optind;

@@ -20,13 +20,12 @@ int cmd_trace(int argc, char **argv)
 	};
 	bool json = false;
 	int c;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	struct cmd_getopt g = { .command = "trace", .argc = argc, .argv = argv, .opts = opts };
+	while ((c = cmd_getopt(&g)) != -1) {
 		if (c == 'j')
 			json = true;
 		else
-			return cmd_usage_error("trace", "unknown option %s", argv[optind - 1]);
+			return EXIT_USAGE; /* cmd_getopt said why */
 	}
 	if (optind >= argc)
 		return cmd_usage_error("trace", "the CORRELATION_ID to trace is missing");
