@@ -46,15 +46,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct state *open_ok(const char *path, bool read_only)
-{
-	struct state *st = NULL;
-	struct pp_error err = { 0 };
-	if (state_open(path, read_only, &st, &err) != 0)
-		fail_msg("state_open(%s): %s", path, err.msg);
-	return st;
-}
-
 /* A listing of names (NULL-terminated); item i has mtime mtimes[i] when
  * given, else i, and the SHA-256 "<i as hex, 64 digits>". */
 static void make_list(struct storage_list *l, const char *const *names, const int64_t *mtimes)
@@ -121,7 +112,7 @@ static void test_state_store_and_ops(void **state)
 {
 	struct fixture *f = *state;
 	struct pp_error err = { 0 };
-	struct state *st = open_ok(f->db, false);
+	struct state *st = tu_state_open(f->db, false);
 	struct queue_deck d;
 	assert_int_equal(state_queue_load(st, &d, &err), 0);
 	assert_int_equal(d.n, 0);
@@ -178,7 +169,7 @@ static void test_state_store_and_ops(void **state)
 	state_close(st);
 
 	/* read-only: loads, refuses every change */
-	st = open_ok(f->db, true);
+	st = tu_state_open(f->db, true);
 	assert_int_equal(state_queue_load(st, &d, &err), 0);
 	assert_int_equal(d.n, 2);
 	state_queue_deck_release(&d);
@@ -201,7 +192,7 @@ static void test_state_older_schema(void **state)
 				      "INSERT INTO meta VALUES('posted_json_imported', '1');"
 				      "PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	struct state *st = open_ok(f->db, true);
+	struct state *st = tu_state_open(f->db, true);
 	struct queue_deck d;
 	assert_int_equal(state_queue_load(st, &d, &err), 0);
 	assert_int_equal(d.n, 0);
@@ -214,7 +205,7 @@ static void test_state_known(void **state)
 {
 	struct fixture *f = *state;
 	struct pp_error err = { 0 };
-	struct state *st = open_ok(f->db, false);
+	struct state *st = tu_state_open(f->db, false);
 	const char *a = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 	const char *b = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 	const char *c = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
@@ -248,7 +239,7 @@ static const char *const ABC[] = { "c.jpg", "a.jpg", "d.png", "b.jpg", NULL };
 static void test_orders(void **state)
 {
 	struct fixture *f = *state;
-	struct state *st = open_ok(f->db, true);
+	struct state *st = tu_state_open(f->db, true);
 	struct storage_list l = { 0 };
 	const int64_t mt[] = { 30, 10, 20, 40 };
 	make_list(&l, ABC, mt);
@@ -312,7 +303,7 @@ static void test_orders(void **state)
 static void test_build_store_same_order(void **state)
 {
 	struct fixture *f = *state;
-	struct state *st = open_ok(f->db, false);
+	struct state *st = tu_state_open(f->db, false);
 	struct storage_list l = { 0 };
 	make_list(&l, ABC, NULL);
 	struct queue q;
@@ -345,7 +336,7 @@ static void test_arrivals_and_removals(void **state)
 {
 	struct fixture *f = *state;
 	struct pp_error err = { 0 };
-	struct state *st = open_ok(f->db, false);
+	struct state *st = tu_state_open(f->db, false);
 	struct storage_list l = { 0 };
 	const char *const first[] = { "b.jpg", "d.jpg", NULL };
 	make_list(&l, first, NULL);
@@ -420,7 +411,7 @@ static void test_pin_skip_hold_release(void **state)
 {
 	struct fixture *f = *state;
 	struct pp_error err = { 0 };
-	struct state *st = open_ok(f->db, false);
+	struct state *st = tu_state_open(f->db, false);
 	struct storage_list l = { 0 };
 	make_list(&l, ABC, NULL);
 	f->cfg.order = ORDER_NAME;
@@ -477,7 +468,7 @@ static void test_deck_never_repeats(void **state)
 {
 	struct fixture *f = *state;
 	struct pp_error err = { 0 };
-	struct state *st = open_ok(f->db, false);
+	struct state *st = tu_state_open(f->db, false);
 	const char *many[13];
 	char names[12][16];
 	for (int i = 0; i < 12; i++) {
@@ -516,7 +507,7 @@ static void test_web_walk(void **state)
 {
 	struct fixture *f = *state;
 	struct pp_error err = { 0 };
-	struct state *st = open_ok(f->db, false);
+	struct state *st = tu_state_open(f->db, false);
 	struct storage_list l = { 0 };
 	make_list(&l, ABC, NULL);
 	struct workflow_env env = { .cfg = &f->cfg, .state = st };

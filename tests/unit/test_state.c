@@ -51,17 +51,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct state *open_ok(const char *path, bool read_only)
-{
-	struct state *st = NULL;
-	struct pp_error err = { 0 };
-	int rc = state_open(path, read_only, &st, &err);
-	if (rc != 0)
-		fail_msg("state_open(%s): %s", path, err.msg);
-	assert_non_null(st);
-	return st;
-}
-
 static void file_sha256(const char *path, char out[65])
 {
 	char ch[65];
@@ -103,7 +92,7 @@ static void test_create_and_mark_posted(void **state)
 {
 	struct fixture *f = *state;
 	struct pp_error err = { 0 };
-	struct state *st = open_ok(f->db, false);
+	struct state *st = tu_state_open(f->db, false);
 
 	struct stat sb;
 	char *var = xasprintf("%s/var", f->dir);
@@ -136,7 +125,7 @@ static void test_create_and_mark_posted(void **state)
 	state_close(st);
 
 	/* persisted, schema versioned, WAL */
-	st = open_ok(f->db, false);
+	st = tu_state_open(f->db, false);
 	assert_true(state_is_posted_sha256(st, SHA_A));
 	assert_true(state_is_posted_content_hash(st, CH_C));
 	state_close(st);
@@ -156,7 +145,7 @@ static void test_history_rows(void **state)
 {
 	struct fixture *f = *state;
 	struct pp_error err = { 0 };
-	struct state *st = open_ok(f->db, false);
+	struct state *st = tu_state_open(f->db, false);
 	struct history_row rows[] = {
 		{ .image = "a.jpg", .sha256 = SHA_A, .platform = "telegram", .post_id = "42",
 		  .success = true, .correlation_id = "cid-1" },
@@ -245,7 +234,7 @@ static void test_history_url_action(void **state)
 {
 	struct fixture *f = *state;
 	struct pp_error err = { 0 };
-	struct state *st = open_ok(f->db, false);
+	struct state *st = tu_state_open(f->db, false);
 	struct history_row rows[] = {
 		{ .image = "a.jpg", .platform = "telegram", .post_id = "42", .success = true,
 		  .url = "https://t.me/chan/42" },
@@ -296,7 +285,7 @@ static void test_version_2_database_keeps_history(void **state)
 
 	struct pp_error err = { 0 };
 	struct buf b = BUF_INIT;
-	struct state *st = open_ok(f->db, true);
+	struct state *st = tu_state_open(f->db, true);
 	assert_int_equal(state_history_each(st, NULL, NULL, collect, &b, &err), 0);
 	assert_string_equal(buf_str(&b), "telegram:-:-");
 	struct journal_intent *v = NULL;
@@ -306,7 +295,7 @@ static void test_version_2_database_keeps_history(void **state)
 	assert_int_equal(n, 0);
 	state_close(st);
 
-	st = open_ok(f->db, false);
+	st = tu_state_open(f->db, false);
 	assert_int_equal(state_journal_open(st, &v, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(v[0].platforms[0].post_id, "9");
@@ -344,7 +333,7 @@ static void test_read_only_leaves_file_identical(void **state)
 	struct pp_error err = { 0 };
 	struct hash_entry e = { SHA_A, CH_C }, got;
 
-	struct state *st = open_ok(f->db, false);
+	struct state *st = tu_state_open(f->db, false);
 	assert_int_equal(state_mark_posted(st, SHA_A, CH_C, &err), 0);
 	assert_int_equal(state_cache_put(st, "/img/a.jpg", 10, 100, &e, &err), 0);
 	state_close(st);
@@ -354,7 +343,7 @@ static void test_read_only_leaves_file_identical(void **state)
 	file_sha256(f->db, before);
 	assert_int_equal(stat(f->db, &sb_before), 0);
 
-	st = open_ok(f->db, true);
+	st = tu_state_open(f->db, true);
 	assert_true(state_is_posted_sha256(st, SHA_A));
 	assert_true(state_is_posted_content_hash(st, CH_C));
 	assert_true(state_cache_get(st, "/img/a.jpg", 10, 100, &got));
@@ -393,7 +382,7 @@ static void test_read_only_leaves_file_identical(void **state)
 	assert_int_equal(sb_before.st_mtim.tv_nsec, sb_after.st_mtim.tv_nsec);
 
 	/* nothing of the read-only session reached the file */
-	st = open_ok(f->db, false);
+	st = tu_state_open(f->db, false);
 	assert_false(state_cache_get(st, "/img/b.jpg", 20, 200, &got));
 	assert_true(state_cache_get(st, "/img/a.jpg", 10, 100, &got));
 	assert_false(state_is_posted_sha256(st, SHA_B));
@@ -404,10 +393,10 @@ static void test_read_only_while_a_writer_is_open(void **state)
 {
 	struct fixture *f = *state;
 	struct pp_error err = { 0 };
-	struct state *w = open_ok(f->db, false);
+	struct state *w = tu_state_open(f->db, false);
 	assert_int_equal(state_mark_posted(w, SHA_A, NULL, &err), 0);
 	/* the row is in the WAL, not yet in the main file */
-	struct state *r = open_ok(f->db, true);
+	struct state *r = tu_state_open(f->db, true);
 	assert_true(state_is_posted_sha256(r, SHA_A));
 	state_close(r);
 	assert_int_equal(state_mark_posted(w, SHA_B, NULL, &err), 0);
@@ -420,7 +409,7 @@ static void test_read_only_missing_file_creates_nothing(void **state)
 	struct pp_error err = { 0 };
 	struct hash_entry e = { SHA_A, CH_C }, got;
 
-	struct state *st = open_ok(f->db, true);
+	struct state *st = tu_state_open(f->db, true);
 	assert_false(state_is_posted_sha256(st, SHA_A));
 	assert_int_equal(state_cache_put(st, "/img/a.jpg", 1, 2, &e, &err), 0);
 	assert_true(state_cache_get(st, "/img/a.jpg", 1, 2, &got));
@@ -489,7 +478,7 @@ static void run_import_case(const char *case_dir)
 	free(tu_write(cache, "posted.json", json, len));
 
 	tu_log_start();
-	struct state *st = open_ok(f->db, false);
+	struct state *st = tu_state_open(f->db, false);
 	char *log = tu_log_stop();
 
 	const char *event = NULL;
@@ -538,7 +527,7 @@ static void run_import_case(const char *case_dir)
 	const char *extra = "[\"" SHA_B "\"]";
 	free(tu_write(cache, "posted.json", extra, strlen(extra)));
 	tu_log_start();
-	st = open_ok(f->db, false);
+	st = tu_state_open(f->db, false);
 	log = tu_log_stop();
 	if (!strcmp(event, "state_import")) {
 		assert_int_equal(count_events(log, "state_import"), 0);
@@ -594,7 +583,7 @@ static void test_import_into_read_only_memory(void **state)
 	const char *json = "{\"sha256\": [\"" SHA_A "\"]}";
 	free(tu_write(cache, "posted.json", json, strlen(json)));
 	/* a preview without a state file still skips what upstream posted */
-	struct state *st = open_ok(f->db, true);
+	struct state *st = tu_state_open(f->db, true);
 	assert_true(state_is_posted_sha256(st, SHA_A));
 	state_close(st);
 	struct stat sb;
@@ -613,7 +602,7 @@ static void test_import_home_default(void **state)
 	char *old_home = getenv("HOME") ? xstrdup(getenv("HOME")) : NULL;
 	setenv("HOME", home, 1);
 	unsetenv("XDG_CACHE_HOME");
-	struct state *st = open_ok(f->db, false);
+	struct state *st = tu_state_open(f->db, false);
 	assert_true(state_is_posted_sha256(st, SHA_A));
 	state_close(st);
 	if (old_home)
@@ -632,7 +621,7 @@ static void test_cache_hit_and_miss(void **state)
 	struct fixture *f = *state;
 	struct pp_error err = { 0 };
 	struct hash_entry e = { SHA_A, CH_C }, got;
-	struct state *st = open_ok(f->db, false);
+	struct state *st = tu_state_open(f->db, false);
 
 	assert_false(state_cache_get(st, "/p/a.jpg", 10, 1000, &got));
 	assert_int_equal(state_cache_put(st, "/p/a.jpg", 10, 1000, &e, &err), 0);
@@ -651,7 +640,7 @@ static void test_cache_hit_and_miss(void **state)
 	state_close(st);
 
 	/* from the file, with and without a preload */
-	st = open_ok(f->db, false);
+	st = tu_state_open(f->db, false);
 	assert_true(state_cache_get(st, "/p/a.jpg", 12, 1002, &got));
 	assert_string_equal(got.content_hash, CH_D);
 	assert_false(state_cache_get(st, "/p/a.jpg", 10, 1000, &got));
@@ -672,14 +661,14 @@ static void test_cache_preload_prefix(void **state)
 					    "/a/b%/z.jpg", "/a/bc/w.jpg", "/a/b", "/a/B/u.jpg" };
 	static const bool under[] = { true, true, false, false, false, false, false };
 
-	struct state *st = open_ok(f->db, false);
+	struct state *st = tu_state_open(f->db, false);
 	assert_int_equal(state_begin(st, &err), 0);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++)
 		assert_int_equal(state_cache_put(st, keys[i], 1, 1, &e, &err), 0);
 	assert_int_equal(state_commit(st, &err), 0);
 	state_close(st);
 
-	st = open_ok(f->db, false);
+	st = tu_state_open(f->db, false);
 	assert_int_equal(state_cache_preload(st, "/a/b/", &err), 0);
 	sqlite3 *db = raw_open(f->db);
 	raw_exec(db, "DELETE FROM hash_cache");
@@ -692,11 +681,11 @@ static void test_cache_preload_prefix(void **state)
 	/* a prefix holding LIKE wildcards matches them literally */
 	static const char *const wkeys[] = { "/p_q%/a.jpg", "/pxqyz/b.jpg", "/p_q%x/c.jpg" };
 	static const bool wunder[] = { true, false, false };
-	st = open_ok(f->db, false);
+	st = tu_state_open(f->db, false);
 	for (size_t i = 0; i < sizeof(wkeys) / sizeof(*wkeys); i++)
 		assert_int_equal(state_cache_put(st, wkeys[i], 1, 1, &e, &err), 0);
 	state_close(st);
-	st = open_ok(f->db, false);
+	st = tu_state_open(f->db, false);
 	assert_int_equal(state_cache_preload(st, "/p_q%/", &err), 0);
 	db = raw_open(f->db);
 	raw_exec(db, "DELETE FROM hash_cache");
@@ -712,7 +701,7 @@ static void test_cache_many_and_transactions(void **state)
 	struct fixture *f = *state;
 	struct pp_error err = { 0 };
 	struct hash_entry e, got;
-	struct state *st = open_ok(f->db, false);
+	struct state *st = tu_state_open(f->db, false);
 
 	assert_int_equal(state_commit(st, &err), -1);
 	assert_non_null(strstr(err.msg, f->db));
@@ -732,7 +721,7 @@ static void test_cache_many_and_transactions(void **state)
 	assert_int_equal(state_commit(st, &err), 0);
 	state_close(st);
 
-	st = open_ok(f->db, false);
+	st = tu_state_open(f->db, false);
 	assert_true(state_is_posted_sha256(st, SHA_A));
 	assert_int_equal(state_cache_preload(st, "/many/", &err), 0);
 	for (int i = 0; i < 3000; i += 7) {
@@ -793,7 +782,7 @@ static void *worker_main(void *arg)
 static void test_shared_between_threads(void **state)
 {
 	struct fixture *f = *state;
-	struct state *st = open_ok(f->db, false);
+	struct state *st = tu_state_open(f->db, false);
 	pthread_t t[4];
 	struct worker w[4];
 	for (int i = 0; i < 4; i++) {
@@ -819,7 +808,7 @@ static void test_journal_round_trip(void **state)
 {
 	struct fixture *f = *state;
 	struct pp_error err = { 0 };
-	struct state *st = open_ok(f->db, false);
+	struct state *st = tu_state_open(f->db, false);
 	struct journal_intent in = {
 		.correlation_id = "run-1", .image = "a.jpg", .sha256 = SHA_A, .content_hash = CH_C,
 		.caption = "Dusk. #x", .owner = "host=h boot=b pid=1 start=2", .n = 2,
@@ -834,7 +823,7 @@ static void test_journal_round_trip(void **state)
 	state_close(st);
 
 	/* what a killed run leaves, as the next one reads it */
-	st = open_ok(f->db, false);
+	st = tu_state_open(f->db, false);
 	struct journal_intent *v = NULL;
 	size_t n = 0;
 	assert_int_equal(state_journal_open(st, &v, &n, &err), 0);
@@ -864,7 +853,7 @@ static void test_journal_round_trip(void **state)
 	assert_int_equal(state_journal_begin(st, &bad, &err), -1);
 	state_close(st);
 
-	st = open_ok(f->db, true);
+	st = tu_state_open(f->db, true);
 	assert_int_equal(state_journal_begin(st, &in, &err), -1);
 	assert_non_null(strstr(err.msg, "read-only"));
 	state_close(st);
@@ -874,7 +863,7 @@ static void test_rollback_keeps_nothing(void **state)
 {
 	struct fixture *f = *state;
 	struct pp_error err = { 0 };
-	struct state *st = open_ok(f->db, false);
+	struct state *st = tu_state_open(f->db, false);
 	assert_int_equal(state_begin(st, &err), 0);
 	assert_int_equal(state_mark_posted(st, SHA_A, NULL, &err), 0);
 	state_rollback(st);
@@ -886,7 +875,7 @@ static void test_quarantine(void **state)
 {
 	struct fixture *f = *state;
 	struct pp_error err = { 0 };
-	struct state *st = open_ok(f->db, false);
+	struct state *st = tu_state_open(f->db, false);
 	assert_false(state_is_quarantined(st, SHA_A, NULL));
 	struct quarantine_entry q = { .sha256 = SHA_A, .content_hash = CH_C, .image = "bad.jpg",
 				      .reason = "does not decode", .moved_to = "quarantine/bad.jpg",
@@ -914,7 +903,7 @@ static void test_version_1_database(void **state)
 		     "PRAGMA user_version = 1;");
 
 	struct pp_error err = { 0 };
-	struct state *st = open_ok(f->db, true);
+	struct state *st = tu_state_open(f->db, true);
 	assert_true(state_is_posted_sha256(st, SHA_A));
 	assert_false(state_is_quarantined(st, SHA_A, NULL)); /* no such table: not quarantined */
 	struct journal_intent *v = NULL;
@@ -923,7 +912,7 @@ static void test_version_1_database(void **state)
 	assert_int_equal(n, 0);
 	state_close(st);
 
-	st = open_ok(f->db, false);
+	st = tu_state_open(f->db, false);
 	assert_true(state_is_posted_sha256(st, SHA_A));
 	assert_int_equal(state_quarantine_add(st, &(struct quarantine_entry){ .sha256 = SHA_B,
 		.image = "b.jpg", .reason = "x" }, &err), 0);
@@ -957,7 +946,7 @@ static void test_open_errors(void **state)
 	assert_non_null(strstr(err.msg, junk));
 
 	/* a newer schema */
-	st = open_ok(f->db, false);
+	st = tu_state_open(f->db, false);
 	state_close(st);
 	sqlite3 *db = raw_open(f->db);
 	raw_exec(db, "PRAGMA user_version = 99");

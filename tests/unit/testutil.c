@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "state/state.h"
 #include "telemetry/log.h"
 #include "testutil.h"
 #include "util/buf.h"
@@ -76,4 +77,14 @@ char *tu_log_stop(void)
 	free(capture_path);
 	capture_path = NULL;
 	return s ? s : xstrdup("");
+}
+
+struct state *tu_state_open(const char *path, bool read_only)
+{
+	struct state *st = NULL;
+	struct pp_error err = { 0 };
+	if (state_open(path, read_only, &st, &err) != 0)
+		fail_msg("state_open(%s): %s", path, err.msg);
+	assert_non_null(st);
+	return st;
 }

@@ -1,18 +1,24 @@
 /* testutil.h - helpers shared by the unit tests: temp folders, file writes,
- * capturing log lines. */
+ * capturing log lines, opening a state database. */
 #ifndef PHOTOPUB_TESTUTIL_H
 #define PHOTOPUB_TESTUTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+struct state;
+
 /* A fresh empty folder under $TMPDIR; caller frees (and may tu_rmrf it). */
 char *tu_mkdtemp(void);
 /* Removes a folder tree. */
 void tu_rmrf(const char *path);
+
+/* state_open(path, read_only), failing the test with the error when it fails. */
+struct state *tu_state_open(const char *path, bool read_only);
 /* Writes len bytes to dir/name (creating it); returns the full path (caller frees). */
 char *tu_write(const char *dir, const char *name, const void *data, size_t len);
 /* Reads a whole file; NULL when missing. Caller frees. */
