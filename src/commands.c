@@ -158,6 +158,36 @@ const struct command commands[] = {
 			"2 usage or configuration error.\n",
 	},
 	{
+		.name = "retry",
+		.run = cmd_retry,
+		.summary = "send a run's image again to the platforms that did not get it",
+		.usage =
+			"usage: photopub retry (CORRELATION_ID | --last) --config FILE [--env FILE]\n"
+			"                      [--platform NAME] [--json] [--log-file FILE]\n"
+			"\n"
+			"Publishes the image of one run again, only to its platforms that failed\n"
+			"or whose outcome stayed unknown after a crash, never to one that has the\n"
+			"post, with the caption, alt text and per-platform captions the run sent\n"
+			"(no AI call). The image is read from the archive (or from the folder when\n"
+			"no platform had it: then it is archived once one takes it). Its lines\n"
+			"carry a new correlation id and retry_of, the run's.\n"
+			"\n"
+			"  CORRELATION_ID   the run's correlation id (photopub history shows it), or\n"
+			"                   a unique start of it of at least 8 characters (the\n"
+			"                   outbox's folder names show one)\n"
+			"  --last           the newest run\n"
+			"  --platform NAME  only this platform (refused when it has the post)\n"
+			"  --config FILE    the INI configuration (required)\n"
+			"  --env FILE       .env file with secrets (default: .env beside FILE)\n"
+			"  --json           print {filename, results, archived, any_success, partial,\n"
+			"                   retry_of, correlation_id}, as POST /api/history/{id}/retry\n"
+			"  --log-file FILE  append every log line to FILE too\n"
+			"\n"
+			"Exit codes: 0 a platform published; 1 nothing to retry, no such run, the\n"
+			"platform has the post already, or every platform failed again; 2 usage or\n"
+			"configuration error.\n",
+	},
+	{
 		.name = "keep",
 		.run = cmd_keep,
 		.summary = "move an image and its sidecar to the keep folder",

@@ -34,6 +34,7 @@ int cmd_trace(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_retry(int argc, char **argv);
 int cmd_queue(int argc, char **argv);
 int cmd_keep(int argc, char **argv);
 int cmd_remove(int argc, char **argv);

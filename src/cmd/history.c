@@ -47,31 +47,49 @@ static int parse_args(int argc, char **argv, struct history_args *a)
 	return 0;
 }
 
-/* What a row says: the post id and link, where a curated image went, or
- * why it failed. */
-static void print_detail(const struct history_row *r)
+static const char *str(json_t *o, const char *key)
 {
-	if (!r->success)
-		printf("%s", r->error ? r->error : "");
-	else if (r->action)
-		printf("%s", r->url ? r->url : !strcmp(r->action, "delete") ? "deleted" : "");
-	else
-		printf("%s%s%s", r->post_id ? r->post_id : "", r->url ? "  " : "",
-		       r->url ? r->url : "");
+	return json_string_value(json_object_get(o, key));
 }
 
-static int print_row(void *arg, const char *time, const struct history_row *r)
+/* What a row says: the post id and link, where a curated image went, or
+ * why it failed; then whether its run is partly published or can be sent
+ * again, and the start of its id that photopub retry takes. */
+static void print_detail(json_t *o)
 {
-	size_t *n = arg;
-	if ((*n)++ == 0)
-		printf("%-24s  %-10s  %-6s  %s\n", "time", "platform", "result",
-		       "image: post id and link, where it went, or error");
-	const char *result = !r->success ? "failed" : r->action ? r->action : "posted";
-	printf("%-24s  %-10s  %-6s  %s: ", time ? time : "", r->platform ? r->platform : "", result,
-	       r->image ? r->image : "");
-	print_detail(r);
-	putchar('\n');
-	return 0;
+	const char *action = str(o, "action"), *url = str(o, "url"), *post = str(o, "post_id");
+	const char *cid = str(o, "correlation_id");
+	if (!json_is_true(json_object_get(o, "success")))
+		printf("%s", str(o, "error") ? str(o, "error") : "");
+	else if (action)
+		printf("%s", url ? url : !strcmp(action, "delete") ? "deleted" : "");
+	else
+		printf("%s%s%s", post ? post : "", url ? "  " : "", url ? url : "");
+	bool partial = json_is_true(json_object_get(o, "partial"));
+	if (json_is_true(json_object_get(o, "retryable")) && cid)
+		printf("  (%sphotopub retry %.8s sends the rest)", partial ? "partly published; " : "",
+		       cid);
+	else if (partial)
+		printf("  (partly published)");
+}
+
+static void print_rows(json_t *rows)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(rows, i, o) {
+		if (i == 0)
+			printf("%-24s  %-10s  %-6s  %s\n", "time", "platform", "result",
+			       "image: post id and link, where it went, or error");
+		const char *action = str(o, "action");
+		const char *result = !json_is_true(json_object_get(o, "success")) ? "failed"
+				     : action ? action : "posted";
+		printf("%-24s  %-10s  %-6s  %s: ", str(o, "time") ? str(o, "time") : "",
+		       str(o, "platform") ? str(o, "platform") : "", result,
+		       str(o, "image") ? str(o, "image") : "");
+		print_detail(o);
+		putchar('\n');
+	}
 }
 
 int cmd_history(int argc, char **argv)
@@ -101,10 +119,8 @@ int cmd_history(int argc, char **argv)
 		goto out;
 	}
 	json_t *rows = NULL;
-	size_t n = 0;
 	struct history_filter f = { .since = a.since ? since : NULL, .platform = a.platform };
-	if ((a.json ? history_json(st, &f, &rows, &err)
-		    : state_history_query(st, &f, print_row, &n, &err)) < 0) {
+	if (history_json(st, &f, &rows, &err) < 0) {
 		log_error("cli", "startup_error", NULL, LF_STR("where", "state"),
 			  LF_STR("error", err.msg));
 		goto out;
@@ -112,11 +128,13 @@ int cmd_history(int argc, char **argv)
 	if (a.json) {
 		json_dumpf(rows, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);
-		json_decref(rows);
-	} else if (n == 0) {
+	} else if (json_array_size(rows) == 0) {
 		printf("nothing posted%s%s%s\n", a.platform ? " to " : "",
 		       a.platform ? a.platform : "", a.since ? " in that time" : " yet");
+	} else {
+		print_rows(rows);
 	}
+	json_decref(rows);
 	rc = EXIT_OK;
 out:
 	state_close(st);

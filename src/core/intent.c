@@ -34,8 +34,7 @@ static json_t *outcomes_json(const struct journal_intent *j)
 	return o;
 }
 
-/* Posted hashes, the queue, history and the finished mark: all or nothing. */
-static int record(struct state *st, const struct journal_intent *j, bool posted,
+int intent_record(struct state *st, const struct journal_intent *j, bool posted,
 		  struct pp_error *err)
 {
 	struct history_row rows[JOURNAL_MAX_PLATFORMS];
@@ -84,6 +83,8 @@ int intent_settle(const struct workflow_env *env, const struct pp_ctx *ctx,
 		out->archive_ms = elapsed_ms(t0);
 		if (rc == 0) {
 			out->archived = true;
+			if (state_journal_set_archived(env->state, j->id, out->archived_as, &aerr) < 0)
+				log_error(LOGGER, "state_error", pp_cid(ctx), LF_STR("error", aerr.msg));
 			log_info(LOGGER, "image_archived", pp_cid(ctx), LF_STR("image", j->image),
 				 LF_STR("archived_as", out->archived_as),
 				 LF_MS(stage_defs[STAGE_ARCHIVE].ms_key, out->archive_ms));
@@ -95,7 +96,7 @@ int intent_settle(const struct workflow_env *env, const struct pp_ctx *ctx,
 				  LF_STR("error", aerr.msg));
 		}
 	}
-	if (record(env->state, j, out->posted, err) < 0) {
+	if (intent_record(env->state, j, out->posted, err) < 0) {
 		log_error(LOGGER, "state_error", pp_cid(ctx), LF_STR("error", err->msg));
 		return -1;
 	}

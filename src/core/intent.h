@@ -29,6 +29,12 @@ int intent_settle(const struct workflow_env *env, const struct pp_ctx *ctx,
 		  const struct journal_intent *j, bool unknown_is_posted,
 		  struct settle_result *out, struct pp_error *err);
 
+/* Records j: its hashes as posted (when posted) and out of the posting
+ * queue, one history row per platform of j, the intent finished; all or
+ * nothing. */
+int intent_record(struct state *st, const struct journal_intent *j, bool posted,
+		  struct pp_error *err);
+
 /* The unfinished intents of runs that are gone, resolved: platforms that
  * can tell are asked, the others become UNKNOWN. An intent with nothing
  * left to send is settled (publish_intent_recovered, action "settled").

@@ -165,7 +165,15 @@ static int journal_begin(struct run *r)
 		};
 		r->row[i] = i;
 	}
-	if (state_journal_begin(r->env->state, &r->own, &err) < 0)
+	/* What the platforms were sent, for a retry that sends it again. */
+	json_t *analysis = analysis_to_json(&r->s.analysis);
+	char *analysis_text = json_dumps(analysis, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(analysis);
+	r->own.analysis = analysis_text;
+	int rc = state_journal_begin(r->env->state, &r->own, &err);
+	free(analysis_text);
+	r->own.analysis = NULL;
+	if (rc < 0)
 		return fail(r, PP_ERR_DB, "cannot record the publish intent: %s", err.msg);
 	r->j = &r->own;
 	return 0;
@@ -204,6 +212,7 @@ static int stage_publish(struct run *r)
 		.alt_text = r->s.analysis.alt_text,
 		.overrides = r->ap.ov,
 		.noverrides = r->ap.nov,
+		.first_correlation_id = r->j->correlation_id,
 	};
 	struct publish_result res[WORKFLOW_MAX_PLATFORMS] = { 0 };
 	int64_t t0 = now_monotonic();
@@ -270,12 +279,19 @@ static void stage_settle(struct run *r)
 
 /* ---- the summary lines -------------------------------------------------- */
 
-static void log_summary(struct run *r)
+bool workflow_partial(const struct workflow_result *r)
 {
-	struct workflow_result *out = r->out;
-	const int64_t *ms = r->s.t.ms;
-	r->s.t.ms[STAGE_TOTAL] = elapsed_ms(r->start);
-	struct log_field f[STAGE_COUNT + WORKFLOW_MAX_PLATFORMS + 8];
+	size_t ok = 0;
+	for (size_t i = 0; i < r->nplatforms; i++)
+		ok += r->platforms[i].result.success;
+	return ok > 0 && ok < r->nplatforms;
+}
+
+void workflow_log_timing(const struct workflow_summary *w)
+{
+	const struct workflow_result *out = w->out;
+	const int64_t *ms = w->times->ms;
+	struct log_field f[STAGE_COUNT + WORKFLOW_MAX_PLATFORMS + 9];
 	char names[WORKFLOW_MAX_PLATFORMS][48];
 	size_t n = 0;
 	f[n++] = LF_STR("image", out->image);
@@ -285,27 +301,51 @@ static void log_summary(struct run *r)
 		f[n++] = LF_MS(stage_defs[s].ms_key, ms[s]);
 		observe_stage((enum pp_stage)s, ms[s]);
 	}
-	for (size_t i = 0; i < r->nops; i++) {
-		snprintf(names[i], sizeof(names[i]), "publish_%s_ms", r->ops[i]->name);
+	for (size_t i = 0; i < w->nops && i < WORKFLOW_MAX_PLATFORMS; i++) {
+		snprintf(names[i], sizeof(names[i]), "publish_%s_ms", w->ops[i]->name);
 		f[n++] = LF_MS(names[i], i < out->nplatforms ? out->platforms[i].result.duration_ms : -1);
 	}
-	f[n++] = LF_BOOL("preview_mode", r->opts->preview);
-	f[n++] = LF_BOOL("dry_publish", r->dry);
+	f[n++] = LF_BOOL("preview_mode", w->preview);
+	f[n++] = LF_BOOL("dry_publish", w->dry);
 	f[n++] = LF_BOOL("success", out->success);
 	f[n++] = LF_STR("error", workflow_error(out));
+	if (w->retry_of)
+		f[n++] = LF_STR("retry_of", w->retry_of);
 	f[n++] = LF_END;
-	log_json(out->success ? LOG_INFO : LOG_ERROR, LOGGER, "workflow_timing",
-		 pp_cid(r->s.ctx), f);
+	log_json(out->success ? LOG_INFO : LOG_ERROR, LOGGER, "workflow_timing", pp_cid(w->ctx), f);
+}
 
+void workflow_log_complete(const struct workflow_summary *w)
+{
+	const struct workflow_result *out = w->out;
 	json_t *results = workflow_results_json(out);
-	log_json(out->success ? LOG_INFO : LOG_ERROR, LOGGER, "workflow_complete",
-		 pp_cid(r->s.ctx),
-		 (const struct log_field[]){
-			 LF_BOOL("success", out->success), LF_STR("image", out->image),
-			 LF_BOOL("archived", out->archived), LF_STR("archived_as", out->archived_as),
-			 LF_JSON("results", results), LF_STR("error", workflow_error(out)),
-			 LF_STR("alt_text", r->s.analysis.alt_text), LF_END });
+	struct log_field f[10];
+	size_t n = 0;
+	f[n++] = LF_BOOL("success", out->success);
+	f[n++] = LF_STR("image", out->image);
+	f[n++] = LF_BOOL("archived", out->archived);
+	f[n++] = LF_STR("archived_as", out->archived_as);
+	f[n++] = LF_JSON("results", results);
+	f[n++] = LF_BOOL("partial", w->partial);
+	f[n++] = LF_STR("error", workflow_error(out));
+	f[n++] = LF_STR("alt_text", w->alt_text);
+	if (w->retry_of)
+		f[n++] = LF_STR("retry_of", w->retry_of);
+	f[n++] = LF_END;
+	log_json(out->success ? LOG_INFO : LOG_ERROR, LOGGER, "workflow_complete", pp_cid(w->ctx), f);
 	json_decref(results);
+}
+
+static void log_summary(struct run *r)
+{
+	r->s.t.ms[STAGE_TOTAL] = elapsed_ms(r->start);
+	struct workflow_summary w = {
+		.ctx = r->s.ctx, .out = r->out, .times = &r->s.t, .ops = r->ops, .nops = r->nops,
+		.preview = r->opts->preview, .dry = r->dry, .alt_text = r->s.analysis.alt_text,
+		.partial = !r->dry && !r->debug && workflow_partial(r->out),
+	};
+	workflow_log_timing(&w);
+	workflow_log_complete(&w);
 }
 
 int workflow_run(const struct workflow_env *env, const struct workflow_options *opts,

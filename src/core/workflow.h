@@ -97,4 +97,25 @@ static inline const char *workflow_error(const struct workflow_result *r)
 /* {"platform": {"success":…, "post_id":…, "error":…}, …}; new reference. */
 json_t *workflow_results_json(const struct workflow_result *r);
 
+/* Whether r is partly published: some of its platforms succeeded, some not. */
+bool workflow_partial(const struct workflow_result *r);
+
+/* What the two summary lines of a run (or of a retry) say. */
+struct workflow_summary {
+	const struct pp_ctx *ctx;
+	const struct workflow_result *out;
+	const struct stage_times *times;  /* total_ms filled */
+	const struct publisher_ops *const *ops; /* the platforms it published to */
+	size_t nops;
+	bool preview, dry;
+	bool partial;                /* the post is on some of its platforms, not all */
+	const char *alt_text;        /* may be NULL */
+	const char *retry_of;        /* a retry: the correlation id of the run it sends
+					again; NULL otherwise */
+};
+
+/* The `workflow_timing` and `workflow_complete` lines. */
+void workflow_log_timing(const struct workflow_summary *w);
+void workflow_log_complete(const struct workflow_summary *w);
+
 #endif

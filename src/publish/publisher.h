@@ -53,6 +53,8 @@ struct publish_input {
 	 * publish() and preview() only ever read `caption`. */
 	const struct caption_override *overrides;
 	size_t noverrides;
+	const char *first_correlation_id; /* the run that first sent this post; never NULL once
+					     the job starts */
 };
 
 /* The caption platform is sent: its override in in, else in->caption. */

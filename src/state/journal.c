@@ -80,6 +80,7 @@ int state_journal_begin(struct state *st, struct journal_intent *in, struct pp_e
 		st_bind_text(s, 7, in->owner);
 		st_bind_text(s, 8, now);
 		st_bind_text(s, 9, in->alt_text);
+		st_bind_text(s, 10, in->analysis);
 		ok = st_step_done(st, s, "record a publish intent", err) == 0;
 	}
 	if (ok)
@@ -203,6 +204,101 @@ out:
 	*out = v;
 	*n = len;
 	return 0;
+}
+
+/* Lock held. The rows of run (see state_journal_find) into *got (at most
+ * two, newest first); *n how many. */
+static int find_rows(struct state *st, const char *run, bool prefix, struct journal_intent got[2],
+		     size_t *n, struct pp_error *err)
+{
+	*n = 0;
+	sqlite3_stmt *s = st_stmt(st, st->version < 7 ? S_JOURNAL_FIND_V5 : S_JOURNAL_FIND, err);
+	if (!s)
+		return -1;
+	st_bind_text(s, 1, run);
+	sqlite3_bind_int(s, 2, prefix);
+	int step;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW && *n < 2) {
+		struct journal_intent *in = &got[(*n)++];
+		*in = (struct journal_intent){ .id = sqlite3_column_int64(s, 0) };
+		in->strings = xcalloc(1, sizeof(*in->strings));
+		in->correlation_id = keep(in->strings, s, 1);
+		in->image = keep(in->strings, s, 2);
+		in->sha256 = keep(in->strings, s, 3);
+		in->content_hash = keep(in->strings, s, 4);
+		in->caption = keep(in->strings, s, 5);
+		in->sd_caption = keep(in->strings, s, 6);
+		in->owner = keep(in->strings, s, 7);
+		in->started_at = keep(in->strings, s, 8);
+		in->alt_text = keep(in->strings, s, 9);
+		in->finished_at = keep(in->strings, s, 10);
+		in->archived_as = keep(in->strings, s, 11);
+		in->analysis = keep(in->strings, s, 12);
+	}
+	sqlite3_reset(s);
+	if (step != SQLITE_DONE && step != SQLITE_ROW)
+		return st_db_fail(st, err, "read the publish journal");
+	for (size_t i = 0; i < *n; i++)
+		if (load_platforms(st, &got[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+int state_journal_find(struct state *st, const char *run, bool prefix_ok,
+		       struct journal_intent **out, struct pp_error *err)
+{
+	struct journal_intent got[2] = { 0 };
+	size_t n = 0;
+	*out = NULL;
+	if (st->version < 5)
+		return pp_fail_kind(err, "state", PP_ERR_NOT_FOUND, "no run %s in the publish journal "
+				    "of %s", run ? run : "at all", st->path);
+	pthread_mutex_lock(&st->lock);
+	int rc = find_rows(st, run, false, got, &n, err);
+	if (rc == 0 && n == 0 && run && prefix_ok) {
+		rc = find_rows(st, run, true, got, &n, err);
+		if (rc == 0 && n > 1)
+			rc = pp_fail_kind(err, "state", PP_ERR_INVALID,
+					  "%s is the start of more than one run's correlation id "
+					  "(%s, %s): give more of it", run, got[0].correlation_id,
+					  got[1].correlation_id);
+	}
+	pthread_mutex_unlock(&st->lock);
+	if (rc == 0 && n == 0)
+		rc = run ? pp_fail_kind(err, "state", PP_ERR_NOT_FOUND,
+					"no run %s in the publish journal", run)
+			 : pp_fail_kind(err, "state", PP_ERR_NOT_FOUND,
+					"no run in the publish journal yet");
+	if (rc == 0) {
+		*out = xcalloc(1, sizeof(**out));
+		**out = got[0];
+		got[0].strings = NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (got[i].strings) {
+			strv_release(got[i].strings);
+			free(got[i].strings);
+		}
+	return rc;
+}
+
+int state_journal_set_archived(struct state *st, int64_t id, const char *archived_as,
+			       struct pp_error *err)
+{
+	if (refuse(st, "record where an image was archived", err) < 0)
+		return -1;
+	if (st->version < 7)
+		return 0;
+	pthread_mutex_lock(&st->lock);
+	int rc = -1;
+	sqlite3_stmt *s = st_stmt(st, S_JOURNAL_ARCHIVED, err);
+	if (s) {
+		sqlite3_bind_int64(s, 1, id);
+		st_bind_text(s, 2, archived_as);
+		rc = st_step_done(st, s, "record where an image was archived", err);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return rc;
 }
 
 void state_journal_release(struct journal_intent *v, size_t n)

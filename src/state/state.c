@@ -73,10 +73,26 @@ static const struct migration migrations[] = {
 	 * (its override), so that a resumed post sends what was approved. */
 	{ 5, "ALTER TABLE journal ADD COLUMN alt_text TEXT;"
 	     "ALTER TABLE journal_platform ADD COLUMN caption TEXT;" },
+	/* What a retry needs of a run (photopub retry): where its image went in
+	 * the archive, and the analysis its platforms were sent; the runs by
+	 * their correlation ids. */
+	{ 7, "ALTER TABLE journal ADD COLUMN archived_as TEXT;"
+	     "ALTER TABLE journal ADD COLUMN analysis TEXT;"
+	     "CREATE INDEX IF NOT EXISTS journal_correlation ON journal(correlation_id);"
+	     "CREATE INDEX IF NOT EXISTS journal_platform_correlation"
+	     " ON journal_platform(correlation_id);" },
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 #define SCHEMA_VERSION (migrations[NMIGRATIONS - 1].version)
+
+#define JOURNAL_FIND_MATCH(col) \
+	" (" col " = ?1 OR (?2 AND substr(" col ", 1, length(?1)) = ?1))"
+#define JOURNAL_FIND_WHERE \
+	" WHERE ?1 IS NULL OR" JOURNAL_FIND_MATCH("j.correlation_id") \
+	" OR EXISTS(SELECT 1 FROM journal_platform p WHERE p.journal_id = j.id AND" \
+	JOURNAL_FIND_MATCH("p.correlation_id") ")" \
+	" ORDER BY j.id DESC LIMIT 2"
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_IS_SHA] = "SELECT 1 FROM posted_sha256 WHERE sha256 = ?1",
@@ -108,8 +124,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[S_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
 	[S_JOURNAL_ADD] = "INSERT INTO journal(correlation_id, image, sha256, content_hash, caption,"
-			  " sd_caption, owner, started_at, alt_text)"
-			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+			  " sd_caption, owner, started_at, alt_text, analysis)"
+			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[S_JOURNAL_SET] = "INSERT INTO journal_platform(journal_id, platform, outcome, post_id,"
 			  " error, correlation_id, url, caption) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 			  " ON CONFLICT(journal_id, platform) DO UPDATE SET outcome = ?3,"
@@ -135,6 +151,16 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_QUEUE_RELEASE] = "UPDATE queue SET mark = CASE mark WHEN 'held' THEN 'queued'"
 			    " ELSE mark END WHERE name = ?1",
 	[S_QUEUE_REMOVE] = "DELETE FROM queue WHERE name = ?1",
+	/* The intent of a run: ?1 its correlation id (or that of a run that sent
+	 * one of its platforms again), or, with ?2, the start of one; ?1 NULL:
+	 * the newest. Newest first, so that two rows mean "ambiguous". */
+	[S_JOURNAL_FIND] = "SELECT id, correlation_id, image, sha256, content_hash, caption,"
+			   " sd_caption, owner, started_at, alt_text, finished_at, archived_as,"
+			   " analysis FROM journal j" JOURNAL_FIND_WHERE,
+	[S_JOURNAL_FIND_V5] = "SELECT id, correlation_id, image, sha256, content_hash, caption,"
+			      " sd_caption, owner, started_at, alt_text, finished_at, NULL, NULL"
+			      " FROM journal j" JOURNAL_FIND_WHERE,
+	[S_JOURNAL_ARCHIVED] = "UPDATE journal SET archived_as = ?2 WHERE id = ?1",
 };
 
 /* ---- statements and transactions ------------------------------------------ */

@@ -132,6 +132,11 @@ struct journal_intent {
 	const char *alt_text;                      /* as sent; may be NULL */
 	const char *owner;           /* proc_owner() of that run */
 	const char *started_at;      /* filled when loaded */
+	const char *analysis;        /* analysis_to_json of what was sent, as text; may be NULL */
+	const char *finished_at;     /* filled by state_journal_find; NULL: unfinished */
+	const char *archived_as;     /* filled by state_journal_find: its name in the
+					archive once archived; NULL: not archived (or
+					a run of an older photopub) */
 	size_t n;
 	struct journal_platform platforms[JOURNAL_MAX_PLATFORMS];
 	struct strv *strings;        /* owns the strings of a loaded intent */
@@ -149,6 +154,16 @@ int state_journal_finish(struct state *st, int64_t id, struct pp_error *err);
 int state_journal_open(struct state *st, struct journal_intent **out, size_t *n,
 		       struct pp_error *err);
 void state_journal_release(struct journal_intent *v, size_t n);
+/* The intent of one run, finished or not, with its platforms, into *out
+ * (release with state_journal_release(*out, 1)): run is its correlation id
+ * (or the id of a run that sent one of its platforms again, a retry), else
+ * the start of one when prefix_ok; NULL: the newest intent. Fails with kind
+ * "not_found" when no run matches, "invalid" when a prefix matches two. */
+int state_journal_find(struct state *st, const char *run, bool prefix_ok,
+		       struct journal_intent **out, struct pp_error *err);
+/* Records the name the intent's image has in the archive. */
+int state_journal_set_archived(struct state *st, int64_t id, const char *archived_as,
+			       struct pp_error *err);
 
 /* ---- the quarantine (quarantine.c) ----------------------------------------
  * Images that cannot be posted (they do not decode, or their pixels do not

@@ -44,6 +44,9 @@ enum stmt_id {
 	S_QUEUE_HOLD,
 	S_QUEUE_RELEASE,
 	S_QUEUE_REMOVE,
+	S_JOURNAL_FIND,         /* retry (journal.c): one intent by its run */
+	S_JOURNAL_FIND_V5,      /* read-only files of schema 5 and 6: no archived_as, analysis */
+	S_JOURNAL_ARCHIVED,
 	S_COUNT
 };
 

@@ -826,14 +826,15 @@ out:
 /* A content download (download, get_thumbnail_v2) of the image called name
  * into c: the name checked, c->arg made by args from its path (and size), a
  * missing image named in the message. The caller releases c and c->arg. */
-static int image_download(struct dropbox *d, const struct pp_ctx *ctx, const char *name,
-			  struct call *c, json_t *(*args)(const char *path, const char *size),
+static int image_download(struct dropbox *d, const struct pp_ctx *ctx, const char *folder,
+			  const char *name, struct call *c,
+			  json_t *(*args)(const char *path, const char *size),
 			  const char *size, struct pp_error *err)
 {
 	char b[300];
 	if (check_name(name, true, err) < 0)
 		return -1;
-	char *path = path_in(d->folder, name);
+	char *path = path_in(folder, name);
 	c->arg = args_or_fail(args(path, size), c->endpoint, err);
 	free(path);
 	if (!c->arg)
@@ -853,15 +854,15 @@ static json_t *download_args(const char *path, const char *size)
 	return json_pack("{s:s}", "path", path);
 }
 
-static int dropbox_download(struct storage *s, const struct pp_ctx *ctx, const char *name, int fd,
-			    struct pp_error *err)
+/* The image called name of folder (a path of the account) to fd. */
+static int download_from(struct dropbox *d, const struct pp_ctx *ctx, const char *folder,
+			 const char *name, int fd, struct pp_error *err)
 {
-	struct dropbox *d = to_dbx(s);
 	struct call c = { .endpoint = "download", .kind = CALL_DOWNLOAD, .download_fd = fd };
 	char b[300];
 	int rc = -1;
 
-	if (image_download(d, ctx, name, &c, download_args, NULL, err) < 0)
+	if (image_download(d, ctx, folder, name, &c, download_args, NULL, err) < 0)
 		goto out;
 	/* The size Dropbox announced against what arrived. */
 	json_t *size = json_object_get(c.reply, "size");
@@ -878,6 +879,23 @@ static int dropbox_download(struct storage *s, const struct pp_ctx *ctx, const c
 out:
 	call_release(&c);
 	json_decref(c.arg);
+	return rc;
+}
+
+static int dropbox_download(struct storage *s, const struct pp_ctx *ctx, const char *name, int fd,
+			    struct pp_error *err)
+{
+	struct dropbox *d = to_dbx(s);
+	return download_from(d, ctx, d->folder, name, fd, err);
+}
+
+static int dropbox_download_archived(struct storage *s, const struct pp_ctx *ctx,
+				     const char *name, int fd, struct pp_error *err)
+{
+	struct dropbox *d = to_dbx(s);
+	char *archive = path_in(d->folder, d->archive);
+	int rc = download_from(d, ctx, archive, name, fd, err);
+	free(archive);
 	return rc;
 }
 
@@ -941,7 +959,7 @@ static int dropbox_thumbnail(struct storage *s, const struct pp_ctx *ctx, const 
 
 	*data = NULL;
 	*len = 0;
-	int rc = image_download(d, ctx, name, &c, thumbnail_args, size, err);
+	int rc = image_download(d, ctx, d->folder, name, &c, thumbnail_args, size, err);
 	if (rc < 0 && c.status == 409 &&
 	    (tag_is(c.tags, "unsupported_extension") || tag_is(c.tags, "unsupported_image") ||
 	     tag_is(c.tags, "conversion_error")))
@@ -1357,4 +1375,5 @@ const struct storage_ops dropbox_storage = {
 	.stage_public = dropbox_stage_public,
 	.unstage = dropbox_unstage,
 	.thumbnail = dropbox_thumbnail,
+	.download_archived = dropbox_download_archived,
 };

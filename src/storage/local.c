@@ -102,12 +102,13 @@ static int open_fail(struct local *l, const char *name, int e, struct pp_error *
 			    strerror(e));
 }
 
-/* Opens a regular file of the folder for reading; *fd and *sb on success. */
-static int open_regular(struct local *l, const char *name, int *fd, struct stat *sb,
-			struct pp_error *err)
+/* Opens a regular file of the folder dirfd (the image folder or one inside
+ * it) for reading; *fd and *sb on success. */
+static int open_regular_in(struct local *l, int dirfd, const char *name, int *fd,
+			   struct stat *sb, struct pp_error *err)
 {
 	char b[300];
-	int f = openat(l->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int f = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (f < 0)
 		return open_fail(l, name, errno, err);
 	if (fstat(f, sb) < 0) {
@@ -122,6 +123,12 @@ static int open_regular(struct local *l, const char *name, int *fd, struct stat 
 	}
 	*fd = f;
 	return 0;
+}
+
+static int open_regular(struct local *l, const char *name, int *fd, struct stat *sb,
+			struct pp_error *err)
+{
+	return open_regular_in(l, l->dirfd, name, fd, sb, err);
 }
 
 /* Both digests of an open file, counted in the hashing statistics. */
@@ -428,6 +435,32 @@ static int local_download(struct storage *s, const struct pp_ctx *ctx, const cha
 		rc = pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot copy %s from %s: %s", shown(name, b),
 				  l->path, strerror(errno));
 	close(in);
+	return rc;
+}
+
+/* The archive folder is opened without following a link, never created. */
+static int local_download_archived(struct storage *s, const struct pp_ctx *ctx, const char *name,
+				   int fd, struct pp_error *err)
+{
+	struct local *l = to_local(s);
+	struct stat sb;
+	int in = -1;
+	char b[300];
+
+	if (check_image_name(l, name, err) < 0)
+		return -1;
+	int afd = openat(l->dirfd, l->archive, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (afd < 0)
+		return pp_fail_kind(err, WHERE, errno == ENOENT ? PP_ERR_NOT_FOUND : PP_ERR_IO,
+				    "cannot open the archive folder %s in %s: %s", l->archive,
+				    l->path, strerror(errno));
+	int rc = open_regular_in(l, afd, name, &in, &sb, err);
+	if (rc == 0 && copy_fd(in, fd, (int64_t)sb.st_size) < 0)
+		rc = pp_fail_kind(err, WHERE, PP_ERR_IO, "cannot copy %s from %s/%s: %s",
+				  shown(name, b), l->path, l->archive, strerror(errno));
+	if (in >= 0)
+		close(in);
+	close(afd);
 	return rc;
 }
 
@@ -827,4 +860,5 @@ const struct storage_ops local_storage = {
 	.remove = local_remove,
 	.sha256 = local_sha256,
 	.sweep = local_sweep,
+	.download_archived = local_download_archived,
 };

@@ -125,6 +125,15 @@ int storage_download(struct storage *s, const struct pp_ctx *ctx, const char *na
 	return end(&c, s->ops->download(s, ctx, name, fd, err), err, -1);
 }
 
+int storage_download_archived(struct storage *s, const struct pp_ctx *ctx, const char *name,
+			      int fd, struct pp_error *err)
+{
+	if (!s->ops->download_archived)
+		return unsupported(s, "read the archive", err);
+	struct call c = begin(s, ctx, "download_archived", name, "storage");
+	return end(&c, s->ops->download_archived(s, ctx, name, fd, err), err, -1);
+}
+
 int storage_image_url(struct storage *s, const struct pp_ctx *ctx, const char *name,
 		      const char *local_path, char **url, struct pp_error *err)
 {

@@ -149,6 +149,12 @@ struct storage_ops {
 	 * made by the storage service. *data (caller frees) and *len. */
 	int (*thumbnail)(struct storage *s, const struct pp_ctx *ctx, const char *name,
 			 const char *size, char **data, size_t *len, struct pp_error *err);
+
+	/* Optional: writes the bytes of the image called name in the archive
+	 * folder (what move made of it: archived_as) to fd, an empty temp file.
+	 * Used by photopub retry. */
+	int (*download_archived)(struct storage *s, const struct pp_ctx *ctx, const char *name,
+				 int fd, struct pp_error *err);
 };
 
 struct storage {
@@ -236,6 +242,10 @@ int storage_stage_public(struct storage *s, const struct pp_ctx *ctx, const char
 			 const char *name, char **url, char **staged, struct pp_error *err);
 int storage_unstage(struct storage *s, const struct pp_ctx *ctx, const char *staged,
 		    struct pp_error *err);
+
+/* The archived image name (its name in the archive folder) to fd. */
+int storage_download_archived(struct storage *s, const struct pp_ctx *ctx, const char *name,
+			      int fd, struct pp_error *err);
 
 int storage_thumbnail(struct storage *s, const struct pp_ctx *ctx, const char *name,
 		      const char *size, char **data, size_t *len, struct pp_error *err);

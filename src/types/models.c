@@ -1,6 +1,7 @@
 /* models.c - release and JSON helpers for the run's data. */
 #include <stdlib.h>
 #include "types/models.h"
+#include "util/buf.h"
 
 void analysis_release(struct analysis *a)
 {
@@ -70,4 +71,44 @@ void publish_result_release(struct publish_result *r)
 	free(r->post_id);
 	free(r->url);
 	*r = (struct publish_result){ 0 };
+}
+
+/* A string member that is not empty, copied; NULL otherwise. */
+static char *str_of(const json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v && *v ? xstrdup(v) : NULL;
+}
+
+static void strv_of(const json_t *o, const char *key, struct strv *sv)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(o, key), i, v)
+		if (json_is_string(v))
+			strv_push(sv, json_string_value(v));
+}
+
+int analysis_load_json(const json_t *o, struct analysis *a)
+{
+	*a = (struct analysis){ 0 };
+	if (!json_is_object(o))
+		return -1;
+	a->description = str_of(o, "description");
+	a->mood = str_of(o, "mood");
+	strv_of(o, "tags", &a->tags);
+	a->nsfw = json_is_true(json_object_get(o, "nsfw"));
+	strv_of(o, "safety_labels", &a->safety_labels);
+	a->subject = str_of(o, "subject");
+	a->style = str_of(o, "style");
+	a->lighting = str_of(o, "lighting");
+	a->camera = str_of(o, "camera");
+	strv_of(o, "clothing_or_accessories", &a->clothing_or_accessories);
+	strv_of(o, "aesthetic_terms", &a->aesthetic_terms);
+	a->pose = str_of(o, "pose");
+	a->composition = str_of(o, "composition");
+	a->background = str_of(o, "background");
+	a->color_palette = str_of(o, "color_palette");
+	a->alt_text = str_of(o, "alt_text");
+	return 0;
 }

@@ -36,6 +36,10 @@ void analysis_release(struct analysis *a);
 /* {"description":…, "mood":…, "tags":[…], …} in the field order above
  * ("alt_text" last, "" when none); new reference. */
 json_t *analysis_to_json(const struct analysis *a);
+/* The inverse of analysis_to_json: *a filled from o (every string copied,
+ * "" read as NULL; release with analysis_release). -1 (and *a empty) when
+ * o is no object. */
+int analysis_load_json(const json_t *o, struct analysis *a);
 
 /* What a caption must look like (REFERENCE "Caption spec"). */
 struct caption_spec {

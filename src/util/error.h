@@ -34,7 +34,9 @@
 	X(IO,           "io",             500,  1) /* reading or writing a file failed */     \
 	X(DB,           "db",             500,  1) /* the state database failed */           \
 	X(PUBLISH,      "publish",        502,  1) /* every platform failed */               \
-	X(DISABLED,     "disabled",       403,  2) /* the configuration does not allow it */
+	X(DISABLED,     "disabled",       403,  2) /* the configuration does not allow it */ \
+	X(CONFLICT,     "conflict",       409,  1) /* nothing to do, or not now (a retry of a \
+						      run with nothing left to send) */
 
 enum pp_error_kind {
 #define X(id, name, http, exit) PP_ERR_##id,

@@ -14,6 +14,7 @@
 #include "web/curate.h"
 #include "web/gallery.h"
 #include "web/history.h"
+#include "web/retry.h"
 #include "web/approve.h"
 #include "web/queue.h"
 #include "web/request.h"
@@ -405,6 +406,9 @@ const struct route web_routes[] = {
 	  .event_err = "web_curate_error", .ms_field = "web_curate_ms" },
 	{ .method = "GET", .pattern = "/api/history", .handler = web_h_history,
 	  .flags = NEED_AUTH | NEED_ADMIN, .lane = LANE_SLOW },
+	{ .method = "POST", .pattern = "/api/history/{id}/retry", .handler = web_h_retry,
+	  .flags = NEED_AUTH | NEED_ADMIN, .lane = LANE_SLOW, .event_ok = "web_retry_complete",
+	  .event_err = "web_retry_error", .ms_field = "web_retry_ms", .param_ok = web_retry_id_ok },
 	{ .method = "GET", .pattern = "/api/platforms", .handler = h_platforms },
 	{ .method = "POST", .pattern = "/api/caption/preview", .handler = h_caption_preview,
 	  .flags = NEED_AUTH },

@@ -61,6 +61,9 @@ struct route {
 	const char *event_err;
 	const char *ms_field;
 	const char *csp;       /* Content-Security-Policy of every response, or NULL */
+	/* The check of the {…} segment; NULL: request_filename_ok (an image
+	 * name). */
+	bool (*param_ok)(const char *param);
 };
 
 /* The routes, in the order they are tried; the index of a row is its

@@ -163,8 +163,10 @@ static bool route_request(struct conn *c)
 		}
 		return false;
 	}
-	if (strchr(rq->route->pattern, '{') && !request_filename_ok(rq->filename)) {
-		web_reply_error(rq, 400, "Invalid filename");
+	bool (*param_ok)(const char *) = rq->route->param_ok ? rq->route->param_ok
+							     : request_filename_ok;
+	if (strchr(rq->route->pattern, '{') && !param_ok(rq->filename)) {
+		web_reply_error(rq, 400, rq->route->param_ok ? "Invalid id" : "Invalid filename");
 		return false;
 	}
 	return true;
