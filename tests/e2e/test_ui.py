@@ -19,6 +19,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -26,6 +27,9 @@ import unittest
 import harness
 from harness import Workspace, parse_log, SAMPLES
 from webharness import curl
+
+sys.path.insert(0, os.path.join(harness.SOURCE, "tests", "fakes"))
+from fake_telegram import FakeTelegram  # noqa: E402
 
 UI_DIR = os.path.join(harness.SOURCE, "tests", "ui")
 ARTIFACTS = os.path.join(os.path.dirname(os.path.abspath(harness.BIN)), "tests", "artifacts")
@@ -344,6 +348,33 @@ class UiTest(unittest.TestCase):
                      "posted": SAMPLES[1]})
         rc, _ = server.stop()
         self.assertEqual(rc, 0)
+
+    def test_history_retry_sends_only_the_failed_platform(self):
+        """A run whose telegram failed shows as partial with a Retry button;
+        the click sends it to telegram alone."""
+        ws = Workspace(images=SAMPLES[:1])
+        self.addCleanup(ws.cleanup)
+        tg = FakeTelegram().start()
+        self.addCleanup(tg.stop)
+        ws.set("Content", "telegram", "true")
+        ws.set("Telegram", "api_url", tg.url)
+        ws.env.update({"TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_CHANNEL_ID": tg.chat_id})
+        tg.fail_next(400, "Bad Request: chat not found")
+        run = ws.run("--select", SAMPLES[0])
+        self.assertEqual(run.rc, 0, run.stderr)
+        self.assertIs(run.one("workflow_complete")["partial"], True)
+        posts = ws.posts()
+        sends = lambda: len(tg.seen("/bot%s/sendPhoto" % tg.token))  # noqa: E731
+        self.assertEqual(sends(), 1)
+        server = self.start(ws, dict(ws.env, web_admin_pw=ADMIN_PW))
+        self.browse({"scenario": "retry", "base_url": server.url, "admin_pw": ADMIN_PW})
+        rc, lines = server.stop()
+        self.assertEqual(rc, 0)
+        self.assertEqual(sends(), 2, "telegram got the second post")
+        self.assertEqual(ws.posts(), posts, "the outbox got nothing more")
+        done = [l for l in lines if l["message"] == "web_retry_complete"]
+        self.assertEqual(len(done), 1)
+        self.assertIs(done[0]["partial"], False)
 
     def test_queue_shown_is_what_run_posts_next(self):
         """The Queue view shows the order the next runs post in."""

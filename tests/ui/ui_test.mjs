@@ -641,6 +641,34 @@ async function historyScenario() {
   }
 }
 
+// A run whose telegram failed (the Python side ran it): History marks it
+// partly published with a Retry button; clicking it sends it again.
+async function retryScenario() {
+  step = 'retry';
+  await page.goto(cfg.base_url + '/#history', { waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => !document.getElementById('admin-pill').hidden, null, { timeout: TIMEOUT }).catch(() => {});
+  if (cfg.admin_pw && await visible('#login-form')) {
+    await login(cfg.admin_pw);
+    await page.locator('#admin-state').waitFor({ state: 'visible', timeout: TIMEOUT });
+  }
+  const failed = `#history li[data-platform="telegram"][data-success="false"]`;
+  await waitOrMessage((sel) => !!document.querySelector(sel), failed, 'History should show the failed telegram post');
+  const row = page.locator(failed).first();
+  check(await row.getAttribute('data-partial') === 'true', 'the run is marked partial');
+  check(/partly published/.test(await row.textContent()), 'the row says partly published');
+  check(await page.locator('#history button.retry').count() === 1, 'one Retry button for the run');
+  await fitsWidth('390 history with retry');
+  await shot('01-history-partial');
+  await row.locator('button.retry').click();
+  await waitOrMessage(() => !!document.querySelector('#history li[data-platform="telegram"][data-success="true"]'), null,
+    'the retried telegram post in the history');
+  check(/Retried .*telegram published/.test(await text('#message-text')), 'the retry said what it did: ' + await text('#message-text'));
+  check(await page.locator('#history button.retry').count() === 0, 'nothing left to retry');
+  check(await page.locator('#history li[data-partial="true"]').count() === 0, 'no longer partial');
+  await shot('02-history-retried');
+  ok('Retry sent the run again: ' + await text('#message-text'));
+}
+
 // The queue as shown; the Python side runs `photopub run` next.
 async function queueScenario() {
   step = 'queue';
@@ -661,6 +689,7 @@ const SCENARIOS = {
   grid: [gridScenario],
   curate: [curateScenario],
   history: [historyScenario],
+  retry: [retryScenario],
   queue: [queueScenario],
 };
 
