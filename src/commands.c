@@ -152,7 +152,10 @@ const struct command commands[] = {
 			"  --platform NAME  only this platform's rows (outbox, telegram, ...,\n"
 			"                   storage for curation)\n"
 			"  --json           a JSON array of {time, image, platform, action, success,\n"
-			"                   post_id, url, error, correlation_id}\n"
+			"                   post_id, url, error, correlation_id, partial, retryable}\n"
+			"\n"
+			"A run that reached some platforms and not others is marked partly\n"
+			"published; photopub retry sends it to the rest.\n"
 			"\n"
 			"Exit codes: 0 listed (also when empty); 1 the state cannot be read;\n"
 			"2 usage or configuration error.\n",
