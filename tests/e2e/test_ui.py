@@ -7,7 +7,8 @@ and metadata holding markup shown as text, the bearer-token prompt, the
 login rate limit. Then one test per scenario: the phone layout and the
 caption editor (layout), the grid and a review swipe undone (grid), an
 edited caption reaching the outbox (edit), swipe keep/remove moving the
-files (curate), History (history) and the queue against `run` (queue).
+files (curate), History (history), its Retry button on a run whose
+Telegram post failed (retry) and the queue against `run` (queue).
 
 The last four need routes other work adds: edit needs the publish body's
 caption/alt_text, curate the keep/remove routes, history GET /api/history,
