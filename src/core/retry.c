@@ -251,21 +251,8 @@ static int publish(struct retry *r)
 		out->platforms[i].name = r->ops[i]->name;
 		out->platforms[i].result.duration_ms = -1;
 	}
-	struct publish_input in = {
-		.ctx = *r->s.ctx,
-		.image_path = r->s.sel.temp_path,
-		.image_name = r->j->image,
-		.sha256 = r->j->sha256,
-		.info = &r->s.info,
-		.analysis = &r->s.analysis,
-		.caption = r->s.caption.caption,
-		.sd_caption = r->s.caption.sd_caption,
-		.storage = r->env->storage,
-		.alt_text = r->s.analysis.alt_text,
-		.overrides = r->ap.ov,
-		.noverrides = r->ap.nov,
-		.first_correlation_id = r->j->correlation_id,
-	};
+	struct publish_input in;
+	stage_publish_input(&r->s, r->ap.ov, r->ap.nov, r->j->correlation_id, &in);
 	struct publish_result res[WORKFLOW_MAX_PLATFORMS] = { 0 };
 	struct publish_observer obs = { .outcome = journal_outcome, .arg = r };
 	int64_t t0 = now_monotonic();
@@ -312,8 +299,14 @@ static void record(struct retry *r)
 	/* The rows sent, alone: the others keep the history they have. */
 	struct journal_intent sent = *r->j;
 	sent.n = 0;
-	for (size_t i = 0; i < r->nops; i++)
+	for (size_t i = 0; i < r->nops; i++) {
 		sent.platforms[sent.n++] = r->j->platforms[r->row[i]];
+		/* a platform past its time limit was never told: failed, as in a run */
+		if (state_journal_set(r->env->state, r->j->id, &r->j->platforms[r->row[i]], &err) < 0) {
+			log_error(LOGGER, "state_error", pp_cid(r->s.ctx), LF_STR("error", err.msg));
+			pp_error_clear(&err);
+		}
+	}
 	if (intent_record(r->env->state, &sent, out->success, &err) < 0)
 		log_error(LOGGER, "state_error", pp_cid(r->s.ctx), LF_STR("error", err.msg));
 	size_t posted = 0;

@@ -253,6 +253,26 @@ int stage_sidecar(struct stage_ctx *r, bool write)
 	return 0;
 }
 
+void stage_publish_input(const struct stage_ctx *s, const struct caption_override *ov,
+			 size_t nov, const char *first_correlation_id, struct publish_input *in)
+{
+	*in = (struct publish_input){
+		.ctx = *s->ctx,   /* the job keeps its own copy of the id, without the sink */
+		.image_path = s->sel.temp_path,
+		.image_name = s->sel.name,
+		.sha256 = s->sel.sha256,
+		.info = &s->info,
+		.analysis = &s->analysis,
+		.caption = s->caption.caption,
+		.sd_caption = s->caption.sd_caption,
+		.storage = s->storage,
+		.alt_text = s->analysis.alt_text,
+		.overrides = ov,
+		.noverrides = nov,
+		.first_correlation_id = first_correlation_id,
+	};
+}
+
 void stage_ctx_release(struct stage_ctx *s)
 {
 	storage_list_release(&s->list);

@@ -56,6 +56,15 @@ int stage_caption(struct stage_ctx *s);
  * is logged, not fatal: returns -1 only so callers can report it. */
 int stage_sidecar(struct stage_ctx *s, bool write);
 
+struct publish_input;
+struct caption_override;
+
+/* What the platforms are sent of s: its selected image (temp copy, name,
+ * hash, info), analysis, caption and alt text, the platforms' own captions
+ * ov[0..nov) and the run that first sent the post. Points into s. */
+void stage_publish_input(const struct stage_ctx *s, const struct caption_override *ov,
+			 size_t nov, const char *first_correlation_id, struct publish_input *in);
+
 void stage_ctx_release(struct stage_ctx *s);
 
 #endif

@@ -199,21 +199,8 @@ static int stage_publish(struct run *r)
 	}
 	if (journal_begin(r) < 0)
 		return -1;
-	struct publish_input in = {
-		.ctx = *r->s.ctx,   /* the job keeps its own copy of the id, without the sink */
-		.image_path = r->s.sel.temp_path,
-		.image_name = r->s.sel.name,
-		.sha256 = r->s.sel.sha256,
-		.info = &r->s.info,
-		.analysis = &r->s.analysis,
-		.caption = r->s.caption.caption,
-		.sd_caption = r->s.caption.sd_caption,
-		.storage = r->env->storage,
-		.alt_text = r->s.analysis.alt_text,
-		.overrides = r->ap.ov,
-		.noverrides = r->ap.nov,
-		.first_correlation_id = r->j->correlation_id,
-	};
+	struct publish_input in;
+	stage_publish_input(&r->s, r->ap.ov, r->ap.nov, r->j->correlation_id, &in);
 	struct publish_result res[WORKFLOW_MAX_PLATFORMS] = { 0 };
 	int64_t t0 = now_monotonic();
 	struct publish_observer obs = { .outcome = journal_outcome, .arg = r };

@@ -131,6 +131,23 @@ static const char *keep(struct strv *sv, sqlite3_stmt *s, int col)
 	return sv->v[sv->n - 1];
 }
 
+/* The columns every journal query starts with: id, correlation_id, image,
+ * sha256, content_hash, caption, sd_caption, owner, started_at, alt_text. */
+static void load_intent(struct journal_intent *in, sqlite3_stmt *s)
+{
+	*in = (struct journal_intent){ .id = sqlite3_column_int64(s, 0) };
+	in->strings = xcalloc(1, sizeof(*in->strings));
+	in->correlation_id = keep(in->strings, s, 1);
+	in->image = keep(in->strings, s, 2);
+	in->sha256 = keep(in->strings, s, 3);
+	in->content_hash = keep(in->strings, s, 4);
+	in->caption = keep(in->strings, s, 5);
+	in->sd_caption = keep(in->strings, s, 6);
+	in->owner = keep(in->strings, s, 7);
+	in->started_at = keep(in->strings, s, 8);
+	in->alt_text = keep(in->strings, s, 9);
+}
+
 /* Lock held. */
 static int load_platforms(struct state *st, struct journal_intent *in, struct pp_error *err)
 {
@@ -177,18 +194,7 @@ int state_journal_open(struct state *st, struct journal_intent **out, size_t *n,
 			cap = cap ? cap * 2 : 4;
 			v = xrealloc(v, cap * sizeof(*v));
 		}
-		struct journal_intent *in = &v[len++];
-		*in = (struct journal_intent){ .id = sqlite3_column_int64(s, 0) };
-		in->strings = xcalloc(1, sizeof(*in->strings));
-		in->correlation_id = keep(in->strings, s, 1);
-		in->image = keep(in->strings, s, 2);
-		in->sha256 = keep(in->strings, s, 3);
-		in->content_hash = keep(in->strings, s, 4);
-		in->caption = keep(in->strings, s, 5);
-		in->sd_caption = keep(in->strings, s, 6);
-		in->owner = keep(in->strings, s, 7);
-		in->started_at = keep(in->strings, s, 8);
-		in->alt_text = keep(in->strings, s, 9);
+		load_intent(&v[len++], s);
 	}
 	sqlite3_reset(s);
 	if (step != SQLITE_DONE)
@@ -220,17 +226,7 @@ static int find_rows(struct state *st, const char *run, bool prefix, struct jour
 	int step;
 	while ((step = sqlite3_step(s)) == SQLITE_ROW && *n < 2) {
 		struct journal_intent *in = &got[(*n)++];
-		*in = (struct journal_intent){ .id = sqlite3_column_int64(s, 0) };
-		in->strings = xcalloc(1, sizeof(*in->strings));
-		in->correlation_id = keep(in->strings, s, 1);
-		in->image = keep(in->strings, s, 2);
-		in->sha256 = keep(in->strings, s, 3);
-		in->content_hash = keep(in->strings, s, 4);
-		in->caption = keep(in->strings, s, 5);
-		in->sd_caption = keep(in->strings, s, 6);
-		in->owner = keep(in->strings, s, 7);
-		in->started_at = keep(in->strings, s, 8);
-		in->alt_text = keep(in->strings, s, 9);
+		load_intent(in, s);
 		in->finished_at = keep(in->strings, s, 10);
 		in->archived_as = keep(in->strings, s, 11);
 		in->analysis = keep(in->strings, s, 12);

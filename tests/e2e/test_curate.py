@@ -26,7 +26,7 @@ TOKEN = "e2e-curate-bearer-77a1"
 ADMIN_PW = "curate-admin-pw-5c2e"
 SECRET = "curate-session-secret-90ab"
 HISTORY_KEYS = ["time", "image", "platform", "action", "success", "post_id", "url", "error",
-                "correlation_id"]
+                "correlation_id", "partial", "retryable"]
 
 
 def stem(name):

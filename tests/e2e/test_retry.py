@@ -28,13 +28,10 @@ class Base(harness.TestCase):
         super().setUp()
         self.tg = FakeTelegram().start()
         self.addCleanup(self.tg.stop)
-        self.ws.set("Content", "telegram", "true")
-        self.ws.set("Telegram", "api_url", self.tg.url)
-        self.ws.env.update({"TELEGRAM_BOT_TOKEN": self.tg.token,
-                            "TELEGRAM_CHANNEL_ID": self.tg.chat_id})
+        self.tg.configure(self.ws)
 
     def sends(self):
-        return len(self.tg.seen("/bot%s/sendPhoto" % self.tg.token))
+        return self.tg.photo_requests()
 
     def retry(self, *args):
         return self.ws.run(*args, command="retry")
@@ -203,11 +200,7 @@ class RetryWebTest(Base):
         self.srv = WebServer(self.ws, e).start()
         self.addCleanup(self.srv.kill)
         self.addCleanup(lambda: self.srv.stopped is None and self.srv.stop())
-        r = self.srv.request("/api/admin/login", method="POST",
-                             headers=["Authorization: Bearer " + TOKEN],
-                             data=json.dumps({"password": ADMIN_PW}).encode())
-        self.assertEqual(r.status, 200, r)
-        self.admin = ["Authorization: Bearer " + TOKEN, "Cookie: " + r.header("Set-Cookie").split(";")[0]]
+        self.admin = self.srv.admin_headers(TOKEN, ADMIN_PW)
 
     def post(self, path, headers=None):
         return self.srv.request(path, method="POST", data=b"",

@@ -326,6 +326,16 @@ class WebServer:
     def request(self, path, **kw):
         return curl(self.url + path, **kw)
 
+    def admin_headers(self, token, password):
+        """Logs in as admin (the bearer token and the admin password); the
+        headers that authenticate the next requests as the admin."""
+        auth = "Authorization: Bearer " + token
+        r = self.request("/api/admin/login", method="POST", headers=[auth],
+                         data=json.dumps({"password": password}).encode())
+        if r.status != 200:
+            raise AssertionError("admin login failed: %r" % r)
+        return [auth, "Cookie: " + r.header("Set-Cookie").split(";")[0]]
+
     def stderr(self):
         with open(self.stderr_path, "rb") as f:
             return f.read().decode("utf-8", "surrogateescape")

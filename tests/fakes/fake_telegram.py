@@ -107,6 +107,16 @@ class FakeTelegram(FakeServer):
     def api_url(self):
         return self.url
 
+    def configure(self, ws):
+        """Turns Telegram on in ws (a harness.Workspace), pointed at this fake."""
+        ws.set("Content", "telegram", "true")
+        ws.set("Telegram", "api_url", self.url)
+        ws.env.update({"TELEGRAM_BOT_TOKEN": self.token, "TELEGRAM_CHANNEL_ID": self.chat_id})
+
+    def photo_requests(self):
+        """How many sendPhoto requests arrived."""
+        return len(self.seen("/bot%s/sendPhoto" % self.token))
+
     def fail_next(self, status, description, retry_after=None, times=1, headers=None):
         body = {"ok": False, "error_code": status, "description": description}
         if retry_after is not None:
