@@ -87,6 +87,10 @@ int cmd_open_log_file(const char *path);
  * cannot start (`startup_error`). env is released by cmd_finish either way. */
 int cmd_open_services(struct workflow_env *env, const char *argv0, bool read_only);
 
+/* The lines of a run's result after its image: each platform's answer,
+ * where the image was archived, why the run failed. */
+void cmd_print_platforms(const struct workflow_result *r);
+
 /* Closes what cmd_open_services opened, releases the configuration, stops
  * libvips and the logger. */
 void cmd_finish(struct workflow_env *env, struct config *cfg);

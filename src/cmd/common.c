@@ -111,6 +111,23 @@ int cmd_open_services(struct workflow_env *env, const char *argv0, bool read_onl
 	return 0;
 }
 
+void cmd_print_platforms(const struct workflow_result *r)
+{
+	for (size_t i = 0; i < r->nplatforms; i++) {
+		const struct publish_result *p = &r->platforms[i].result;
+		if (p->success)
+			printf("%-9s published (post %s)\n", r->platforms[i].name,
+			       p->post_id ? p->post_id : "-");
+		else
+			printf("%-9s failed: %s\n", r->platforms[i].name,
+			       publish_error(p) ? publish_error(p) : "?");
+	}
+	if (r->archived)
+		printf("archived: %s\n", r->archived_as ? r->archived_as : r->image);
+	if (workflow_error(r))
+		printf("error:    %s\n", workflow_error(r));
+}
+
 void cmd_finish(struct workflow_env *env, struct config *cfg)
 {
 	ai_close(env->ai);

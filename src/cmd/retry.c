@@ -61,19 +61,7 @@ static void print_result(const struct retry_result *r, const char *cid)
 		printf("image:    %s\n", w->image);
 	if (r->retry_of)
 		printf("retry of: %s\n", r->retry_of);
-	for (size_t i = 0; i < w->nplatforms; i++) {
-		const struct publish_result *p = &w->platforms[i].result;
-		if (p->success)
-			printf("%-9s published (post %s)\n", w->platforms[i].name,
-			       p->post_id ? p->post_id : "-");
-		else
-			printf("%-9s failed: %s\n", w->platforms[i].name,
-			       publish_error(p) ? publish_error(p) : "?");
-	}
-	if (w->archived)
-		printf("archived: %s\n", w->archived_as ? w->archived_as : w->image);
-	if (workflow_error(w))
-		printf("error:    %s\n", workflow_error(w));
+	cmd_print_platforms(w);
 	printf("result:   %s%s (correlation_id %s)\n", w->success ? "ok" : "failed",
 	       r->partial ? ", partly published" : "", cid);
 	fflush(stdout);

@@ -71,18 +71,7 @@ static void print_result(const struct workflow_result *r, const char *cid)
 {
 	if (r->image)
 		printf("image:    %s\n", r->image);
-	for (size_t i = 0; i < r->nplatforms; i++) {
-		const struct publish_result *p = &r->platforms[i].result;
-		if (p->success)
-			printf("%-9s published (post %s)\n", r->platforms[i].name,
-			       p->post_id ? p->post_id : "-");
-		else
-			printf("%-9s failed: %s\n", r->platforms[i].name, publish_error(p) ? publish_error(p) : "?");
-	}
-	if (r->archived)
-		printf("archived: %s\n", r->archived_as ? r->archived_as : r->image);
-	if (workflow_error(r))
-		printf("error:    %s\n", workflow_error(r));
+	cmd_print_platforms(r);
 	printf("result:   %s (correlation_id %s)\n", r->success ? "ok" : "failed", cid);
 	fflush(stdout);
 }
