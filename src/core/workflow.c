@@ -19,6 +19,7 @@
 #include "image/image.h"
 #include "publish/parallel.h"
 #include "publish/publisher.h"
+#include "publish/session_store.h"
 #include "telemetry/clock.h"
 #include "telemetry/log.h"
 #include "telemetry/observe.h"
@@ -204,6 +205,7 @@ static int stage_publish(struct run *r)
 		.alt_text = r->s.analysis.alt_text,
 		.overrides = r->ap.ov,
 		.noverrides = r->ap.nov,
+		.sessions = session_store_state(r->env->state),
 	};
 	struct publish_result res[WORKFLOW_MAX_PLATFORMS] = { 0 };
 	int64_t t0 = now_monotonic();

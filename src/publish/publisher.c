@@ -7,6 +7,7 @@ const struct publisher_ops *const publishers[] = {
 	&telegram_publisher,
 	&email_publisher,
 	&instagram_publisher,
+	&bluesky_publisher,
 	&outbox_publisher,
 	NULL,
 };
