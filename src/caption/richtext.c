@@ -81,6 +81,14 @@ static size_t tag_at(const char *s, size_t i, size_t hlen)
 	return letter && chars <= MAX_TAG_CHARS ? end : 0;
 }
 
+static size_t count(const char *s, size_t n, char c)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += s[i] == c;
+	return k;
+}
+
 /* A link at s[i] ("http://" or "https://"); its end, or 0 for none. */
 static size_t link_at(const char *s, size_t i)
 {
@@ -93,7 +101,8 @@ static size_t link_at(const char *s, size_t i)
 	for (;;) {
 		if (j > i + scheme && strchr(".,;:!?", s[j - 1]))
 			j--;
-		else if (j > i + scheme && s[j - 1] == ')' && !memchr(s + i, '(', j - i))
+		else if (j > i + scheme && s[j - 1] == ')' && count(s + i, j - i, ')') >
+							       count(s + i, j - i, '('))
 			j--;
 		else
 			break;

@@ -10,8 +10,9 @@
  *    most 64 characters ("#1" and "C#" are none);
  *  - a link is http:// or https:// at the start, after whitespace or '(',
  *    up to the next whitespace, without trailing . , ; : ! ? and without a
- *    trailing ')' when it holds no '('. Bare domains ("example.com") are not
- *    linked. */
+ *    trailing ')' that closes nothing in it (the app keeps "x_(y))" whole;
+ *    we leave the ')' of the parenthesis around the link out). Bare
+ *    domains ("example.com") are not linked. */
 #ifndef PHOTOPUB_CAPTION_RICHTEXT_H
 #define PHOTOPUB_CAPTION_RICHTEXT_H
 
@@ -33,7 +34,8 @@ void richtext_spans_free(struct richtext_span *v, size_t n);
 /* s when it has at most max graphemes (util/grapheme.h); otherwise cut at
  * the last whitespace that leaves room for "…" (or, in a single word longer
  * than that, at a grapheme), trailing whitespace dropped, "…" appended: at
- * most max graphemes in all. A tag or link is never cut in two. Caller frees. */
+ * most max graphemes in all. A tag or link is never cut in two, unless it
+ * is that single word. Caller frees. */
 char *richtext_cut(const char *s, size_t max);
 
 #endif

@@ -273,7 +273,7 @@ struct bsky {
 	struct http_client *client;
 	const char *service, *handle;
 	struct saved_session sess;
-	int64_t deadline;             /* monotonic ms: the publish timeout */
+	int64_t deadline;             /* now_monotonic() at the publish timeout */
 };
 
 /* What one call sends. */
@@ -323,7 +323,7 @@ static enum bluesky_verdict xrpc_call(struct bsky *b, const struct xrpc *x, json
 		long long reset = reset_h ? strtoll(reset_h, NULL, 10) : 0;
 		free(reset_h);
 		time_t now = time(NULL);
-		long left = (long)((b->deadline - now_monotonic()) / 1000);
+		long left = (long)((b->deadline - now_monotonic()) / 1000000000);
 		long wait = reset > 0 ? bluesky_rate_wait(reset, now, left) : -1;
 		if (wait < 0 || waits >= RATE_WAITS) {
 			char when[40] = "later";
@@ -568,7 +568,7 @@ static int bluesky_publish(const struct config *cfg, const struct publish_input 
 	struct bsky b = {
 		.cfg = cfg, .in = in, .service = config_get(cfg, SECTION, "service"),
 		.handle = config_get(cfg, SECTION, "handle"),
-		.deadline = now_monotonic() + (int64_t)cfg->publish_timeout * 1000,
+		.deadline = now_monotonic() + (int64_t)cfg->publish_timeout * 1000000000,
 	};
 	struct prepared_image img = { 0 };
 	const char *labels[BLUESKY_MAX_LABELS];
