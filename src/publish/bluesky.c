@@ -82,9 +82,8 @@ enum bluesky_verdict bluesky_parse_reply(const char *nsid, long status, const ch
 	err->transient = status == 429 || status >= 500;
 	pp_fail_kind(err, WHERE, kind, "Bluesky %s failed (HTTP %ld%s%s): %s", method, status,
 		     code ? " " : "", code ? code : "",
-		     msg ? msg : j ? "no message" : status >= 200 && status < 300
-							? "reply is not a JSON object"
-							: "reply is not JSON");
+		     msg ? msg : status >= 200 && status < 300 ? "reply is not a JSON object"
+			 : j ? "no message" : "reply is not JSON");
 	json_decref(j);
 	return expired ? BLUESKY_EXPIRED : status == 429 ? BLUESKY_RATE_LIMITED : BLUESKY_FAILED;
 }
