@@ -33,7 +33,6 @@
 #include "telemetry/sanitize.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
-#include "util/grapheme.h"
 #include "util/strv.h"
 #include "util/utf8.h"
 
@@ -174,18 +173,15 @@ json_t *bluesky_langs(const char *setting)
 
 char *bluesky_text(const char *caption)
 {
-	/* valid UTF-8 first (caption_apply), at most the byte limit in code
-	 * points, then the grapheme cut at a word */
-	struct caption_rules r = { .limit = BLUESKY_MAX_TEXT_BYTES };
-	char *valid = caption_apply(&r, caption ? caption : "");
-	size_t max = BLUESKY_MAX_GRAPHEMES;
-	char *text = richtext_cut(valid, max);
-	while (strlen(text) > BLUESKY_MAX_TEXT_BYTES && max > 10) {
+	/* the platform's caption rules (300 graphemes, at a word), then fewer
+	 * graphemes while the text is over the byte limit (long emoji) */
+	struct caption_rules r = bluesky_publisher.caption;
+	char *text = caption_apply(&r, caption);
+	while (strlen(text) > BLUESKY_MAX_TEXT_BYTES && r.limit > 10) {
 		free(text);
-		max -= 10;
-		text = richtext_cut(valid, max);
+		r.limit -= 10;
+		text = caption_apply(&r, caption);
 	}
-	free(valid);
 	return text;
 }
 
@@ -626,7 +622,7 @@ static void bluesky_preview(const struct config *cfg, const struct publish_input
 	fprintf(f, "  photo:   JPEG at most %d px, under %d bytes\n", MAX_LONG, BLUESKY_BLOB_LIMIT);
 	fprintf(f, "  text:    %s\n", text);
 	fprintf(f, "           (%zu of at most %d graphemes, %zu tags and links)\n",
-		grapheme_count(text, strlen(text)), BLUESKY_MAX_GRAPHEMES, nspans);
+		caption_length(&bluesky_publisher.caption, text), BLUESKY_MAX_GRAPHEMES, nspans);
 	fprintf(f, "  langs:   %s\n", config_get(cfg, SECTION, "languages"));
 	fprintf(f, "  labels:  ");
 	for (int i = 0; i < n; i++)
@@ -641,7 +637,7 @@ const struct publisher_ops bluesky_publisher = {
 	.name = "bluesky",
 	.section = SECTION,
 	.key = "enabled",
-	.caption = { .limit = BLUESKY_MAX_GRAPHEMES },
+	.caption = { .limit = BLUESKY_MAX_GRAPHEMES, .graphemes = true },
 	.caps = { .alt_text = true, .max_width = MAX_LONG, .max_bytes = BLUESKY_BLOB_LIMIT,
 		  .formats = "jpeg" },
 	.settings = { .keys = bluesky_keys, .env = bluesky_env },

@@ -146,7 +146,10 @@ class WebApprovalTest(WebCase):
         srv = self.serve()
         r = self.assertStatus(self.get(srv, "/api/platforms"), 200).json()
         by = {p["name"]: p for p in r["platforms"]}
-        self.assertEqual(list(by), ["telegram", "email", "instagram", "outbox"])
+        self.assertEqual(list(by), ["telegram", "email", "instagram", "bluesky", "outbox"])
+        self.assertEqual(by["bluesky"], {"name": "bluesky", "enabled": False, "max_length": 300,
+                                         "alt_text": True, "hashtags": True, "max_hashtags": None,
+                                         "one_line": False})
         self.assertEqual(by["telegram"], {"name": "telegram", "enabled": False, "max_length": 1024,
                                           "alt_text": False, "hashtags": True, "max_hashtags": None,
                                           "one_line": False})

@@ -428,6 +428,18 @@ class BlueskyFakeTest(TestCase):
         self.assertEqual(len(self.fake.calls("com.atproto.repo.createRecord")), 1)
         self.assertTrue(res.one("workflow_complete")["results"]["outbox"]["success"])
 
+    def test_preview_sends_nothing(self):
+        caption = "Preview of 👩‍💻 #café https://example.com"
+        path = os.path.join(self.ws.dir, "caption.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(caption)
+        res = self.ws.run("--select", WIDE, "--preview", "--caption-file", path)
+        self.assertEqual(res.rc, 0, res.stderr)
+        self.assertIn("account: photopub.test on " + self.fake.url, res.stdout)
+        self.assertIn("text:    " + caption, res.stdout)
+        self.assertIn("(38 of at most 300 graphemes, 2 tags and links)", res.stdout)
+        self.assertEqual(self.fake.seen(), [])
+
     def test_missing_app_password_is_a_config_error(self):
         del self.ws.env["BLUESKY_APP_PASSWORD"]
         res = self.ws.run("--select", WIDE, check_json=False)

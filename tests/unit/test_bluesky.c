@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include "caption/format.h"
 #include "caption/richtext.h"
 #include "publish/bluesky.h"
 #include "publish/session_store.h"
@@ -122,6 +123,15 @@ static void test_cut_at_a_word_in_graphemes(void **state)
 	assert_string_equal(c, want);
 	assert_true(graphemes(c) <= 8);
 	free(c);
+
+	/* the same through a platform's caption rules, counted in graphemes */
+	struct caption_rules r = { .limit = 8, .graphemes = true };
+	assert_int_equal(caption_length(&r, five), 9);
+	c = caption_apply(&r, five);
+	assert_string_equal(c, want);
+	free(c);
+	struct caption_rules cp = { .limit = 8 };
+	assert_int_equal(caption_length(&cp, five), 19);
 
 	/* bluesky_text: 300 graphemes at most, a tag never cut in two */
 	char *long_caption = malloc(4000);

@@ -130,7 +130,7 @@ static void test_create_and_mark_posted(void **state)
 	assert_true(state_is_posted_content_hash(st, CH_C));
 	state_close(st);
 	sqlite3 *db = raw_open(f->db);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 6);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM posted_sha256"), 2);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM posted_content_hash"), 1);
 	sqlite3_stmt *s = NULL;
@@ -319,7 +319,7 @@ static void test_version_2_database_keeps_history(void **state)
 	buf_release(&b);
 
 	sqlite3 *db = raw_open(f->db);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 6);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM history WHERE correlation_id = 'cid-old'"
 				     " AND post_id = '7' AND url IS NULL AND action IS NULL"), 1);
 	sqlite3_close(db);
@@ -918,7 +918,7 @@ static void test_version_1_database(void **state)
 		.image = "b.jpg", .reason = "x" }, &err), 0);
 	state_close(st);
 	sqlite3 *db = raw_open(f->db);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 6);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM journal"), 0);
 	sqlite3_close(db);
 }
