@@ -9,19 +9,15 @@ covers what the PDS cannot be made to do: 429 with ratelimit-reset, an
 expired access token, 5xx."""
 
 import fcntl
-import io
 import json
 import os
-import random
 import secrets
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import unittest
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -29,7 +25,7 @@ import harness
 from harness import TestCase
 
 sys.path.insert(0, os.path.join(harness.SOURCE, "tests", "fakes"))
-from fake_bluesky import FakeBluesky, DID as FAKE_DID  # noqa: E402
+from fake_bluesky import FakeBluesky  # noqa: E402
 from fake_openai import FakeOpenAI  # noqa: E402
 
 PDS_DIR = os.path.join(harness.SOURCE, "tests", "pds")
@@ -71,13 +67,7 @@ class PDS:
         self.url = line.split()[1]
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        harness.terminate(self.proc)
         self.proc.stdout.close()
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -14,11 +14,9 @@ publisher makes, with the real reply shapes:
 Every request is recorded (fake.seen()); fake.records holds the posts."""
 
 import hashlib
-import json
 import os
 import secrets
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
