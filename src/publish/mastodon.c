@@ -51,7 +51,7 @@ static const char *const visibility_names[] = { "public", "unlisted", "private",
 struct limits_cache {
 	pthread_mutex_t lock;
 	char *url;                 /* instance_url they were fetched from; NULL: none */
-	int64_t fetched;           /* monotonic ms */
+	int64_t fetched;           /* mono_ms() */
 	struct mastodon_limits lim;
 };
 
@@ -79,7 +79,8 @@ struct call {
 	struct http_client *client;
 	char *auth;                /* "Authorization: Bearer …" */
 	const char *base;          /* instance_url */
-	int64_t started, deadline; /* monotonic ms */
+	int64_t started;           /* now_monotonic() */
+	int64_t deadline;          /* mono_ms() */
 };
 
 /* ---- the replies (mastodon.h) ---- */
@@ -288,9 +289,14 @@ static void step(struct call *c, const char *name, const char *detail)
 		 LF_STR("detail", detail), LF_MS("elapsed_ms", elapsed_ms(c->started)));
 }
 
+static int64_t mono_ms(void)
+{
+	return now_monotonic() / 1000000;
+}
+
 static int64_t remaining_ms(const struct call *c)
 {
-	return c->deadline - now_monotonic();
+	return c->deadline - mono_ms();
 }
 
 static void sleep_ms(int64_t ms)
@@ -340,7 +346,8 @@ static int api(struct call *c, struct http_request *req, struct http_response *r
 		if (left < 1000)
 			return pp_fail_kind(err, "publisher.mastodon", PP_ERR_TIMEOUT,
 					    "%s: out of time before %s", c->f->title, req->what);
-		req->timeout_s = (int)(left / 1000);
+		int per = c->cfg->http_timeout > 0 ? c->cfg->http_timeout : 60;
+		req->timeout_s = left / 1000 < per ? (int)(left / 1000) : per;
 		if (http_call(c->client, req, resp, err) < 0)
 			return -1;
 		if (resp->status != 429)
@@ -382,7 +389,7 @@ static void get_limits(struct call *c, struct mastodon_limits *out)
 	struct limits_cache *lc = c->f->cache;
 	pthread_mutex_lock(&lc->lock);
 	bool fresh = lc->url && !strcmp(lc->url, c->base) &&
-		     now_monotonic() - lc->fetched < LIMITS_TTL_MS;
+		     mono_ms() - lc->fetched < LIMITS_TTL_MS;
 	if (fresh)
 		*out = lc->lim;
 	pthread_mutex_unlock(&lc->lock);
@@ -423,7 +430,7 @@ static void get_limits(struct call *c, struct mastodon_limits *out)
 		pthread_mutex_lock(&lc->lock);
 		free(lc->url);
 		lc->url = xstrdup(c->base);
-		lc->fetched = now_monotonic();
+		lc->fetched = mono_ms();
 		lc->lim = *out;
 		pthread_mutex_unlock(&lc->lock);
 		snprintf(detail, sizeof(detail),
@@ -672,7 +679,7 @@ static int fedi_publish(const struct fedi *f, const struct config *cfg,
 {
 	struct call c = { .f = f, .cfg = cfg, .in = in, .base = fedi_url(cfg, f),
 			  .started = now_monotonic() };
-	c.deadline = c.started + (int64_t)cfg->publish_timeout * 1000 - 500;
+	c.deadline = mono_ms() + (int64_t)cfg->publish_timeout * 1000 - 500;
 	struct upload up = { 0 };
 	char *caption = NULL, *alt = NULL, *media_id = NULL, *id = NULL, *link = NULL;
 	int rc = -1;

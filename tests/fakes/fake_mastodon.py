@@ -30,7 +30,9 @@ Every call needs `Authorization: Bearer <token>`; a wrong one gets
 Scripted answers: fake.rate_limit(path, reset_in) answers 429 {"error":
 "Too many requests"} with X-RateLimit-Reset set to now + reset_in seconds
 (ISO 8601, as Mastodon sends it) at the time of the request; fake.add_fault
-(fakelib) for 5xx, hangs and the rest. fake.statuses holds every status
+(fakelib) for 5xx, hangs and the rest; fake.late_replies = N posts the next N
+statuses but answers each fake.late_delay seconds later (a reply lost to the
+client's timeout). fake.statuses holds every status
 posted (its fields, headers and the attached media), fake.uploads every
 media upload (fields, bytes, JPEG size).
 
@@ -41,6 +43,7 @@ import json
 import os
 import sys
 import threading
+import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -188,6 +191,16 @@ class MastodonHandler(FakeHandler):
                                   "headers": rec.headers, "reply": st})
             if key:
                 fake.keys[key] = st
+            late = fake.late_replies > 0
+            if late:
+                fake.late_replies -= 1
+        if late:   # posted, but the answer comes after the client gave up
+            time.sleep(fake.late_delay)
+            try:
+                self.reply(200, st)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return
         self.reply(200, st)
 
 
@@ -214,6 +227,8 @@ class FakeMastodon(FakeServer):
         self.next_media = 22348640
         self.next_status = 0
         self.rate_limits = []     # [path, times, reset_in]
+        self.late_replies = 0     # statuses posted whose reply waits late_delay s
+        self.late_delay = 3.0
 
     def instance(self, version):
         media = {k: self.limits[k] for k in ("image_size_limit", "image_matrix_limit",
