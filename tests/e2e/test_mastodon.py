@@ -7,7 +7,9 @@ retried with the same key, the v1 fallbacks, Pixelfed's differences, and the
 history row with the post's url."""
 
 import hashlib
+import json
 import os
+import shutil
 import sqlite3
 import sys
 
@@ -51,6 +53,20 @@ class FediTest(TestCase):
     def result(self, res):
         return res.one("workflow_complete")["results"][self.name]
 
+    def assertFailed(self, res, *fragments):
+        """The platform failed with every fragment in its error."""
+        r = self.result(res)
+        self.assertFalse(r["success"], r)
+        for frag in fragments:
+            self.assertIn(frag, r["error"])
+        return r
+
+    def assertConfigError(self, *fragments):
+        res = self.ws.run("--select", WIDE, check_json=False)
+        self.assertEqual(res.rc, 2, res.stderr)
+        for frag in fragments:
+            self.assertIn(frag, res.stderr)
+
     def use_openai(self, **analysis):
         ai = FakeOpenAI(api_key=KEY).start()
         self.addCleanup(ai.stop)
@@ -77,7 +93,6 @@ class MastodonTest(FediTest):
         self.assertTrue(up["v2"])
         self.assertTrue(up["description"])
         post = self.ws.posts()[0]
-        import json
         with open(os.path.join(self.ws.outbox, post, "post.json")) as f:
             self.assertEqual(up["description"], json.load(f)["alt_text"])
         self.assertEqual(len(self.fake.statuses), 1)
@@ -124,9 +139,7 @@ class MastodonTest(FediTest):
         self.ws.set("Publish", "timeout", "4")
         self.fake.processing = 1000
         res = self.run_pp()
-        r = self.result(res)
-        self.assertFalse(r["success"])
-        self.assertIn("still processing", r["error"])
+        self.assertFailed(res, "still processing")
         self.assertEqual(self.fake.statuses, [])
 
     def test_sensitive_auto_follows_the_analysis(self):
@@ -153,10 +166,8 @@ class MastodonTest(FediTest):
 
         self.use_openai(nsfw=True)
         self.ws.set("Mastodon", "sensitive", "never")
-        ws2 = self.ws
-        # a second image run: put the image back
-        import shutil
-        shutil.copy(os.path.join(harness.EXAMPLES, WIDE), os.path.join(ws2.images, "again.jpg"))
+        # a second run, with a second copy of the image
+        shutil.copy(os.path.join(harness.EXAMPLES, WIDE), os.path.join(self.ws.images, "again.jpg"))
         res = self.ws.run("--select", "again.jpg")
         self.assertEqual(res.rc, 0, res.stderr)
         st = self.fake.statuses[1]
@@ -173,15 +184,11 @@ class MastodonTest(FediTest):
 
     def test_bad_language_is_a_config_error(self):
         self.ws.set("Mastodon", "language", "German")
-        res = self.ws.run("--select", WIDE, check_json=False)
-        self.assertEqual(res.rc, 2)
-        self.assertIn("[Mastodon] language", res.stderr)
+        self.assertConfigError("[Mastodon] language")
 
     def test_missing_token_is_a_config_error(self):
         del self.ws.env["MASTODON_ACCESS_TOKEN"]
-        res = self.ws.run("--select", WIDE, check_json=False)
-        self.assertEqual(res.rc, 2)
-        self.assertIn("MASTODON_ACCESS_TOKEN", res.stderr)
+        self.assertConfigError("MASTODON_ACCESS_TOKEN")
 
     def test_image_over_the_size_limit_is_made_smaller(self):
         self.fake.limits["image_size_limit"] = 60000
@@ -257,10 +264,7 @@ class MastodonTest(FediTest):
                                   body={"error": "Validation failed: Text can't be blank"}))
         res = self.run_pp()
         self.assertEqual(res.rc, 0, res.stderr)   # the outbox took it
-        r = self.result(res)
-        self.assertFalse(r["success"])
-        self.assertIn("HTTP 422", r["error"])
-        self.assertIn("Validation failed: Text can't be blank", r["error"])
+        self.assertFailed(res, "HTTP 422", "Validation failed: Text can't be blank")
         self.assertEqual(len(self.fake.seen("/api/v1/statuses")), 1)   # not retried
         steps = [l["step"] for l in res.events("mastodon_step")]
         self.assertEqual(steps[-1], "failed")
@@ -280,11 +284,8 @@ class MastodonTest(FediTest):
     def test_429_beyond_the_timeout_fails_at_once(self):
         self.fake.rate_limit("/api/v1/statuses", reset_in=3600)
         res = self.run_pp()
-        r = self.result(res)
-        self.assertFalse(r["success"])
-        self.assertIn("HTTP 429", r["error"])
-        self.assertIn("retry after 20", r["error"])       # the reset time, 20xx-…
-        self.assertIn("past the publish timeout", r["error"])
+        # the reset time, 20xx-…, named
+        self.assertFailed(res, "HTTP 429", "retry after 20", "past the publish timeout")
         self.assertEqual(len(self.fake.seen("/api/v1/statuses")), 1)
         self.assertEqual(self.fake.statuses, [])
         self.assertEqual(res.events("http_retry"), [])
@@ -293,10 +294,7 @@ class MastodonTest(FediTest):
         wrong = "wrong-Mastodon-Token-Zq93Lx"
         self.ws.env["MASTODON_ACCESS_TOKEN"] = wrong
         res = self.ws.run("--select", WIDE)
-        r = self.result(res)
-        self.assertFalse(r["success"])
-        self.assertIn("HTTP 401", r["error"])
-        self.assertIn("invalid or revoked", r["error"])
+        self.assertFailed(res, "HTTP 401", "invalid or revoked")
         self.assertNotIn(wrong, res.stdout + res.stderr)
         self.assertEqual(self.fake.uploads, [])
         db = sqlite3.connect(self.ws.state)
@@ -336,9 +334,7 @@ class MastodonTest(FediTest):
         self.fake.add_fault(Fault("/api/v1/statuses", status=502, body={"error": "Bad Gateway"},
                                   times=10))
         res = self.run_pp()
-        r = self.result(res)
-        self.assertFalse(r["success"])
-        self.assertIn("HTTP 502", r["error"])
+        self.assertFailed(res, "HTTP 502")
         self.assertEqual(self.fake.statuses, [])
 
     def test_preview_sends_nothing(self):
@@ -381,17 +377,13 @@ class PixelfedTest(FediTest):
 
     def test_direct_visibility_is_refused(self):
         self.ws.set("Pixelfed", "visibility", "direct")
-        res = self.ws.run("--select", WIDE, check_json=False)
-        self.assertEqual(res.rc, 2)
-        self.assertIn("[Pixelfed] visibility", res.stderr)
+        self.assertConfigError("[Pixelfed] visibility")
 
     def test_duplicate_key_is_not_posted_twice(self):
         self.ws.set("HTTP", "timeout", "2")
         self.fake.late_replies = 1
         res = self.run_pp()
-        r = self.result(res)
-        self.assertFalse(r["success"])
-        self.assertIn("Idempotency-Key", r["error"])
+        self.assertFailed(res, "Idempotency-Key")
         self.assertEqual(len(self.fake.statuses), 1)
 
     def test_sensitive(self):

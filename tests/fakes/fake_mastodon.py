@@ -39,7 +39,6 @@ media upload (fields, bytes, JPEG size).
 Standard library only; run under /usr/bin/python3."""
 
 import datetime
-import json
 import os
 import sys
 import threading
