@@ -368,8 +368,10 @@ static int api(struct call *c, struct http_request *req, struct http_response *r
 		struct buf msg = BUF_INIT;
 		buf_adds(&msg, err->msg);
 		if (wait >= 0) {
-			buf_addf(&msg, "; retry after %s (in %lld s), past the publish timeout", when,
-				 (long long)((wait + 999) / 1000));
+			buf_addf(&msg, "; retry after %s (in %lld s)%s", when,
+				 (long long)((wait + 999) / 1000),
+				 wait + 1000 < left ? ", rate limited again after waiting"
+						    : ", past the publish timeout");
 			err->retry_after = (int)((wait + 999) / 1000);
 		} else {
 			buf_adds(&msg, "; the reply does not say when to retry");
