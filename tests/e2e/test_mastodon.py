@@ -61,6 +61,20 @@ class FediTest(TestCase):
             self.assertIn(frag, r["error"])
         return r
 
+    def assertPosted(self, res):
+        """The run succeeded and so did the platform."""
+        self.assertEqual(res.rc, 0, res.stderr)
+        r = self.result(res)
+        self.assertTrue(r["success"], r)
+        return r
+
+    def assertResentOnce(self, attempts=2):
+        """The status was sent `attempts` times, always with the same key, and posted once."""
+        sent = self.fake.seen("/api/v1/statuses")
+        self.assertEqual(len(sent), attempts)
+        self.assertEqual(len({s.header("Idempotency-Key") for s in sent}), 1)
+        self.assertEqual(len(self.fake.statuses), 1)
+
     def assertConfigError(self, *fragments):
         res = self.ws.run("--select", WIDE, check_json=False)
         self.assertEqual(res.rc, 2, res.stderr)
@@ -272,12 +286,8 @@ class MastodonTest(FediTest):
     def test_429_within_the_timeout_is_waited_out(self):
         self.fake.rate_limit("/api/v1/statuses", reset_in=2)
         res = self.run_pp()
-        self.assertEqual(res.rc, 0, res.stderr)
-        self.assertTrue(self.result(res)["success"], self.result(res))
-        sent = self.fake.seen("/api/v1/statuses")
-        self.assertEqual(len(sent), 2)
-        self.assertEqual(sent[0].header("Idempotency-Key"), sent[1].header("Idempotency-Key"))
-        self.assertEqual(len(self.fake.statuses), 1)
+        self.assertPosted(res)
+        self.assertResentOnce()
         waits = [l for l in res.events("mastodon_step") if l["step"] == "rate_limited"]
         self.assertEqual(len(waits), 1)
 
@@ -307,12 +317,8 @@ class MastodonTest(FediTest):
         self.fake.add_fault(Fault("/api/v1/statuses", status=503,
                                   body={"error": "Service Unavailable"}))
         res = self.run_pp()
-        self.assertEqual(res.rc, 0, res.stderr)
-        self.assertTrue(self.result(res)["success"], self.result(res))
-        sent = self.fake.seen("/api/v1/statuses")
-        self.assertEqual(len(sent), 2)
-        self.assertEqual(sent[0].header("Idempotency-Key"), sent[1].header("Idempotency-Key"))
-        self.assertEqual(len(self.fake.statuses), 1)
+        self.assertPosted(res)
+        self.assertResentOnce()
 
     def test_same_key_posts_once(self):
         """A resend of a post that did land (its reply lost to a timeout) gets
@@ -320,14 +326,8 @@ class MastodonTest(FediTest):
         self.ws.set("Publish", "timeout", "30")
         self.ws.set("HTTP", "timeout", "2")
         self.fake.late_replies = 1    # posted, but answered too late
-        res = self.run_pp()
-        self.assertEqual(res.rc, 0, res.stderr)
-        r = self.result(res)
-        self.assertTrue(r["success"], r)
-        sent = self.fake.seen("/api/v1/statuses")
-        self.assertGreaterEqual(len(sent), 2)
-        self.assertEqual(len({s.header("Idempotency-Key") for s in sent}), 1)
-        self.assertEqual(len(self.fake.statuses), 1)
+        r = self.assertPosted(self.run_pp())
+        self.assertResentOnce()
         self.assertEqual(r["post_id"], self.fake.statuses[0]["reply"]["id"])
 
     def test_persistent_5xx_fails_clearly(self):
