@@ -206,6 +206,9 @@ static int stage_publish(struct run *r)
 		.overrides = r->ap.ov,
 		.noverrides = r->ap.nov,
 		.sessions = session_store_state(r->env->state),
+		/* a resumed post keeps the id of the run that first sent it, so
+		 * that idempotency keys derived from it stay the same */
+		.first_correlation_id = r->j ? r->j->correlation_id : NULL,
 	};
 	struct publish_result res[WORKFLOW_MAX_PLATFORMS] = { 0 };
 	int64_t t0 = now_monotonic();

@@ -67,6 +67,8 @@ struct publish_input {
 	 * publish() and preview() only ever read `caption`. */
 	const struct caption_override *overrides;
 	size_t noverrides;
+	const char *first_correlation_id; /* the run that first sent this post; never NULL once
+					     the job starts */
 	struct session_store sessions; /* logins kept between runs; may be empty */
 };
 
@@ -134,6 +136,8 @@ extern const struct publisher_ops outbox_publisher;
 extern const struct publisher_ops telegram_publisher;
 extern const struct publisher_ops email_publisher;
 extern const struct publisher_ops instagram_publisher;
+extern const struct publisher_ops mastodon_publisher;
+extern const struct publisher_ops pixelfed_publisher;
 extern const struct publisher_ops bluesky_publisher;
 
 /* The platform called name, or NULL. */
