@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "caption/format.h"
+#include "caption/richtext.h"
 #include "util/buf.h"
+#include "util/grapheme.h"
 #include "util/utf8.h"
 
 const struct caption_rules caption_generic = { .limit = CAPTION_LIMIT_DEFAULT };
@@ -254,7 +256,14 @@ char *caption_apply(const struct caption_rules *r, const char *caption)
 	else if (r->max_hashtags)
 		replace_with(&text, drop_hashtags_after(text, r->max_hashtags));
 
-	if (utf8_strlen(text) > limit)
+	if (r->graphemes)
+		replace_with(&text, richtext_cut(text, limit));
+	else if (utf8_strlen(text) > limit)
 		replace_with(&text, shorten(text, limit));
 	return text;
+}
+
+size_t caption_length(const struct caption_rules *r, const char *text)
+{
+	return r->graphemes ? grapheme_count(text, strlen(text)) : utf8_strlen(text);
 }

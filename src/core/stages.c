@@ -10,6 +10,7 @@
 #include "caption/sidecar.h"
 #include "core/stages.h"
 #include "publish/publisher.h"
+#include "publish/session_store.h"
 #include "telemetry/clock.h"
 #include "telemetry/log.h"
 #include "telemetry/sanitize.h"
@@ -269,6 +270,7 @@ void stage_publish_input(const struct stage_ctx *s, const struct caption_overrid
 		.alt_text = s->analysis.alt_text,
 		.overrides = ov,
 		.noverrides = nov,
+		.sessions = session_store_state(s->state),
 		.first_correlation_id = first_correlation_id,
 	};
 }

@@ -635,7 +635,8 @@ int http_call(struct http_client *c, const struct http_request *req,
 			  LF_INT("status", status), LF_MS("duration_ms", attempt_ms),
 			  LF_INT("attempt", attempt), LF_STR("error", errtext));
 
-		bool again = rc == CURLE_OK ? retry_status(status, req->not_idempotent)
+		bool again = rc == CURLE_OK ? retry_status(status, req->not_idempotent) &&
+						      !(status == 429 && req->caller_handles_429)
 					    : retry_curl(rc, req->not_idempotent);
 		if (again && attempt < max && fd_rewind(&k) < 0)
 			again = false; /* a partial body that cannot be taken back */

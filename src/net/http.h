@@ -63,6 +63,9 @@ struct http_request {
 	 * when the server cannot have acted on it (429, no connection), never
 	 * after a timeout or a 5xx. */
 	bool not_idempotent;
+	/* The caller reads a 429 itself (waits for the reset time it names, or
+	 * gives up): it is returned at once, never retried here. */
+	bool caller_handles_429;
 };
 
 struct http_response {

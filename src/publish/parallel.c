@@ -142,8 +142,9 @@ size_t publish_parallel_observed(const struct config *cfg,
 	j->in.caption = keep(j, in->caption);
 	j->in.sd_caption = keep(j, in->sd_caption);
 	j->in.alt_text = keep(j, in->alt_text);
+	/* unset: this run is the first to send it */
 	j->in.first_correlation_id = keep(j, in->first_correlation_id ? in->first_correlation_id
-								      : in->ctx.correlation_id);
+								  : in->ctx.correlation_id);
 	j->in.overrides = NULL; /* resolved into each slot's caption below */
 	j->in.noverrides = 0;
 	if (in->analysis) {

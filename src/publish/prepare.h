@@ -20,6 +20,14 @@ struct prepared_image {
 int prepare_jpeg(const char *src, const char *name, int max_width, int quality,
 		 struct prepared_image *out, struct pp_error *err);
 
+/* The sharpest copy of src that takes at most max_bytes: its long side at
+ * most max_long pixels (never upscaled), JPEG quality stepping down from
+ * 92 to 80, then the size by a fifth at a time (down to 320 px) until it
+ * fits. Never blurred or smoothed to save bytes. Fails (kind unsupported)
+ * when even the smallest copy is too large. */
+int prepare_jpeg_within(const char *src, const char *name, int max_long, size_t max_bytes,
+			struct prepared_image *out, struct pp_error *err);
+
 /* A JPEG of src in memory at most max_width pixels wide, quality 82: the
  * phone-sized copy the web serves (within the image module's decode
  * limits, like every decode). Its time goes to ctx's sink as "resize".

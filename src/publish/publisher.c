@@ -7,6 +7,9 @@ const struct publisher_ops *const publishers[] = {
 	&telegram_publisher,
 	&email_publisher,
 	&instagram_publisher,
+	&mastodon_publisher,
+	&pixelfed_publisher,
+	&bluesky_publisher,
 	&outbox_publisher,
 	NULL,
 };

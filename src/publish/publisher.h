@@ -28,10 +28,24 @@
 #include "caption/format.h"
 #include "config/config.h"
 #include "types/models.h"
+#include "types/session.h"
 #include "image/image.h"
 #include "util/error.h"
 
 struct storage;
+
+/* Where a platform keeps its login between runs (publish/session_store.h
+ * puts it in the state file), keyed by service URL and account name.
+ * get: 1 with *out filled (the caller releases it), 0 none saved, -1 error;
+ * put: saves s, or forgets the saved one when s is NULL. A store whose get
+ * is NULL keeps nothing: the platform logs in on every post. */
+struct session_store {
+	int (*get)(void *arg, const char *service, const char *account,
+		   struct saved_session *out, struct pp_error *err);
+	int (*put)(void *arg, const char *service, const char *account,
+		   const struct saved_session *s, struct pp_error *err);
+	void *arg;                     /* outlives the run, like storage */
+};
 
 struct publish_input {
 	/* The run's id, without a timing sink: a platform past its time limit
@@ -55,6 +69,7 @@ struct publish_input {
 	size_t noverrides;
 	const char *first_correlation_id; /* the run that first sent this post; never NULL once
 					     the job starts */
+	struct session_store sessions; /* logins kept between runs; may be empty */
 };
 
 /* The caption platform is sent: its override in in, else in->caption. */
@@ -121,6 +136,9 @@ extern const struct publisher_ops outbox_publisher;
 extern const struct publisher_ops telegram_publisher;
 extern const struct publisher_ops email_publisher;
 extern const struct publisher_ops instagram_publisher;
+extern const struct publisher_ops mastodon_publisher;
+extern const struct publisher_ops pixelfed_publisher;
+extern const struct publisher_ops bluesky_publisher;
 
 /* The platform called name, or NULL. */
 const struct publisher_ops *publisher_find(const char *name);

@@ -73,6 +73,11 @@ static const struct migration migrations[] = {
 	 * (its override), so that a resumed post sends what was approved. */
 	{ 5, "ALTER TABLE journal ADD COLUMN alt_text TEXT;"
 	     "ALTER TABLE journal_platform ADD COLUMN caption TEXT;" },
+	/* The logins platforms keep between runs (sessions.c): tokens, secret. */
+	{ 6, "CREATE TABLE IF NOT EXISTS session("
+	     " service TEXT NOT NULL, account TEXT NOT NULL, account_id TEXT,"
+	     " access_token TEXT NOT NULL, refresh_token TEXT, updated_at TEXT NOT NULL,"
+	     " PRIMARY KEY(service, account)) WITHOUT ROWID;" },
 	/* What a retry needs of a run (photopub retry): where its image went in
 	 * the archive, and the analysis its platforms were sent; the runs by
 	 * their correlation ids. */

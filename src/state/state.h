@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "types/session.h"
 #include "util/error.h"
 #include "util/strv.h"
 
@@ -181,6 +182,18 @@ int state_quarantine_add(struct state *st, const struct quarantine_entry *q,
 			 struct pp_error *err);
 /* Either hash may be NULL or "". */
 bool state_is_quarantined(struct state *st, const char *sha256, const char *content_hash);
+
+/* ---- saved sessions (sessions.c) -------------------------------------------
+ * A platform's login kept between runs, by service URL and account name.
+ * The tokens are secrets: the state file holds them (mode 0600), nothing
+ * logs them. */
+/* 1 with *out filled (release with saved_session_release), 0 when none is
+ * saved, -1 on a database error. */
+int state_session_get(struct state *st, const char *service, const char *account,
+		      struct saved_session *out, struct pp_error *err);
+/* Saves s in place of the one kept; s NULL forgets it. */
+int state_session_put(struct state *st, const char *service, const char *account,
+		      const struct saved_session *s, struct pp_error *err);
 
 /* Groups many state_cache_put calls into one transaction. */
 int state_begin(struct state *st, struct pp_error *err);

@@ -44,6 +44,22 @@ char *strv_join(const struct strv *sv, const char *sep)
 	return buf_detach(&b);
 }
 
+void strv_split(struct strv *sv, const char *s, char sep)
+{
+	while (s && *s) {
+		const char *end = strchr(s, sep);
+		size_t n = end ? (size_t)(end - s) : strlen(s);
+		size_t a = 0, z = n;
+		while (a < z && (s[a] == ' ' || s[a] == '\t'))
+			a++;
+		while (z > a && (s[z - 1] == ' ' || s[z - 1] == '\t'))
+			z--;
+		if (z > a)
+			strv_push_owned(sv, xstrndup(s + a, z - a));
+		s = end ? end + 1 : NULL;
+	}
+}
+
 void strv_copy(struct strv *dst, const struct strv *src)
 {
 	for (size_t i = 0; i < src->n; i++)

@@ -19,6 +19,9 @@ bool strv_contains(const struct strv *sv, const char *s);
 void strv_push_unique(struct strv *sv, const char *s);
 /* s1<sep>s2<sep>…; caller frees. */
 char *strv_join(const struct strv *sv, const char *sep);
+/* Appends the items of s separated by sep, blanks around each trimmed,
+ * empty items skipped ("a, b,,c" -> a b c); s NULL appends nothing. */
+void strv_split(struct strv *sv, const char *s, char sep);
 void strv_copy(struct strv *dst, const struct strv *src); /* appends copies */
 void strv_release(struct strv *sv);
 

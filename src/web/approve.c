@@ -124,9 +124,9 @@ static json_t *preview_one(const struct publisher_ops *ops, const char *caption,
 	json_t *o = json_object();
 	json_object_set_new(o, "name", json_string(ops->name));
 	json_object_set_new(o, "text", json_string(text));
-	json_object_set_new(o, "length", json_integer((json_int_t)utf8_strlen(text)));
+	json_object_set_new(o, "length", json_integer((json_int_t)caption_length(&ops->caption, text)));
 	json_object_set_new(o, "max_length", json_integer((json_int_t)max));
-	json_object_set_new(o, "over", json_boolean(utf8_strlen(uncut) > max));
+	json_object_set_new(o, "over", json_boolean(caption_length(&ops->caption, uncut) > max));
 	json_object_set_new(o, "alt_text", ops->caps.alt_text && alt_text && *alt_text
 						   ? json_string(alt_text) : json_null());
 	free(text);

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import unittest
@@ -80,6 +81,21 @@ def tree_digest(*paths):
                     with open(p, "rb") as fh:
                         h.update(hashlib.sha256(fh.read()).digest())
     return h.hexdigest()
+
+
+def terminate(proc, timeout=30):
+    """SIGTERM to proc and a wait of timeout seconds; a process still
+    running then is killed. Returns False when it had to be killed."""
+    if proc.poll() is not None:
+        return True
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return False
 
 
 class Workspace:

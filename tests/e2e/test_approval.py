@@ -146,7 +146,11 @@ class WebApprovalTest(WebCase):
         srv = self.serve()
         r = self.assertStatus(self.get(srv, "/api/platforms"), 200).json()
         by = {p["name"]: p for p in r["platforms"]}
-        self.assertEqual(list(by), ["telegram", "email", "instagram", "outbox"])
+        self.assertEqual(list(by), ["telegram", "email", "instagram", "mastodon", "pixelfed", "bluesky",
+                                    "outbox"])
+        self.assertEqual(by["bluesky"], {"name": "bluesky", "enabled": False, "max_length": 300,
+                                         "alt_text": True, "hashtags": True, "max_hashtags": None,
+                                         "one_line": False})
         self.assertEqual(by["telegram"], {"name": "telegram", "enabled": False, "max_length": 1024,
                                           "alt_text": False, "hashtags": True, "max_hashtags": None,
                                           "one_line": False})
@@ -156,6 +160,9 @@ class WebApprovalTest(WebCase):
         self.assertIs(by["email"]["hashtags"], False)
         self.assertIs(by["email"]["alt_text"], True)
         self.assertIs(by["outbox"]["enabled"], True)
+        self.assertEqual(by["mastodon"]["max_length"], 500)
+        self.assertIs(by["mastodon"]["alt_text"], True)
+        self.assertIs(by["pixelfed"]["enabled"], False)
         self.assertEqual(r["caption_max_length"], 2200)
         self.assertEqual(r["alt_text_max_length"], 125)
 

@@ -18,7 +18,6 @@ import fcntl
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -104,14 +103,8 @@ class Server:
 
     def stop(self):
         """SIGTERM; returns the exit code and the parsed log lines."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise AssertionError("photopub serve did not stop within 30 s of SIGTERM")
+        if not harness.terminate(self.proc):
+            raise AssertionError("photopub serve did not stop within 30 s of SIGTERM")
         self.log.close()
         with open(self.log_path, errors="replace") as f:
             text = f.read()

@@ -605,6 +605,30 @@ static void test_retry_after_seconds(void **state)
 	free(url);
 }
 
+/* caller_handles_429: the 429 comes back at once, headers and all. */
+static void test_429_left_to_the_caller(void **state)
+{
+	struct fixture *f = *state;
+	srv_push(f->srv, (struct scripted){ .status = 429, .body = "{\"error\":\"Too many requests\"}",
+		.headers = { "X-RateLimit-Reset: 2026-12-03T10:05:00.000000Z", "Retry-After: 1" } });
+	srv_push(f->srv, (struct scripted){ .status = 200, .body = "second" });
+	char *url = srv_url(f->srv, "/r");
+	struct http_request req = REQ(.url = url, .caller_handles_429 = true);
+	struct http_response resp;
+	struct pp_error err;
+	assert_int_equal(call(f, &req, &resp, &err), 0);
+	assert_int_equal(resp.status, 429);
+	assert_int_equal(resp.attempts, 1);
+	char *reset = http_response_header(&resp, "X-RateLimit-Reset");
+	assert_string_equal(reset, "2026-12-03T10:05:00.000000Z");
+	free(reset);
+	assert_int_equal(srv_nrec(f->srv), 1);
+	http_response_release(&resp);
+	assert_int_equal(call(f, &req, &resp, &err), 0); /* the 200, for the next test */
+	http_response_release(&resp);
+	free(url);
+}
+
 static void test_retry_after_capped(void **state)
 {
 	struct fixture *f = *state;
@@ -1138,6 +1162,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_503_then_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_503_exhausted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_4xx_not_retried, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_429_left_to_the_caller, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connect_refused_hides_token, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_protocols_and_bad_urls, setup, teardown),

@@ -1,6 +1,7 @@
 /* test_parallel.c - publish_parallel_observed: every outcome reaches the
  * observer once, in the order they end, and a platform that ends while the
- * observer runs is not left waiting for the deadline. */
+ * observer runs is not left waiting for the deadline; each platform gets
+ * the id of the run that first sent the post (this run's when unset). */
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -76,10 +77,47 @@ static void test_an_outcome_during_the_observer_is_not_missed(void **state)
 	publish_result_release(&res[1]);
 }
 
+/* Reports the first_correlation_id it was given as its post id. */
+static int publish_first_id(const struct config *cfg, const struct publish_input *in,
+			    struct publish_result *out, struct pp_error *err)
+{
+	if (!in->first_correlation_id)
+		return pp_fail(err, "test", "no first_correlation_id");
+	out->success = true;
+	out->post_id = xstrdup(in->first_correlation_id);
+	return 0;
+}
+
+static const struct publisher_ops first_id_ops = { .name = "first", .publish = publish_first_id };
+
+static void test_first_correlation_id(void **state)
+{
+	struct config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	const struct publisher_ops *ops[] = { &first_id_ops };
+	struct publish_result res[1];
+	const char *earlier = "run-that-first-sent-it";
+	/* unset: this run's id */
+	struct publish_input in = { .ctx = { .correlation_id = "this-run" }, .image_name = "a.jpg" };
+	memset(res, 0, sizeof(res));
+	publish_parallel(&cfg, ops, 1, &in, 10, res);
+	assert_true(res[0].success);
+	assert_string_equal(res[0].post_id, "this-run");
+	publish_result_release(&res[0]);
+	/* set (a retry, a resumed run): that run's */
+	in.first_correlation_id = earlier;
+	memset(res, 0, sizeof(res));
+	publish_parallel(&cfg, ops, 1, &in, 10, res);
+	assert_true(res[0].success);
+	assert_string_equal(res[0].post_id, "run-that-first-sent-it");
+	publish_result_release(&res[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_an_outcome_during_the_observer_is_not_missed),
+		cmocka_unit_test(test_first_correlation_id),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
