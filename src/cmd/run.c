@@ -72,7 +72,11 @@ static void print_result(const struct workflow_result *r, const char *cid)
 	if (r->image)
 		printf("image:    %s\n", r->image);
 	cmd_print_platforms(r);
-	printf("result:   %s (correlation_id %s)\n", r->success ? "ok" : "failed", cid);
+	bool partial = workflow_partial(r);
+	printf("result:   %s%s (correlation_id %s)\n", r->success ? "ok" : "failed",
+	       partial ? ", partly published" : "", cid);
+	if (partial)
+		printf("retry:    photopub retry %.8s sends it to the platforms that failed\n", cid);
 	fflush(stdout);
 }
 

@@ -55,6 +55,10 @@ class Base(harness.TestCase):
         done = res.one("workflow_complete")
         self.assertTrue(done["results"]["outbox"]["success"])
         self.assertFalse(done["results"]["telegram"]["success"])
+        # the summary says so, and how to send the rest
+        self.assertIn("result:   ok, partly published (correlation_id %s)" % done["correlation_id"],
+                      res.stdout)
+        self.assertIn("photopub retry %s" % done["correlation_id"][:8], res.stdout)
         return res, done
 
 
