@@ -1,6 +1,8 @@
 /* log.c - log_json: renders one JSON object per line and writes it whole.
  *
  * Owns the log sinks (stderr, the optional --log-file) and the minimum level.
+ * With the text format (log_set_format), stderr gets logtext.c's human line
+ * instead and the file keeps the JSON one.
  * Rendering is lock-free into a per-call buffer; only the write(2) calls run
  * under the sink lock, so a reopen (SIGHUP, logrotate) never splits a line. */
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "telemetry/log.h"
+#include "telemetry/logtext.h"
 #include "telemetry/sanitize.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
@@ -23,6 +26,8 @@
 
 static atomic_int min_level = LOG_INFO;
 static atomic_bool to_stderr = true;
+static atomic_bool text_stderr; /* stderr gets log_render_text lines, the file JSON */
+static atomic_bool text_colour;
 /* Writers of a line up to PIPE_BUF bytes share the lock: one write(2) of
  * such a line is atomic on a pipe, a tty and (position included) a regular
  * file, so they need not wait for each other — only for a reopen, which
@@ -40,6 +45,28 @@ void log_set_level(enum log_level level) { atomic_store(&min_level, (int)level);
 enum log_level log_get_level(void) { return (enum log_level)atomic_load(&min_level); }
 bool log_enabled(enum log_level level) { return (int)level >= atomic_load(&min_level); }
 void log_set_stderr(bool on) { atomic_store(&to_stderr, on); }
+
+void log_set_format(enum log_format format, bool colour)
+{
+	atomic_store(&text_stderr, format == LOG_FORMAT_TEXT);
+	atomic_store(&text_colour, colour);
+}
+
+enum log_format log_get_format(void)
+{
+	return atomic_load(&text_stderr) ? LOG_FORMAT_TEXT : LOG_FORMAT_JSON;
+}
+
+int log_format_parse(const char *name)
+{
+	if (!strcasecmp(name, "json"))
+		return LOG_FORMAT_JSON;
+	if (!strcasecmp(name, "text"))
+		return LOG_FORMAT_TEXT;
+	if (!strcasecmp(name, "auto"))
+		return isatty(2) ? LOG_FORMAT_TEXT : LOG_FORMAT_JSON;
+	return -1;
+}
 
 int log_level_parse(const char *name)
 {
@@ -405,7 +432,7 @@ static void sink_write(const char *p, size_t n)
 		pthread_rwlock_rdlock(&sink_lock);
 	else
 		pthread_rwlock_wrlock(&sink_lock);
-	if (atomic_load(&to_stderr))
+	if (atomic_load(&to_stderr) && !atomic_load(&text_stderr))
 		fs_write_all(2, p, n);
 	if (file_fd >= 0)
 		fs_write_all(file_fd, p, n);
@@ -553,6 +580,15 @@ void log_json(enum log_level level, const char *logger, const char *event,
 {
 	if (!log_enabled(level))
 		return;
+	if (atomic_load(&text_stderr) && atomic_load(&to_stderr)) {
+		char *text;
+		size_t n = log_render_text(level, logger, event, correlation_id, fields,
+					   atomic_load(&text_colour), &text);
+		pthread_rwlock_rdlock(&sink_lock); /* a short line: one atomic write */
+		fs_write_all(2, text, n);
+		pthread_rwlock_unlock(&sink_lock);
+		free(text);
+	}
 	char stack[2048];
 	struct out o = { stack, 0, sizeof(stack), false };
 	render(&o, level, logger, event, correlation_id, fields);

@@ -84,6 +84,16 @@ int log_level_parse(const char *name);
 /* Whether lines go to stderr (default true). */
 void log_set_stderr(bool on);
 
+/* The form of the lines on stderr: JSON (the default, the contract) or the
+ * short human text of logtext.h, in colour when colour. The log file always
+ * gets JSON. */
+enum log_format { LOG_FORMAT_JSON = 0, LOG_FORMAT_TEXT };
+void log_set_format(enum log_format format, bool colour);
+enum log_format log_get_format(void);
+/* "json", "text", or "auto" (text when stderr is a terminal, JSON otherwise)
+ * -> format; -1 when unknown. */
+int log_format_parse(const char *name);
+
 /* Appends every line to path too (created 0600 when missing). Replaces a
  * previous file. NULL closes it. */
 int log_set_file(const char *path, struct pp_error *err);

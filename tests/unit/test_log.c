@@ -8,12 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "telemetry/clock.h"
 #include "telemetry/correlation.h"
 #include "telemetry/log.h"
+#include "telemetry/logtext.h"
 #include "telemetry/sanitize.h"
 #include "testutil.h"
 #include "util/buf.h"
+#include "util/utf8.h"
 
 static json_t *render(const struct log_field *f, const char *cid)
 {
@@ -359,6 +362,142 @@ static void test_async_error_lines_are_written_at_once(void **state)
 	free(path_text);
 }
 
+/* ---- the text form (logtext.h) ------------------------------------------ */
+
+static char *text_line(enum log_level level, const char *event, const char *cid,
+		       const struct log_field *f, bool colour)
+{
+	char *line;
+	size_t n = log_render_text(level, "t", event, cid, f, colour, &line);
+	assert_int_equal(n, strlen(line));
+	assert_int_equal(line[n - 1], '\n');
+	assert_null(memchr(line, '\n', n - 1));
+	return line;
+}
+
+static void test_text_shape(void **state)
+{
+	(void)state;
+	char *line = text_line(LOG_INFO, "workflow_timing", "7e9ab81f-1234-4abc-8def-0123456789ab",
+			       (const struct log_field[]){ LF_STR("image", "a.jpg"), LF_MS("archive_ms", 12),
+							   LF_MS("skipped_ms", -1), LF_NULL("n"),
+							   LF_BOOL("success", true), LF_END },
+			       false);
+	regex_t re;
+	assert_int_equal(regcomp(&re,
+				 "^[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} INFO  workflow_timing cid=7e9ab81f "
+				 "image=a\\.jpg archive_ms=12 success=true\n$",
+				 REG_EXTENDED), 0);
+	if (regexec(&re, line, 0, NULL, 0) != 0)
+		fail_msg("unexpected line: %s", line);
+	regfree(&re);
+	assert_null(strchr(line, '\033')); /* no colour asked */
+	free(line);
+}
+
+static void test_text_quoting(void **state)
+{
+	(void)state;
+	char *line = text_line(LOG_WARNING, "x", NULL,
+			       (const struct log_field[]){ LF_STR("a", "two words"), LF_STR("b", "say \"hi\""),
+							   LF_STR("c", ""), LF_STR("d", "line\nbreak"),
+							   LF_STR("e", "k=v"), LF_END },
+			       false);
+	assert_non_null(strstr(line, " WARN  x a=\"two words\" b=\"say \\\"hi\\\"\" c=\"\" d=line break e=\"k=v\"\n"));
+	free(line);
+}
+
+static void test_text_width_bound(void **state)
+{
+	(void)state;
+	char big[2000];
+	/* "é" is two bytes and one column: the bound is in characters. */
+	for (size_t i = 0; i + 2 < sizeof(big); i += 2)
+		memcpy(big + i, "\xc3\xa9", 2);
+	big[sizeof(big) - 2] = '\0';
+	char *line = text_line(LOG_ERROR, "caption_generation", "cid",
+			       (const struct log_field[]){ LF_STR("caption", big), LF_STR("after", "x"), LF_END },
+			       false);
+	size_t cols = utf8_len(line, strlen(line) - 1);
+	assert_int_equal(cols, LOG_TEXT_COLUMNS);
+	assert_true(cols < 200);
+	assert_non_null(strstr(line, UTF8_ELLIPSIS "\n"));
+	assert_null(strstr(line, "after="));
+	free(line);
+
+	/* With colour the visible text is the same; the codes come in addition. */
+	char *colour = text_line(LOG_ERROR, "caption_generation", "cid",
+				 (const struct log_field[]){ LF_STR("caption", big), LF_END }, true);
+	assert_non_null(strstr(colour, "\033["));
+	assert_non_null(strstr(colour, UTF8_ELLIPSIS "\n"));
+	free(colour);
+}
+
+static void test_text_sentences_and_secrets(void **state)
+{
+	(void)state;
+	char *line = text_line(LOG_ERROR, "usage_error", NULL,
+			       (const struct log_field[]){ LF_STR("command", "run"),
+							   LF_STR("error", "--config FILE is required"),
+							   LF_STR("help", "photopub run --help"), LF_END },
+			       false);
+	assert_string_equal(line, "error: --config FILE is required (see photopub run --help)\n");
+	free(line);
+	line = text_line(LOG_ERROR, "config_error", NULL,
+			 (const struct log_field[]){ LF_STR("file", "photopub.ini"), LF_STR("section", "Storage"),
+						     LF_STR("key", "path"), LF_STR("problem", "required"),
+						     LF_STR("error", "photopub.ini: [Storage] path: required"), LF_END },
+			 false);
+	assert_string_equal(line, "error: [Storage] path: required (photopub.ini)\n");
+	free(line);
+
+	sanitize_add_secret("hunter2-secret");
+	line = text_line(LOG_INFO, "x", NULL,
+			 (const struct log_field[]){ LF_STR("url", "https://u:pw@h/"), LF_STR("v", "a hunter2-secret b"),
+						     LF_END },
+			 false);
+	assert_null(strstr(line, "hunter2-secret"));
+	assert_null(strstr(line, ":pw@"));
+	assert_non_null(strstr(line, REDACTED));
+	free(line);
+	sanitize_clear_secrets();
+}
+
+static void test_text_colour_only_on_a_terminal(void **state)
+{
+	(void)state;
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	setenv("TERM", "xterm", 1);
+	unsetenv("NO_COLOR");
+	assert_false(log_colour_wanted(fds[1])); /* a pipe is no terminal */
+	close(fds[0]);
+	close(fds[1]);
+	assert_int_equal(log_format_parse("json"), LOG_FORMAT_JSON);
+	assert_int_equal(log_format_parse("TEXT"), LOG_FORMAT_TEXT);
+	assert_int_equal(log_format_parse("yaml"), -1);
+	if (!isatty(2))
+		assert_int_equal(log_format_parse("auto"), LOG_FORMAT_JSON);
+}
+
+/* With the text format, the log file keeps the JSON line. */
+static void test_text_format_keeps_json_in_file(void **state)
+{
+	(void)state;
+	tu_log_start();
+	log_set_format(LOG_FORMAT_TEXT, false);
+	log_info("t", "text_mode_line", NULL, LF_STR("k", "v"));
+	log_set_format(LOG_FORMAT_JSON, false);
+	char *text = tu_log_stop();
+	json_error_t e;
+	json_t *j = json_loads(text, 0, &e);
+	if (!j)
+		fail_msg("file line not JSON: %s", text);
+	assert_string_equal(json_string_value(json_object_get(j, "message")), "text_mode_line");
+	json_decref(j);
+	free(text);
+}
+
 static void test_correlation(void **state)
 {
 	(void)state;
@@ -425,6 +564,12 @@ int main(void)
 		cmocka_unit_test(test_reopen_during_storm),
 		cmocka_unit_test(test_reopen_during_storm_async),
 		cmocka_unit_test(test_async_error_lines_are_written_at_once),
+		cmocka_unit_test(test_text_shape),
+		cmocka_unit_test(test_text_quoting),
+		cmocka_unit_test(test_text_width_bound),
+		cmocka_unit_test(test_text_sentences_and_secrets),
+		cmocka_unit_test(test_text_colour_only_on_a_terminal),
+		cmocka_unit_test(test_text_format_keeps_json_in_file),
 		cmocka_unit_test(test_correlation),
 		cmocka_unit_test(test_clock),
 	};
