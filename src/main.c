@@ -12,6 +12,9 @@ static void print_help(void)
 	       "usage: photopub COMMAND [OPTIONS]\n"
 	       "       photopub --config FILE [OPTIONS]   (same as `photopub run`)\n"
 	       "       photopub --version | --help | COMMAND --help\n\n"
+	       "Every command takes --log-format auto|json|text (or PHOTOPUB_LOG_FORMAT):\n"
+	       "the form of the log lines on stderr; auto, the default, is text on a\n"
+	       "terminal and JSON otherwise. --log-file always gets JSON.\n\n"
 	       "Commands:\n",
 	       PHOTOPUB_VERSION);
 	for (const struct command *c = commands; c->name; c++)
@@ -29,6 +32,8 @@ static const struct command *find_command(const char *name)
 
 int main(int argc, char **argv)
 {
+	if (cmd_log_format(&argc, argv) != 0)
+		return EXIT_USAGE;
 	if (argc < 2) {
 		print_help();
 		return EXIT_USAGE;

@@ -49,6 +49,12 @@ extern const struct command commands[];
 int cmd_usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The global option --log-format auto|json|text (anywhere before "--",
+ * for every command) and PHOTOPUB_LOG_FORMAT: sets the form of stderr's
+ * lines (auto: text when stderr is a terminal) and removes the option from
+ * argv (*argc shrinks). 0, or EXIT_USAGE after the usage_error line. */
+int cmd_log_format(int *argc, char **argv);
+
 struct option;
 
 /* The options of a command's argv, for cmd_getopt: getopt_long over opts

@@ -14,6 +14,7 @@
 #include "storage/storage.h"
 #include "telemetry/sanitize.h"
 #include "telemetry/log.h"
+#include "telemetry/logtext.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
 
@@ -29,6 +30,48 @@ int cmd_usage_error(const char *command, const char *fmt, ...)
 		  LF_STR("help", hint));
 	free(hint);
 	return EXIT_USAGE;
+}
+
+/* Sets the format of stderr's lines from a name (auto, json, text). */
+static int set_log_format(const char *name)
+{
+	int f = log_format_parse(name);
+	if (f < 0)
+		return -1;
+	log_set_format((enum log_format)f, f == LOG_FORMAT_TEXT && log_colour_wanted(2));
+	return 0;
+}
+
+int cmd_log_format(int *argc, char **argv)
+{
+	set_log_format("auto");
+	const char *env = getenv("PHOTOPUB_LOG_FORMAT");
+	if (env && *env && set_log_format(env) < 0)
+		return cmd_usage_error(NULL, "PHOTOPUB_LOG_FORMAT \"%s\": expected auto, json or text", env);
+	int out = 1;
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i], *value = NULL;
+		if (!strcmp(a, "--")) {
+			while (i < *argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (!strncmp(a, "--log-format=", 13)) {
+			value = a + 13;
+		} else if (!strcmp(a, "--log-format")) {
+			if (i + 1 >= *argc)
+				return cmd_usage_error(NULL, "option --log-format needs a value");
+			value = argv[++i];
+		} else {
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (set_log_format(value) < 0)
+			return cmd_usage_error(NULL, "--log-format \"%s\": expected auto, json or text", value);
+	}
+	argv[out] = NULL;
+	*argc = out;
+	return 0;
 }
 
 int cmd_getopt(struct cmd_getopt *g)
