@@ -699,6 +699,12 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 		 LF_STR("ai", env->ai->ops->name),
 		 LF_BOOL("auth_required", web_auth_api_required(srv.shared.auth)),
 		 LF_BOOL("admin_configured", web_auth_admin_configured(srv.shared.auth)));
+	/* The one line for the person who started it: where to point a browser. */
+	const char *shown = !strcmp(opts->host, "0.0.0.0") ? "127.0.0.1"
+			    : !strcmp(opts->host, "::") ? "::1" : opts->host;
+	bool v6 = strchr(shown, ':') != NULL;
+	printf("photopub serve: open http://%s%s%s:%u/\n", v6 ? "[" : "", shown, v6 ? "]" : "", port);
+	fflush(stdout);
 	if (opts->port_file) {
 		/* Whoever waits for the port file finds every start-up line written. */
 		log_flush();
