@@ -14,6 +14,7 @@
 #include "util/utf8.h"
 
 #define CID_CHARS 8
+#define VALUE_CHARS 80 /* one long value leaves room for the others */
 
 static const char *const level_labels[] = { "DEBUG", "INFO ", "WARN ", "ERROR" };
 static const char *const level_colours[] = { "\033[2m", "\033[32m", "\033[33m", "\033[1;31m" };
@@ -41,13 +42,15 @@ static void add_plain(struct buf *b, const char *s)
 	free(valid);
 }
 
-/* Appends s as one printable value: sanitized, valid UTF-8, control
- * characters as spaces, quoted when it would not read as one word. */
+/* Appends s as one printable value: sanitized, valid UTF-8, at most
+ * VALUE_CHARS characters, control characters as spaces, quoted when it would not read as one word. */
 static void add_value(struct buf *b, const char *s)
 {
 	char *clean = sanitize(s);
-	char *valid = utf8_make_valid(clean, strlen(clean));
+	char *whole = utf8_make_valid(clean, strlen(clean));
 	free(clean);
+	char *valid = utf8_cut_ellipsis(whole, VALUE_CHARS);
+	free(whole);
 	bool quote = !*valid || strpbrk(valid, " \t\"=") != NULL;
 	if (quote)
 		buf_addc(b, '"');

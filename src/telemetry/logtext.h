@@ -4,8 +4,8 @@
  *
  * Local time to the millisecond, the level, the event, the first 8
  * characters of the correlation id, then the event's fields as key=value
- * (values holding spaces, quotes or '=' are quoted; null fields are left
- * out). Values pass through sanitize() like the JSON line's. A line is at
+ * (values holding spaces, quotes or '=' are quoted, each cut to 80
+ * characters; null fields are left out). Values pass through sanitize() like the JSON line's. A line is at
  * most LOG_TEXT_COLUMNS characters, cut with "…". usage_error and
  * config_error lines read as sentences ("error: …"). With colour, the level
  * and the event are in ANSI colours. The JSON line (log.h) is the contract;

@@ -415,9 +415,12 @@ static void test_text_width_bound(void **state)
 	for (size_t i = 0; i + 2 < sizeof(big); i += 2)
 		memcpy(big + i, "\xc3\xa9", 2);
 	big[sizeof(big) - 2] = '\0';
+	/* One value is cut to 80 characters, and the line to its bound. */
 	char *line = text_line(LOG_ERROR, "caption_generation", "cid",
-			       (const struct log_field[]){ LF_STR("caption", big), LF_STR("after", "x"), LF_END },
+			       (const struct log_field[]){ LF_STR("caption", big), LF_STR("b", big),
+							   LF_STR("c", big), LF_STR("after", "x"), LF_END },
 			       false);
+	assert_non_null(strstr(line, UTF8_ELLIPSIS " b="));
 	size_t cols = utf8_len(line, strlen(line) - 1);
 	assert_int_equal(cols, LOG_TEXT_COLUMNS);
 	assert_true(cols < 200);
