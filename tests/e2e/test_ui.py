@@ -77,7 +77,7 @@ class Server:
         self.proc = subprocess.Popen(
             [harness.BIN, "serve", "--config", ws.config, "--host", "127.0.0.1", "--port", "0",
              "--port-file", self.port_file],
-            env=e, stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
+            env=e, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.monotonic() + 60
         while not os.path.exists(self.port_file):
             if self.proc.poll() is not None:
