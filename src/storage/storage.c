@@ -296,12 +296,17 @@ int storage_sweep(struct storage *s)
 	return s->ops->sweep ? s->ops->sweep(s) : 0;
 }
 
+const char *const storage_image_exts[] = { ".jpg", ".jpeg", ".png", NULL };
+
 bool storage_is_image_name(const char *name)
 {
 	if (!name)
 		return false;
 	const char *ext = fs_ext(name);
-	return !strcasecmp(ext, ".jpg") || !strcasecmp(ext, ".jpeg") || !strcasecmp(ext, ".png");
+	for (const char *const *e = storage_image_exts; *e; e++)
+		if (!strcasecmp(ext, *e))
+			return true;
+	return false;
 }
 
 /* Frees every item's name and the array; l is left empty and reusable. */
@@ -331,6 +336,6 @@ void storage_list_release(struct storage_list *l)
 	for (size_t i = 0; i < l->n; i++)
 		free(l->items[i].name);
 	free(l->items);
-	l->items = NULL;
-	l->n = 0;
+	free(l->folder);
+	*l = (struct storage_list){ 0 };
 }

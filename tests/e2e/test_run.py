@@ -102,9 +102,26 @@ class RunTest(TestCase):
         t = self.assertTiming(res, False, ran=["dropbox_list_images_ms"],
                               skipped=["vision_analysis_ms", "caption_generation_ms",
                                        "sidecar_write_ms", "publish_parallel_ms", "archive_ms"])
-        self.assertEqual(t["error"], "No images found")
+        # The archive folder is no file of a type left out.
+        self.assertEqual(t["error"], "No images found in %s (supported types: .jpg, .jpeg, .png)"
+                         % self.ws.images)
         self.assertIsNone(t["image"])
         self.assertOneCorrelation(res)
+
+    def test_no_images_counts_the_types_left_out(self):
+        for name in os.listdir(self.ws.images):
+            if os.path.isfile(os.path.join(self.ws.images, name)):
+                os.unlink(os.path.join(self.ws.images, name))
+        for name in ("a.tif", "b.TIF", "c.tif", "d.webp", "e.webp", ".hidden.heic", "a.txt"):
+            with open(os.path.join(self.ws.images, name), "wb") as f:
+                f.write(b"not read")
+        res = self.ws.run()
+        self.assertEqual(res.rc, 1)
+        want = ("No images found in %s (skipped 3 .tif, 2 .webp; supported types: .jpg, .jpeg, .png)"
+                % self.ws.images)
+        self.assertEqual(res.one("workflow_timing")["error"], want)
+        self.assertEqual(res.one("workflow_complete")["error"], want)
+        self.assertEqual(len(os.listdir(self.ws.images)), 7)  # nothing moved or lost
 
     def test_name_that_is_not_text_is_skipped(self):
         # A name that is not UTF-8 (or holds a control byte) cannot be named
@@ -124,7 +141,7 @@ class RunTest(TestCase):
                 self.assertIn(json.load(f)["image"], good)
         res = self.ws.run()
         self.assertEqual(res.rc, 1)
-        self.assertEqual(res.one("workflow_timing")["error"], "No images found")
+        self.assertTrue(res.one("workflow_timing")["error"].startswith("No images found in "))
         self.assertEqual(sorted(os.listdir(self.ws.images.encode())),
                          sorted([b"archive", b"bad\xff.jpg", b"tab\tname.jpg"]))
 
