@@ -14,6 +14,13 @@ from harness import TestCase, tree_digest, SAMPLES
 
 class RunTest(TestCase):
 
+    def history_rows(self):
+        db = sqlite3.connect(self.ws.state)
+        try:
+            return db.execute("select * from history").fetchall()
+        finally:
+            db.close()
+
     def test_success_path_telemetry_and_outputs(self):
         res = self.ws.run()
         self.assertEqual(res.rc, 0, res.stderr)
@@ -248,6 +255,8 @@ class RunTest(TestCase):
         self.assertEqual(self.ws.run().rc, 0)
         watched = [self.ws.images, self.ws.outbox, self.ws.state]
         before = tree_digest(*watched)
+        rows_before = self.history_rows()
+        self.assertEqual(len(rows_before), 1)
         res = self.ws.run("--preview")
         self.assertEqual(res.rc, 0, res.stderr)
         t = self.assertTiming(res, True, ran=["vision_analysis_ms", "caption_generation_ms"],
@@ -263,10 +272,21 @@ class RunTest(TestCase):
         self.assertEqual(res.rc, 0, res.stderr)
         self.assertTiming(res, True, skipped=["sidecar_write_ms", "publish_parallel_ms", "archive_ms"])
         self.assertEqual(tree_digest(*watched), before)
+        # Each platform succeeds, marked as dry, as upstream: not a failure.
+        self.assertEqual(res.one("workflow_complete")["results"]["outbox"],
+                         {"success": True, "post_id": None, "url": None, "error": None,
+                          "dry_run": True})
+        self.assertIn("outbox    would publish (dry publish)\n", res.stdout)
+        self.assertNotIn("failed", res.stdout.replace("result:   ok", ""))
+        self.assertEqual(self.history_rows(), rows_before)
 
         res = self.ws.run("--debug")
         self.assertEqual(res.rc, 0, res.stderr)
         self.assertTrue(res.one("workflow_complete")["results"]["outbox"]["success"])
+        self.assertNotIn("dry_run", res.one("workflow_complete")["results"]["outbox"])
+        self.assertIn("outbox    not sent (debug)\n", res.stdout)
+        self.assertNotIn("published", res.stdout)
+        self.assertEqual(self.history_rows(), rows_before)
         self.assertTrue(any(l["level"] == "debug" for l in res.lines))
         self.assertEqual(tree_digest(*watched), before)
 
