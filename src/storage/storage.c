@@ -145,7 +145,12 @@ int storage_sidecar_read(struct storage *s, const struct pp_ctx *ctx, const char
 			 char **text, struct pp_error *err)
 {
 	struct call c = begin(s, ctx, "sidecar_read", name, "sidecar");
-	return end(&c, s->ops->sidecar_read(s, ctx, name, text, err), err, -1);
+	int rc = end(&c, s->ops->sidecar_read(s, ctx, name, text, err), err, -1);
+	if (rc == 0 && *text && !*(*text + strspn(*text, " \t\r\n"))) {
+		free(*text); /* an empty (or blank) sidecar is no sidecar */
+		*text = NULL;
+	}
+	return rc;
 }
 
 int storage_sidecar_write(struct storage *s, const struct pp_ctx *ctx, const char *name,

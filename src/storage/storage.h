@@ -225,6 +225,7 @@ int storage_download(struct storage *s, const struct pp_ctx *ctx, const char *na
 		     struct pp_error *err);
 int storage_image_url(struct storage *s, const struct pp_ctx *ctx, const char *name,
 		      const char *local_path, char **url, struct pp_error *err);
+/* *text = NULL when the sidecar is absent, empty or only blank space. */
 int storage_sidecar_read(struct storage *s, const struct pp_ctx *ctx, const char *name,
 			 char **text, struct pp_error *err);
 int storage_sidecar_write(struct storage *s, const struct pp_ctx *ctx, const char *name,

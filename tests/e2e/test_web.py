@@ -542,6 +542,27 @@ class SidecarTest(WebCase):
         self.assertEqual(r.json()["caption"], "A cat considers the afternoon.")
         self.assertEqual([l for l in srv.request_lines("sc-1") if l["logger"] == "ai"], [])
 
+    def test_empty_sidecar_is_no_sidecar(self):
+        for text in ("", " \n\n"):
+            with open(os.path.join(self.ws.images, IMG[:-4] + ".txt"), "w") as f:
+                f.write(text)
+            srv = self.serve()
+            body = self.assertStatus(self.get(srv, "/api/images/random"), 200).json()
+            self.assertEqual(body["filename"], IMG)
+            self.assertIs(body["has_sidecar"], False, repr(text))
+            self.assertIsNone(body["caption"])
+            self.assertIsNone(body["metadata"])
+            # analyze runs the AI and writes a real sidecar.
+            rid = "empty-sc-%d" % len(text)
+            r = self.assertStatus(self.post(srv, "/api/images/%s/analyze" % IMG,
+                                            headers=["X-Request-ID: " + rid]), 200).json()
+            self.assertIs(r["cache_hit"], False)
+            self.assertTrue(r["caption"])
+            self.assertEqual(len([l for l in srv.request_lines(rid)
+                                  if l["message"] == "vision_analysis"]), 1)
+            self.assertIs(self.get(srv, "/api/images/random").json()["has_sidecar"], True)
+            self.stop_server(srv)
+
 
 class PlatformsTest(WebCase):
     images = [IMG, IMG2, IMG3]
