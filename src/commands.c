@@ -110,10 +110,12 @@ const struct command commands[] = {
 			"waterfall of its stages: for a run, the stages of workflow_timing with the\n"
 			"platforms side by side under the publish stage; for a web request, the\n"
 			"request, its web event and the AI, storage and publisher work it did.\n"
+			"CORRELATION_ID may be any unique prefix of 8 or more characters.\n"
 			"\n"
 			"  --json         {\"correlation_id\", \"lines\": [...], \"waterfall\": [...]}\n"
 			"\n"
-			"Exit codes: 0 found; 1 no line has that id; 2 usage error or unreadable input.\n",
+			"Exit codes: 0 found; 1 no line has that id; 2 usage error, ambiguous prefix\n"
+			"or unreadable input.\n",
 	},
 	{
 		.name = "report",

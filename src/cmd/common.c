@@ -158,7 +158,11 @@ void cmd_print_platforms(const struct workflow_result *r)
 {
 	for (size_t i = 0; i < r->nplatforms; i++) {
 		const struct publish_result *p = &r->platforms[i].result;
-		if (p->success)
+		if (p->dry_run)
+			printf("%-9s would publish (dry publish)\n", r->platforms[i].name);
+		else if (p->debug)
+			printf("%-9s not sent (debug)\n", r->platforms[i].name);
+		else if (p->success)
 			printf("%-9s published (post %s)\n", r->platforms[i].name,
 			       p->post_id ? p->post_id : "-");
 		else

@@ -1,6 +1,8 @@
 /* trace.c - `photopub trace ID`: every log line of one correlation id in
- * time order, then the waterfall of its stages; --json for machines. Exits 1
- * when no line carries the id, 2 on a usage error or an unreadable input. */
+ * time order, then the waterfall of its stages; --json for machines. The id
+ * may be any unique prefix of 8 or more characters. Exits 1 when no line
+ * carries the id, 2 on a usage error, an ambiguous prefix or an unreadable
+ * input. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include "telemetry/log.h"
 
 #define BAR_WIDTH 50
+#define CANDIDATES_SHOWN 5 /* ids an ambiguous prefix lists */
 
 int cmd_trace(int argc, char **argv)
 {
@@ -30,8 +33,8 @@ int cmd_trace(int argc, char **argv)
 	if (optind >= argc)
 		return cmd_usage_error("trace", "the CORRELATION_ID to trace is missing");
 	const char *id = argv[optind++];
-	if (!*id)
-		return cmd_usage_error("trace", "the CORRELATION_ID is empty");
+	if (strlen(id) < TRACE_MIN_PREFIX)
+		return cmd_usage_error("trace", "give at least 8 characters of the CORRELATION_ID");
 	char **files = argv + optind;
 	int nfiles = argc - optind;
 	if (!nfiles && isatty(STDIN_FILENO))
@@ -50,6 +53,17 @@ int cmd_trace(int argc, char **argv)
 			rc = EXIT_USAGE;
 			goto out;
 		}
+	}
+	if (trace_resolve(&t, &err) < 0) {
+		json_t *cands = json_array();
+		for (size_t i = 0; i < t.nids && i < CANDIDATES_SHOWN; i++)
+			json_array_append_new(cands, json_string(t.ids[i]));
+		log_error("ops", "trace_ambiguous", NULL, LF_STR("id", id),
+			  LF_INT("matches", (long long)(t.nids + t.ids_dropped)),
+			  LF_JSON("candidates", cands), LF_STR("error", err.msg));
+		json_decref(cands);
+		rc = EXIT_USAGE;
+		goto out;
 	}
 	if (t.n == 0) {
 		log_error("ops", "trace_not_found", NULL, LF_STR("id", id),

@@ -76,7 +76,7 @@ int selection_choose(struct storage *st, struct state *state, const struct pp_ct
 		return 0;
 	}
 	if (list->n == 0)
-		return pp_fail_kind(err, "selection", PP_ERR_NO_IMAGES, "No images found");
+		return storage_no_images(list, "selection", err);
 
 	/* The queue holds only images its listed hashes do not know as posted:
 	 * walk it from the head and take the first whose bytes are new too. */

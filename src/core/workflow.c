@@ -70,6 +70,8 @@ json_t *workflow_results_json(const struct workflow_result *r)
 		json_object_set_new(e, "post_id", p->post_id ? json_string(p->post_id) : json_null());
 		json_object_set_new(e, "url", p->url ? json_string(p->url) : json_null());
 		json_object_set_new(e, "error", publish_error(p) ? json_string(publish_error(p)) : json_null());
+		if (p->dry_run)
+			json_object_set_new(e, "dry_run", json_true());
 		json_object_set_new(o, r->platforms[i].name, e);
 	}
 	return o;
@@ -184,9 +186,11 @@ static int stage_publish(struct run *r)
 	struct workflow_result *out = r->out;
 	open_results(r);
 	if (r->dry) {
-		for (size_t i = 0; i < r->nops; i++)
-			snprintf(out->platforms[i].result.err.msg,
-				 sizeof(out->platforms[i].result.err.msg), "not published (dry publish)");
+		/* As upstream: each platform succeeds, marked as dry; nothing is sent. */
+		for (size_t i = 0; i < r->nops; i++) {
+			out->platforms[i].result.success = true;
+			out->platforms[i].result.dry_run = true;
+		}
 		return 0;
 	}
 	if (r->debug) {
@@ -194,6 +198,7 @@ static int stage_publish(struct run *r)
 		for (size_t i = 0; i < r->nops; i++) {
 			out->platforms[i].result.success = true;
 			out->platforms[i].result.post_id = xstrdup("debug");
+			out->platforms[i].result.debug = true;
 		}
 		return 0;
 	}

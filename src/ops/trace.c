@@ -22,11 +22,45 @@ void trace_release(struct trace *t)
 	for (size_t i = 0; i < t->n; i++)
 		free(t->v[i].raw);
 	free(t->v);
+	for (size_t i = 0; i < t->nids; i++)
+		free(t->ids[i]);
+	free(t->ids);
 	free(t->id);
 	memset(t, 0, sizeof(*t));
 }
 
-static void keep(struct trace *t, const char *s, size_t n, int64_t ts)
+/* The index of the id v in t->ids, added when new; -1 past TRACE_MAX_IDS. */
+static long id_index(struct trace *t, const struct ll_value *v)
+{
+	char *id = ll_strdup(v);
+	for (size_t i = 0; i < t->nids; i++)
+		if (!strcmp(t->ids[i], id)) {
+			free(id);
+			return (long)i;
+		}
+	if (t->nids == TRACE_MAX_IDS) {
+		t->ids_dropped++;
+		free(id);
+		return -1;
+	}
+	t->ids = xrealloc(t->ids, (t->nids + 1) * sizeof(*t->ids));
+	t->ids[t->nids] = id;
+	return (long)t->nids++;
+}
+
+static bool starts_with(const struct ll_value *v, const char *prefix, size_t n)
+{
+	if (v->type != LV_STRING)
+		return false;
+	if (!v->escaped)
+		return v->n >= n && memcmp(v->p, prefix, n) == 0;
+	char *s = ll_strdup(v);
+	bool yes = strncmp(s, prefix, n) == 0;
+	free(s);
+	return yes;
+}
+
+static void keep(struct trace *t, const char *s, size_t n, int64_t ts, size_t id)
 {
 	if (t->n == TRACE_MAX_LINES) {
 		t->dropped++;
@@ -37,7 +71,7 @@ static void keep(struct trace *t, const char *s, size_t n, int64_t ts)
 		t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
 	}
 	t->v[t->n] = (struct trace_line){ .ts_ms = ts, .seq = t->lines_read, .raw = xstrndup(s, n),
-					  .n = n };
+					  .n = n, .id = id };
 	t->n++;
 }
 
@@ -58,14 +92,44 @@ int trace_read(struct trace *t, const char *path, struct pp_error *err)
 		if (logline_parse(line.s, line.n, &l) != LL_OURS)
 			continue;
 		const struct ll_member *cid = ll_find(&l, "correlation_id");
-		if (cid && ll_str_eq(&cid->val, t->id))
-			keep(t, line.s, line.n, l.ts_ms);
+		if (!cid || !starts_with(&cid->val, t->id, idlen))
+			continue;
+		long id = id_index(t, &cid->val);
+		if (id >= 0)
+			keep(t, line.s, line.n, l.ts_ms, (size_t)id);
 	}
 	logread_close(r);
 	if (t->dropped)
 		log_warning("ops", "trace_lines_dropped", NULL, LF_STR("id", t->id),
 			    LF_INT("kept", TRACE_MAX_LINES), LF_INT("dropped", t->dropped));
 	return rc < 0 ? -1 : 0;
+}
+
+int trace_resolve(struct trace *t, struct pp_error *err)
+{
+	size_t pick = t->nids;
+	for (size_t i = 0; i < t->nids; i++)
+		if (!strcmp(t->ids[i], t->id))
+			pick = i;
+	if (pick == t->nids && t->nids == 1)
+		pick = 0;
+	if (pick == t->nids) {
+		if (t->nids == 0)
+			return 0;
+		return pp_fail(err, "trace", "%s matches %zu%s correlation ids", t->id, t->nids,
+			       t->ids_dropped ? " or more" : "");
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->v[i].id == pick)
+			t->v[k++] = t->v[i];
+		else
+			free(t->v[i].raw);
+	}
+	t->n = k;
+	free(t->id);
+	t->id = xstrdup(t->ids[pick]);
+	return 0;
 }
 
 static int cmp_line(const void *a, const void *b)

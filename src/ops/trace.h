@@ -24,16 +24,22 @@
 #include "util/error.h"
 
 #define TRACE_MAX_LINES 100000 /* lines kept for one id */
+#define TRACE_MIN_PREFIX 8      /* shortest id prefix `trace` accepts */
+#define TRACE_MAX_IDS 1000      /* distinct ids a prefix may match, counted past it */
 
 struct trace_line {
 	int64_t ts_ms;
 	uint64_t seq;    /* input order, for a stable sort */
+	size_t id;       /* index of its correlation id in trace.ids */
 	char *raw;       /* the line as read, NUL-terminated */
 	size_t n;
 };
 
 struct trace {
-	char *id;
+	char *id;          /* as given (a prefix) until trace_resolve, then the full id */
+	char **ids;        /* the distinct correlation ids starting with it, in order met */
+	size_t nids;
+	uint64_t ids_dropped; /* distinct ids past TRACE_MAX_IDS */
 	struct trace_line *v;
 	size_t n, cap;
 	uint64_t lines_read;
@@ -50,8 +56,15 @@ struct wf_bar {
 void trace_init(struct trace *t, const char *id);
 void trace_release(struct trace *t);
 
-/* Adds the lines of t->id found in path (NULL or "-": standard input). */
+/* Adds the lines whose correlation id starts with t->id found in path (NULL
+ * or "-": standard input). */
 int trace_read(struct trace *t, const char *path, struct pp_error *err);
+
+/* After the reads, settles on one id: the one equal to t->id if any, else the
+ * only one starting with it; keeps only its lines and makes t->id that id.
+ * Returns 0, or -1 when the prefix matches several ids (t->ids holds them;
+ * err says so). With no match it returns 0 and t->n stays 0. */
+int trace_resolve(struct trace *t, struct pp_error *err);
 
 /* Sorts the lines by timestamp, input order among equal ones. */
 void trace_sort(struct trace *t);

@@ -727,9 +727,12 @@ static void take_entries(const json_t *entries, struct storage_list *out, size_t
 	json_array_foreach(entries, i, e) {
 		const char *tag = json_string_value(json_object_get(e, ".tag"));
 		const char *name = json_string_value(json_object_get(e, "name"));
-		if (!tag || strcmp(tag, "file") || !name || !fs_name_is_safe(name) ||
-		    !storage_is_image_name(name))
+		if (!tag || strcmp(tag, "file") || !name || !fs_name_is_safe(name))
 			continue;
+		if (!storage_is_image_name(name)) {
+			storage_list_skip(out, name);
+			continue;
+		}
 		if (json_is_false(json_object_get(e, "is_downloadable")))
 			continue;
 		if (out->n == *cap) {
@@ -771,13 +774,13 @@ static int dropbox_list(struct storage *s, const struct pp_ctx *ctx, struct stor
 	size_t cap = 0, entries = 0;
 	int pages = 0, rc = -1;
 
-	out->items = NULL;
-	out->n = 0;
+	*out = (struct storage_list){ 0 };
 	c.arg = args_or_fail(json_pack("{s:s, s:b, s:b}", "path", d->folder, "recursive", 0,
 				       "include_non_downloadable_files", 0),
 			     c.endpoint, err);
 	if (!c.arg)
 		return -1;
+	out->folder = xasprintf("Dropbox %s", *d->folder ? d->folder : "/");
 	for (;;) {
 		if (dbx_call(d, ctx, &c, err) < 0) {
 			if (err->kind == PP_ERR_NOT_FOUND && pages == 0) {

@@ -260,8 +260,13 @@ static int scan_folder(struct local *l, struct storage_list *out, struct pp_erro
 			break;
 		}
 		const char *name = de->d_name;
-		if (name[0] == '.' || !storage_is_image_name(name))
+		if (name[0] == '.')
 			continue;
+		if (!storage_is_image_name(name)) {
+			if (de->d_type != DT_DIR)
+				storage_list_skip(out, name);
+			continue;
+		}
 		if (!fs_name_is_safe(name) || !utf8_is_text(name, strlen(name))) {
 			/* It could not be named in JSON, a URL or a mail header as it is. */
 			log_warning(LOGGER, "storage_name_skipped", NULL, LF_STR("image", name),
@@ -345,10 +350,11 @@ static int local_list(struct storage *s, const struct pp_ctx *ctx, struct storag
 	bool in_tx = false;
 	long hashed = 0;
 
-	out->items = NULL;
-	out->n = 0;
-	if (scan_folder(l, out, err) < 0)
+	*out = (struct storage_list){ .folder = xstrdup(l->path) };
+	if (scan_folder(l, out, err) < 0) {
+		storage_list_release(out);
 		return -1;
+	}
 	if (l->st && out->n > 0) {
 		struct pp_error perr = { 0 };
 		if (state_cache_preload(l->st, l->prefix, &perr) < 0)

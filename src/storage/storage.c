@@ -145,7 +145,12 @@ int storage_sidecar_read(struct storage *s, const struct pp_ctx *ctx, const char
 			 char **text, struct pp_error *err)
 {
 	struct call c = begin(s, ctx, "sidecar_read", name, "sidecar");
-	return end(&c, s->ops->sidecar_read(s, ctx, name, text, err), err, -1);
+	int rc = end(&c, s->ops->sidecar_read(s, ctx, name, text, err), err, -1);
+	if (rc == 0 && *text && !*(*text + strspn(*text, " \t\r\n"))) {
+		free(*text); /* an empty (or blank) sidecar is no sidecar */
+		*text = NULL;
+	}
+	return rc;
 }
 
 int storage_sidecar_write(struct storage *s, const struct pp_ctx *ctx, const char *name,
@@ -296,12 +301,17 @@ int storage_sweep(struct storage *s)
 	return s->ops->sweep ? s->ops->sweep(s) : 0;
 }
 
+const char *const storage_image_exts[] = { ".jpg", ".jpeg", ".png", NULL };
+
 bool storage_is_image_name(const char *name)
 {
 	if (!name)
 		return false;
 	const char *ext = fs_ext(name);
-	return !strcasecmp(ext, ".jpg") || !strcasecmp(ext, ".jpeg") || !strcasecmp(ext, ".png");
+	for (const char *const *e = storage_image_exts; *e; e++)
+		if (!strcasecmp(ext, *e))
+			return true;
+	return false;
 }
 
 /* Frees every item's name and the array; l is left empty and reusable. */
@@ -331,6 +341,6 @@ void storage_list_release(struct storage_list *l)
 	for (size_t i = 0; i < l->n; i++)
 		free(l->items[i].name);
 	free(l->items);
-	l->items = NULL;
-	l->n = 0;
+	free(l->folder);
+	*l = (struct storage_list){ 0 };
 }

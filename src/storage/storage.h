@@ -27,9 +27,20 @@ struct storage_item {
 	char sha256[65];         /* SHA-256 of the bytes, "" when unknown */
 };
 
+#define STORAGE_SKIPPED_TYPES 8 /* extensions counted one by one; the rest as "other" */
+
+struct storage_skipped {
+	char ext[16];            /* ".tif", lower case; "other" for the rest */
+	size_t n;
+};
+
 struct storage_list {
 	struct storage_item *items;
 	size_t n;
+	char *folder;            /* where it was listed, for messages; NULL unknown */
+	/* Files of the folder left out for their type, by extension (skipped.c). */
+	struct storage_skipped skipped[STORAGE_SKIPPED_TYPES + 1];
+	size_t nskipped;
 };
 
 void storage_list_release(struct storage_list *l);
@@ -214,6 +225,7 @@ int storage_download(struct storage *s, const struct pp_ctx *ctx, const char *na
 		     struct pp_error *err);
 int storage_image_url(struct storage *s, const struct pp_ctx *ctx, const char *name,
 		      const char *local_path, char **url, struct pp_error *err);
+/* *text = NULL when the sidecar is absent, empty or only blank space. */
 int storage_sidecar_read(struct storage *s, const struct pp_ctx *ctx, const char *name,
 			 char **text, struct pp_error *err);
 int storage_sidecar_write(struct storage *s, const struct pp_ctx *ctx, const char *name,
@@ -255,5 +267,15 @@ int storage_sweep(struct storage *s);
 
 /* True for .jpg, .jpeg, .png in any case. */
 bool storage_is_image_name(const char *name);
+/* The extensions storage_is_image_name accepts, NULL-terminated. */
+extern const char *const storage_image_exts[];
+
+/* Counts name, a file left out of l for its type, under its extension
+ * (files without one and .txt sidecars are not counted). */
+void storage_list_skip(struct storage_list *l, const char *name);
+/* Fills err (PP_ERR_NO_IMAGES) with "No images found in FOLDER (skipped 3
+ * .tif, 2 .webp; supported types: .jpg, .jpeg, .png)" for the empty listing
+ * l, and returns -1. */
+int storage_no_images(const struct storage_list *l, const char *where, struct pp_error *err);
 
 #endif

@@ -64,6 +64,8 @@ struct publish_result {
 	char *url;              /* the post's link (the outbox: its folder), NULL when unknown */
 	struct pp_error err;    /* why it did not publish; msg sanitized */
 	int64_t duration_ms;    /* -1 when the publisher did not run */
+	bool dry_run;           /* a success of a dry publish: nothing was sent */
+	bool debug;             /* a success of debug mode: nothing was sent */
 };
 
 void publish_result_release(struct publish_result *r);

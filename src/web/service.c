@@ -228,7 +228,7 @@ int web_random_image(struct web_service *svc, const struct pp_ctx *ctx, json_t *
 		return -1;
 	int rc = -1;
 	if (l->list.n == 0) {
-		pp_fail_kind(err, "web", PP_ERR_NO_IMAGES, "No images found");
+		storage_no_images(&l->list, "web", err);
 		goto out;
 	}
 	/* The posting queue from its head, one image further each time. */

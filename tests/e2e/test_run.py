@@ -14,6 +14,13 @@ from harness import TestCase, tree_digest, SAMPLES
 
 class RunTest(TestCase):
 
+    def history_rows(self):
+        db = sqlite3.connect(self.ws.state)
+        try:
+            return db.execute("select * from history").fetchall()
+        finally:
+            db.close()
+
     def test_success_path_telemetry_and_outputs(self):
         res = self.ws.run()
         self.assertEqual(res.rc, 0, res.stderr)
@@ -102,9 +109,26 @@ class RunTest(TestCase):
         t = self.assertTiming(res, False, ran=["dropbox_list_images_ms"],
                               skipped=["vision_analysis_ms", "caption_generation_ms",
                                        "sidecar_write_ms", "publish_parallel_ms", "archive_ms"])
-        self.assertEqual(t["error"], "No images found")
+        # The archive folder is no file of a type left out.
+        self.assertEqual(t["error"], "No images found in %s (supported types: .jpg, .jpeg, .png)"
+                         % self.ws.images)
         self.assertIsNone(t["image"])
         self.assertOneCorrelation(res)
+
+    def test_no_images_counts_the_types_left_out(self):
+        for name in os.listdir(self.ws.images):
+            if os.path.isfile(os.path.join(self.ws.images, name)):
+                os.unlink(os.path.join(self.ws.images, name))
+        for name in ("a.tif", "b.TIF", "c.tif", "d.webp", "e.webp", ".hidden.heic", "a.txt"):
+            with open(os.path.join(self.ws.images, name), "wb") as f:
+                f.write(b"not read")
+        res = self.ws.run()
+        self.assertEqual(res.rc, 1)
+        want = ("No images found in %s (skipped 3 .tif, 2 .webp; supported types: .jpg, .jpeg, .png)"
+                % self.ws.images)
+        self.assertEqual(res.one("workflow_timing")["error"], want)
+        self.assertEqual(res.one("workflow_complete")["error"], want)
+        self.assertEqual(len(os.listdir(self.ws.images)), 7)  # nothing moved or lost
 
     def test_name_that_is_not_text_is_skipped(self):
         # A name that is not UTF-8 (or holds a control byte) cannot be named
@@ -124,7 +148,7 @@ class RunTest(TestCase):
                 self.assertIn(json.load(f)["image"], good)
         res = self.ws.run()
         self.assertEqual(res.rc, 1)
-        self.assertEqual(res.one("workflow_timing")["error"], "No images found")
+        self.assertTrue(res.one("workflow_timing")["error"].startswith("No images found in "))
         self.assertEqual(sorted(os.listdir(self.ws.images.encode())),
                          sorted([b"archive", b"bad\xff.jpg", b"tab\tname.jpg"]))
 
@@ -231,6 +255,8 @@ class RunTest(TestCase):
         self.assertEqual(self.ws.run().rc, 0)
         watched = [self.ws.images, self.ws.outbox, self.ws.state]
         before = tree_digest(*watched)
+        rows_before = self.history_rows()
+        self.assertEqual(len(rows_before), 1)
         res = self.ws.run("--preview")
         self.assertEqual(res.rc, 0, res.stderr)
         t = self.assertTiming(res, True, ran=["vision_analysis_ms", "caption_generation_ms"],
@@ -246,10 +272,21 @@ class RunTest(TestCase):
         self.assertEqual(res.rc, 0, res.stderr)
         self.assertTiming(res, True, skipped=["sidecar_write_ms", "publish_parallel_ms", "archive_ms"])
         self.assertEqual(tree_digest(*watched), before)
+        # Each platform succeeds, marked as dry, as upstream: not a failure.
+        self.assertEqual(res.one("workflow_complete")["results"]["outbox"],
+                         {"success": True, "post_id": None, "url": None, "error": None,
+                          "dry_run": True})
+        self.assertIn("outbox    would publish (dry publish)\n", res.stdout)
+        self.assertNotIn("failed", res.stdout.replace("result:   ok", ""))
+        self.assertEqual(self.history_rows(), rows_before)
 
         res = self.ws.run("--debug")
         self.assertEqual(res.rc, 0, res.stderr)
         self.assertTrue(res.one("workflow_complete")["results"]["outbox"]["success"])
+        self.assertNotIn("dry_run", res.one("workflow_complete")["results"]["outbox"])
+        self.assertIn("outbox    not sent (debug)\n", res.stdout)
+        self.assertNotIn("published", res.stdout)
+        self.assertEqual(self.history_rows(), rows_before)
         self.assertTrue(any(l["level"] == "debug" for l in res.lines))
         self.assertEqual(tree_digest(*watched), before)
 

@@ -644,6 +644,45 @@ class TraceReportTest(unittest.TestCase):
             self.assertEqual(res["web"][key]["count"], 1, key)
         self.assertEqual(res["stages"]["total_ms"]["count"], 1)
 
+    def test_trace_by_prefix(self):
+        # The 8 characters an outbox folder name shows are enough.
+        cid = self.run_ids()[1]
+        rc, full, lines, err = photopub("trace", cid, "--json", self.log)
+        self.assertEqual(rc, 0, err)
+        rc, out, lines, err = photopub("trace", cid[:8], "--json", self.log)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out), json.loads(full))
+        rc, out, lines, err = photopub("trace", cid[:8], self.log)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("correlation_id %s:" % cid, out)
+        # Fewer than 8 characters: a usage error.
+        rc, out, lines, err = photopub("trace", cid[:7], self.log)
+        self.assertEqual(rc, 2)
+        self.assertEqual(out, "")
+        self.assertEqual(lines[-1]["message"], "usage_error")
+
+    def test_trace_ambiguous_prefix(self):
+        path = os.path.join(self.ws.dir, "ambiguous.log")
+        ids = ["abcdef12-%04d" % i for i in range(7)]
+        with open(path, "w") as f:
+            for i, cid in enumerate(ids):
+                f.write(line(T0 + i, "info", "workflow", "workflow_start", cid) + "\n")
+            f.write(line(T0 + 9, "info", "workflow", "workflow_start", "abcdef99-0000") + "\n")
+        rc, out, lines, err = photopub("trace", "abcdef12", path)
+        self.assertEqual(rc, 2)
+        self.assertEqual(out, "")
+        self.assertEqual(lines[-1]["message"], "trace_ambiguous")
+        self.assertEqual(lines[-1]["matches"], 7)
+        self.assertEqual(lines[-1]["candidates"], ids[:5])
+        self.assertIn("7 correlation ids", lines[-1]["error"])
+        # A longer prefix, or the whole id, settles it.
+        rc, out, lines, err = photopub("trace", "abcdef12-0003", "--json", path)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual([l["correlation_id"] for l in json.loads(out)["lines"]], [ids[3]])
+        rc, out, lines, err = photopub("trace", "abcdef99", "--json", path)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["correlation_id"], "abcdef99-0000")
+
     def test_trace_not_found(self):
         rc, out, lines, err = photopub("trace", "no-such-id", self.log)
         self.assertEqual(rc, 1)

@@ -494,16 +494,30 @@ class BrokenImageTest(WebCase):
         self.assertEqual(os.listdir(os.path.join(self.ws.images, "quarantine")), ["broken.jpg"])
 
 
+class UnsupportedTypesTest(WebCase):
+    images = []
+
+    def test_no_images_names_what_was_skipped(self):
+        for name in ("a.tif", "b.TIF", "c.tif", "d.webp", "e.webp"):
+            with open(os.path.join(self.ws.images, name), "wb") as f:
+                f.write(b"not read")
+        srv = self.serve()
+        r = self.assertStatus(self.get(srv, "/api/images/random"), 404)
+        self.assertEqual(r.json(), {"detail": "No images found in %s (skipped 3 .tif, 2 .webp; "
+                                              "supported types: .jpg, .jpeg, .png)" % self.ws.images})
+
+
 class EmptyFolderTest(WebCase):
     images = []
 
     def test_no_images(self):
         srv = self.serve()
+        no_images = "No images found in %s (supported types: .jpg, .jpeg, .png)" % self.ws.images
         r = self.assertStatus(self.get(srv, "/api/images/random", headers=["X-Request-ID: empty-1"]), 404)
-        self.assertEqual(r.json(), {"detail": "No images found"})
+        self.assertEqual(r.json(), {"detail": no_images})
         err = [l for l in srv.request_lines("empty-1") if l["message"] == "web_random_image_error"]
         self.assertEqual(len(err), 1)
-        self.assertEqual(err[0]["error"], "No images found")
+        self.assertEqual(err[0]["error"], no_images)
         self.assertIsInstance(err[0]["web_random_image_ms"], int)
 
 
@@ -527,6 +541,27 @@ class SidecarTest(WebCase):
         r = self.assertStatus(self.post(srv, "/api/images/%s/analyze" % IMG, headers=["X-Request-ID: sc-1"]), 200)
         self.assertEqual(r.json()["caption"], "A cat considers the afternoon.")
         self.assertEqual([l for l in srv.request_lines("sc-1") if l["logger"] == "ai"], [])
+
+    def test_empty_sidecar_is_no_sidecar(self):
+        for text in ("", " \n\n"):
+            with open(os.path.join(self.ws.images, IMG[:-4] + ".txt"), "w") as f:
+                f.write(text)
+            srv = self.serve()
+            body = self.assertStatus(self.get(srv, "/api/images/random"), 200).json()
+            self.assertEqual(body["filename"], IMG)
+            self.assertIs(body["has_sidecar"], False, repr(text))
+            self.assertIsNone(body["caption"])
+            self.assertIsNone(body["metadata"])
+            # analyze runs the AI and writes a real sidecar.
+            rid = "empty-sc-%d" % len(text)
+            r = self.assertStatus(self.post(srv, "/api/images/%s/analyze" % IMG,
+                                            headers=["X-Request-ID: " + rid]), 200).json()
+            self.assertIs(r["cache_hit"], False)
+            self.assertTrue(r["caption"])
+            self.assertEqual(len([l for l in srv.request_lines(rid)
+                                  if l["message"] == "vision_analysis"]), 1)
+            self.assertIs(self.get(srv, "/api/images/random").json()["has_sidecar"], True)
+            self.stop_server(srv)
 
 
 class PlatformsTest(WebCase):
