@@ -26,11 +26,8 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof(*f));
-	f->dir = tu_mkdtemp();
+	f->dir = tu_scratch_dir();
 	f->db = xasprintf("%s/state.db", f->dir);
-	char *cache = xasprintf("%s/cache", f->dir);
-	setenv("XDG_CACHE_HOME", cache, 1);
-	free(cache);
 	f->cfg = (struct config){ .state_path = f->db, .order = ORDER_RANDOM };
 	*state = f;
 	return 0;

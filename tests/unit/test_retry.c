@@ -20,11 +20,9 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof(*f));
-	f->dir = tu_mkdtemp();
-	char *cache = xasprintf("%s/cache", f->dir), *db = xasprintf("%s/state.db", f->dir);
-	setenv("XDG_CACHE_HOME", cache, 1);
+	f->dir = tu_scratch_dir();
+	char *db = xasprintf("%s/state.db", f->dir);
 	f->st = tu_state_open(db, false);
-	free(cache);
 	free(db);
 	*state = f;
 	return 0;

@@ -31,12 +31,8 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof(*f));
-	f->dir = tu_mkdtemp();
+	f->dir = tu_scratch_dir();
 	f->db = xasprintf("%s/var/state.db", f->dir);
-	/* Never read the real ~/.cache: an empty cache folder per test. */
-	char *cache = xasprintf("%s/cache", f->dir);
-	setenv("XDG_CACHE_HOME", cache, 1);
-	free(cache);
 	*state = f;
 	return 0;
 }

@@ -34,11 +34,8 @@ static int setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof(*f));
 	f->dir = tu_mkdtemp();
-	f->outside = tu_mkdtemp();
+	f->outside = tu_scratch_dir();
 	f->db = xasprintf("%s/state.db", f->outside);
-	char *cache = xasprintf("%s/cache", f->outside);
-	setenv("XDG_CACHE_HOME", cache, 1);
-	free(cache);
 	f->cfg.backend = "local";
 	f->cfg.storage_path = f->dir;
 	f->cfg.archive = "archive";

@@ -25,6 +25,15 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
 	return remove(path);
 }
 
+char *tu_scratch_dir(void)
+{
+	char *dir = tu_mkdtemp();
+	char *cache = xasprintf("%s/cache", dir);
+	setenv("XDG_CACHE_HOME", cache, 1);
+	free(cache);
+	return dir;
+}
+
 void tu_rmrf(const char *path)
 {
 	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);

@@ -14,6 +14,9 @@ struct state;
 
 /* A fresh empty folder under $TMPDIR; caller frees (and may tu_rmrf it). */
 char *tu_mkdtemp(void);
+/* tu_mkdtemp, with $XDG_CACHE_HOME set to its cache/ sub-folder so that a
+ * test never reads or writes the real ~/.cache; caller frees. */
+char *tu_scratch_dir(void);
 /* Removes a folder tree. */
 void tu_rmrf(const char *path);
 
