@@ -16,7 +16,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <libgen.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -66,7 +65,7 @@ static int module_file(char *path, size_t n)
  * folder of /proc/self/exe) in path; 0 when that file exists, else -1. */
 static int installed_module(char *path, size_t n)
 {
-	char exe[PATH_MAX];
+	char exe[512]; /* longer: the embedded copy (every message fits load_error) */
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (len <= 0)
 		return -1;
@@ -82,7 +81,7 @@ static int installed_module(char *path, size_t n)
  * what was tried and why. */
 static const struct image_api *load(void)
 {
-	char path[PATH_MAX + 64], installed[PATH_MAX + 96];
+	char path[640], installed[700];
 	const char *env = getenv("PHOTOPUB_IMAGE_MODULE");
 	const char *file = env && *env ? env : NULL;
 	const char *what = file ? "the module PHOTOPUB_IMAGE_MODULE names"
