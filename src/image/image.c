@@ -62,7 +62,8 @@ static int module_file(char *path, size_t n)
 #endif
 
 /* The module installed beside the binary (PHOTOPUB_MODULE_RELPATH from the
- * folder of /proc/self/exe) in path; 0 when that file exists, else -1. */
+ * folder of /proc/self/exe, resolved) in path; 0 when that file exists,
+ * else -1. */
 static int installed_module(char *path, size_t n)
 {
 	char exe[512]; /* longer: the embedded copy (every message fits load_error) */
@@ -70,10 +71,16 @@ static int installed_module(char *path, size_t n)
 	if (len <= 0)
 		return -1;
 	exe[len] = '\0';
-	int w = snprintf(path, n, "%s/%s", dirname(exe), PHOTOPUB_MODULE_RELPATH);
-	if (w < 0 || (size_t)w >= n)
+	char joined[600];
+	int w = snprintf(joined, sizeof(joined), "%s/%s", dirname(exe), PHOTOPUB_MODULE_RELPATH);
+	if (w < 0 || (size_t)w >= sizeof(joined))
 		return -1;
-	return access(path, R_OK) == 0 ? 0 : -1;
+	char *real = realpath(joined, NULL); /* NULL: no such file */
+	if (!real)
+		return -1;
+	w = snprintf(path, n, "%s", real);
+	free(real);
+	return w >= 0 && (size_t)w < n ? 0 : -1;
 }
 
 /* Loads the module ($PHOTOPUB_IMAGE_MODULE, else the installed one, else
