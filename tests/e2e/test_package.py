@@ -185,7 +185,8 @@ class PackageTest(unittest.TestCase):
     def test_units_verify(self):
         """systemd-analyze verify --root on a copy of the unpacked root that
         also has the system's own units (the targets ours are ordered
-        against); Documentation= is checked against the package's man pages.
+        against) and mkdir; Documentation= is checked against the package's
+        man pages.
         Clean means no line at all, not just exit 0."""
         root = os.path.join(self.scratch(), "root")
         shutil.copytree(self.root, root, symlinks=True)
@@ -201,6 +202,8 @@ class PackageTest(unittest.TestCase):
                             shutil.copy(src, units)
                         elif os.path.isdir(src):
                             shutil.copytree(src, os.path.join(units, f), symlinks=True)
+        # and the one system command they run (ExecStartPre=mkdir)
+        shutil.copy(os.path.realpath(shutil.which("mkdir")), os.path.join(root, "usr/bin/mkdir"))
         env = dict(self.env(self.scratch()), MANPATH=os.path.join(root, "usr/share/man") + ":")
         p = run(["systemd-analyze", "verify", "--root=" + root] + UNITS, env=env)
         self.assertEqual((p.returncode, p.stdout + p.stderr), (0, ""))
