@@ -18,20 +18,24 @@ file(RELATIVE_PATH PHOTOPUB_MODULE_RELPATH ${CMAKE_INSTALL_FULL_BINDIR}
 set_property(SOURCE ${CMAKE_SOURCE_DIR}/src/image/image.c APPEND PROPERTY
              COMPILE_DEFINITIONS PHOTOPUB_MODULE_RELPATH="${PHOTOPUB_MODULE_RELPATH}")
 
-# Man pages: man/NAME.SECTION.scd -> NAME.SECTION, installed to manSECTION.
+# Man pages: man/NAME.SECTION.scd -> man/NAME.SECTION in the build tree
+# (`man -l build/man/photopub-run.1`) and NAME.SECTION.gz (gzip -9n, as
+# Debian installs man pages), installed to manSECTION.
 find_program(SCDOC scdoc REQUIRED)
+find_program(GZIP gzip REQUIRED)
 file(GLOB PHOTOPUB_MAN_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/man/*.scd)
 set(PHOTOPUB_MAN_PAGES)
 foreach(src ${PHOTOPUB_MAN_SOURCES})
   get_filename_component(page ${src} NAME_WLE)           # photopub-run.1
   string(REGEX REPLACE ".*\\.([0-9])$" "\\1" section ${page})
   set(out ${CMAKE_BINARY_DIR}/man/${page})
-  add_custom_command(OUTPUT ${out}
+  add_custom_command(OUTPUT ${out} ${out}.gz
     COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/man
     COMMAND ${SCDOC} < ${src} > ${out}
+    COMMAND ${GZIP} -9nc ${out} > ${out}.gz
     DEPENDS ${src} VERBATIM)
-  list(APPEND PHOTOPUB_MAN_PAGES ${out})
-  install(FILES ${out} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section})
+  list(APPEND PHOTOPUB_MAN_PAGES ${out} ${out}.gz)
+  install(FILES ${out}.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section})
 endforeach()
 add_custom_target(man ALL DEPENDS ${PHOTOPUB_MAN_PAGES})
 

@@ -52,8 +52,8 @@ class InstallTest(TestCase):
     def test_installed_files(self):
         files = {os.path.relpath(os.path.join(d, f), self.prefix)
                  for d, _, fs in os.walk(self.prefix) for f in fs}
-        for f in ["bin/photopub", MODULE, "share/man/man1/photopub.1",
-                  "share/man/man1/photopub-run.1", "share/man/man5/photopub.ini.5",
+        for f in ["bin/photopub", MODULE, "share/man/man1/photopub.1.gz",
+                  "share/man/man1/photopub-run.1.gz", "share/man/man5/photopub.ini.5.gz",
                   "lib/systemd/system/photopub-serve.service",
                   "lib/systemd/system/photopub-run.service",
                   "lib/systemd/system/photopub-run.timer",

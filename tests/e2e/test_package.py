@@ -83,7 +83,7 @@ class PackageTest(unittest.TestCase):
         for path in ["usr/bin/photopub", "usr/share/bash-completion/completions/photopub",
                      "etc/logrotate.d/photopub", "etc/photopub/photopub.ini",
                      "etc/photopub/photopub.env", "usr/share/doc/photopub/examples/photopub.ini",
-                     "usr/share/man/man1/photopub.1", "usr/share/man/man5/photopub.ini.5"] + \
+                     "usr/share/man/man1/photopub.1.gz", "usr/share/man/man5/photopub.ini.5.gz"] + \
                     ["usr/lib/systemd/system/" + u for u in UNITS]:
             self.assertTrue(os.path.isfile(os.path.join(self.root, path)), path)
         modules = glob.glob(os.path.join(self.root, "usr/lib/*/photopub/libphotopub-image.so"))
@@ -160,7 +160,7 @@ class PackageTest(unittest.TestCase):
     def test_man_pages(self):
         man1 = os.path.join(self.root, "usr/share/man/man1")
         for c in self.commands() + ["check"]:
-            self.assertTrue(os.path.isfile(os.path.join(man1, "photopub-%s.1" % c)), c)
+            self.assertTrue(os.path.isfile(os.path.join(man1, "photopub-%s.1.gz" % c)), c)
         pages = glob.glob(os.path.join(self.root, "usr/share/man/man*/*"))
         self.assertGreaterEqual(len(pages), len(self.commands()) + 2)
         for page in pages:
@@ -170,7 +170,9 @@ class PackageTest(unittest.TestCase):
             self.assertEqual(p.stderr, "", page)
             text = re.sub(".\b", "", p.stdout)            # no overstrike (bold, underline)
             self.assertIn("NAME", text)
-            self.assertIn(os.path.basename(page).rsplit(".", 1)[0] + " - ", text)
+            name = os.path.basename(page)[:-len(".1.gz")]      # photopub-run, photopub.ini
+            self.assertTrue(page.endswith(".gz"), page)
+            self.assertIn(name + " - ", text)
 
     def test_completion(self):
         comp = os.path.join(self.root, "usr/share/bash-completion/completions/photopub")
