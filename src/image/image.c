@@ -66,7 +66,7 @@ static int module_file(char *path, size_t n)
  * else -1. */
 static int installed_module(char *path, size_t n)
 {
-	char exe[512]; /* longer: the embedded copy (every message fits load_error) */
+	char exe[512]; /* longer ones take the embedded copy: each message fits */
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (len <= 0)
 		return -1;
