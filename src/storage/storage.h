@@ -1,4 +1,4 @@
-/* storage.h - the image folder, wherever it lives (a local folder, Dropbox).
+/* storage.h - the image folder, wherever it lives (a local folder, Dropbox, S3).
  *
  * Each backend is one file that fills one `const struct storage_ops` and one
  * row of storage_backends[] (storage.c). Everything above storage/ calls the
@@ -180,6 +180,7 @@ struct storage {
 extern const struct storage_ops *const storage_backends[];
 extern const struct storage_ops local_storage;
 extern const struct storage_ops dropbox_storage;
+extern const struct storage_ops s3_storage;
 
 /* The backend called name, or NULL. */
 const struct storage_ops *storage_backend_find(const char *name);
