@@ -267,6 +267,7 @@ class S3Case(TestCase):
         self.put({name: IMG})
         res = self.run_pp()
         self.assertEqual(res.rc, 0, res.stderr)
+        self.assertEqual(res.one("storage_archive")["archived_as"], name, res.stderr)
         self.assertEqual(self.keys(), ["archive/" + name, "archive/" + stem(name) + ".txt"])
         self.signed()
 
@@ -435,8 +436,8 @@ class S3Case(TestCase):
         res = self.run_pp(IMG3, command="delete", env={"FEATURE_DELETE": "true"})
         self.assertEqual(res.rc, 0, res.stderr)
         self.assertEqual(res.one("storage_delete")["sidecar"], False)
-        self.assertEqual(self.keys(), ["keep/" + IMG, "keep/" + stem(IMG) + " (1).jpg",
-                                       "keep/" + stem(IMG) + ".txt", "remove/" + IMG2])
+        self.assertEqual(self.keys(), sorted(["keep/" + IMG, "keep/" + stem(IMG) + " (1).jpg",
+                                              "keep/" + stem(IMG) + ".txt", "remove/" + IMG2]))
         # missing and hostile names
         res = self.run_pp(IMG3, command="delete", env={"FEATURE_DELETE": "true"})
         self.assertEqual(res.rc, 1)
@@ -444,8 +445,8 @@ class S3Case(TestCase):
         for bad in ("../" + IMG, "keep/" + IMG, "a\x01.jpg"):
             res = self.run_pp(bad, command="remove")
             self.assertNotEqual(res.rc, 0)
-        self.assertEqual(self.keys(), ["keep/" + IMG, "keep/" + stem(IMG) + " (1).jpg",
-                                       "keep/" + stem(IMG) + ".txt", "remove/" + IMG2])
+        self.assertEqual(self.keys(), sorted(["keep/" + IMG, "keep/" + stem(IMG) + " (1).jpg",
+                                              "keep/" + stem(IMG) + ".txt", "remove/" + IMG2]))
         self.signed()
 
     # -- dedup, queue, journal ------------------------------------------------------

@@ -198,6 +198,12 @@ class S3FrontHandler(FakeHandler):
         target = path + ("?" + "&".join(q) if q else "")
         headers = {k: v for k, v in self.headers.items()
                    if k.lower() not in HOP and k.lower() not in ("authorization", "host")}
+        for k, v in list(headers.items()):
+            if k.lower() == "x-amz-copy-source":
+                # s3rver reads the copy source with decodeURI, which leaves
+                # the reserved characters encoded ("%26" stays): hand it
+                # those raw, as decodeURI would give them back.
+                headers[k] = urllib.parse.quote(urllib.parse.unquote(v), safe="/;?:@&=+$,#")
         conn = http.client.HTTPConnection(self.server.upstream_host, self.server.upstream_port,
                                           timeout=60)
         try:
