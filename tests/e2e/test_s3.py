@@ -170,6 +170,7 @@ class S3Case(TestCase):
         with self.front.lock:
             self.front.requests.clear()
             self.front.faults.clear()
+            self.front.clock_offset = 0
         s = self.ws.sections
         s["Storage"] = {"backend": "s3"}
         s["S3"] = {"bucket": self.bucket, "prefix": PREFIX, "endpoint_url": self.front.url,
@@ -343,6 +344,33 @@ class S3Case(TestCase):
         self.assertEqual(res.rc, 2, res.stderr)
         self.assertIn("InvalidAccessKeyId", self.assertTiming(res, False)["error"])
 
+    def test_clock_skew_is_named(self):
+        self.put([IMG])
+        self.front.clock_offset = 3600
+        res = self.run_pp()
+        self.assertEqual(res.rc, 2, res.stderr)
+        err = self.assertTiming(res, False)["error"]
+        self.assertIn("RequestTimeTooSkewed", err)
+        self.assertIn("clock", err)
+        self.assertEqual(self.keys(), [IMG])
+
+    def test_archive_failure_still_records_the_post(self):
+        """Posted but the CopyObject keeps failing: the journal records the
+        post, so the next run does not send the image again."""
+        self.put([IMG])
+        self.front.slow_down("/%s/%sarchive/" % (self.bucket, PREFIX), times=100, status=500)
+        res = self.run_pp()
+        self.assertEqual(res.rc, 0, res.stderr)
+        self.assertIn("HTTP 500 after 4 attempts", res.one("archive_error")["error"])
+        self.assertEqual(len(self.ws.posts()), 1)
+        self.assertEqual(self.keys(), [IMG, stem(IMG) + ".txt"])
+        with self.front.lock:
+            self.front.faults.clear()
+        res = self.run_pp()
+        self.assertEqual(res.rc, 1, res.stderr)
+        self.assertIn("No new images", self.assertTiming(res, False)["error"])
+        self.assertEqual(len(self.ws.posts()), 1)
+
     def test_missing_keys_and_bad_settings_are_config_errors(self):
         del self.ws.env["AWS_SECRET_ACCESS_KEY"]
         res = self.run_pp()
@@ -415,6 +443,13 @@ class S3Case(TestCase):
             status, body = fetch(link)
             self.assertEqual(status, 403, link)
             self.assertIn(b"<Code>", body)
+        # expired: the front's clock two hours on
+        self.front.clock_offset = 7200
+        status, body = fetch(url)
+        self.assertEqual(status, 403)
+        self.assertIn(b"expired", body)
+        # a presigned URL is a credential for an hour: no log line holds one
+        self.assertNotIn("X-Amz-Signature", res.stderr)
 
     # -- curation --------------------------------------------------------------------
 

@@ -136,7 +136,8 @@ class S3FrontHandler(FakeHandler):
 
     def verify(self, path, query, body):
         q = urllib.parse.parse_qs(query, keep_blank_values=True)
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.timezone.utc) + \
+            datetime.timedelta(seconds=self.server.clock_offset)
         if "X-Amz-Signature" in q:
             self.verify_presigned(path, query, q, now)
             return
@@ -232,6 +233,7 @@ class S3Front(FakeServer):
         u = urllib.parse.urlsplit(upstream)
         self.upstream_host, self.upstream_port = u.hostname, u.port
         self.access_key, self.secret_key, self.region = access_key, secret_key, region
+        self.clock_offset = 0   # seconds the front's clock is ahead of the machine's
 
     def slow_down(self, path, times=1, status=503):
         """The next `times` requests whose path starts with path get 503
