@@ -451,6 +451,33 @@ class S3Case(TestCase):
         # a presigned URL is a credential for an hour: no log line holds one
         self.assertNotIn("X-Amz-Signature", res.stderr)
 
+    def test_instagram_fetches_a_presigned_staged_copy(self):
+        from fake_graph import FakeGraph
+        wide = "bleached-wooden-deck.jpg"
+        self.put([wide])
+        graph = FakeGraph().start()
+        self.addCleanup(graph.stop)
+        self.ws.set("Content", "instagram", "true")
+        self.ws.sections["Instagram"] = {"user_id": graph.user_id, "graph_url": graph.graph_url(),
+                                         "poll_interval": "1", "poll_timeout": "10"}
+        self.ws.write_config()
+        self.ws.env["INSTAGRAM_ACCESS_TOKEN"] = graph.token
+        res = self.run_pp()
+        self.assertEqual(res.rc, 0, res.stderr)
+        self.assertEqual(len(graph.published), 1)
+        pub = graph.published[0]
+        self.assertEqual(pub["size"], (1080, 810))
+        u = urllib.parse.urlsplit(pub["image_url"])
+        self.assertEqual(u.path, "/%s/%s.photopub-staging/%s" % (self.bucket, PREFIX, wide))
+        self.assertIn("X-Amz-Signature", u.query)
+        fetched = [r for r in self.signed() if "X-Amz-Signature" in r.query]
+        self.assertEqual([r.path for r in fetched], [u.path])
+        staged = res.one("storage_staged")
+        self.assertEqual(staged["backend"], "s3")
+        # the staged copy is gone; the image archived
+        self.assertEqual(self.keys(), ["archive/" + wide, "archive/" + stem(wide) + ".txt"])
+        self.assertEqual(self.server.keys(self.bucket, PREFIX + ".photopub-staging/"), [])
+
     # -- curation --------------------------------------------------------------------
 
     def test_curation_keep_remove_delete(self):
