@@ -478,6 +478,28 @@ class S3Case(TestCase):
         self.assertEqual(self.keys(), ["archive/" + wide, "archive/" + stem(wide) + ".txt"])
         self.assertEqual(self.server.keys(self.bucket, PREFIX + ".photopub-staging/"), [])
 
+    def test_web_gives_presigned_links_and_thumbnails(self):
+        from webharness import WebServer, curl
+        self.put([IMG, IMG2])
+        srv = WebServer(self.ws)
+        self.addCleanup(srv.kill)
+        srv.start()
+        r = curl(srv.url + "/api/images/random")
+        self.assertEqual(r.status, 200, r)
+        body = r.json()
+        self.assertIn(body["filename"], (IMG, IMG2))
+        u = urllib.parse.urlsplit(body["temp_url"])
+        self.assertEqual(u.path, "/%s/%s%s" % (self.bucket, PREFIX, urllib.parse.quote(body["filename"])))
+        with NO_PROXY.open(body["temp_url"], timeout=10) as f:
+            self.assertEqual(f.read(), sample(body["filename"]))
+        # no thumbnails from S3: the web makes one from a download
+        r = curl(srv.url + "/api/images/%s/thumbnail?size=w256h256" % urllib.parse.quote(IMG))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("Content-Type"), "image/jpeg")
+        self.assertEqual(r.body[:3], b"\xff\xd8\xff")
+        self.signed()
+        self.assertNotIn(SECRET, srv.all_output())
+
     # -- curation --------------------------------------------------------------------
 
     def test_curation_keep_remove_delete(self):
