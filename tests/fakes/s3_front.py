@@ -213,7 +213,10 @@ class S3FrontHandler(FakeHandler):
             resp = conn.getresponse()
             data = resp.read()
             self.send_response(resp.status)
+            etag = self.server.etags.get(path)
             for k, v in resp.getheaders():
+                if k.lower() == "etag" and etag:
+                    v = etag
                 if k.lower() not in HOP:
                     self.send_header(k, v)
             self.send_header("Content-Length", str(len(data)))
@@ -234,6 +237,7 @@ class S3Front(FakeServer):
         self.upstream_host, self.upstream_port = u.hostname, u.port
         self.access_key, self.secret_key, self.region = access_key, secret_key, region
         self.clock_offset = 0   # seconds the front's clock is ahead of the machine's
+        self.etags = {}         # path -> the ETag header its answers carry instead
 
     def slow_down(self, path, times=1, status=503):
         """The next `times` requests whose path starts with path get 503
