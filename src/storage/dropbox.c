@@ -574,25 +574,12 @@ static json_t *args_or_fail(json_t *a, const char *endpoint, struct pp_error *er
 
 static const char *shown(const char *name, char buf[300])
 {
-	size_t i = 0;
-	for (; name[i] && i < 299; i++)
-		buf[i] = ((unsigned char)name[i] < 0x20 || name[i] == 0x7f) ? '?' : name[i];
-	buf[i] = '\0';
-	return buf;
+	return storage_shown(name, buf);
 }
 
 static int check_name(const char *name, bool image, struct pp_error *err)
 {
-	char b[300];
-	if (!name || !fs_name_is_safe(name))
-		return pp_fail_kind(err, WHERE, PP_ERR_INVALID,
-				    "refusing file name \"%s\": only plain names inside the image "
-				    "folder are allowed", name ? shown(name, b) : "(null)");
-	if (image && !storage_is_image_name(name))
-		return pp_fail_kind(err, WHERE, PP_ERR_INVALID,
-				    "refusing file name \"%s\": not an image (.jpg, .jpeg, .png)",
-				    shown(name, b));
-	return 0;
+	return storage_check_name(name, image, WHERE, err);
 }
 
 /* ---- open / close ---------------------------------------------------------- */

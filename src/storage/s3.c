@@ -267,29 +267,6 @@ static void s3_close(struct storage *st)
 
 /* ---- names --------------------------------------------------------------------- */
 
-static const char *shown(const char *name, char buf[300])
-{
-	size_t i = 0;
-	for (; name && name[i] && i < 299; i++)
-		buf[i] = ((unsigned char)name[i] < 0x20 || name[i] == 0x7f) ? '?' : name[i];
-	buf[i] = '\0';
-	return buf;
-}
-
-static int check_name(const char *name, bool image, struct pp_error *err)
-{
-	char b[300];
-	if (!name || !fs_name_is_safe(name))
-		return pp_fail_kind(err, WHERE, PP_ERR_INVALID,
-				    "refusing file name \"%s\": only plain names inside the image "
-				    "folder are allowed", name ? shown(name, b) : "(null)");
-	if (image && !storage_is_image_name(name))
-		return pp_fail_kind(err, WHERE, PP_ERR_INVALID,
-				    "refusing file name \"%s\": not an image (.jpg, .jpeg, .png)",
-				    shown(name, b));
-	return 0;
-}
-
 /* The key prefix of folder: the archive's ([S3] archive_prefix when set),
  * else "<prefix><folder>/". NULL when folder is not a relative folder. */
 static char *folder_prefix(struct s3 *s, const char *folder)
@@ -347,7 +324,7 @@ static int call_fail(struct s3 *s, const struct s3_call *c, struct pp_error *err
 			     s->endpoint, c->op, detail);
 	else if (st == 404)
 		pp_fail_kind(err, WHERE, PP_ERR_NOT_FOUND, "no such image: s3://%s/%s (%s %s)",
-			     s->bucket, shown(c->key ? c->key : "", b), c->op, detail);
+			     s->bucket, storage_shown(c->key ? c->key : "", b), c->op, detail);
 	else if (st == 403 || st == 401)
 		pp_fail_kind(err, WHERE, PP_ERR_CONFIG,
 			     "S3 refused %s on bucket \"%s\" at %s (%s): %s", c->op, s->bucket,
@@ -361,13 +338,13 @@ static int call_fail(struct s3 *s, const struct s3_call *c, struct pp_error *err
 					       : "check the access key id and its secret");
 	else if (st == 429 || (st == 503 && !strcmp(code, "SlowDown")))
 		pp_fail_kind(err, WHERE, PP_ERR_RATE_LIMITED, "S3 %s of s3://%s/%s: %s%s", c->op,
-			     s->bucket, shown(c->key ? c->key : "", b), detail, tries);
+			     s->bucket, storage_shown(c->key ? c->key : "", b), detail, tries);
 	else if (st >= 500)
 		pp_fail_kind(err, WHERE, PP_ERR_UNAVAILABLE, "S3 %s of s3://%s/%s: %s%s", c->op,
-			     s->bucket, shown(c->key ? c->key : "", b), detail, tries);
+			     s->bucket, storage_shown(c->key ? c->key : "", b), detail, tries);
 	else
 		pp_fail_kind(err, WHERE, PP_ERR_REMOTE, "S3 %s of s3://%s/%s: %s", c->op, s->bucket,
-			     shown(c->key ? c->key : "", b), detail);
+			     storage_shown(c->key ? c->key : "", b), detail);
 	err->http_status = (int)st;
 	err->transient = st == 429 || st >= 500;
 	err->retry_after = http_retry_after(&c->resp);
@@ -551,12 +528,14 @@ static int s3_list(struct storage *st, const struct pp_ctx *ctx, struct storage_
 			log_warning(LOGGER, "storage_cache_error", cid(ctx), LF_STR("error", perr.msg));
 	}
 	for (;;) {
-		struct sigv4_param params[4] = {
+		/* encoding-type=url: a key XML cannot carry still lists (and
+		 * is left out by its name); servers without it send keys raw. */
+		struct sigv4_param params[5] = {
 			{ "list-type", "2" }, { "prefix", s->prefix }, { "delimiter", "/" },
-			{ "continuation-token", token },
+			{ "encoding-type", "url" }, { "continuation-token", token },
 		};
 		struct s3_call c = { .op = "ListObjectsV2", .method = "GET", .params = params,
-				     .nparams = token ? 4 : 3, .download_fd = -1 };
+				     .nparams = token ? 5 : 4, .download_fd = -1 };
 		struct s3_page page;
 		if (s3_call(s, ctx, &c, err) < 0) {
 			call_release(&c);
@@ -657,7 +636,7 @@ static void remember_hashes(struct s3 *s, const struct pp_ctx *ctx, const char *
 static int get_to_fd(struct s3 *s, const struct pp_ctx *ctx, const char *prefix,
 		     const char *name, int fd, struct pp_error *err)
 {
-	if (check_name(name, true, err) < 0)
+	if (storage_check_name(name, true, WHERE, err) < 0)
 		return -1;
 	char *key = key_of(prefix, name);
 	struct s3_call c = { .op = "GetObject", .method = "GET", .key = key, .download_fd = fd };
@@ -716,7 +695,7 @@ static int s3_image_url(struct storage *st, const struct pp_ctx *ctx, const char
 	(void)ctx;
 	(void)local_path;
 	*url = NULL;
-	if (check_name(name, true, err) < 0)
+	if (storage_check_name(name, true, WHERE, err) < 0)
 		return -1;
 	char *key = key_of(s->prefix, name);
 	int rc = presign(s, key, url, err);
@@ -731,11 +710,11 @@ static int s3_sidecar_read(struct storage *st, const struct pp_ctx *ctx, const c
 {
 	struct s3 *s = to_s3(st);
 	*text = NULL;
-	if (check_name(name, true, err) < 0)
+	if (storage_check_name(name, true, WHERE, err) < 0)
 		return -1;
 	char *sc = sidecar_name(name);
 	char *key = key_of(s->prefix, sc);
-	char b[300];
+	char b[STORAGE_SHOWN_MAX];
 	struct s3_call c = { .op = "GetObject", .method = "GET", .key = key, .download_fd = -1 };
 	int rc = s3_call(s, ctx, &c, err);
 	if (rc < 0 && c.resp.status == 404) {
@@ -743,7 +722,7 @@ static int s3_sidecar_read(struct storage *st, const struct pp_ctx *ctx, const c
 		rc = 0; /* no sidecar: not an error */
 	} else if (rc == 0 && c.resp.body.len > SIDECAR_MAX) {
 		rc = pp_fail_kind(err, WHERE, PP_ERR_TOO_LARGE, "the sidecar %s is larger than %u bytes",
-				  shown(key, b), SIDECAR_MAX);
+				  storage_shown(key, b), SIDECAR_MAX);
 	} else if (rc == 0) {
 		*text = buf_detach(&c.resp.body);
 	}
@@ -757,7 +736,7 @@ static int s3_sidecar_write(struct storage *st, const struct pp_ctx *ctx, const 
 			    const char *text, struct pp_error *err)
 {
 	struct s3 *s = to_s3(st);
-	if (check_name(name, true, err) < 0)
+	if (storage_check_name(name, true, WHERE, err) < 0)
 		return -1;
 	char *sc = sidecar_name(name);
 	char *key = key_of(s->prefix, sc);
@@ -820,24 +799,24 @@ static int s3_move(struct storage *st, const struct pp_ctx *ctx, const char *nam
 	struct s3 *s = to_s3(st);
 	char *dir = NULL, *from = NULL, *to = NULL, *final = NULL;
 	char *sc = NULL, *final_stem = NULL, *sc_from = NULL, *sc_to = NULL;
-	char b[300];
+	char b[STORAGE_SHOWN_MAX];
 	int rc = -1;
 
 	*moved_as = NULL;
 	*sidecar = false;
-	if (check_name(name, true, err) < 0)
+	if (storage_check_name(name, true, WHERE, err) < 0)
 		return -1;
 	if (!(dir = folder_prefix(s, folder)))
 		return pp_fail_kind(err, WHERE, PP_ERR_INVALID,
 				    "refusing folder \"%s\": not a folder inside the image folder",
-				    folder ? shown(folder, b) : "(null)");
+				    folder ? storage_shown(folder, b) : "(null)");
 	from = key_of(s->prefix, name);
 	int there = exists(s, ctx, from, err);
 	if (there <= 0) {
 		if (there == 0)
 			pp_fail_kind(err, WHERE, PP_ERR_NOT_FOUND,
 				     "Selected file not found: %s (no such image: s3://%s/%s)",
-				     shown(name, b), s->bucket, shown(from, b));
+				     storage_shown(name, b), s->bucket, storage_shown(from, b));
 		goto out;
 	}
 	if (free_name(s, ctx, dir, name, &final, err) < 0)
@@ -879,16 +858,16 @@ static int s3_remove(struct storage *st, const struct pp_ctx *ctx, const char *n
 		     bool *sidecar, struct pp_error *err)
 {
 	struct s3 *s = to_s3(st);
-	char b[300];
+	char b[STORAGE_SHOWN_MAX];
 	*sidecar = false;
-	if (check_name(name, true, err) < 0)
+	if (storage_check_name(name, true, WHERE, err) < 0)
 		return -1;
 	char *key = key_of(s->prefix, name);
 	int there = exists(s, ctx, key, err);
 	if (there == 0)
 		pp_fail_kind(err, WHERE, PP_ERR_NOT_FOUND,
-			     "Selected file not found: %s (no such image: s3://%s/%s)", shown(name, b),
-			     s->bucket, shown(key, b));
+			     "Selected file not found: %s (no such image: s3://%s/%s)",
+			     storage_shown(name, b), s->bucket, storage_shown(key, b));
 	if (there <= 0 || delete_key(s, ctx, key, err) < 0) {
 		free(key);
 		return -1;
@@ -926,7 +905,7 @@ static int s3_stage_public(struct storage *st, const struct pp_ctx *ctx, const c
 
 	*url = NULL;
 	*staged = NULL;
-	if (check_name(name, false, err) < 0)
+	if (storage_check_name(name, false, WHERE, err) < 0)
 		return -1;
 	if (fs_read_file(local_path, &data, &len, UPLOAD_MAX, err) < 0)
 		return -1;

@@ -28,10 +28,16 @@ struct s3_page {
 	size_t n;
 	size_t prefixes;          /* CommonPrefixes (sub-folders), counted only */
 	bool truncated;           /* IsTruncated: more pages follow */
+	bool url_encoded;         /* EncodingType url: the keys were sent encoded
+				     (and are decoded by s3_parse_list) */
 	char *next_token;         /* NextContinuationToken, NULL when none */
 };
 
-/* Parses a ListObjectsV2 reply (a <ListBucketResult> document). Refuses
+/* Parses a ListObjectsV2 reply (a <ListBucketResult> document). When the
+ * reply says <EncodingType>url</EncodingType> (asked with encoding-type=url,
+ * so that a key with characters XML cannot carry still lists) each key is
+ * decoded ('+' and %20 a space); a key that does not decode to text without
+ * NUL becomes "" (no name: the backend leaves it out). Refuses
  * anything else: malformed XML, another root element, nesting deeper than
  * S3's, a key over S3_KEY_MAX bytes, more than S3_PAGE_MAX keys, a size that
  * is not a number, a truncated page without a token (kind remote). On

@@ -9,6 +9,7 @@
 #include "storage/dropbox.h"
 #include "storage/s3.h"
 #include "util/buf.h"
+#include "util/hex.h"
 
 #define WHERE "storage.s3"
 #define DEPTH_MAX 6             /* ListBucketResult/Contents/Owner/ID is 4 */
@@ -88,6 +89,8 @@ static void list_end(struct reader *r, const char *name, GError **error)
 	const char *up = parent(r);
 	if (r->depth == 2 && !strcmp(name, "IsTruncated")) {
 		p->truncated = !strcmp(buf_str(&r->text), "true");
+	} else if (r->depth == 2 && !strcmp(name, "EncodingType")) {
+		p->url_encoded = !strcmp(buf_str(&r->text), "url");
 	} else if (r->depth == 2 && !strcmp(name, "NextContinuationToken")) {
 		free(p->next_token);
 		p->next_token = r->text.len ? xstrdup(buf_str(&r->text)) : NULL;
@@ -178,6 +181,28 @@ static int parse(struct reader *r, const char *xml, size_t len, char *msg, size_
 	return ok ? 0 : -1;
 }
 
+/* Decodes an encoding-type=url value in place ('+' is a space, as S3
+ * sends it); -1 for a bad escape or a NUL. */
+static int url_decode(char *s)
+{
+	char *w = s;
+	for (const char *p = s; *p; p++) {
+		if (*p == '+') {
+			*w++ = ' ';
+		} else if (*p == '%') {
+			int hi = hex_digit(p[1]), lo = hi < 0 ? -1 : hex_digit(p[2]);
+			if (lo < 0 || (hi == 0 && lo == 0))
+				return -1;
+			*w++ = (char)(hi * 16 + lo);
+			p += 2;
+		} else {
+			*w++ = *p;
+		}
+	}
+	*w = '\0';
+	return 0;
+}
+
 int s3_parse_list(const char *xml, size_t len, struct s3_page *out, struct pp_error *err)
 {
 	char why[256];
@@ -188,6 +213,9 @@ int s3_parse_list(const char *xml, size_t len, struct s3_page *out, struct pp_er
 		return pp_fail_kind(err, WHERE, PP_ERR_REMOTE,
 				    "S3 ListObjectsV2: the reply is not a usable listing (%s)", why);
 	}
+	for (size_t i = 0; out->url_encoded && i < out->n; i++)
+		if (url_decode(out->objects[i].key) < 0)
+			out->objects[i].key[0] = '\0';
 	if (out->truncated && !out->next_token) {
 		s3_page_release(out);
 		return pp_fail_kind(err, WHERE, PP_ERR_REMOTE,

@@ -266,6 +266,14 @@ int storage_thumbnail(struct storage *s, const struct pp_ctx *ctx, const char *n
 /* The backend's sweep, or 0 when it has none. */
 int storage_sweep(struct storage *s);
 
+/* names.c: name with control characters shown as '?', cut to fit buf,
+ * for messages; returns buf. */
+#define STORAGE_SHOWN_MAX 300
+const char *storage_shown(const char *name, char buf[STORAGE_SHOWN_MAX]);
+/* Refuses (kind invalid, where naming the backend) anything but a plain
+ * name of the image folder, and with image anything but an image type. */
+int storage_check_name(const char *name, bool image, const char *where, struct pp_error *err);
+
 /* True for .jpg, .jpeg, .png in any case. */
 bool storage_is_image_name(const char *name);
 /* The extensions storage_is_image_name accepts, NULL-terminated. */

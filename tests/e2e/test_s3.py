@@ -257,7 +257,7 @@ class S3Case(TestCase):
                                    "/%s/%s%s.txt" % (self.bucket, PREFIX, stem(IMG))])
         # the listing: sorted, encoded query; the prefix and delimiter asked for
         lst = reqs[0]
-        self.assertEqual(lst.raw_query, "delimiter=%2F&list-type=2&prefix=incoming%2F")
+        self.assertEqual(lst.raw_query, "delimiter=%2F&encoding-type=url&list-type=2&prefix=incoming%2F")
         # every request signed in its header, with the body's hash
         for r in reqs:
             self.assertTrue(r.header("Authorization").startswith("AWS4-HMAC-SHA256 Credential=%s/" % ACCESS_KEY))
@@ -288,7 +288,7 @@ class S3Case(TestCase):
         token = reqs[1].query["continuation-token"][0]
         self.assertTrue(token)
         # sent sorted and encoded: the token first
-        self.assertTrue(reqs[1].raw_query.startswith("continuation-token=%s&delimiter=%%2F&" %
+        self.assertTrue(reqs[1].raw_query.startswith("continuation-token=%s&delimiter=%%2F&encoding-type=url&" %
                                                      urllib.parse.quote(token, safe="-_.~")))
 
     def test_slow_down_then_success(self):

@@ -136,6 +136,37 @@ static void test_list_hostile(void **state)
 	free(over);
 }
 
+static void test_list_url_encoded(void **state)
+{
+	(void)state;
+	const char *xml = HEAD "<EncodingType>url</EncodingType><IsTruncated>false</IsTruncated>"
+			  "<Contents><Key>in/caf%C3%A9+%26+tea%2B.jpg</Key><Size>1</Size></Contents>"
+			  "<Contents><Key>in/a%01b.jpg</Key><Size>1</Size></Contents>"
+			  "<Contents><Key>in/nul%00.jpg</Key><Size>1</Size></Contents>"
+			  "<Contents><Key>in/bad%G1.jpg</Key><Size>1</Size></Contents>"
+			  "<Contents><Key>in/cut%2</Key><Size>1</Size></Contents>"
+			  "</ListBucketResult>";
+	struct s3_page p;
+	struct pp_error err = { 0 };
+	assert_int_equal(s3_parse_list(xml, strlen(xml), &p, &err), 0);
+	assert_true(p.url_encoded);
+	assert_int_equal(p.n, 5);
+	assert_string_equal(p.objects[0].key, "in/caf\xc3\xa9 & tea+.jpg");
+	assert_string_equal(p.objects[1].key, "in/a\x01" "b.jpg"); /* left out by its name */
+	assert_string_equal(p.objects[2].key, "");
+	assert_string_equal(p.objects[3].key, "");
+	assert_string_equal(p.objects[4].key, "");
+	s3_page_release(&p);
+
+	/* Without EncodingType the keys are as sent: "%41" stays. */
+	const char *raw = HEAD "<Contents><Key>a%41+b.jpg</Key><Size>1</Size></Contents>"
+			  "</ListBucketResult>";
+	assert_int_equal(s3_parse_list(raw, strlen(raw), &p, &err), 0);
+	assert_false(p.url_encoded);
+	assert_string_equal(p.objects[0].key, "a%41+b.jpg");
+	s3_page_release(&p);
+}
+
 static void test_error_doc(void **state)
 {
 	(void)state;
@@ -236,6 +267,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_list_page),   cmocka_unit_test(test_list_hostile),
+		cmocka_unit_test(test_list_url_encoded),
 		cmocka_unit_test(test_error_doc),   cmocka_unit_test(test_locate),
 		cmocka_unit_test(test_bucket_names), cmocka_unit_test(test_etag),
 	};
