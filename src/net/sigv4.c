@@ -5,7 +5,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,23 +22,22 @@ void sigv4_sha256_hex(const void *data, size_t len, char out[65])
 	hex_encode(md, sizeof(md), out);
 }
 
-static bool unreserved(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '.' || c == '_' || c == '~';
-}
-
 char *sigv4_encode_path(const char *path)
 {
-	static const char digits[] = "0123456789ABCDEF";
 	struct buf b = BUF_INIT;
-	for (const unsigned char *p = (const unsigned char *)(path ? path : ""); *p; p++) {
-		if (unreserved(*p) || *p == '/') {
-			buf_addc(&b, (char)*p);
-		} else {
-			char e[3] = { '%', digits[*p >> 4], digits[*p & 15] };
-			buf_add(&b, e, 3);
-		}
+	const char *p = path ? path : "";
+	buf_adds(&b, ""); /* "" for "" */
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		char *seg = xstrndup(p, slash ? (size_t)(slash - p) : strlen(p));
+		char *e = url_escape(seg);
+		buf_adds(&b, e);
+		free(e);
+		free(seg);
+		if (!slash)
+			break;
+		buf_addc(&b, '/');
+		p = slash + 1;
 	}
 	return buf_detach(&b);
 }

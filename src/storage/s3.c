@@ -193,19 +193,6 @@ static struct s3 *to_s3(struct storage *s)
 	return (struct s3 *)s;
 }
 
-static const char *cid(const struct pp_ctx *ctx)
-{
-	return ctx ? ctx->correlation_id : NULL;
-}
-
-static void free_secret(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 static int s3_open(const struct config *cfg, struct state *st, struct storage **out,
 		   struct pp_error *err)
 {
@@ -260,8 +247,8 @@ static void s3_close(struct storage *st)
 	free(s->prefix);
 	free(s->archive_prefix);
 	free(s->access_key);
-	free_secret(s->secret_key);
-	free_secret(s->session_token);
+	xfree_secret(s->secret_key);
+	xfree_secret(s->session_token);
 	free(s);
 }
 
@@ -384,7 +371,7 @@ static int s3_call(struct s3 *s, const struct pp_ctx *ctx, struct s3_call *c,
 	what = xasprintf("s3 %s", c->op);
 	struct http_request req = {
 		.method = c->method, .url = loc.url, .headers = headers, .body = c->body,
-		.body_len = c->body_len, .correlation_id = cid(ctx), .what = what,
+		.body_len = c->body_len, .correlation_id = pp_cid(ctx), .what = what,
 		.download_fd = c->download_fd, .aws_sigv4 = s->provider, .aws_key = s->access_key,
 		.aws_secret = s->secret_key,
 	};
@@ -401,7 +388,7 @@ static int s3_call(struct s3 *s, const struct pp_ctx *ctx, struct s3_call *c,
 			c->resp.status = 500;
 			ok = false;
 		}
-	log_debug(LOGGER, "s3_request", cid(ctx), LF_STR("op", c->op), LF_STR("bucket", s->bucket),
+	log_debug(LOGGER, "s3_request", pp_cid(ctx), LF_STR("op", c->op), LF_STR("bucket", s->bucket),
 		  LF_STR("key", c->key), LF_INT("status", c->resp.status),
 		  LF_INT("attempts", c->resp.attempts), LF_MS("duration_ms", elapsed_ms(t0)),
 		  LF_STR("code", *c->reply.code ? c->reply.code : NULL));
@@ -414,7 +401,7 @@ out:
 	s3_location_release(&loc);
 	free(query);
 	free(h_sha);
-	free_secret(h_token);
+	xfree_secret(h_token);
 	free(h_type);
 	free(h_copy);
 	free(what);
@@ -525,7 +512,7 @@ static int s3_list(struct storage *st, const struct pp_ctx *ctx, struct storage_
 	if (s->st) {
 		struct pp_error perr = { 0 };
 		if (state_cache_preload(s->st, CACHE_PREFIX, &perr) < 0)
-			log_warning(LOGGER, "storage_cache_error", cid(ctx), LF_STR("error", perr.msg));
+			log_warning(LOGGER, "storage_cache_error", pp_cid(ctx), LF_STR("error", perr.msg));
 	}
 	for (;;) {
 		/* encoding-type=url: a key XML cannot carry still lists (and
@@ -564,7 +551,7 @@ static int s3_list(struct storage *st, const struct pp_ctx *ctx, struct storage_
 	}
 	if (out->n > 1)
 		qsort(out->items, out->n, sizeof(*out->items), item_cmp);
-	log_debug(LOGGER, "storage_list", cid(ctx), LF_STR("backend", "s3"),
+	log_debug(LOGGER, "storage_list", pp_cid(ctx), LF_STR("backend", "s3"),
 		  LF_INT("images", out->n), LF_INT("entries", objects), LF_INT("pages", pages));
 	rc = 0;
 out:
@@ -625,7 +612,7 @@ static void remember_hashes(struct s3 *s, const struct pp_ctx *ctx, const char *
 		char *key = cache_key(md5);
 		if (hash_fd(fd, e.sha256, e.content_hash, &herr) < 0 ||
 		    state_cache_put(s->st, key, (int64_t)size, 0, &e, &herr) < 0)
-			log_warning(LOGGER, "storage_cache_error", cid(ctx), LF_STR("image", name),
+			log_warning(LOGGER, "storage_cache_error", pp_cid(ctx), LF_STR("image", name),
 				    LF_STR("error", herr.msg));
 		free(key);
 	}
@@ -836,7 +823,7 @@ static int s3_move(struct storage *st, const struct pp_ctx *ctx, const char *nam
 		*sidecar = true;
 	else if (has != 0)
 		/* The image has moved: a sidecar left behind is worth a warning. */
-		log_warning(LOGGER, "storage_sidecar_archive_error", cid(ctx), LF_STR("image", name),
+		log_warning(LOGGER, "storage_sidecar_archive_error", pp_cid(ctx), LF_STR("image", name),
 			    LF_STR("sidecar", sc), LF_STR("error", serr.msg));
 	*moved_as = final;
 	final = NULL;
@@ -881,7 +868,7 @@ static int s3_remove(struct storage *st, const struct pp_ctx *ctx, const char *n
 		*sidecar = true;
 	else if (has != 0)
 		/* The image is gone: a sidecar left behind is worth a warning. */
-		log_warning(LOGGER, "storage_sidecar_delete_error", cid(ctx), LF_STR("image", name),
+		log_warning(LOGGER, "storage_sidecar_delete_error", pp_cid(ctx), LF_STR("image", name),
 			    LF_STR("sidecar", sc), LF_STR("error", serr.msg));
 	free(key);
 	free(sc);
@@ -916,7 +903,7 @@ static int s3_stage_public(struct storage *st, const struct pp_ctx *ctx, const c
 		    !strcasecmp(ext, ".png") ? "image/png" : "image/jpeg", err) < 0 ||
 	    presign(s, key, url, err) < 0)
 		goto out;
-	log_info(LOGGER, "storage_staged", cid(ctx), LF_STR("backend", "s3"), LF_STR("image", name),
+	log_info(LOGGER, "storage_staged", pp_cid(ctx), LF_STR("backend", "s3"), LF_STR("image", name),
 		 LF_INT("bytes", len));
 	*staged = key;
 	key = NULL;
