@@ -81,7 +81,7 @@ enum storage_folder {
 };
 
 struct storage_ops {
-	const char *name;        /* "local", "dropbox": [Storage] backend */
+	const char *name;        /* "local", "dropbox", "s3": [Storage] backend */
 	const char *section;     /* the INI section of its settings, for errors */
 	unsigned caps;           /* STORAGE_* bits */
 	struct config_module settings; /* its own INI keys and environment values */
