@@ -761,6 +761,14 @@ static int free_name(struct s3 *s, const struct pp_ctx *ctx, const char *dir, co
 		char *cand = i ? xasprintf("%s (%d)%s", stem, i, ext) : xstrdup(name);
 		char *key = key_of(dir, cand);
 		int there = exists(s, ctx, key, err);
+		if (there == 0) {
+			/* "a (1).txt" left there alone would be overwritten */
+			char *cstem = fs_stem(cand);
+			char *sc = xasprintf("%s%s.txt", dir, cstem);
+			there = exists(s, ctx, sc, err);
+			free(sc);
+			free(cstem);
+		}
 		free(key);
 		if (there < 0) {
 			free(cand);

@@ -517,13 +517,20 @@ class S3Case(TestCase):
         res = self.run_pp(IMG, command="keep")
         self.assertEqual(res.rc, 0, res.stderr)
         self.assertEqual(res.one("storage_move")["moved_as"], stem(IMG) + " (1).jpg")
+        # a sidecar alone in the folder takes its name too
+        self.server.put(self.bucket, PREFIX + "remove/" + stem(IMG2) + ".txt", b"left alone\n")
         res = self.run_pp(IMG2, command="remove")
         self.assertEqual(res.rc, 0, res.stderr)
+        self.assertEqual(res.one("storage_move")["moved_as"], stem(IMG2) + " (1).jpg")
+        self.assertEqual(self.server.get(self.bucket, PREFIX + "remove/" + stem(IMG2) + ".txt"),
+                         b"left alone\n")
         res = self.run_pp(IMG3, command="delete", env={"FEATURE_DELETE": "true"})
         self.assertEqual(res.rc, 0, res.stderr)
         self.assertEqual(res.one("storage_delete")["sidecar"], False)
         self.assertEqual(self.keys(), sorted(["keep/" + IMG, "keep/" + stem(IMG) + " (1).jpg",
-                                              "keep/" + stem(IMG) + ".txt", "remove/" + IMG2]))
+                                              "keep/" + stem(IMG) + ".txt",
+                                              "remove/" + stem(IMG2) + " (1).jpg",
+                                              "remove/" + stem(IMG2) + ".txt"]))
         # missing and hostile names
         res = self.run_pp(IMG3, command="delete", env={"FEATURE_DELETE": "true"})
         self.assertEqual(res.rc, 1)
@@ -532,7 +539,9 @@ class S3Case(TestCase):
             res = self.run_pp(bad, command="remove")
             self.assertNotEqual(res.rc, 0)
         self.assertEqual(self.keys(), sorted(["keep/" + IMG, "keep/" + stem(IMG) + " (1).jpg",
-                                              "keep/" + stem(IMG) + ".txt", "remove/" + IMG2]))
+                                              "keep/" + stem(IMG) + ".txt",
+                                              "remove/" + stem(IMG2) + " (1).jpg",
+                                              "remove/" + stem(IMG2) + ".txt"]))
         self.signed()
 
     # -- dedup, queue, journal ------------------------------------------------------
