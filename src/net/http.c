@@ -468,6 +468,11 @@ static CURLcode setup(CURL *h, struct call *k, const struct http_request *req,
 	SET(CURLOPT_HEADERDATA, k);
 	if (headers)
 		SET(CURLOPT_HTTPHEADER, headers);
+	if (req->aws_sigv4) {
+		SET(CURLOPT_AWS_SIGV4, req->aws_sigv4);
+		SET(CURLOPT_USERNAME, req->aws_key ? req->aws_key : "");
+		SET(CURLOPT_PASSWORD, req->aws_secret ? req->aws_secret : "");
+	}
 
 	bool is_post = strcmp(method, "POST") == 0;
 	if (mime) {

@@ -66,6 +66,15 @@ struct http_request {
 	/* The caller reads a 429 itself (waits for the reset time it names, or
 	 * gives up): it is returned at once, never retried here. */
 	bool caller_handles_429;
+	/* Optional: every attempt signed by libcurl with AWS Signature V4
+	 * (CURLOPT_AWS_SIGV4), aws_sigv4 its provider string
+	 * ("aws:amz:us-east-1:s3"), aws_key and aws_secret the credentials.
+	 * libcurl signs the query exactly as given (send it sorted and
+	 * encoded: net/sigv4.h) and adds no x-amz-content-sha256: the caller
+	 * puts it among the headers. NULL: no signing. */
+	const char *aws_sigv4;
+	const char *aws_key;
+	const char *aws_secret;
 };
 
 struct http_response {

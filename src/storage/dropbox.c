@@ -65,15 +65,6 @@ static const char *cid(const struct pp_ctx *ctx)
 	return ctx ? ctx->correlation_id : NULL;
 }
 
-/* Frees a string that held a secret after overwriting it. */
-static void free_secret(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 static char *trim_slash(const char *url)
 {
 	char *s = xstrdup(url ? url : "");
@@ -204,8 +195,8 @@ static char *basic_auth(const char *user, const char *pass)
 	char *enc = xmalloc(4 * ((n + 2) / 3) + 1);
 	EVP_EncodeBlock((unsigned char *)enc, (const unsigned char *)plain, (int)n);
 	char *h = xasprintf("Authorization: Basic %s", enc);
-	free_secret(plain);
-	free_secret(enc);
+	xfree_secret(plain);
+	xfree_secret(enc);
 	return h;
 }
 
@@ -281,7 +272,7 @@ static int token_refresh_locked(struct dropbox *d, const struct pp_ctx *ctx, con
 	int rc = -1;
 	int64_t t0 = now_monotonic();
 
-	free_secret(rt);
+	xfree_secret(rt);
 	free(key);
 	if (http_call(d->http, &req, &resp, err) < 0) {
 		char why[sizeof(err->msg)];
@@ -292,7 +283,7 @@ static int token_refresh_locked(struct dropbox *d, const struct pp_ctx *ctx, con
 	if (dropbox_parse_token_reply(resp.status, buf_str(&resp.body), resp.body.len, &tok,
 				      &expires, err) < 0)
 		goto out;
-	free_secret(d->token);
+	xfree_secret(d->token);
 	d->token = tok;
 	d->token_expires = expires > 0 ? now_monotonic() + expires * 1000000000 - TOKEN_MARGIN_NS
 				       : 0;
@@ -304,14 +295,14 @@ out:
 	if (resp.body.data)
 		explicit_bzero(resp.body.data, resp.body.len);
 	http_response_release(&resp);
-	free_secret(body);
-	free_secret(auth);
+	xfree_secret(body);
+	xfree_secret(auth);
 	free(url);
 	return rc;
 }
 
 /* A copy of the access token (fetched when there is none yet or it is about
- * to expire) and its generation. Caller frees *tok with free_secret. */
+ * to expire) and its generation. Caller frees *tok with xfree_secret. */
 static int token_get(struct dropbox *d, const struct pp_ctx *ctx, char **tok, unsigned *gen,
 		     struct pp_error *err)
 {
@@ -484,7 +475,7 @@ static int dbx_call(struct dropbox *d, const struct pp_ctx *ctx, struct call *c,
 		goto out;
 
 	for (int attempt = 0;; attempt++) {
-		free_secret(auth);
+		xfree_secret(auth);
 		auth = xasprintf("Authorization: Bearer %s", tok);
 		const char *headers[4] = { auth, NULL, NULL, NULL };
 		if (c->kind == CALL_RPC) {
@@ -522,7 +513,7 @@ static int dbx_call(struct dropbox *d, const struct pp_ctx *ctx, struct call *c,
 			tag_path(json_object_get(j, "error"), tags, sizeof(tags));
 			json_decref(j);
 			if (tag_is(tags, "expired_access_token") || tag_is(tags, "invalid_access_token")) {
-				free_secret(tok);
+				xfree_secret(tok);
 				tok = NULL;
 				if (token_renew(d, ctx, gen, tags, &tok, &gen, err) < 0)
 					goto out;
@@ -551,8 +542,8 @@ static int dbx_call(struct dropbox *d, const struct pp_ctx *ctx, struct call *c,
 	rc = 0;
 out:
 	http_response_release(&resp);
-	free_secret(tok);
-	free_secret(auth);
+	xfree_secret(tok);
+	xfree_secret(auth);
 	free(arg);
 	free(body);
 	free(what);
@@ -574,25 +565,12 @@ static json_t *args_or_fail(json_t *a, const char *endpoint, struct pp_error *er
 
 static const char *shown(const char *name, char buf[300])
 {
-	size_t i = 0;
-	for (; name[i] && i < 299; i++)
-		buf[i] = ((unsigned char)name[i] < 0x20 || name[i] == 0x7f) ? '?' : name[i];
-	buf[i] = '\0';
-	return buf;
+	return storage_shown(name, buf);
 }
 
 static int check_name(const char *name, bool image, struct pp_error *err)
 {
-	char b[300];
-	if (!name || !fs_name_is_safe(name))
-		return pp_fail_kind(err, WHERE, PP_ERR_INVALID,
-				    "refusing file name \"%s\": only plain names inside the image "
-				    "folder are allowed", name ? shown(name, b) : "(null)");
-	if (image && !storage_is_image_name(name))
-		return pp_fail_kind(err, WHERE, PP_ERR_INVALID,
-				    "refusing file name \"%s\": not an image (.jpg, .jpeg, .png)",
-				    shown(name, b));
-	return 0;
+	return storage_check_name(name, image, WHERE, err);
 }
 
 /* ---- open / close ---------------------------------------------------------- */
@@ -667,9 +645,9 @@ static void dropbox_close(struct storage *s)
 	free(d->content);
 	free(d->oauth);
 	free(d->app_key);
-	free_secret(d->app_secret);
-	free_secret(d->refresh_token);
-	free_secret(d->token);
+	xfree_secret(d->app_secret);
+	xfree_secret(d->refresh_token);
+	xfree_secret(d->token);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 }

@@ -65,11 +65,7 @@ static int64_t mtime_ns_of(const struct stat *sb)
 /* name with control characters shown as '?', for messages. */
 static const char *shown(const char *name, char buf[300])
 {
-	size_t i = 0;
-	for (; name[i] && i < 299; i++)
-		buf[i] = ((unsigned char)name[i] < 0x20 || name[i] == 0x7f) ? '?' : name[i];
-	buf[i] = '\0';
-	return buf;
+	return storage_shown(name, buf);
 }
 
 /* Refuses anything but a plain image file name of the folder. */

@@ -12,7 +12,8 @@
 
 #define LOGGER "storage"
 
-const struct storage_ops *const storage_backends[] = { &local_storage, &dropbox_storage, NULL };
+const struct storage_ops *const storage_backends[] = { &local_storage, &dropbox_storage, &s3_storage,
+						       NULL };
 
 const struct storage_ops *storage_backend_find(const char *name)
 {

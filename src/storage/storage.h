@@ -1,4 +1,4 @@
-/* storage.h - the image folder, wherever it lives (a local folder, Dropbox).
+/* storage.h - the image folder, wherever it lives (a local folder, Dropbox, S3).
  *
  * Each backend is one file that fills one `const struct storage_ops` and one
  * row of storage_backends[] (storage.c). Everything above storage/ calls the
@@ -81,7 +81,7 @@ enum storage_folder {
 };
 
 struct storage_ops {
-	const char *name;        /* "local", "dropbox": [Storage] backend */
+	const char *name;        /* "local", "dropbox", "s3": [Storage] backend */
 	const char *section;     /* the INI section of its settings, for errors */
 	unsigned caps;           /* STORAGE_* bits */
 	struct config_module settings; /* its own INI keys and environment values */
@@ -180,6 +180,7 @@ struct storage {
 extern const struct storage_ops *const storage_backends[];
 extern const struct storage_ops local_storage;
 extern const struct storage_ops dropbox_storage;
+extern const struct storage_ops s3_storage;
 
 /* The backend called name, or NULL. */
 const struct storage_ops *storage_backend_find(const char *name);
@@ -264,6 +265,14 @@ int storage_thumbnail(struct storage *s, const struct pp_ctx *ctx, const char *n
 
 /* The backend's sweep, or 0 when it has none. */
 int storage_sweep(struct storage *s);
+
+/* names.c: name with control characters shown as '?', cut to fit buf,
+ * for messages; returns buf. */
+#define STORAGE_SHOWN_MAX 300
+const char *storage_shown(const char *name, char buf[STORAGE_SHOWN_MAX]);
+/* Refuses (kind invalid, where naming the backend) anything but a plain
+ * name of the image folder, and with image anything but an image type. */
+int storage_check_name(const char *name, bool image, const char *where, struct pp_error *err);
 
 /* True for .jpg, .jpeg, .png in any case. */
 bool storage_is_image_name(const char *name);

@@ -33,5 +33,7 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Overwrites the string s (a key, a token) with zeros, then frees it; NULL is fine. */
+void xfree_secret(char *s);
 
 #endif

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "net/http.h"
+#include "net/sigv4.h"
 #include "telemetry/clock.h"
 #include "telemetry/log.h"
 #include "testutil.h"
@@ -420,6 +421,72 @@ static void test_get_body_and_headers(void **state)
 	assert_int_equal(r->body_len, 0);
 	http_response_release(&resp);
 	assert_null(resp.body.data);
+	free(url);
+}
+
+/* A request signed by libcurl (aws_sigv4): the Authorization header names
+ * the scope and the signed headers, and its signature is the one net/sigv4
+ * computes from what the server received, with the query as sent. */
+static void test_aws_sigv4(void **state)
+{
+	struct fixture *f = *state;
+	srv_push(f->srv, (struct scripted){ .status = 200, .body = "ok" });
+	char *url = srv_url(f->srv, "/bucket/in/a.jpg?list-type=2&prefix=in");
+	static const char body[] = "sidecar text";
+	char sha[65];
+	sigv4_sha256_hex(body, sizeof(body) - 1, sha);
+	char *h_sha = xasprintf("x-amz-content-sha256: %s", sha);
+	const char *hdrs[] = { h_sha, "Content-Type: text/plain", NULL };
+	struct http_request req = REQ(.method = "PUT", .url = url, .headers = hdrs, .body = body,
+				      .body_len = sizeof(body) - 1, .aws_sigv4 = "aws:amz:eu-west-3:s3",
+				      .aws_key = "AKIDTEST", .aws_secret = "s3cr3t/key+");
+	struct http_response resp;
+	struct pp_error err;
+	assert_int_equal(call(f, &req, &resp, &err), 0);
+	assert_int_equal(resp.status, 200);
+	struct recorded *r = &f->srv->rec[0];
+	char *auth = rec_header(r, "Authorization");
+	char *date = rec_header(r, "X-Amz-Date");
+	char *host = rec_header(r, "Host");
+	assert_non_null(auth);
+	assert_non_null(date);
+	assert_null(strstr(r->headers, "s3cr3t"));
+	char want[200];
+	snprintf(want, sizeof(want), "AWS4-HMAC-SHA256 Credential=AKIDTEST/%.8s/eu-west-3/s3/aws4_request, ",
+		 date);
+	assert_memory_equal(auth, want, strlen(want));
+	const char *sh = strstr(auth, "SignedHeaders=");
+	const char *sig = strstr(auth, "Signature=");
+	assert_non_null(sh);
+	assert_non_null(sig);
+	char *signed_headers = xstrndup(sh + 14, (size_t)(strchr(sh, ',') - sh - 14));
+	assert_non_null(strstr(signed_headers, "host"));
+	assert_non_null(strstr(signed_headers, "x-amz-content-sha256"));
+	assert_non_null(strstr(signed_headers, "x-amz-date"));
+	/* The canonical request of what arrived. */
+	struct buf canon = BUF_INIT;
+	buf_addf(&canon, "PUT\n/bucket/in/a.jpg\nlist-type=2&prefix=in\n");
+	char *names = xstrdup(signed_headers);
+	for (char *save = NULL, *n = strtok_r(names, ";", &save); n; n = strtok_r(NULL, ";", &save)) {
+		char *v = rec_header(r, n);
+		assert_non_null(v);
+		buf_addf(&canon, "%s:%s\n", n, v);
+		free(v);
+	}
+	buf_addf(&canon, "\n%s\n%s", signed_headers, sha);
+	const struct sigv4_creds cr = { .access_key = "AKIDTEST", .secret_key = "s3cr3t/key+",
+					.region = "eu-west-3", .service = "s3" };
+	char mine[65];
+	sigv4_signature(&cr, date, buf_str(&canon), mine);
+	assert_string_equal(sig + 10, mine);
+	buf_release(&canon);
+	free(names);
+	free(signed_headers);
+	free(auth);
+	free(date);
+	free(host);
+	free(h_sha);
+	http_response_release(&resp);
 	free(url);
 }
 
@@ -1153,6 +1220,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_get_body_and_headers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_post_binary_body, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_aws_sigv4, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_methods_and_empty_bodies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_multipart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_file_part, setup, teardown),
