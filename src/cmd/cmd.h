@@ -39,6 +39,7 @@ int cmd_queue(int argc, char **argv);
 int cmd_keep(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 /* Reports an unknown command (argv[2]) as a usage error. */
 int cmd_unknown(int argc, char **argv);
 

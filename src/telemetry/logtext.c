@@ -133,11 +133,12 @@ static void usage_sentence(struct buf *b, const struct log_field *f)
 	}
 }
 
-/* "[Storage] path: required (photopub.ini)" */
+/* "[Storage] path: required (photopub.ini); set [Storage] path to …" */
 static void config_sentence(struct buf *b, const struct log_field *f)
 {
 	const char *section = field_str(f, "section"), *key = field_str(f, "key");
 	const char *problem = field_str(f, "problem"), *file = field_str(f, "file");
+	const char *hint = field_str(f, "hint");
 	struct buf s = BUF_INIT;
 	if (section)
 		buf_addf(&s, "[%s] ", section);
@@ -146,6 +147,8 @@ static void config_sentence(struct buf *b, const struct log_field *f)
 	buf_adds(&s, problem && *problem ? problem : "invalid configuration");
 	if (file && *file)
 		buf_addf(&s, " (%s)", file);
+	if (hint && *hint)
+		buf_addf(&s, "; %s", hint);
 	add_plain(b, buf_str(&s));
 	buf_release(&s);
 }
