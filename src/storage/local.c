@@ -153,8 +153,7 @@ static int local_validate(const struct config *cfg, struct config_error *e)
 	if (!cfg->storage_path) {
 		config_fail(e, cfg->path, "Storage", "path",
 			    "required with the local backend: the folder that holds the images");
-		config_hint(e, "set [Storage] path to the image folder (relative paths start at the "
-			       "configuration file's folder)");
+		config_hint(e, "set [Storage] path to the image folder");
 		return -1;
 	}
 	if (stat(cfg->storage_path, &sb) < 0)

@@ -133,7 +133,7 @@ static void usage_sentence(struct buf *b, const struct log_field *f)
 	}
 }
 
-/* "[Storage] path: required (photopub.ini); set [Storage] path to …" */
+/* "[Mastodon] enable: unknown key; did you mean [Mastodon] enabled? (photopub.ini)" */
 static void config_sentence(struct buf *b, const struct log_field *f)
 {
 	const char *section = field_str(f, "section"), *key = field_str(f, "key");
@@ -145,10 +145,10 @@ static void config_sentence(struct buf *b, const struct log_field *f)
 	if (key)
 		buf_addf(&s, "%s: ", key);
 	buf_adds(&s, problem && *problem ? problem : "invalid configuration");
-	if (file && *file)
-		buf_addf(&s, " (%s)", file);
 	if (hint && *hint)
 		buf_addf(&s, "; %s", hint);
+	if (file && *file)
+		buf_addf(&s, " (%s)", file);
 	add_plain(b, buf_str(&s));
 	buf_release(&s);
 }
