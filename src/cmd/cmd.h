@@ -75,8 +75,8 @@ struct cmd_getopt {
  * the caller returns EXIT_USAGE. */
 int cmd_getopt(struct cmd_getopt *g);
 
-/* Loads the configuration for a command, logging a `config_error` line and
- * returning -1 on failure (the caller exits with EXIT_USAGE). Applies the
+/* Loads the configuration for a command, logging a `config_error` line per
+ * problem found (every one, in order) and returning -1 on failure (the caller exits with EXIT_USAGE). Applies the
  * configured log level unless force_debug. */
 int cmd_load_config(const struct config_options *opts, struct config *cfg, bool force_debug);
 
