@@ -4,7 +4,7 @@
  * of the publishers table (enabled, ready or what it lacks), the storage
  * backend and the AI provider. Everything printed goes through sanitize():
  * no secret's value ever reaches the output. */
-#include <getopt.h>
+#include <getopt.h> /* optind */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,30 +18,10 @@
 #include "util/buf.h"
 #include "util/strv.h"
 
-struct check_args {
-	const char *config, *env;
-	bool json;
-};
-
-static int parse_args(int argc, char **argv, struct check_args *a)
+static int parse_args(int argc, char **argv, struct cmd_config_args *a)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "env", required_argument, NULL, 'e' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-	struct cmd_getopt g = { .command = "check", .argc = argc, .argv = argv, .opts = opts };
-	while ((c = cmd_getopt(&g)) != -1) {
-		switch (c) {
-		case 'c': a->config = optarg; break;
-		case 'e': a->env = optarg; break;
-		case 'j': a->json = true; break;
-		default:
-			return EXIT_USAGE; /* cmd_getopt said why */
-		}
-	}
+	if (cmd_config_args("check", argc, argv, a))
+		return EXIT_USAGE;
 	if (optind < argc)
 		return cmd_usage_error("check", "unexpected argument \"%s\"", argv[optind]);
 	if (!a->config)
@@ -265,8 +245,18 @@ static void json_readiness(json_t *o, const struct readiness *r)
 	json_object_set_new(o, "invalid", json_strv(&r->invalid));
 }
 
+/* o (the storage, the AI: always enabled) with r's readiness as root's key;
+ * releases r. */
+static void set_part(json_t *root, const char *key, json_t *o, struct readiness *r)
+{
+	json_readiness(o, r);
+	json_object_del(o, "enabled");
+	json_object_set_new(root, key, o);
+	readiness_release(r);
+}
+
 static json_t *json_report(const struct config *cfg, const struct config_error *e,
-			   const struct check_args *a)
+			   const struct cmd_config_args *a)
 {
 	json_t *root = json_object(), *errors = json_array(), *warnings = json_array();
 	json_t *platforms = json_array();
@@ -300,10 +290,7 @@ static json_t *json_report(const struct config *cfg, const struct config_error *
 	json_t *st = json_object();
 	json_object_set_new(st, "backend", json_string(cfg->backend));
 	json_object_set_new(st, "path", str_or_null(cfg->storage_path));
-	json_readiness(st, &r);
-	json_object_del(st, "enabled");
-	json_object_set_new(root, "storage", st);
-	readiness_release(&r);
+	set_part(root, "storage", st, &r);
 	r = (struct readiness){ 0 };
 	ai_readiness(e, &r);
 	json_t *ai = json_object();
@@ -313,16 +300,13 @@ static json_t *json_report(const struct config *cfg, const struct config_error *
 		json_object_set_new(ai, "vision_model", json_string(cfg->vision_model));
 		json_object_set_new(ai, "caption_model", json_string(cfg->caption_model));
 	}
-	json_readiness(ai, &r);
-	json_object_del(ai, "enabled");
-	json_object_set_new(root, "ai", ai);
-	readiness_release(&r);
+	set_part(root, "ai", ai, &r);
 	return root;
 }
 
 int cmd_check(int argc, char **argv)
 {
-	struct check_args a = { 0 };
+	struct cmd_config_args a = { 0 };
 	int rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc;

@@ -75,6 +75,15 @@ struct cmd_getopt {
  * the caller returns EXIT_USAGE. */
 int cmd_getopt(struct cmd_getopt *g);
 
+/* The options of a command that takes only --config FILE, --env FILE and
+ * --json (and operands): parsed from argv into *a, optind left at the first
+ * operand. 0, or EXIT_USAGE after the usage_error line. */
+struct cmd_config_args {
+	const char *config, *env;
+	bool json;
+};
+int cmd_config_args(const char *command, int argc, char **argv, struct cmd_config_args *a);
+
 /* Loads the configuration for a command, logging a `config_error` line per
  * problem found (every one, in order) and returning -1 on failure (the caller exits with EXIT_USAGE). Applies the
  * configured log level unless force_debug. */

@@ -91,6 +91,28 @@ int cmd_getopt(struct cmd_getopt *g)
 	return c == ':' ? '?' : c;
 }
 
+int cmd_config_args(const char *command, int argc, char **argv, struct cmd_config_args *a)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	struct cmd_getopt g = { .command = command, .argc = argc, .argv = argv, .opts = opts };
+	while ((c = cmd_getopt(&g)) != -1) {
+		switch (c) {
+		case 'c': a->config = optarg; break;
+		case 'e': a->env = optarg; break;
+		case 'j': a->json = true; break;
+		default:
+			return EXIT_USAGE; /* cmd_getopt said why */
+		}
+	}
+	return 0;
+}
+
 int cmd_unknown(int argc, char **argv)
 {
 	return cmd_usage_error(NULL, "unknown command \"%s\"", argc > 2 ? argv[2] : "");
