@@ -62,6 +62,7 @@ struct config_problem *config_last_problem(struct config_error *e)
 	return &e->problems[e->nproblems - 1];
 }
 
+__attribute__((format(printf, 7, 0)))
 static void add(struct config_error *e, bool warning, const char *file, int line,
 		const char *section, const char *key, const char *fmt, va_list ap)
 {
