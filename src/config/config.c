@@ -476,7 +476,7 @@ static int load_env_file(const struct config_options *opts, struct config *cfg,
 	}
 	if (!path)
 		return 0;
-	if (dotenv_load(path, &perr) < 0) {
+	if (dotenv_load_report(path, &perr, e) < 0) {
 		config_fail(e, path, NULL, NULL, "%s", perr.msg);
 		free(path);
 		return -1;

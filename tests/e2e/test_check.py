@@ -162,6 +162,28 @@ class CheckTest(TestCase):
             self.assertEqual(res.rc, 2)
             self.assertEqual(res.one("config_error")["error"], "%s: %s" % (path, problem))
 
+    def test_env_file_lines_are_warnings_of_the_report(self):
+        env = os.path.join(self.ws.dir, "secrets.env")
+        with open(env, "w") as f:
+            f.write("TELEGRAM_BOT_TOKEN=123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ\n"
+                    "this line has no equals sign\n")
+        res = self.check("--env", env)
+        self.assertEqual(res.rc, 0, res.stdout)
+        self.assertIn("warning: %s:2: expected KEY=VALUE (line ignored)\n" % env, res.stdout)
+        self.assertNotIn("no equals", res.stdout)
+
+    def test_run_errors_read_as_sentences_in_text_form(self):
+        self.telegram_and_fetlife()
+        res = self.ws.run("--log-format", "text", check_json=False)
+        self.assertEqual(res.rc, 2)
+        lines = [l for l in res.stderr.splitlines() if l.startswith("error: ")]
+        self.assertEqual(lines[0], "error: TELEGRAM_BOT_TOKEN: required with [Content] telegram = "
+                                   "true; set TELEGRAM_BOT_TOKEN in the environment or in the "
+                                   ".env file (--env FILE) (environment)")
+        self.assertEqual(lines[2], "error: [Email] sender: required with [Content] fetlife = true "
+                                   "(%s)" % self.ws.config)
+        self.assertEqual(len(lines), 5)
+
     def test_json_shape(self):
         self.telegram_and_fetlife()
         self.ws.set("Mastodon", "enable", "true")

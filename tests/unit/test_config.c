@@ -413,6 +413,12 @@ static void test_env_file(void **state)
 	assert_non_null(strstr(out, "\"line\":6"));
 	assert_null(strstr(out, "garbage"));
 	free(out);
+	/* And warnings of the report, with file and line. */
+	assert_int_equal(e.nwarnings, 2);
+	assert_int_equal(e.problems[0].line, 6);
+	assert_string_equal(e.problems[0].problem, "expected KEY=VALUE (line ignored)");
+	assert_int_equal(e.problems[1].line, 7);
+	assert_non_null(strstr(e.problems[0].file, "/.env"));
 	/* Secrets are registered with sanitize. */
 	char *s = sanitize("password pa ss\"word and 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw");
 	assert_null(strstr(s, "pa ss"));
