@@ -512,13 +512,12 @@ static void apply_module_env(const struct config *cfg)
 }
 
 /* Defaults of the module keys the file did not set, normalized like values. */
-static int apply_module_defaults(struct config *cfg, struct config_error *e)
+static void apply_module_defaults(struct config *cfg, struct config_error *e)
 {
 	for (size_t m = 0; cfg->modules && cfg->modules[m]; m++)
 		for (const struct config_key *k = cfg->modules[m]->keys; k && k->section; k++)
 			if (k->def && !find_value(cfg, k->section, k->key))
 				set_module_value(cfg, k, k->def, e);
-	return e->nerrors ? -1 : 0;
 }
 
 static void apply_defaults(struct config *cfg)
@@ -555,7 +554,7 @@ static void warn_unknown(struct config *cfg, const char *section, const char *ke
 	free(hint);
 }
 
-static int apply_ini(struct config *cfg, const struct ini_file *f, struct config_error *e)
+static void apply_ini(struct config *cfg, const struct ini_file *f, struct config_error *e)
 {
 	for (size_t i = 0; i < f->nsections; i++)
 		if (!known_section(cfg, f->sections[i]))
@@ -583,7 +582,6 @@ static int apply_ini(struct config *cfg, const struct ini_file *f, struct config
 			}
 		}
 	}
-	return e->nerrors ? -1 : 0;
 }
 
 static char *default_state_path(void)
@@ -595,7 +593,7 @@ static char *default_state_path(void)
 	return xasprintf("%s/.local/state/photopub/state.db", home ? home : ".");
 }
 
-static int apply_derived(struct config *cfg, const struct ini_file *f, struct config_error *e)
+static void apply_derived(struct config *cfg, const struct ini_file *f, struct config_error *e)
 {
 	const char *v;
 
@@ -659,7 +657,6 @@ static int apply_derived(struct config *cfg, const struct ini_file *f, struct co
 	cfg->log_level = xstrdup(v ? v : "info");
 	for (char *p = cfg->log_level; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
-	return e->nerrors ? -1 : 0;
 }
 
 /* Model names the default OpenAI endpoint accepts: gpt-3.5*, gpt-4*, gpt-5*
