@@ -75,6 +75,28 @@ const struct command commands[] = {
 			"exit 0. SIGHUP: reopen the log file (logrotate).\n",
 	},
 	{
+		.name = "check",
+		.run = cmd_check,
+		.summary = "check the configuration: every error at once, platform readiness",
+		.usage =
+			"usage: photopub check --config FILE [--env FILE] [--json]\n"
+			"\n"
+			"Loads and validates the configuration the way `photopub run` and\n"
+			"`photopub serve` would, and prints every error (file:line, [Section] key,\n"
+			"what is wrong, a hint such as \"did you mean [Mastodon] enabled?\") and\n"
+			"every warning, then each platform: enabled or disabled, and for an\n"
+			"enabled one \"ready\" or what it is missing; then the storage backend and\n"
+			"the AI provider it will use. Secret values are never printed.\n"
+			"\n"
+			"  --config FILE  the INI configuration (required)\n"
+			"  --env FILE     .env file with secrets (default: .env beside FILE, then ./.env)\n"
+			"  --json         print one JSON object: {valid, errors: [{file, line, section,\n"
+			"                 key, problem, hint}], warnings: [...], platforms: [{name,\n"
+			"                 enabled, ready, missing, invalid}], storage, ai}\n"
+			"\n"
+			"Exit codes: 0 valid (warnings allowed); 2 any error, or a usage error.\n",
+	},
+	{
 		.name = "stats",
 		.run = cmd_stats,
 		.summary = "latency percentiles and error counts from logs; budgets",

@@ -39,6 +39,7 @@ int cmd_queue(int argc, char **argv);
 int cmd_keep(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 /* Reports an unknown command (argv[2]) as a usage error. */
 int cmd_unknown(int argc, char **argv);
 
@@ -74,8 +75,17 @@ struct cmd_getopt {
  * the caller returns EXIT_USAGE. */
 int cmd_getopt(struct cmd_getopt *g);
 
-/* Loads the configuration for a command, logging a `config_error` line and
- * returning -1 on failure (the caller exits with EXIT_USAGE). Applies the
+/* The options of a command that takes only --config FILE, --env FILE and
+ * --json (and operands): parsed from argv into *a, optind left at the first
+ * operand. 0, or EXIT_USAGE after the usage_error line. */
+struct cmd_config_args {
+	const char *config, *env;
+	bool json;
+};
+int cmd_config_args(const char *command, int argc, char **argv, struct cmd_config_args *a);
+
+/* Loads the configuration for a command, logging a `config_error` line per
+ * problem found (every one, in order) and returning -1 on failure (the caller exits with EXIT_USAGE). Applies the
  * configured log level unless force_debug. */
 int cmd_load_config(const struct config_options *opts, struct config *cfg, bool force_debug);
 

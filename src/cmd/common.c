@@ -91,9 +91,59 @@ int cmd_getopt(struct cmd_getopt *g)
 	return c == ':' ? '?' : c;
 }
 
+int cmd_config_args(const char *command, int argc, char **argv, struct cmd_config_args *a)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	struct cmd_getopt g = { .command = command, .argc = argc, .argv = argv, .opts = opts };
+	while ((c = cmd_getopt(&g)) != -1) {
+		switch (c) {
+		case 'c': a->config = optarg; break;
+		case 'e': a->env = optarg; break;
+		case 'j': a->json = true; break;
+		default:
+			return EXIT_USAGE; /* cmd_getopt said why */
+		}
+	}
+	return 0;
+}
+
 int cmd_unknown(int argc, char **argv)
 {
 	return cmd_usage_error(NULL, "unknown command \"%s\"", argc > 2 ? argv[2] : "");
+}
+
+/* One config_error line per error of e, in the order found. */
+static void log_config_errors(const struct config_error *e)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < e->nproblems; i++) {
+		const struct config_problem *p = &e->problems[i];
+		if (p->warning)
+			continue;
+		char problem[600], msg[1200];
+		if (p->line > 0)
+			snprintf(problem, sizeof(problem), "%s (line %d)", p->problem, p->line);
+		else
+			snprintf(problem, sizeof(problem), "%s", p->problem);
+		config_problem_message(p, msg, sizeof(msg));
+		log_error("config", "config_error", NULL, LF_STR("file", p->file),
+			  LF_STR("section", *p->section ? p->section : NULL),
+			  LF_STR("key", *p->key ? p->key : NULL), LF_STR("problem", problem),
+			  LF_STR("error", msg), p->line > 0 ? LF_INT("line", p->line) : LF_NULL("line"),
+			  LF_STR("hint", *p->hint ? p->hint : NULL), LF_INT("index", ++n),
+			  LF_INT("count", e->nerrors));
+	}
+	if (n < e->nerrors)
+		log_error("config", "config_error", NULL, LF_STR("file", e->file),
+			  LF_STR("problem", "more problems than one report holds; fix these first"),
+			  LF_STR("error", "more problems than one report holds; fix these first"),
+			  LF_INT("index", n + 1), LF_INT("count", e->nerrors));
 }
 
 int cmd_load_config(const struct config_options *opts, struct config *cfg, bool force_debug)
@@ -103,10 +153,7 @@ int cmd_load_config(const struct config_options *opts, struct config *cfg, bool 
 	o.check = check_config;
 	o.modules = check_config_modules();
 	if (config_load(&o, cfg, &e) < 0) {
-		log_error("config", "config_error", NULL, LF_STR("file", e.file),
-			  LF_STR("section", *e.section ? e.section : NULL),
-			  LF_STR("key", *e.key ? e.key : NULL), LF_STR("problem", e.problem),
-			  LF_STR("error", e.msg));
+		log_config_errors(&e);
 		return -1;
 	}
 	log_set_level(force_debug ? LOG_DEBUG : (enum log_level)log_level_parse(cfg->log_level));

@@ -16,23 +16,12 @@ struct curate_args {
 
 static int parse_args(const char *command, int argc, char **argv, struct curate_args *a)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "env", required_argument, NULL, 'e' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-	struct cmd_getopt g = { .command = command, .argc = argc, .argv = argv, .opts = opts };
-	while ((c = cmd_getopt(&g)) != -1) {
-		switch (c) {
-		case 'c': a->config = optarg; break;
-		case 'e': a->env = optarg; break;
-		case 'j': a->json = true; break;
-		default:
-			return EXIT_USAGE; /* cmd_getopt said why */
-		}
-	}
+	struct cmd_config_args ca = { 0 };
+	if (cmd_config_args(command, argc, argv, &ca))
+		return EXIT_USAGE;
+	a->config = ca.config;
+	a->env = ca.env;
+	a->json = ca.json;
 	if (optind < argc)
 		a->name = argv[optind++];
 	if (optind < argc)

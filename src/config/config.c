@@ -14,10 +14,13 @@
 #include "config/config.h"
 #include "config/dotenv.h"
 #include "config/ini.h"
+#include "config/problems.h"
+#include "config/source.h"
 #include "telemetry/log.h"
 #include "telemetry/sanitize.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
+#include "util/suggest.h"
 
 #define LOGGER "config"
 
@@ -130,30 +133,6 @@ static const struct env_def env_keys[] = {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-int config_fail(struct config_error *e, const char *file, const char *section,
-		const char *key, const char *fmt, ...)
-{
-	va_list ap;
-	snprintf(e->file, sizeof(e->file), "%s", file ? file : "");
-	snprintf(e->section, sizeof(e->section), "%s", section ? section : "");
-	snprintf(e->key, sizeof(e->key), "%s", key ? key : "");
-	va_start(ap, fmt);
-	vsnprintf(e->problem, sizeof(e->problem), fmt, ap);
-	va_end(ap);
-	sanitize_inplace(e->problem, sizeof(e->problem));
-	struct buf b = BUF_INIT;
-	if (*e->file)
-		buf_addf(&b, "%s: ", e->file);
-	if (*e->section)
-		buf_addf(&b, "[%s] ", e->section);
-	if (*e->key)
-		buf_addf(&b, "%s: ", e->key);
-	buf_adds(&b, e->problem);
-	snprintf(e->msg, sizeof(e->msg), "%s", buf_str(&b));
-	buf_release(&b);
-	return -1;
-}
-
 const char *config_env(const char *name)
 {
 	const char *v = getenv(name);
@@ -253,6 +232,55 @@ static bool known_section(const struct config *cfg, const char *section)
 	return find_key(section, NULL) || find_module_key(cfg->modules, section, NULL);
 }
 
+/* Offers every key of config's own table and of the modules' to fn. */
+static void each_key(const struct config *cfg, void (*fn)(const struct config_key *k, void *arg),
+		     void *arg)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		fn(&keys[i], arg);
+	for (size_t m = 0; cfg->modules && cfg->modules[m]; m++)
+		for (const struct config_key *k = cfg->modules[m]->keys; k && k->section; k++)
+			fn(k, arg);
+}
+
+/* The search for a known section ("Mastodon" for "Mastadon"), or a known
+ * key of one section ("enabled" for "enable"). */
+struct near {
+	struct suggest s;
+	const char *section;    /* NULL: look for a section */
+	const char *found_section;
+};
+
+static void offer_key(const struct config_key *k, void *arg)
+{
+	struct near *n = arg;
+	const char *before = suggest_result(&n->s);
+	if (!n->section)
+		suggest_add(&n->s, k->section);
+	else if (!strcasecmp(k->section, n->section))
+		suggest_add(&n->s, k->key);
+	if (suggest_result(&n->s) != before)
+		n->found_section = k->section;
+}
+
+/* "[Mastodon] enabled" for key in section, or "[Mastodon]" for section
+ * (key NULL), into out; false when nothing is near. */
+static bool suggest_name(const struct config *cfg, const char *section, const char *key,
+			 char *out, size_t size)
+{
+	struct near n = { .section = key ? section : NULL };
+	suggest_init(&n.s, key ? key : section);
+	each_key(cfg, offer_key, &n);
+	const char *best = suggest_result(&n.s);
+	if (!best)
+		return false;
+	if (key)
+		snprintf(out, size, "[%s] %s", n.found_section, best);
+	else
+		snprintf(out, size, "[%s]", best);
+	return true;
+}
+
 /* A value checked against k: text (STR, PATH made absolute, URL without
  * its trailing '/'; caller frees) or a boolean, a number, an enum index. */
 struct parsed {
@@ -299,6 +327,12 @@ static int parse_value(const struct config *cfg, const struct config_key *k, con
 			char *c = choices_text(k->choices);
 			config_fail(e, cfg->path, k->section, k->key, "expected one of %s, got \"%s\"", c, v);
 			free(c);
+			struct suggest s;
+			suggest_init(&s, v);
+			for (int i = 0; k->choices[i]; i++)
+				suggest_add(&s, k->choices[i]);
+			if (suggest_result(&s))
+				config_hint(e, "did you mean %s?", suggest_result(&s));
 			return -1;
 		}
 		return 0;
@@ -309,7 +343,11 @@ static int parse_value(const struct config *cfg, const struct config_key *k, con
 int config_need_env(struct config_error *e, const char *value, const char *name,
 		    const char *when)
 {
-	return value ? 0 : config_fail(e, "environment", NULL, name, "required with %s", when);
+	if (value)
+		return 0;
+	config_fail(e, "environment", NULL, name, "required with %s", when);
+	config_hint(e, "set %s in the environment or in the .env file (--env FILE)", name);
+	return -1;
 }
 
 /* Stores text value v of config's own key k into its field of cfg. */
@@ -425,8 +463,7 @@ static int load_env_file(const struct config_options *opts, struct config *cfg,
 	char *path = NULL;
 	if (opts->env_path) {
 		path = xstrdup(opts->env_path);
-		if (access(path, R_OK) < 0) {
-			config_fail(e, path, NULL, NULL, "cannot read the .env file: %s", strerror(errno));
+		if (config_check_source(path, ".env file", e) < 0) {
 			free(path);
 			return -1;
 		}
@@ -439,7 +476,7 @@ static int load_env_file(const struct config_options *opts, struct config *cfg,
 	}
 	if (!path)
 		return 0;
-	if (dotenv_load(path, &perr) < 0) {
+	if (dotenv_load_report(path, &perr, e) < 0) {
 		config_fail(e, path, NULL, NULL, "%s", perr.msg);
 		free(path);
 		return -1;
@@ -475,14 +512,12 @@ static void apply_module_env(const struct config *cfg)
 }
 
 /* Defaults of the module keys the file did not set, normalized like values. */
-static int apply_module_defaults(struct config *cfg, struct config_error *e)
+static void apply_module_defaults(struct config *cfg, struct config_error *e)
 {
 	for (size_t m = 0; cfg->modules && cfg->modules[m]; m++)
 		for (const struct config_key *k = cfg->modules[m]->keys; k && k->section; k++)
-			if (k->def && !find_value(cfg, k->section, k->key) &&
-			    set_module_value(cfg, k, k->def, e) < 0)
-				return -1;
-	return 0;
+			if (k->def && !find_value(cfg, k->section, k->key))
+				set_module_value(cfg, k, k->def, e);
 }
 
 static void apply_defaults(struct config *cfg)
@@ -491,17 +526,39 @@ static void apply_defaults(struct config *cfg)
 		const struct config_key *k = &keys[i];
 		if (!k->def || !k->offset)
 			continue;
-		struct config_error ignored;
+		struct config_error ignored = { 0 };
 		set_value(cfg, k, k->def, &ignored);
 	}
 }
 
-static int apply_ini(struct config *cfg, const struct ini_file *f, struct config_error *e)
+/* Warns of an unknown section or key, with the nearest known name. */
+static void warn_unknown(struct config *cfg, const char *section, const char *key, int line,
+			 struct config_error *e)
+{
+	char near[160] = "";
+	bool have = suggest_name(cfg, section, key, near, sizeof(near));
+	char *hint = have ? xasprintf("did you mean %s?", near) : NULL;
+	if (key) {
+		log_warning(LOGGER, "config_unknown_key", NULL, LF_STR("file", cfg->path),
+			    LF_STR("section", section), LF_STR("key", key), LF_INT("line", line),
+			    LF_STR("suggestion", have ? near : NULL));
+		config_warn(e, cfg->path, line, section, key, "unknown key (ignored)");
+	} else {
+		log_warning(LOGGER, "config_unknown_section", NULL, LF_STR("file", cfg->path),
+			    LF_STR("section", section), LF_INT("line", line),
+			    LF_STR("suggestion", have ? near : NULL));
+		config_warn(e, cfg->path, line, section, NULL, "unknown section (ignored)");
+	}
+	if (hint)
+		config_hint(e, "%s", hint);
+	free(hint);
+}
+
+static void apply_ini(struct config *cfg, const struct ini_file *f, struct config_error *e)
 {
 	for (size_t i = 0; i < f->nsections; i++)
 		if (!known_section(cfg, f->sections[i]))
-			log_warning(LOGGER, "config_unknown_section", NULL, LF_STR("file", cfg->path),
-				    LF_STR("section", f->sections[i]));
+			warn_unknown(cfg, f->sections[i], NULL, f->section_lines[i], e);
 	for (size_t i = 0; i < f->n; i++) {
 		const struct ini_entry *en = &f->entries[i];
 		const struct config_key *k = find_key(en->section, en->key);
@@ -509,25 +566,22 @@ static int apply_ini(struct config *cfg, const struct ini_file *f, struct config
 									  en->key);
 		if (!k && !mk) {
 			if (known_section(cfg, en->section))
-				log_warning(LOGGER, "config_unknown_key", NULL, LF_STR("file", cfg->path),
-					    LF_STR("section", en->section), LF_STR("key", en->key),
-					    LF_INT("line", en->line));
+				warn_unknown(cfg, en->section, en->key, en->line, e);
 			continue;
 		}
 		if (k && k->offset == 0 && k->type != CONFIG_ENUM)
 			continue; /* handled in apply_derived */
-		struct config_error tmp = { 0 };
-		if ((k ? set_value(cfg, k, en->value, &tmp) : set_module_value(cfg, mk, en->value, &tmp)) < 0) {
-			*e = tmp;
-			/* Report the section as written in the file. */
-			snprintf(e->section, sizeof(e->section), "%s", en->section);
-			char *problem = xasprintf("%s (line %d)", tmp.problem, en->line);
-			config_fail(e, cfg->path, en->section, en->key, "%s", problem);
-			free(problem);
-			return -1;
+		size_t before = e->nerrors;
+		if ((k ? set_value(cfg, k, en->value, e) : set_module_value(cfg, mk, en->value, e)) < 0) {
+			/* The section as written in the file, and the line. */
+			struct config_problem *p = e->nerrors > before ? config_last_problem(e) : NULL;
+			if (p) {
+				snprintf(p->section, sizeof(p->section), "%s", en->section);
+				p->line = en->line;
+				config_refresh_first(e);
+			}
 		}
 	}
-	return 0;
 }
 
 static char *default_state_path(void)
@@ -539,7 +593,7 @@ static char *default_state_path(void)
 	return xasprintf("%s/.local/state/photopub/state.db", home ? home : ".");
 }
 
-static int apply_derived(struct config *cfg, const struct ini_file *f, struct config_error *e)
+static void apply_derived(struct config *cfg, const struct ini_file *f, struct config_error *e)
 {
 	const char *v;
 
@@ -569,7 +623,7 @@ static int apply_derived(struct config *cfg, const struct ini_file *f, struct co
 	if (!ini_get(f, "Email", "smtp_port")) {
 		cfg->smtp_port = 587;
 		if ((v = config_env("SMTP_PORT")) && parse_int(v, 1, 65535, &cfg->smtp_port) < 0)
-			return config_fail(e, "environment", NULL, "SMTP_PORT",
+			config_fail(e, "environment", NULL, "SMTP_PORT",
 				    "expected a port number from 1 to 65535, got \"%s\"", v);
 	}
 	if (!ini_get(f, "Email", "security"))
@@ -579,21 +633,22 @@ static int apply_derived(struct config *cfg, const struct ini_file *f, struct co
 	if (!ini_get(f, "Web", "port")) {
 		cfg->web_port = 8000;
 		if ((v = config_env("PORT")) && parse_int(v, 1, 65535, &cfg->web_port) < 0)
-			return config_fail(e, "environment", NULL, "PORT",
+			config_fail(e, "environment", NULL, "PORT",
 				    "expected a port number from 1 to 65535, got \"%s\"", v);
 	}
 	cfg->web_admin_cookie_ttl = 3600;
 	if ((v = config_env("WEB_ADMIN_COOKIE_TTL_SECONDS"))) {
 		int ttl;
 		if (parse_int(v, INT_MIN, INT_MAX, &ttl) < 0)
-			return config_fail(e, "environment", NULL, "WEB_ADMIN_COOKIE_TTL_SECONDS",
+			config_fail(e, "environment", NULL, "WEB_ADMIN_COOKIE_TTL_SECONDS",
 				    "expected a number of seconds, got \"%s\"", v);
-		cfg->web_admin_cookie_ttl = ttl < 60 ? 60 : ttl > 3600 ? 3600 : ttl;
+		else
+			cfg->web_admin_cookie_ttl = ttl < 60 ? 60 : ttl > 3600 ? 3600 : ttl;
 	}
 	if ((v = config_env("WEB_SECURE_COOKIES")) && config_parse_bool(v, &cfg->web_secure_cookies) < 0)
-		return config_fail(e, "environment", NULL, "WEB_SECURE_COOKIES", "expected a boolean, got \"%s\"", v);
+		config_fail(e, "environment", NULL, "WEB_SECURE_COOKIES", "expected a boolean, got \"%s\"", v);
 	if ((v = config_env("WEB_DEBUG")) && config_parse_bool(v, &cfg->web_debug) < 0)
-		return config_fail(e, "environment", NULL, "WEB_DEBUG", "expected a boolean, got \"%s\"", v);
+		config_fail(e, "environment", NULL, "WEB_DEBUG", "expected a boolean, got \"%s\"", v);
 
 	if (!cfg->state_path)
 		cfg->state_path = default_state_path();
@@ -602,7 +657,6 @@ static int apply_derived(struct config *cfg, const struct ini_file *f, struct co
 	cfg->log_level = xstrdup(v ? v : "info");
 	for (char *p = cfg->log_level; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
-	return 0;
 }
 
 /* Model names the default OpenAI endpoint accepts: gpt-3.5*, gpt-4*, gpt-5*
@@ -618,31 +672,50 @@ static bool openai_model_ok(const char *m)
 	return false;
 }
 
-static int validate(struct config *cfg, const struct config_options *opts,
-		    struct config_error *e)
+static void validate(struct config *cfg, const struct config_options *opts,
+		     struct config_error *e)
 {
 	const char *file = cfg->path;
-	if (cfg->provider == AI_OPENAI) {
-		if (config_need_env(e, cfg->openai_api_key, "OPENAI_API_KEY",
-				    "[AI] provider = openai") < 0)
-			return -1;
-		if (!strcmp(cfg->openai_base_url, "https://api.openai.com/v1")) {
-			if (strncmp(cfg->openai_api_key, "sk-", 3))
-				return config_fail(e, "environment", NULL, "OPENAI_API_KEY",
-					    "an OpenAI key starts with \"sk-\"");
-			const char *const names[] = { "vision_model", "caption_model", "sd_caption_model" };
-			const char *values[] = { cfg->vision_model, cfg->caption_model, cfg->sd_caption_model };
-			for (int i = 0; i < 3; i++)
-				if (!openai_model_ok(values[i]))
-					return config_fail(e, file, "openAI", names[i],
-						    "\"%s\" is not an OpenAI model name (gpt-4…, gpt-3.5…, o1…, o3…)",
-						    values[i]);
-		}
+	if (cfg->provider == AI_OPENAI &&
+	    config_need_env(e, cfg->openai_api_key, "OPENAI_API_KEY", "[AI] provider = openai") == 0 &&
+	    !strcmp(cfg->openai_base_url, "https://api.openai.com/v1")) {
+		if (strncmp(cfg->openai_api_key, "sk-", 3))
+			config_fail(e, "environment", NULL, "OPENAI_API_KEY",
+				    "an OpenAI key starts with \"sk-\"");
+		const char *const names[] = { "vision_model", "caption_model", "sd_caption_model" };
+		const char *values[] = { cfg->vision_model, cfg->caption_model, cfg->sd_caption_model };
+		for (int i = 0; i < 3; i++)
+			if (!openai_model_ok(values[i]))
+				config_fail(e, file, "openAI", names[i],
+					    "\"%s\" is not an OpenAI model name (gpt-4…, gpt-3.5…, o1…, o3…)",
+					    values[i]);
 	}
 
 	if (log_level_parse(cfg->log_level) < 0)
-		return config_fail(e, file, "Log", "level", "expected debug, info, warning or error");
-	return opts->check ? opts->check(cfg, opts, e) : 0;
+		config_fail(e, file, "Log", "level", "expected debug, info, warning or error");
+	if (opts->check)
+		opts->check(cfg, opts, e);
+}
+
+/* The line of the file each problem of a key set there is about. */
+static void find_lines(const struct config *cfg, const struct ini_file *f, struct config_error *e)
+{
+	for (size_t i = 0; i < e->nproblems; i++) {
+		struct config_problem *p = &e->problems[i];
+		if (p->line || !*p->section || strcmp(p->file, cfg->path))
+			continue;
+		if (!*p->key) {
+			for (size_t j = 0; j < f->nsections && !p->line; j++)
+				if (!strcasecmp(f->sections[j], p->section))
+					p->line = f->section_lines[j];
+			continue;
+		}
+		for (size_t j = 0; j < f->n; j++)
+			if (!strcasecmp(f->entries[j].section, p->section) &&
+			    !strcmp(f->entries[j].key, p->key))
+				p->line = f->entries[j].line; /* the last one wins, as its value */
+	}
+	config_refresh_first(e);
 }
 
 int config_load(const struct config_options *opts, struct config *cfg,
@@ -658,28 +731,39 @@ int config_load(const struct config_options *opts, struct config *cfg,
 	cfg->dir = slash ? xstrndup(cfg->path, (size_t)(slash - cfg->path + (slash == cfg->path)))
 			 : xstrdup(".");
 
-	if ((opts->config_text ? ini_read_mem(opts->config_text, opts->config_len, &f, &bad)
-			       : ini_read(cfg->path, &f, &bad)) < 0) {
+	/* The INI file and the .env file: both are reported before stopping. */
+	if (!opts->config_text && config_check_source(cfg->path, "configuration file", e) < 0) {
+		/* reported */
+	} else if ((opts->config_text ? ini_read_mem(opts->config_text, opts->config_len, &f, &bad)
+				      : ini_read(cfg->path, &f, &bad)) < 0) {
 		if (bad == 0)
 			config_fail(e, cfg->path, NULL, NULL, "cannot read the configuration file: %s",
 			     strerror(errno));
 		else
 			config_fail(e, cfg->path, NULL, NULL,
 			     "line %d is not valid INI (expected [Section] or key = value)", bad);
-		goto fail;
 	}
-	if (load_env_file(opts, cfg, e) < 0)
-		goto fail;
+	load_env_file(opts, cfg, e);
+	if (e->nerrors)
+		goto unread;
 	cfg->modules = opts->modules;
 	apply_env(cfg);
 	apply_module_env(cfg);
 	apply_defaults(cfg);
-	if (apply_ini(cfg, &f, e) < 0 || apply_module_defaults(cfg, e) < 0 ||
-	    apply_derived(cfg, &f, e) < 0 || validate(cfg, opts, e) < 0)
-		goto fail;
+	/* Each step reports every problem it finds; the next ones still run on
+	 * the defaults, so one pass finds everything. */
+	apply_ini(cfg, &f, e);
+	apply_module_defaults(cfg, e);
+	apply_derived(cfg, &f, e);
+	validate(cfg, opts, e);
+	find_lines(cfg, &f, e);
 	ini_release(&f);
-	return 0;
-fail:
+	if (!e->nerrors)
+		return 0;
+	if (!opts->keep)
+		config_release(cfg);
+	return -1;
+unread:
 	ini_release(&f);
 	config_release(cfg);
 	return -1;

@@ -169,13 +169,39 @@ struct config_module {
 	const struct config_env_key *env;
 };
 
-/* Where a configuration problem is. Strings are empty when not applicable. */
+/* One configuration problem: an error, or a warning (an unknown key or
+ * section) that does not stop a run. Strings are empty when not applicable. */
+struct config_problem {
+	bool warning;
+	int line;                   /* its line in the INI file; 0: none */
+	char file[512];             /* the INI or .env file, or "environment" */
+	char section[64];
+	char key[64];
+	char problem[512];          /* what is wrong, without the line */
+	char hint[256];             /* "did you mean [Mastodon] enabled?", or empty */
+};
+
+#define CONFIG_MAX_PROBLEMS 48
+
+/* What is wrong with a configuration: every problem found, in the order
+ * found, and the first error in the fields above the list, as one message.
+ * Zero it ({ 0 }) before its first use; config_load does. It owns no
+ * memory. */
 struct config_error {
+	/* The first error. */
 	char file[512];
 	char section[64];
 	char key[64];
-	char problem[512];
+	char problem[512];          /* with " (line N)" when it has a line */
 	char msg[1200];             /* "FILE: [Section] key: problem" */
+	int line;                   /* 0: none */
+	char hint[256];
+
+	/* Every error and warning, in order; nerrors + nwarnings exceeds
+	 * nproblems only when more than CONFIG_MAX_PROBLEMS were found. */
+	struct config_problem problems[CONFIG_MAX_PROBLEMS];
+	size_t nproblems;
+	size_t nerrors, nwarnings;
 };
 
 struct config_options {
@@ -195,12 +221,17 @@ struct config_options {
 	/* The modules whose keys this configuration may hold, NULL-terminated;
 	 * they must outlive the configuration. NULL: none. */
 	const struct config_module *const *modules;
+	/* On failure leave *cfg filled as far as it could be read, for a
+	 * report (photopub check); released anyway when the INI file itself
+	 * could not be read (cfg->path NULL). The caller releases it. */
+	bool keep;
 };
 
 /* Loads and validates. On success fills *cfg (release with config_release)
  * and registers every secret value with sanitize_add_secret(). Unknown
- * sections and keys give a warning line each. On failure fills *err and
- * leaves *cfg released. */
+ * sections and keys give a warning line each (with a suggestion) and a
+ * warning in *err. Every problem is collected, not only the first: -1 when
+ * *err holds an error, and then *cfg is released (unless opts->keep). */
 int config_load(const struct config_options *opts, struct config *cfg,
 		struct config_error *err);
 
@@ -211,10 +242,25 @@ void config_release(struct config *cfg);
 int config_need_env(struct config_error *e, const char *value, const char *name,
 		    const char *when);
 
-/* Fills e with a problem at file (a path, "environment", or NULL),
- * [section] key (either may be NULL), sanitized, and returns -1. */
+/* Adds an error at file (a path, "environment", or NULL), [section] key
+ * (either may be NULL), sanitized, to e's list (the first one also fills
+ * e's own fields), and returns -1. A validator that calls it goes on with
+ * its other checks and returns -1 at the end. */
 int config_fail(struct config_error *e, const char *file, const char *section,
 		const char *key, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Adds a warning, like config_fail but not an error; line 0: none. */
+void config_warn(struct config_error *e, const char *file, int line, const char *section,
+		 const char *key, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Sets the hint of the problem added last ("set it in the environment or
+ * in the .env file"), sanitized. */
+void config_hint(struct config_error *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* p as one message: "FILE: [Section] key: problem (line N)" (the form of
+ * config_error.msg) into out. */
+void config_problem_message(const struct config_problem *p, char *out, size_t size);
 
 /* The environment value of name after the .env layer was applied
  * (process environment first). NULL when unset or empty. */

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "config/config.h"
 #include "config/dotenv.h"
 #include "telemetry/log.h"
 #include "util/buf.h"
@@ -53,7 +54,17 @@ static bool parse_value(const char *p, const char *end, struct buf *out)
 	return true;
 }
 
-int dotenv_parse(const char *text, const char *name, dotenv_fn *each, void *arg)
+/* The env_invalid_line warning, and the same in e when there is one. */
+static void warn_line(const char *name, int lineno, const char *problem, struct config_error *e)
+{
+	log_warning("config", "env_invalid_line", NULL, LF_STR("file", name), LF_INT("line", lineno),
+		    LF_STR("problem", problem));
+	if (e)
+		config_warn(e, name, lineno, NULL, NULL, "%s (line ignored)", problem);
+}
+
+static int parse_text(const char *text, const char *name, dotenv_fn *each, void *arg,
+		      struct config_error *e)
 {
 	int count = 0, lineno = 0;
 	const char *line = text;
@@ -78,22 +89,19 @@ int dotenv_parse(const char *text, const char *name, dotenv_fn *each, void *arg)
 		}
 		const char *eq = memchr(p, '=', (size_t)(end - p));
 		if (!eq) {
-			log_warning("config", "env_invalid_line", NULL, LF_STR("file", name),
-				    LF_INT("line", lineno), LF_STR("problem", "expected KEY=VALUE"));
+			warn_line(name, lineno, "expected KEY=VALUE", e);
 			goto next;
 		}
 		const char *ke = eq;
 		while (ke > p && (ke[-1] == ' ' || ke[-1] == '\t'))
 			ke--;
 		if (!valid_key(p, (size_t)(ke - p))) {
-			log_warning("config", "env_invalid_line", NULL, LF_STR("file", name),
-				    LF_INT("line", lineno), LF_STR("problem", "invalid variable name"));
+			warn_line(name, lineno, "invalid variable name", e);
 			goto next;
 		}
 		struct buf value = BUF_INIT;
 		if (!parse_value(eq + 1, end, &value)) {
-			log_warning("config", "env_invalid_line", NULL, LF_STR("file", name),
-				    LF_INT("line", lineno), LF_STR("problem", "unterminated quote"));
+			warn_line(name, lineno, "unterminated quote", e);
 			buf_release(&value);
 			goto next;
 		}
@@ -108,6 +116,11 @@ next:
 	return count;
 }
 
+int dotenv_parse(const char *text, const char *name, dotenv_fn *each, void *arg)
+{
+	return parse_text(text, name, each, arg, NULL);
+}
+
 /* dotenv_fn for dotenv_load: the process environment wins. */
 static void set_unless_set(const char *key, const char *value, void *arg)
 {
@@ -115,12 +128,17 @@ static void set_unless_set(const char *key, const char *value, void *arg)
 	setenv(key, value, 0);
 }
 
-int dotenv_load(const char *path, struct pp_error *err)
+int dotenv_load_report(const char *path, struct pp_error *err, struct config_error *e)
 {
 	char *text = NULL;
 	if (fs_read_file(path, &text, NULL, 1 << 20, err) < 0)
 		return -1;
-	int count = dotenv_parse(text, path, set_unless_set, NULL);
+	int count = parse_text(text, path, set_unless_set, NULL, e);
 	free(text);
 	return count;
+}
+
+int dotenv_load(const char *path, struct pp_error *err)
+{
+	return dotenv_load_report(path, err, NULL);
 }

@@ -12,6 +12,11 @@
  * number of variables read, or -1 when the file cannot be read. */
 int dotenv_load(const char *path, struct pp_error *err);
 
+struct config_error;
+
+/* dotenv_load, each malformed line also a warning in e (config_warn). */
+int dotenv_load_report(const char *path, struct pp_error *err, struct config_error *e);
+
 /* Called with each variable a .env text sets, in order. */
 typedef void dotenv_fn(const char *key, const char *value, void *arg);
 

@@ -52,12 +52,14 @@ void ini_strip_comment(char *v)
 	memmove(v, v + lead, strlen(v + lead) + 1);
 }
 
-static void note_section(struct ini_file *f, const char *s)
+static void note_section(struct ini_file *f, const char *s, int line)
 {
 	const char *end = strchr(s, ']');
 	if (!end)
 		return;
 	f->sections = xrealloc(f->sections, (f->nsections + 1) * sizeof(char *));
+	f->section_lines = xrealloc(f->section_lines, (f->nsections + 1) * sizeof(int));
+	f->section_lines[f->nsections] = line;
 	f->sections[f->nsections++] = xstrndup(s + 1, (size_t)(end - s - 1));
 }
 
@@ -76,7 +78,7 @@ static char *read_line(char *str, int num, void *stream)
 	bool comment = first == ';' || first == '#';
 	rd->continuation = lead > 0 && !blank && !comment;
 	if (!rd->continuation && first == '[')
-		note_section(rd->out, l + lead);
+		note_section(rd->out, l + lead, rd->lineno);
 	if (n < num - 1) {
 		memcpy(str, l, (size_t)n + 1);
 		return str;
@@ -177,5 +179,6 @@ void ini_release(struct ini_file *f)
 	for (size_t i = 0; i < f->nsections; i++)
 		free(f->sections[i]);
 	free(f->sections);
+	free(f->section_lines);
 	*f = (struct ini_file){ 0 };
 }

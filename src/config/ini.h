@@ -17,6 +17,7 @@ struct ini_file {
 	struct ini_entry *entries;
 	size_t n, cap;
 	char **sections;  /* every section header seen, in order */
+	int *section_lines; /* the line of each */
 	size_t nsections;
 };
 

@@ -33,39 +33,44 @@ const struct config_module *const *check_config_modules(void)
 	return mods;
 }
 
+int check_platform(const struct config *cfg, const struct publisher_ops *p,
+		   struct config_error *e)
+{
+	int rc = 0;
+	if (p->validate && p->validate(cfg, e) < 0)
+		rc = -1;
+	const struct storage_ops *st = storage_backend_find(cfg->backend);
+	if (st && p->caps.needs_public_url && !(st->caps & STORAGE_PUBLIC_URLS)) {
+		char *which = public_url_backends();
+		rc = config_fail(e, cfg->path, p->section, p->key,
+				 "%s fetches the image from a public URL, which the %s backend "
+				 "does not give (backends that do: %s)",
+				 p->name, st->name, *which ? which : "none");
+		free(which);
+	}
+	return rc;
+}
+
 int check_config(const struct config *cfg, const struct config_options *opts,
 		 struct config_error *e)
 {
-	if (storage_validate(cfg, e) < 0)
-		return -1;
-	const struct storage_ops *st = storage_backend_find(cfg->backend);
+	int rc = storage_validate(cfg, e);
 	bool any = false;
 	for (size_t i = 0; publishers[i]; i++) {
-		const struct publisher_ops *p = publishers[i];
-		if (!p->enabled(cfg))
+		if (!publishers[i]->enabled(cfg))
 			continue;
 		any = true;
-		if (p->validate && p->validate(cfg, e) < 0)
-			return -1;
-		if (p->caps.needs_public_url && !(st->caps & STORAGE_PUBLIC_URLS)) {
-			char *which = public_url_backends();
-			config_fail(e, cfg->path, p->section, p->key,
-				    "%s fetches the image from a public URL, which the %s backend "
-				    "does not give (backends that do: %s)",
-				    p->name, st->name, *which ? which : "none");
-			free(which);
-			return -1;
-		}
+		if (check_platform(cfg, publishers[i], e) < 0)
+			rc = -1;
 	}
 	if (!any && !opts->for_web && !opts->preview) {
 		struct buf b = BUF_INIT;
 		for (size_t i = 0; publishers[i]; i++)
 			buf_addf(&b, "%s[%s] %s", i ? ", " : "", publishers[i]->section,
 				 publishers[i]->key);
-		config_fail(e, cfg->path, "Content", NULL,
-			    "no platform is enabled: set one of %s to true", buf_str(&b));
+		rc = config_fail(e, cfg->path, "Content", NULL,
+				 "no platform is enabled: set one of %s to true", buf_str(&b));
 		buf_release(&b);
-		return -1;
 	}
-	return 0;
+	return rc;
 }

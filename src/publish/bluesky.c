@@ -532,21 +532,24 @@ static int bluesky_validate(const struct config *cfg, struct config_error *e)
 {
 	const char *handle = config_get(cfg, SECTION, "handle");
 	const char *labels[BLUESKY_MAX_LABELS];
+	int rc = 0;
 	if (!handle || !*handle || strchr(handle, ' ') || strchr(handle, '/'))
-		return config_fail(e, cfg->path, SECTION, "handle",
-				   "required with [Bluesky] enabled = true: the account's handle "
-				   "(alice.bsky.social) or DID");
+		rc = config_fail(e, cfg->path, SECTION, "handle",
+				 "required with [Bluesky] enabled = true: the account's handle "
+				 "(alice.bsky.social) or DID");
 	if (bluesky_labels(config_get(cfg, SECTION, "labels"), NULL, labels) < 0)
-		return config_fail(e, cfg->path, SECTION, "labels",
-				   "must be auto, none, or a comma-separated list of sexual, "
-				   "nudity, porn");
+		rc = config_fail(e, cfg->path, SECTION, "labels",
+				 "must be auto, none, or a comma-separated list of sexual, "
+				 "nudity, porn");
 	json_t *langs = bluesky_langs(config_get(cfg, SECTION, "languages"));
 	if (!langs)
-		return config_fail(e, cfg->path, SECTION, "languages",
-				   "must be one to three comma-separated language tags (en, pt-BR)");
+		rc = config_fail(e, cfg->path, SECTION, "languages",
+				 "must be one to three comma-separated language tags (en, pt-BR)");
 	json_decref(langs);
-	return config_need_env(e, config_env("BLUESKY_APP_PASSWORD"), "BLUESKY_APP_PASSWORD",
-			       "[Bluesky] enabled = true");
+	if (config_need_env(e, config_env("BLUESKY_APP_PASSWORD"), "BLUESKY_APP_PASSWORD",
+			    "[Bluesky] enabled = true") < 0)
+		rc = -1;
+	return rc;
 }
 
 static char *post_url(const char *handle, const char *uri)

@@ -98,25 +98,26 @@ static bool email_enabled(const struct config *cfg)
 static int email_validate(const struct config *cfg, struct config_error *e)
 {
 	const char *file = cfg->path;
+	int rc = 0;
 	if (!cfg->email_sender || !*cfg->email_sender)
-		return config_fail(e, file, "Email", "sender", "required with [Content] fetlife = true");
+		rc = config_fail(e, file, "Email", "sender", "required with [Content] fetlife = true");
+	else if (!address_ok(cfg->email_sender))
+		rc = config_fail(e, file, "Email", "sender",
+				 "is not a plain mail address (name@domain)");
 	if (!cfg->email_recipient || !*cfg->email_recipient)
-		return config_fail(e, file, "Email", "recipient",
-				   "required with [Content] fetlife = true");
+		rc = config_fail(e, file, "Email", "recipient",
+				 "required with [Content] fetlife = true");
+	else if (!address_ok(cfg->email_recipient))
+		rc = config_fail(e, file, "Email", "recipient",
+				 "is not a plain mail address (name@domain)");
 	if (config_need_env(e, cfg->email_password, "EMAIL_PASSWORD",
 			    "[Content] fetlife = true") < 0)
-		return -1;
-	if (!address_ok(cfg->email_sender))
-		return config_fail(e, file, "Email", "sender",
-				   "is not a plain mail address (name@domain)");
-	if (!address_ok(cfg->email_recipient))
-		return config_fail(e, file, "Email", "recipient",
-				   "is not a plain mail address (name@domain)");
+		rc = -1;
 	if (!server_ok(cfg->smtp_server))
-		return config_fail(e, file, "Email", "smtp_server", "is not a host name");
+		rc = config_fail(e, file, "Email", "smtp_server", "is not a host name");
 	if (cfg->smtp_port < 1 || cfg->smtp_port > 65535)
-		return config_fail(e, file, "Email", "smtp_port", "is out of range");
-	return 0;
+		rc = config_fail(e, file, "Email", "smtp_port", "is out of range");
+	return rc;
 }
 
 /* ---- subject, body, tags -------------------------------------------- */
@@ -604,7 +605,7 @@ static int email_publish(const struct config *cfg, const struct publish_input *i
 	CURL *h = NULL;
 	struct mail upload = { 0 }, confirm = { 0 };
 
-	struct config_error ce;
+	struct config_error ce = { 0 };
 	if (email_validate(cfg, &ce) < 0)
 		return pp_fail(err, WHERE, "%s", ce.msg);
 	plan_init(cfg, in, &p);

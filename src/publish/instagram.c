@@ -69,12 +69,15 @@ static bool instagram_enabled(const struct config *cfg)
 
 static int instagram_validate(const struct config *cfg, struct config_error *e)
 {
+	int rc = 0;
 	if (!cfg->instagram_user_id || !*cfg->instagram_user_id)
-		return config_fail(e, cfg->path, "Instagram", "user_id",
-				   "required with [Content] instagram = true (the Instagram "
-				   "professional account id)");
-	return config_need_env(e, cfg->instagram_access_token, "INSTAGRAM_ACCESS_TOKEN",
-			       "[Content] instagram = true");
+		rc = config_fail(e, cfg->path, "Instagram", "user_id",
+				 "required with [Content] instagram = true (the Instagram "
+				 "professional account id)");
+	if (config_need_env(e, cfg->instagram_access_token, "INSTAGRAM_ACCESS_TOKEN",
+			    "[Content] instagram = true") < 0)
+		rc = -1;
+	return rc;
 }
 
 int instagram_parse_reply(const char *what, long status, const char *body, size_t len,

@@ -259,24 +259,27 @@ static int fedi_validate(const struct config *cfg, const struct fedi *f, struct 
 	char when[64];
 	snprintf(when, sizeof(when), "[%s] enabled = true", f->section);
 	const char *u = fedi_url(cfg, f);
+	int rc = 0;
 	if (!u || !*u)
-		return config_fail(e, cfg->path, f->section, "instance_url",
-				   "required with %s (the server's address, e.g. "
-				   "https://mastodon.social)", when);
+		rc = config_fail(e, cfg->path, f->section, "instance_url",
+				 "required with %s (the server's address, e.g. "
+				 "https://mastodon.social)", when);
 	if (!f->direct && config_get_enum(cfg, f->section, "visibility") == 3)
-		return config_fail(e, cfg->path, f->section, "visibility",
-				   "%s takes public, unlisted or private, not direct", f->title);
+		rc = config_fail(e, cfg->path, f->section, "visibility",
+				 "%s takes public, unlisted or private, not direct", f->title);
 	const char *lang = config_get(cfg, f->section, "language");
 	if (lang && *lang &&
 	    (strlen(lang) != 2 || strspn(lang, "abcdefghijklmnopqrstuvwxyz") != 2))
-		return config_fail(e, cfg->path, f->section, "language",
-				   "\"%s\" is not an ISO 639-1 code (two lowercase letters: en, de, fr)",
-				   lang);
+		rc = config_fail(e, cfg->path, f->section, "language",
+				 "\"%s\" is not an ISO 639-1 code (two lowercase letters: en, de, fr)",
+				 lang);
 	const char *spoiler = config_get(cfg, f->section, "spoiler_text");
 	if (f->spoiler_max && spoiler && utf8_strlen(spoiler) > f->spoiler_max)
-		return config_fail(e, cfg->path, f->section, "spoiler_text",
-				   "%s takes at most %zu characters", f->title, f->spoiler_max);
-	return config_need_env(e, config_env(f->token_env), f->token_env, when);
+		rc = config_fail(e, cfg->path, f->section, "spoiler_text",
+				 "%s takes at most %zu characters", f->title, f->spoiler_max);
+	if (config_need_env(e, config_env(f->token_env), f->token_env, when) < 0)
+		rc = -1;
+	return rc;
 }
 
 /* ---- the calls ---- */

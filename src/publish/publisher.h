@@ -11,8 +11,8 @@
  *  1. publish/NAME.c, everything static but `const struct publisher_ops
  *     NAME_publisher`: a header comment naming the API it speaks; .settings
  *     with its [Section] keys (config_get*() reads them) and its secrets;
- *     .enabled (usually `enabled = true` in its section); .validate filling
- *     the config_error with file, section and key; .caption, .caps; publish()
+ *     .enabled (usually `enabled = true` in its section); .validate adding
+ *     every problem to the config_error with file, section and key; .caption, .caps; publish()
  *     and preview().
  *  2. Its extern line below and its row in publishers[] (publisher.c).
  *  3. tests: unit tests, and an e2e test against a fake or real server on
@@ -109,8 +109,9 @@ struct publisher_ops {
 	/* Whether cfg turns this platform on. */
 	bool (*enabled)(const struct config *cfg);
 
-	/* Checks the settings this platform needs, naming the file, section
-	 * and key of a problem in e; NULL when there is nothing to check. */
+	/* Checks the settings this platform needs, adding every problem to e
+	 * with config_fail (file, section, key) and going on to the next
+	 * check; -1 when there was one. NULL when there is nothing to check. */
 	int (*validate)(const struct config *cfg, struct config_error *e);
 
 	/* Publishes; fills out->post_id on success. Returns 0 / -1. */

@@ -29,9 +29,10 @@ static bool telegram_enabled(const struct config *cfg)
 static int telegram_validate(const struct config *cfg, struct config_error *e)
 {
 	const char *when = "[Content] telegram = true";
-	if (config_need_env(e, cfg->telegram_bot_token, "TELEGRAM_BOT_TOKEN", when) < 0)
-		return -1;
-	return config_need_env(e, cfg->telegram_channel_id, "TELEGRAM_CHANNEL_ID", when);
+	int rc = config_need_env(e, cfg->telegram_bot_token, "TELEGRAM_BOT_TOKEN", when);
+	if (config_need_env(e, cfg->telegram_channel_id, "TELEGRAM_CHANNEL_ID", when) < 0)
+		rc = -1;
+	return rc;
 }
 
 int telegram_retry_after(const char *body, size_t len)

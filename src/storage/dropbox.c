@@ -577,14 +577,17 @@ static int check_name(const char *name, bool image, struct pp_error *err)
 
 static int dropbox_validate(const struct config *cfg, struct config_error *e)
 {
+	int rc = 0;
 	if (!cfg->image_folder || cfg->image_folder[0] != '/')
-		return config_fail(e, cfg->path, "Dropbox", "image_folder",
-				   "must be a Dropbox path starting with '/'%s",
-				   cfg->image_folder ? "" : " (missing)");
+		rc = config_fail(e, cfg->path, "Dropbox", "image_folder",
+				 "must be a Dropbox path starting with '/'%s",
+				 cfg->image_folder ? "" : " (missing)");
 	const char *when = "the dropbox backend";
 	if (config_need_env(e, cfg->dropbox_app_key, "DROPBOX_APP_KEY", when) < 0)
-		return -1;
-	return config_need_env(e, cfg->dropbox_refresh_token, "DROPBOX_REFRESH_TOKEN", when);
+		rc = -1;
+	if (config_need_env(e, cfg->dropbox_refresh_token, "DROPBOX_REFRESH_TOKEN", when) < 0)
+		rc = -1;
+	return rc;
 }
 
 static int dropbox_open(const struct config *cfg, struct state *st, struct storage **out,

@@ -122,6 +122,7 @@ int storage_folders_validate(const struct config *cfg, const struct storage_ops 
 			     struct config_error *e)
 {
 	const char *seen[STORAGE_NFOLDERS];
+	int rc = 0;
 	for (int f = 0; f < STORAGE_NFOLDERS; f++) {
 		const char *section, *key;
 		const char *v = storage_folder(cfg, (enum storage_folder)f, &section, &key);
@@ -129,13 +130,13 @@ int storage_folders_validate(const struct config *cfg, const struct storage_ops 
 		if (!why && f > 0 && !strcmp(v, seen[0]))
 			why = "must differ from the keep folder";
 		if (why)
-			return config_fail(e, cfg->path, section ? section : folders[f].from[0].section,
-					   key ? key : folders[f].from[0].key, "%s, got \"%s\"", why, v);
+			rc = config_fail(e, cfg->path, section ? section : folders[f].from[0].section,
+					 key ? key : folders[f].from[0].key, "%s, got \"%s\"", why, v);
 		seen[f] = v;
 	}
 	if (feature_delete() < 0)
-		return config_fail(e, "environment", NULL, "FEATURE_DELETE",
-				   "expected a boolean (true/false, yes/no, 1/0), got \"%s\"",
-				   config_env("FEATURE_DELETE"));
-	return 0;
+		rc = config_fail(e, "environment", NULL, "FEATURE_DELETE",
+				 "expected a boolean (true/false, yes/no, 1/0), got \"%s\"",
+				 config_env("FEATURE_DELETE"));
+	return rc;
 }

@@ -146,9 +146,12 @@ static int hash_file(struct local *l, const char *name, int fd, int64_t size,
 static int local_validate(const struct config *cfg, struct config_error *e)
 {
 	struct stat sb;
-	if (!cfg->storage_path)
-		return config_fail(e, cfg->path, "Storage", "path",
-				   "required with the local backend: the folder that holds the images");
+	if (!cfg->storage_path) {
+		config_fail(e, cfg->path, "Storage", "path",
+			    "required with the local backend: the folder that holds the images");
+		config_hint(e, "set [Storage] path to the image folder");
+		return -1;
+	}
 	if (stat(cfg->storage_path, &sb) < 0)
 		return config_fail(e, cfg->path, "Storage", "path", "cannot use %s: %s",
 				   cfg->storage_path, strerror(errno));

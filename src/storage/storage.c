@@ -9,6 +9,7 @@
 #include "telemetry/log.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
+#include "util/suggest.h"
 
 #define LOGGER "storage"
 
@@ -33,20 +34,29 @@ int storage_validate(const struct config *cfg, struct config_error *e)
 		config_fail(e, cfg->path, "Storage", "backend", "unknown backend \"%s\" (known: %s)",
 			    cfg->backend ? cfg->backend : "", buf_str(&names));
 		buf_release(&names);
-		return -1;
+		struct suggest s;
+		suggest_init(&s, cfg->backend ? cfg->backend : "");
+		for (size_t i = 0; storage_backends[i]; i++)
+			suggest_add(&s, storage_backends[i]->name);
+		if (suggest_result(&s))
+			config_hint(e, "did you mean %s?", suggest_result(&s));
+		return -1; /* nothing else can be checked without the backend */
 	}
+	int rc = 0;
 	if (!fs_name_is_safe(cfg->archive))
-		return config_fail(e, cfg->path, ops->section, "archive",
-				   "must be a folder name inside the image folder, got \"%s\"",
-				   cfg->archive);
+		rc = config_fail(e, cfg->path, ops->section, "archive",
+				 "must be a folder name inside the image folder, got \"%s\"",
+				 cfg->archive);
 	if (cfg->quarantine && (!fs_name_is_safe(cfg->quarantine) ||
 				!strcmp(cfg->quarantine, cfg->archive)))
-		return config_fail(e, cfg->path, "Storage", "quarantine",
-				   "must be \"none\" or a folder name inside the image folder, other "
-				   "than the archive, got \"%s\"", cfg->quarantine);
+		rc = config_fail(e, cfg->path, "Storage", "quarantine",
+				 "must be \"none\" or a folder name inside the image folder, other "
+				 "than the archive, got \"%s\"", cfg->quarantine);
 	if (storage_folders_validate(cfg, ops, e) < 0)
-		return -1;
-	return ops->validate ? ops->validate(cfg, e) : 0;
+		rc = -1;
+	if (ops->validate && ops->validate(cfg, e) < 0)
+		rc = -1;
+	return rc;
 }
 
 int storage_open(const struct config *cfg, struct state *st, struct storage **out,

@@ -86,7 +86,8 @@ struct storage_ops {
 	unsigned caps;           /* STORAGE_* bits */
 	struct config_module settings; /* its own INI keys and environment values */
 
-	/* Checks the settings this backend needs; fills e and returns -1. */
+	/* Checks the settings this backend needs: adds every problem to e
+	 * (config_fail) and goes on; -1 when there was one. */
 	int (*validate)(const struct config *cfg, struct config_error *e);
 
 	/* Opens the backend for cfg. state may be used for the hash cache. */
@@ -197,14 +198,15 @@ const char *storage_folder(const struct config *cfg, enum storage_folder f,
 			   const char **section, const char **key);
 /* "keep", "remove": f's name in log lines and errors. */
 const char *storage_folder_name(enum storage_folder f);
-/* Checks the curation folders for the backend ops (fills e, -1). */
+/* Checks the curation folders for the backend ops (every problem to e; -1). */
 int storage_folders_validate(const struct config *cfg, const struct storage_ops *ops,
 			     struct config_error *e);
 /* Whether deleting images is allowed: [Storage] delete_enabled = true, or
  * FEATURE_DELETE set to true, 1 or yes. */
 bool storage_delete_enabled(const struct config *cfg);
 
-/* Checks cfg's backend name and its settings. */
+/* Checks cfg's backend name and its settings, adding every problem to e
+ * (an unknown backend stops there, with a "did you mean"); -1 on any. */
 int storage_validate(const struct config *cfg, struct config_error *e);
 
 /* The backend cfg names, opened. */

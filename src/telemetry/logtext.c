@@ -133,17 +133,20 @@ static void usage_sentence(struct buf *b, const struct log_field *f)
 	}
 }
 
-/* "[Storage] path: required (photopub.ini)" */
+/* "[Mastodon] enable: unknown key; did you mean [Mastodon] enabled? (photopub.ini)" */
 static void config_sentence(struct buf *b, const struct log_field *f)
 {
 	const char *section = field_str(f, "section"), *key = field_str(f, "key");
 	const char *problem = field_str(f, "problem"), *file = field_str(f, "file");
+	const char *hint = field_str(f, "hint");
 	struct buf s = BUF_INIT;
 	if (section)
 		buf_addf(&s, "[%s] ", section);
 	if (key)
 		buf_addf(&s, "%s: ", key);
 	buf_adds(&s, problem && *problem ? problem : "invalid configuration");
+	if (hint && *hint)
+		buf_addf(&s, "; %s", hint);
 	if (file && *file)
 		buf_addf(&s, " (%s)", file);
 	add_plain(b, buf_str(&s));

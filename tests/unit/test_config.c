@@ -1,7 +1,7 @@
 /* test_config.c - configuration: an upstream INI loads unchanged (long
  * prompt lines, inline comments, continuation lines), from its file or its
  * text, defaults, the .env layer and its parser, and errors that name the
- * file, section and key. */
+ * file, section, key and line: every one in one load, with hints. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -413,6 +413,12 @@ static void test_env_file(void **state)
 	assert_non_null(strstr(out, "\"line\":6"));
 	assert_null(strstr(out, "garbage"));
 	free(out);
+	/* And warnings of the report, with file and line. */
+	assert_int_equal(e.nwarnings, 2);
+	assert_int_equal(e.problems[0].line, 6);
+	assert_string_equal(e.problems[0].problem, "expected KEY=VALUE (line ignored)");
+	assert_int_equal(e.problems[1].line, 7);
+	assert_non_null(strstr(e.problems[0].file, "/.env"));
 	/* Secrets are registered with sanitize. */
 	char *s = sanitize("password pa ss\"word and 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw");
 	assert_null(strstr(s, "pa ss"));
@@ -517,6 +523,174 @@ static void test_cookie_ttl_clamped(void **state)
 	unsetenv("WEB_ADMIN_COOKIE_TTL_SECONDS");
 }
 
+/* Every problem of one file in one load, in the order found, the first one
+ * also in the struct's own fields; warnings apart from errors. */
+static void test_every_problem_at_once(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct config_error e;
+	tu_log_start();
+	int rc = load("[Storage]\npath = images\n"
+		      "[Content]\ntelegram = true\nfetlife = true\norder = oldst\narchive = perhaps\n"
+		      "[Mastodon]\nenable = true\n",
+		      &cfg, &e);
+	char *out = tu_log_stop();
+	assert_int_equal(rc, -1);
+	assert_null(cfg.path); /* released */
+	assert_int_equal(e.nerrors, 7);
+	assert_int_equal(e.nwarnings, 1);
+	assert_int_equal(e.nproblems, 8);
+	const char *want[][2] = {
+		{ "Content", "order" }, { "Content", "archive" }, { "", "TELEGRAM_BOT_TOKEN" },
+		{ "", "TELEGRAM_CHANNEL_ID" }, { "Email", "sender" }, { "Email", "recipient" },
+		{ "", "EMAIL_PASSWORD" },
+	};
+	size_t n = 0;
+	for (size_t i = 0; i < e.nproblems; i++) {
+		const struct config_problem *p = &e.problems[i];
+		if (p->warning) {
+			assert_string_equal(p->section, "Mastodon");
+			assert_string_equal(p->key, "enable");
+			assert_int_equal(p->line, 9);
+			assert_string_equal(p->hint, "did you mean [Mastodon] enabled?");
+			continue;
+		}
+		assert_true(n < 7);
+		assert_string_equal(p->section, want[n][0]);
+		assert_string_equal(p->key, want[n][1]);
+		n++;
+	}
+	/* The first error, as one message, as before. */
+	assert_string_equal(e.section, "Content");
+	assert_string_equal(e.key, "order");
+	assert_int_equal(e.line, 6);
+	assert_string_equal(e.hint, "did you mean oldest?");
+	assert_non_null(strstr(e.problem, "got \"oldst\" (line 6)"));
+	char *want_msg = xasprintf("%s/photopub.ini: [Content] order: expected one of random, oldest, "
+				   "newest, name, got \"oldst\" (line 6)", dir);
+	assert_string_equal(e.msg, want_msg);
+	free(want_msg);
+	/* The warning line carries the suggestion. */
+	assert_non_null(strstr(out, "\"suggestion\":\"[Mastodon] enabled\""));
+	free(out);
+}
+
+/* A validator's problem about a key the file sets gets that key's line;
+ * one about a section, the section's line; keep leaves cfg for a report. */
+static void test_lines_and_keep(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct config_error e = { 0 };
+	char *path = write_ini("[Storage]\npath = images\n\n[Mastodon]\nenabled = true\n"
+			       "language = english\n");
+	struct config_options o = { .config_path = path, .check = check_config,
+				    .modules = check_config_modules(), .keep = true };
+	tu_log_start();
+	int rc = config_load(&o, &cfg, &e);
+	free(tu_log_stop());
+	assert_int_equal(rc, -1);
+	assert_non_null(cfg.path); /* kept */
+	assert_true(config_get_bool(&cfg, "Mastodon", "enabled"));
+	bool saw_language = false;
+	for (size_t i = 0; i < e.nproblems; i++)
+		if (!strcmp(e.problems[i].key, "language")) {
+			saw_language = true;
+			assert_int_equal(e.problems[i].line, 6);
+		}
+	assert_true(saw_language);
+	config_release(&cfg);
+	free(path);
+
+	/* No platform at all: [Content] has no key, the section's line. */
+	e = (struct config_error){ 0 };
+	tu_log_start();
+	rc = load("[Storage]\npath = images\n[Content]\ndebug = false\n", &cfg, &e);
+	free(tu_log_stop());
+	assert_int_equal(rc, -1);
+	assert_int_equal(e.nerrors, 1);
+	assert_string_equal(e.section, "Content");
+	assert_int_equal(e.line, 3);
+}
+
+/* Unknown sections get the nearest known one, case ignored; far names none. */
+static void test_suggestions(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct config_error e;
+	tu_log_start();
+	int rc = load("[Storage]\npath = images\n[Outbox]\nenabled=1\n[mastadon]\nx=1\n"
+		      "[Content]\nhashtags = #art\n[Zebra]\ny=2\n",
+		      &cfg, &e);
+	char *out = tu_log_stop();
+	assert_int_equal(rc, 0);
+	assert_int_equal(e.nerrors, 0);
+	assert_int_equal(e.nwarnings, 3);
+	assert_string_equal(e.problems[0].section, "mastadon");
+	assert_string_equal(e.problems[0].hint, "did you mean [Mastodon]?");
+	assert_int_equal(e.problems[0].line, 5);
+	assert_string_equal(e.problems[1].section, "Zebra");
+	assert_string_equal(e.problems[1].hint, "");
+	assert_string_equal(e.problems[2].key, "hashtags");
+	assert_string_equal(e.problems[2].hint, "did you mean [Content] hashtag_string?");
+	assert_non_null(strstr(out, "\"section\":\"mastadon\",\"line\":5,\"suggestion\":\"[Mastodon]\""));
+	assert_non_null(strstr(out, "\"section\":\"Zebra\",\"line\":9,\"suggestion\":null"));
+	free(out);
+	config_release(&cfg);
+}
+
+/* --config and --env naming a folder or a missing file: their own message
+ * each, both reported in one load; a device is read like a file. */
+static void test_file_kinds(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct config_error e = { 0 };
+	struct config_options o = { .config_path = dir, .env_path = "/nonexistent/.env" };
+	assert_int_equal(config_load(&o, &cfg, &e), -1);
+	assert_int_equal(e.nerrors, 2);
+	char *want = xasprintf("%s: is a folder, not a configuration file", dir);
+	assert_string_equal(e.msg, want);
+	free(want);
+	assert_string_equal(e.problems[1].file, "/nonexistent/.env");
+	assert_string_equal(e.problems[1].problem, "the .env file does not exist");
+
+	e = (struct config_error){ 0 };
+	o = (struct config_options){ .config_path = "/nonexistent/photopub.ini", .env_path = dir };
+	assert_int_equal(config_load(&o, &cfg, &e), -1);
+	assert_string_equal(e.msg, "/nonexistent/photopub.ini: the configuration file does not exist");
+	assert_string_equal(e.problems[1].problem, "is a folder, not a .env file");
+
+	/* A device reads as an empty file: --env /dev/null means no secrets. */
+	char *path = write_ini("[Storage]\npath = images\n[Outbox]\nenabled = true\n");
+	e = (struct config_error){ 0 };
+	o = (struct config_options){ .config_path = path, .env_path = "/dev/null" };
+	assert_int_equal(config_load(&o, &cfg, &e), 0);
+	assert_string_equal(cfg.env_path, "/dev/null");
+	config_release(&cfg);
+	free(path);
+}
+
+/* More problems than the list holds: counted, the first ones kept. */
+static void test_list_full(void **state)
+{
+	(void)state;
+	struct config_error e = { 0 };
+	for (int i = 0; i < CONFIG_MAX_PROBLEMS + 5; i++)
+		assert_int_equal(config_fail(&e, "f.ini", "S", "k", "problem %d", i), -1);
+	config_hint(&e, "not stored: the list is full");
+	assert_int_equal(e.nproblems, CONFIG_MAX_PROBLEMS);
+	assert_int_equal(e.nerrors, CONFIG_MAX_PROBLEMS + 5);
+	assert_string_equal(e.problem, "problem 0");
+	assert_string_equal(e.problems[CONFIG_MAX_PROBLEMS - 1].hint, "");
+	char msg[256];
+	e.problems[0].line = 4;
+	config_problem_message(&e.problems[0], msg, sizeof(msg));
+	assert_string_equal(msg, "f.ini: [S] k: problem 0 (line 4)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -532,6 +706,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cookie_ttl_clamped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text_in_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dotenv_parse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_problem_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lines_and_keep, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_suggestions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_kinds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_full, setup, teardown),
 	};
 	log_set_stderr(false);
 	return cmocka_run_group_tests(tests, NULL, NULL);

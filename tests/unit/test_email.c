@@ -337,24 +337,29 @@ static void test_validate_addresses(void **state)
 			      "a@b@c", "", NULL };
 	struct config cfg = base_config();
 	struct config_error err = { 0 };
+	err = (struct config_error){ 0 };
 	assert_int_equal(email_publisher.validate(&cfg, &err), 0);
 	for (size_t i = 0; bad[i]; i++) {
 		cfg = base_config();
 		cfg.email_recipient = (char *)bad[i];
+		err = (struct config_error){ 0 };
 		assert_int_equal(email_publisher.validate(&cfg, &err), -1);
 		assert_string_equal(err.section, "Email");
 		assert_string_equal(err.key, "recipient");
 		cfg = base_config();
 		cfg.email_sender = (char *)bad[i];
+		err = (struct config_error){ 0 };
 		assert_int_equal(email_publisher.validate(&cfg, &err), -1);
 		assert_string_equal(err.key, "sender");
 	}
 	cfg = base_config();
 	cfg.smtp_server = "host/evil?x";
+	err = (struct config_error){ 0 };
 	assert_int_equal(email_publisher.validate(&cfg, &err), -1);
 	assert_string_equal(err.key, "smtp_server");
 	cfg = base_config();
 	cfg.email_password = NULL;
+	err = (struct config_error){ 0 };
 	assert_int_equal(email_publisher.validate(&cfg, &err), -1);
 	assert_string_equal(err.key, "EMAIL_PASSWORD");
 }

@@ -29,16 +29,19 @@ static void test_backends_table(void **state)
 
 	struct config cfg = { .path = "/etc/photopub.ini", .backend = "ftp", .archive = "archive" };
 	struct config_error e;
+	e = (struct config_error){ 0 };
 	assert_int_equal(storage_validate(&cfg, &e), -1);
 	assert_string_equal(e.section, "Storage");
 	assert_string_equal(e.key, "backend");
 	assert_non_null(strstr(e.msg, "known: local, dropbox"));
 	cfg.backend = "dropbox";
 	cfg.archive = "../out";
+	e = (struct config_error){ 0 };
 	assert_int_equal(storage_validate(&cfg, &e), -1);
 	assert_string_equal(e.section, "Dropbox");
 	assert_string_equal(e.key, "archive");
 	cfg.archive = "archive";
+	e = (struct config_error){ 0 };
 	assert_int_equal(storage_validate(&cfg, &e), -1);
 	assert_string_equal(e.key, "image_folder");
 }
