@@ -136,38 +136,46 @@ static char *as_prefix(const char *p)
 	return n ? xasprintf("%.*s/", (int)n, p) : xstrdup("");
 }
 
+/* Every problem of the [S3] settings, each reported (config_fail collects). */
 static int s3_validate(const struct config *cfg, struct config_error *e)
 {
 	struct settings s;
 	settings_of(cfg, &s);
+	int rc = 0;
+	bool bucket_ok = false;
 	if (!s.bucket)
-		return config_fail(e, cfg->path, "S3", "bucket",
-				   "required with the s3 backend (or R2_BUCKET_NAME in the environment)");
-	if (!s3_bucket_name_ok(s.bucket))
-		return config_fail(e, cfg->path, "S3", "bucket",
-				   "\"%s\" (from %s) is not a bucket name: 3 to 63 of a-z, 0-9, '.' "
-				   "and '-'", s.bucket, s.bucket_from);
+		rc = config_fail(e, cfg->path, "S3", "bucket",
+				 "required with the s3 backend (or R2_BUCKET_NAME in the environment)");
+	else if (!s3_bucket_name_ok(s.bucket))
+		rc = config_fail(e, cfg->path, "S3", "bucket",
+				 "\"%s\" (from %s) is not a bucket name: 3 to 63 of a-z, 0-9, '.' "
+				 "and '-'", s.bucket, s.bucket_from);
+	else
+		bucket_ok = true;
 	if (!prefix_ok(s.prefix))
-		return config_fail(e, cfg->path, "S3", "prefix",
-				   "must be empty or folder names joined by '/' (no \"..\", \".\" or "
-				   "empty parts), got \"%s\"", s.prefix);
+		rc = config_fail(e, cfg->path, "S3", "prefix",
+				 "must be empty or folder names joined by '/' (no \"..\", \".\" or "
+				 "empty parts), got \"%s\"", s.prefix);
 	if (s.archive_prefix && (!*s.archive_prefix || !prefix_ok(s.archive_prefix)))
-		return config_fail(e, cfg->path, "S3", "archive_prefix",
-				   "must be folder names joined by '/', got \"%s\"", s.archive_prefix);
-	if (s.archive_prefix && !strcmp(s.archive_prefix, s.prefix ? s.prefix : ""))
-		return config_fail(e, cfg->path, "S3", "archive_prefix",
-				   "must differ from [S3] prefix");
-	if (s.endpoint) {
+		rc = config_fail(e, cfg->path, "S3", "archive_prefix",
+				 "must be folder names joined by '/', got \"%s\"", s.archive_prefix);
+	else if (s.archive_prefix && !strcmp(s.archive_prefix, s.prefix ? s.prefix : ""))
+		rc = config_fail(e, cfg->path, "S3", "archive_prefix",
+				 "must differ from [S3] prefix");
+	if (s.endpoint && bucket_ok) {
 		struct s3_location l;
 		struct pp_error err = { 0 };
 		if (s3_locate(s.endpoint, s.bucket, s.path_style, NULL, NULL, &l, &err) < 0)
-			return config_fail(e, cfg->path, "S3", "endpoint_url", "%s", err.msg);
-		s3_location_release(&l);
+			rc = config_fail(e, cfg->path, "S3", "endpoint_url", "%s", err.msg);
+		else
+			s3_location_release(&l);
 	}
 	const char *when = "the s3 backend";
 	if (config_need_env(e, s.access_key, s.key_name, when) < 0)
-		return -1;
-	return config_need_env(e, s.secret_key, s.secret_name, when);
+		rc = -1;
+	if (config_need_env(e, s.secret_key, s.secret_name, when) < 0)
+		rc = -1;
+	return rc;
 }
 
 /* ---- the backend ----------------------------------------------------------- */

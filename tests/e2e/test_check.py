@@ -69,6 +69,18 @@ class CheckTest(TestCase):
             self.assertIn("--env FILE", errs[0]["hint"])
             self.assertEqual(res.events("workflow_timing"), [])
 
+    def test_every_s3_problem_in_one_run(self):
+        self.ws.set("Storage", "backend", "s3")
+        self.ws.set("S3", "prefix", "a/../b")
+        env = {k: "" for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "R2_ACCESS_KEY_ID",
+                               "R2_SECRET_ACCESS_KEY", "R2_BUCKET_NAME")}
+        res = self.check(env=env)
+        self.assertEqual(res.rc, 2, res.stdout)
+        for what in ("[S3] bucket: required", "[S3] prefix: must be empty or folder names",
+                     "environment: R2_ACCESS_KEY_ID: required with the s3 backend",
+                     "environment: R2_SECRET_ACCESS_KEY: required with the s3 backend"):
+            self.assertIn(what, res.stdout)
+
     def test_enable_typo_suggests_enabled(self):
         self.ws.set("Mastodon", "enable", "true")
         res = self.check()
