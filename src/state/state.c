@@ -408,6 +408,33 @@ static int open_read_write(struct state *st, const char *target, struct pp_error
 	return st_import_posted_json(st, err);
 }
 
+/* Registers the password as written in the URL and, when it is
+ * percent-encoded, as libpq decodes it. */
+static void add_password_secret(const char *pw)
+{
+	if (!pw || !*pw)
+		return;
+	sanitize_add_secret(pw);
+	if (!strchr(pw, '%'))
+		return;
+	char *dec = xstrdup(pw), *o = dec;
+	for (const char *p = pw; *p; p++) {
+		unsigned char b[1];
+		if (*p == '%' && p[1] && p[2]) {
+			char two[3] = { p[1], p[2], '\0' };
+			if (hex_decode(two, b, 1) == 0) {
+				*o++ = (char)b[0];
+				p += 2;
+				continue;
+			}
+		}
+		*o++ = *p;
+	}
+	*o = '\0';
+	sanitize_add_secret(dec);
+	free(dec);
+}
+
 int state_open(const char *path, bool read_only, struct state **out, struct pp_error *err)
 {
 	*out = NULL;
@@ -420,8 +447,7 @@ int state_open(const char *path, bool read_only, struct state **out, struct pp_e
 		 * and st->path, which they name, is the URL without it. */
 		char *password = NULL;
 		st->path = db_url_redact(path, &password);
-		if (password && *password)
-			sanitize_add_secret(password);
+		add_password_secret(password);
 		free(password);
 	} else {
 		st->path = xstrdup(path);

@@ -1,4 +1,4 @@
-/* state.h - persistent state in SQLite (WAL): what was posted, the
+/* state.h - persistent state in SQLite (WAL) or PostgreSQL (db.h): what was posted, the
  * publication history, and the hash cache that spares re-reading images.
  *
  * One struct state per process, safe to share between threads (the
@@ -17,11 +17,18 @@
 struct state;
 
 /* Opens (creating when missing, unless read_only) the database at path and
- * its folder. On first use imports upstream's posted.json
+ * its folder, or, when path is a postgresql:// URL, that PostgreSQL
+ * database (its password, if any, becomes a secret no message shows).
+ * On first use imports upstream's posted.json
  * ($XDG_CACHE_HOME/publisher_v2/posted.json, default ~/.cache/…) when present.
  * read_only with a missing file gives an empty in-memory state. */
 int state_open(const char *path, bool read_only, struct state **out, struct pp_error *err);
 void state_close(struct state *st);
+/* The state cfg names: state_open of [State] path, or of [State] url with
+ * [State] backend = postgres. */
+struct config;
+int state_open_config(const struct config *cfg, bool read_only, struct state **out,
+		      struct pp_error *err);
 
 bool state_is_posted_sha256(struct state *st, const char *sha256);
 bool state_is_posted_content_hash(struct state *st, const char *content_hash);
