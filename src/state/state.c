@@ -212,6 +212,7 @@ static const char *const stmt_sql[S_COUNT] = {
 			      " sd_caption, owner, started_at, alt_text, finished_at, NULL, NULL"
 			      " FROM journal j" JOURNAL_FIND_WHERE,
 	[S_JOURNAL_ARCHIVED] = "UPDATE journal SET archived_as = ?2 WHERE id = ?1",
+	[S_META_DELETE] = "DELETE FROM meta WHERE key = ?1",
 };
 
 /* ---- statements and transactions ------------------------------------------ */

@@ -202,6 +202,24 @@ int state_session_get(struct state *st, const char *service, const char *account
 int state_session_put(struct state *st, const char *service, const char *account,
 		      const struct saved_session *s, struct pp_error *err);
 
+/* ---- claims (claim.c) -------------------------------------------------------
+ * Concurrent runs, in one process or many, on one machine or several, never
+ * choose the same image: a run claims the image it chose (by SHA-256) in
+ * the state, in one write transaction, which serializes claims on both
+ * backends. A claim lasts until its run releases it, or until its lease
+ * ends: at most lease_s seconds for a run that crashed on another machine;
+ * at once when its process is gone on this one. */
+#define STATE_CLAIM_LEASE_S 1800
+/* 1: the image is this run's (claimed now, or already by run); 0: another
+ * live run holds it or, with unposted_only, it was posted meanwhile (either
+ * hash; content_hash may be NULL); -1: a database error. A read-only state
+ * claims nothing and answers 1. */
+int state_claim(struct state *st, const char *sha256, const char *content_hash,
+		const char *run, bool unposted_only, int lease_s, struct pp_error *err);
+/* Releases run's claim of sha256 (another run's stays). */
+int state_claim_release(struct state *st, const char *sha256, const char *run,
+			struct pp_error *err);
+
 /* Groups many state_cache_put calls into one transaction. */
 int state_begin(struct state *st, struct pp_error *err);
 int state_commit(struct state *st, struct pp_error *err);

@@ -47,6 +47,7 @@ enum stmt_id {
 	S_JOURNAL_FIND,         /* retry (journal.c): one intent by its run */
 	S_JOURNAL_FIND_V5,      /* read-only files of schema 5 and 6: no archived_as, analysis */
 	S_JOURNAL_ARCHIVED,
+	S_META_DELETE,          /* claims (claim.c) */
 	S_COUNT
 };
 
