@@ -37,8 +37,11 @@ static int read_claim(struct state *st, const char *key, char *run, size_t n, bo
 		if (sscanf(v, "%lld %127s %n", &until, holder, &off) >= 2) {
 			*found = true;
 			snprintf(run, n, "%s", holder);
-			*live = until > (long long)time(NULL) &&
-				proc_owner_liveness(off > 0 ? v + off : "") != PROC_DEAD;
+			/* A process alive on this machine holds its claims; one
+			 * elsewhere, until its lease ends. */
+			enum proc_liveness l = proc_owner_liveness(off > 0 ? v + off : "");
+			*live = l == PROC_ALIVE ||
+				(l == PROC_ELSEWHERE && until > (long long)time(NULL));
 		}
 	}
 	db_reset(s);

@@ -206,9 +206,10 @@ int state_session_put(struct state *st, const char *service, const char *account
  * Concurrent runs, in one process or many, on one machine or several, never
  * choose the same image: a run claims the image it chose (by SHA-256) in
  * the state, in one write transaction, which serializes claims on both
- * backends. A claim lasts until its run releases it, or until its lease
- * ends: at most lease_s seconds for a run that crashed on another machine;
- * at once when its process is gone on this one. */
+ * backends. A claim lasts until its run releases it or its process is gone
+ * (seen at once on the same machine); a claim of another machine's process,
+ * until its lease ends (lease_s seconds after it was made or renewed: what
+ * a run that crashed there holds an image for at most). */
 #define STATE_CLAIM_LEASE_S 1800
 /* 1: the image is this run's (claimed now, or already by run); 0: another
  * live run holds it or, with unposted_only, it was posted meanwhile (either
