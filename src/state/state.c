@@ -450,6 +450,7 @@ int state_open(const char *path, bool read_only, struct state **out, struct pp_e
 		st->path = db_url_redact(path, &password);
 		add_password_secret(password);
 		free(password);
+		add_password_secret(getenv("PGPASSWORD")); /* libpq's, when the URL has none */
 	} else {
 		st->path = xstrdup(path);
 	}
