@@ -58,16 +58,7 @@ static int posted(struct state *st, enum stmt_id id, const char *hash, bool *out
 	*out = false;
 	if (!st_hex64(hash, hex))
 		return 0;
-	struct db_stmt *s = st_stmt(st, id, err);
-	if (!s)
-		return -1;
-	db_bind_text(s, 1, hex);
-	int rc = db_step(s);
-	db_reset(s);
-	if (rc != DB_ROW && rc != DB_DONE)
-		return st_db_fail(st, err, "read the posted hashes");
-	*out = rc == DB_ROW;
-	return 0;
+	return st_row_exists(st, id, hex, out, "read the posted hashes", err);
 }
 
 int state_claim(struct state *st, const char *sha256, const char *content_hash,

@@ -60,20 +60,6 @@ static int import_array(struct state *st, json_t *arr, enum stmt_id id, const ch
 	return 0;
 }
 
-static int meta_get(struct state *st, const char *key, bool *found, struct pp_error *err)
-{
-	struct db_stmt *s = st_stmt(st, S_META_GET, err);
-	if (!s)
-		return -1;
-	db_bind_text(s, 1, key);
-	int rc = db_step(s);
-	db_reset(s);
-	if (rc != DB_ROW && rc != DB_DONE)
-		return st_db_fail(st, err, "read the meta table");
-	*found = rc == DB_ROW;
-	return 0;
-}
-
 /* Imports upstream's posted.json once. A missing file is not imported (and
  * will be looked for again next time); a malformed one is a warning, never an
  * error. Only a database failure fails. Lock not needed: called from open. */
@@ -86,7 +72,7 @@ int st_import_posted_json(struct state *st, struct pp_error *err)
 	char now[32];
 	int rc = -1;
 
-	if (meta_get(st, IMPORT_META_KEY, &done, err) < 0)
+	if (st_row_exists(st, S_META_GET, IMPORT_META_KEY, &done, "read the meta table", err) < 0)
 		return -1;
 	if (done)
 		return 0;

@@ -12,18 +12,8 @@ static bool is_posted(struct state *st, enum stmt_id id, const char *hash)
 	if (!st_hex64(hash, hex))
 		return false;
 	pthread_mutex_lock(&st->lock);
-	struct db_stmt *s = st_stmt(st, id, NULL);
-	if (s) {
-		db_bind_text(s, 1, hex);
-		int rc = db_step(s);
-		if (rc == DB_ROW)
-			found = true;
-		else if (rc != DB_DONE)
-			st_log_query_error(st, "posted lookup");
-		db_reset(s);
-	} else {
+	if (st_row_exists(st, id, hex, &found, "look up a posted hash", NULL) < 0)
 		st_log_query_error(st, "posted lookup");
-	}
 	pthread_mutex_unlock(&st->lock);
 	return found;
 }

@@ -257,6 +257,22 @@ int st_step_done(struct state *st, struct db_stmt *s, const char *what, struct p
 	return ret;
 }
 
+int st_row_exists(struct state *st, enum stmt_id id, const char *key, bool *found,
+		  const char *what, struct pp_error *err)
+{
+	*found = false;
+	struct db_stmt *s = st_stmt(st, id, err);
+	if (!s)
+		return -1;
+	db_bind_text(s, 1, key);
+	int rc = db_step(s);
+	db_reset(s);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return st_db_fail(st, err, what);
+	*found = rc == DB_ROW;
+	return 0;
+}
+
 void st_utc_now(char out[32])
 {
 	struct timespec ts;

@@ -92,6 +92,10 @@ int st_exec(struct state *st, const char *sql, const char *what, struct pp_error
 /* The cached statement id, reset and ready to bind; NULL (err filled, when
  * given) when it cannot be prepared. Call with the lock held. */
 struct db_stmt *st_stmt(struct state *st, enum stmt_id id, struct pp_error *err);
+/* Runs statement id with key bound at ?1: *found whether it returned a row.
+ * Lock held. -1 (err filled with "cannot <what> …") on a database error. */
+int st_row_exists(struct state *st, enum stmt_id id, const char *key, bool *found,
+		  const char *what, struct pp_error *err);
 /* Runs a statement that returns no row; leaves it reset. */
 int st_step_done(struct state *st, struct db_stmt *s, const char *what, struct pp_error *err);
 /* Begins a write transaction (db.h's begin: the write lock at once). */
