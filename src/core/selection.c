@@ -21,7 +21,7 @@ void selection_unclaim(struct state *state, const struct pp_ctx *ctx, struct sel
 		return;
 	sel->claimed = false;
 	if (state_claim_release(state, sel->sha256, pp_cid(ctx), &err) < 0)
-		log_warning(LOGGER, "state_error", pp_cid(ctx), LF_STR("error", err.msg));
+		log_error(LOGGER, "state_error", pp_cid(ctx), LF_STR("error", err.msg));
 }
 
 void selection_release(struct selection *sel)

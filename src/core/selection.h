@@ -38,7 +38,7 @@ int selection_choose(struct storage *st, struct state *state, const struct pp_ct
 
 void selection_release(struct selection *sel);
 /* Releases the run's claim of the chosen image, if it holds one; a failure
- * is a warning (the claim's lease ends it). */
+ * is logged (state_error), not returned: the claim's lease ends it. */
 void selection_unclaim(struct state *state, const struct pp_ctx *ctx, struct selection *sel);
 
 #endif

@@ -479,7 +479,7 @@ done:
 	if (r.resume_claim[0]) {
 		struct pp_error err = { 0 };
 		if (state_claim_release(env->state, r.resume_claim, pp_cid(r.s.ctx), &err) < 0)
-			log_warning(LOGGER, "state_error", pp_cid(r.s.ctx), LF_STR("error", err.msg));
+			log_error(LOGGER, "state_error", pp_cid(r.s.ctx), LF_STR("error", err.msg));
 	}
 	recovery_release(&r.rec);
 	return out->exit_code;

@@ -5,7 +5,10 @@
  * integers left for the server to infer: a boolean, a count, a BIGINT),
  * write transactions serialized per schema by an advisory transaction lock
  * (as SQLite's BEGIN IMMEDIATE serializes per file), and the schema version
- * in a one-row table, photopub_schema. Exports db_pg_ops only. */
+ * in a one-row table, photopub_schema. A connection the server dropped
+ * (a restart, an idle timeout) is made again, once, before a statement
+ * outside a transaction; inside one, the transaction fails as it must.
+ * Exports db_pg_ops only. */
 #include <ctype.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
@@ -16,10 +19,9 @@
 #include "util/buf.h"
 
 #define TEXTOID 25
-/* The advisory lock of write transactions: this constant ("phot") and the
+/* The advisory lock of write transactions: a constant ("phot") and the
  * hash of the schema the connection works in, so that two states in two
  * schemas of one database do not wait on each other. */
-#define PG_LOCK_CLASS 1886351476
 #define PG_BEGIN "BEGIN; SELECT pg_advisory_xact_lock(1886351476, hashtext(current_schema()))"
 
 struct pg_db {
@@ -27,6 +29,8 @@ struct pg_db {
 	PGconn *conn;
 	char err[512];
 	int64_t changes;
+	const char *setup;    /* the SETs every new session runs */
+	bool in_tx;           /* between begin and commit / rollback */
 };
 
 struct pg_stmt {
@@ -80,9 +84,26 @@ static int check(struct pg_db *d, PGresult *res)
 	return rc;
 }
 
+/* After a failure: when the server dropped the connection and no
+ * transaction was open, connects again; true when the caller may try again. */
+static bool revive(struct pg_db *d)
+{
+	if (d->in_tx || PQstatus(d->conn) != CONNECTION_BAD)
+		return false;
+	PQreset(d->conn);
+	if (PQstatus(d->conn) != CONNECTION_OK) {
+		set_err(d, PQerrorMessage(d->conn));
+		return false;
+	}
+	return check(d, PQexec(d->conn, d->setup)) == 0;
+}
+
 static int pg_exec(struct db *db, const char *sql)
 {
-	return check(PG(db), PQexec(PG(db)->conn, sql));
+	struct pg_db *d = PG(db);
+	if (check(d, PQexec(d->conn, sql)) == 0)
+		return 0;
+	return revive(d) ? check(d, PQexec(d->conn, sql)) : -1;
 }
 
 static void pg_close(struct db *db)
@@ -113,10 +134,10 @@ static int pg_open(const char *target, const char *display, const struct db_open
 	PQsetNoticeProcessor(d->conn, ignore_notice, NULL);
 	/* Waiting for another connection's write lock: at most 5 s, as SQLite's
 	 * busy timeout. */
-	const char *setup = o->read_only
+	d->setup = o->read_only
 		? "SET lock_timeout = '5s'; SET default_transaction_read_only = on"
 		: "SET lock_timeout = '5s'";
-	if (pg_exec(&d->base, setup) < 0) {
+	if (check(d, PQexec(d->conn, d->setup)) < 0) {
 		pp_fail_kind(err, "state", PP_ERR_DB, "cannot set up the connection to the state "
 			     "database %s: %s", display, d->err);
 		goto fail;
@@ -234,6 +255,12 @@ static int pg_step(struct db_stmt *st)
 		s->res = PQexecParams(d->conn, s->sql, s->nparams, s->types,
 				      (const char *const *)s->values, NULL, NULL, 0);
 		ExecStatusType t = PQresultStatus(s->res);
+		if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK && revive(d)) {
+			PQclear(s->res);
+			s->res = PQexecParams(d->conn, s->sql, s->nparams, s->types,
+					      (const char *const *)s->values, NULL, NULL, 0);
+			t = PQresultStatus(s->res);
+		}
 		if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK) {
 			set_err(d, s->res ? PQresultErrorMessage(s->res) : PQerrorMessage(d->conn));
 			PQclear(s->res);
@@ -278,18 +305,30 @@ static int64_t pg_changes(struct db_stmt *s)
 	return PG(s->db)->changes;
 }
 
+/* A begin that failed (the lock's wait ran out, say) leaves no
+ * transaction behind. */
 static int pg_begin(struct db *db)
 {
-	return pg_exec(db, PG_BEGIN);
+	struct pg_db *d = PG(db);
+	if (pg_exec(db, PG_BEGIN) < 0) {
+		PQclear(PQexec(d->conn, "ROLLBACK"));
+		return -1;
+	}
+	d->in_tx = true;
+	return 0;
 }
 
 static int pg_commit(struct db *db)
 {
-	return pg_exec(db, "COMMIT");
+	struct pg_db *d = PG(db);
+	int rc = check(d, PQexec(d->conn, "COMMIT"));
+	d->in_tx = false;
+	return rc;
 }
 
 static void pg_rollback(struct db *db)
 {
+	PG(db)->in_tx = false;
 	PQclear(PQexec(PG(db)->conn, "ROLLBACK"));
 }
 

@@ -129,7 +129,9 @@ int st_import_posted_json(struct state *st, struct pp_error *err)
 			r = st_step_done(st, s, "mark posted.json imported", err);
 		}
 	}
-	if (r < 0 || st_exec(st, "COMMIT", "commit the posted.json import", err) < 0) {
+	if (r == 0 && db_commit(st->db) < 0)
+		r = st_db_fail(st, err, "commit the posted.json import");
+	if (r < 0) {
 		db_rollback(st->db);
 		goto out;
 	}

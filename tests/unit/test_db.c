@@ -146,6 +146,39 @@ static void test_returning_and_transactions(void **state)
 	assert_int_equal(v, 7);
 }
 
+/* PostgreSQL: a session the server ended (a restart, an administrator) is
+ * made again for the next statement outside a transaction. */
+static void test_reconnect(void **state)
+{
+	struct fixture *f = *state;
+	if (!tu_state_pg())
+		skip(); /* a SQLite file has no server */
+	struct db_stmt *s = prepare(f->db, "SELECT pg_backend_pid()");
+	assert_int_equal(db_step(s), DB_ROW);
+	int64_t pid = db_column_int64(s, 0);
+	db_finalize(s);
+
+	struct db *other = NULL;
+	struct pp_error err = { 0 };
+	const struct db_open_options o = { 0 };
+	char *target = tu_state_target("reconnect");
+	assert_int_equal(db_pg_ops.open(target, "other", &o, &other, &err), 0);
+	free(target);
+	/* waits (up to 10 s) until that backend is gone */
+	char *sql = xasprintf("SELECT pg_terminate_backend(%lld, 10000)", (long long)pid);
+	exec_ok(other, sql);
+	free(sql);
+	other->ops->close(other);
+
+	s = prepare(f->db, "SELECT pg_backend_pid()");
+	if (db_step(s) != DB_ROW)
+		fail_msg("after the session ended: %s", db_errmsg(f->db));
+	assert_true(db_column_int64(s, 0) != pid);
+	db_finalize(s);
+	assert_int_equal(db_begin(f->db), 0);
+	assert_int_equal(db_commit(f->db), 0);
+}
+
 static void test_url_redact(void **state)
 {
 	(void)state;
@@ -182,6 +215,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_common_subset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_returning_and_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
 		cmocka_unit_test(test_url_redact),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
