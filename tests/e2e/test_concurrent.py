@@ -110,6 +110,31 @@ class PasswordSecret(harness.TestCase):
         self.assertIn("password authentication failed", res.stderr)
         self.assertNotIn("wrong-%s" % password[:6], res.stderr + res.stdout)
 
+    def test_password_from_pgpassword_or_pgpass(self):
+        base = urllib.parse.urlsplit(pg_url())
+        password = base.password
+        url = schema_url(pg_url(), "e2e_%s" % uuid.uuid4().hex[:12])
+        bare = url.replace(":%s@" % password, "@")
+        self.assertNotIn(password, bare)
+        self.ws.set("State", "backend", "postgres")
+        self.ws.set("State", "url", bare)
+        # no password anywhere: refused
+        res = self.ws.run()
+        self.assertNotEqual(res.rc, 0)
+        self.assertIn("state", res.one("startup_error")["where"])
+        # PGPASSWORD (libpq's): works, and is redacted like any secret
+        res = self.ws.run(env={"PGPASSWORD": password})
+        self.assertEqual(res.rc, 0, res.stderr)
+        self.assertNotIn(password, res.stderr + res.stdout)
+        # ~/.pgpass (HOME is the workspace's): works too
+        pgpass = os.path.join(self.ws.home, ".pgpass")
+        with open(pgpass, "w") as f:
+            f.write("127.0.0.1:%d:photopub_test:postgres:%s\n" % (base.port, password))
+        os.chmod(pgpass, 0o600)
+        res = self.ws.run()
+        self.assertEqual(res.rc, 0, res.stderr)
+        self.assertNotIn(password, res.stderr + res.stdout)
+
     def test_postgres_without_url(self):
         self.ws.set("State", "backend", "postgres")
         res = self.ws.run()
