@@ -184,7 +184,7 @@ int cmd_open_services(struct workflow_env *env, const char *argv0, bool read_onl
 {
 	const struct config *cfg = env->cfg;
 	struct pp_error err = { 0 };
-	if (image_init(argv0, &err) < 0 || state_open(cfg->state_path, read_only, &env->state, &err) < 0 ||
+	if (image_init(argv0, &err) < 0 || state_open_config(cfg, read_only, &env->state, &err) < 0 ||
 	    storage_open(cfg, env->state, &env->storage, &err) < 0 ||
 	    ai_open(cfg, &env->ai, &err) < 0) {
 		log_error("cli", "startup_error", NULL, LF_STR("where", err.where),

@@ -113,7 +113,7 @@ int cmd_history(int argc, char **argv)
 	struct state *st = NULL;
 	struct pp_error err = { 0 };
 	rc = EXIT_FAILED;
-	if (state_open(cfg.state_path, true, &st, &err) < 0) {
+	if (state_open_config(&cfg, true, &st, &err) < 0) {
 		log_error("cli", "startup_error", NULL, LF_STR("where", "state"),
 			  LF_STR("error", err.msg));
 		goto out;

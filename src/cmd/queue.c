@@ -152,7 +152,7 @@ int cmd_queue(int argc, char **argv)
 	const char *where = "state";
 	rc = EXIT_FAILED;
 	/* Listing reads the state as it is; only an action writes it. */
-	if (state_open(cfg.state_path, !a.action, &st, &err) < 0)
+	if (state_open_config(&cfg, !a.action, &st, &err) < 0)
 		goto fail;
 	where = "storage";
 	if (storage_open(&cfg, st, &storage, &err) < 0 || storage_list(storage, &ctx, &list, &err) < 0)

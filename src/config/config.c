@@ -30,6 +30,7 @@ static const char *const target_names[] = { "subject", "body", "both", NULL };
 static const char *const mode_names[] = { "normal", "private", "avatar", NULL };
 static const char *const level_names[] = { "debug", "info", "warning", "error", NULL };
 static const char *const order_names[] = { "random", "oldest", "newest", "name", NULL };
+static const char *const state_backend_names[] = { "sqlite", "postgres", NULL };
 
 #define OFF(f) offsetof(struct config, f)
 
@@ -93,6 +94,8 @@ static const struct config_key keys[] = {
 	{ "CaptionFile", "artist_alias", CONFIG_STR, OFF(artist_alias), NULL, 0, 0, NULL },
 
 	{ "State", "path", CONFIG_PATH, OFF(state_path), NULL, 0, 0, NULL },
+	{ "State", "backend", CONFIG_ENUM, OFF(state_backend), "sqlite", 0, 0, state_backend_names },
+	{ "State", "url", CONFIG_STR, OFF(state_url), NULL, 0, 0, NULL },
 
 	{ "Publish", "timeout", CONFIG_INT, OFF(publish_timeout), "120", 1, 86400, NULL },
 
@@ -784,7 +787,7 @@ void config_release(struct config *cfg)
 		&cfg->email_ca_file,
 		&cfg->instagram_name, &cfg->instagram_user_id, &cfg->instagram_graph_url,
 		&cfg->instagram_access_token, &cfg->insta_password, &cfg->artist_alias,
-		&cfg->state_path, &cfg->web_host, &cfg->web_auth_token,
+		&cfg->state_path, &cfg->state_url, &cfg->web_host, &cfg->web_auth_token,
 		&cfg->web_auth_user, &cfg->web_auth_pass, &cfg->web_admin_pw,
 		&cfg->web_session_secret, &cfg->web_trusted_proxies, &cfg->log_level,
 	};

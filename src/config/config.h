@@ -17,6 +17,8 @@ enum caption_target { TARGET_SUBJECT = 0, TARGET_BODY, TARGET_BOTH };
 enum subject_mode { SUBJECT_NORMAL = 0, SUBJECT_PRIVATE, SUBJECT_AVATAR };
 /* [Content] order: the order new images join the posting queue in. */
 enum content_order { ORDER_RANDOM = 0, ORDER_OLDEST, ORDER_NEWEST, ORDER_NAME };
+/* [State] backend: where the state lives (src/state/db.h). */
+enum state_backend { STATE_SQLITE = 0, STATE_POSTGRES };
 
 struct config {
 	char *path;                 /* the INI file as given */
@@ -98,7 +100,10 @@ struct config {
 	char *artist_alias;
 
 	/* [State] */
-	char *state_path;           /* absolute */
+	char *state_path;           /* absolute; the SQLite file (backend sqlite) */
+	enum state_backend state_backend;
+	char *state_url;            /* postgresql://… (backend postgres); its password
+				       is a secret: see state_open_config */
 
 	/* [Publish] */
 	int publish_timeout;        /* seconds */

@@ -14,6 +14,16 @@
 
 #define LOGGER "workflow"
 
+void selection_unclaim(struct state *state, const struct pp_ctx *ctx, struct selection *sel)
+{
+	struct pp_error err = { 0 };
+	if (!sel->claimed)
+		return;
+	sel->claimed = false;
+	if (state_claim_release(state, sel->sha256, pp_cid(ctx), &err) < 0)
+		log_error(LOGGER, "state_error", pp_cid(ctx), LF_STR("error", err.msg));
+}
+
 void selection_release(struct selection *sel)
 {
 	if (sel->temp_path) {
@@ -72,6 +82,16 @@ int selection_choose(struct storage *st, struct state *state, const struct pp_ct
 					    "Selected file not found: %s", select_name);
 		if (fetch(st, ctx, found->name, sel, err) < 0)
 			return -1;
+		int c = state_claim(state, sel->sha256, sel->content_hash, pp_cid(ctx), false,
+				    STATE_CLAIM_LEASE_S, err);
+		if (c <= 0) {
+			drop_temp(sel);
+			if (c == 0)
+				pp_fail_kind(err, "selection", PP_ERR_CONFLICT,
+					     "%s is being posted by another run", found->name);
+			return -1;
+		}
+		sel->claimed = true;
 		sel->name = xstrdup(found->name);
 		return 0;
 	}
@@ -101,6 +121,21 @@ int selection_choose(struct storage *st, struct state *state, const struct pp_ct
 			drop_temp(sel);
 			continue;
 		}
+		/* Posted meanwhile, or chosen by a concurrent run: the next. */
+		int c = state_claim(state, sel->sha256, sel->content_hash, pp_cid(ctx), true,
+				    STATE_CLAIM_LEASE_S, &ferr);
+		if (c < 0) {
+			*err = ferr;
+			drop_temp(sel);
+			return -1;
+		}
+		if (c == 0) {
+			log_debug(LOGGER, "selection_skip_claimed", ctx->correlation_id,
+				  LF_STR("image", e->item.name), LF_STR("sha256", sel->sha256));
+			drop_temp(sel);
+			continue;
+		}
+		sel->claimed = true;
 		sel->name = xstrdup(e->item.name);
 		sel->queue_position = k + 1;
 		return 0;

@@ -18,6 +18,8 @@ struct selection {
 	int64_t size;
 	unsigned downloads;      /* how many images were downloaded to choose */
 	size_t queue_position;   /* its 1-based place in the queue; 0 with select_name */
+	bool claimed;            /* this run's claim in state (state_claim): release it
+				    with selection_unclaim */
 };
 
 /* Chooses from list. With select_name takes exactly that file (posted or
@@ -25,12 +27,18 @@ struct selection {
  * still in list and whose downloaded bytes were not posted. Fails with
  * err->kind "no_images", "all_duplicates" or "not_found" and the upstream
  * messages ("No images found", "No new images to post (all duplicates)",
- * "Selected file not found: NAME"). On success the caller owns *sel
+ * "Selected file not found: NAME"). The image chosen is claimed for the run
+ * (state.h: a concurrent run never chooses it too): without select_name an
+ * image another run holds is passed over; select_name's fails with kind
+ * "conflict". On success the caller owns *sel
  * (selection_release unlinks the temp file). */
 int selection_choose(struct storage *st, struct state *state, const struct pp_ctx *ctx,
 		     const struct storage_list *list, const char *select_name,
 		     const struct queue *queue, struct selection *sel, struct pp_error *err);
 
 void selection_release(struct selection *sel);
+/* Releases the run's claim of the chosen image, if it holds one; a failure
+ * is logged (state_error), not returned: the claim's lease ends it. */
+void selection_unclaim(struct state *state, const struct pp_ctx *ctx, struct selection *sel);
 
 #endif

@@ -136,6 +136,7 @@ static int choose_decodable(struct stage_ctx *r, const char *select, struct pp_e
 				     r->sel.name, r->quarantine ? " (quarantined)" : "");
 			return -1;
 		}
+		selection_unclaim(r->state, r->ctx, &r->sel);
 		selection_release(&r->sel);
 		pp_error_clear(err);
 	}
@@ -279,6 +280,7 @@ void stage_ctx_release(struct stage_ctx *s)
 {
 	storage_list_release(&s->list);
 	queue_release(&s->queue);
+	selection_unclaim(s->state, s->ctx, &s->sel);
 	selection_release(&s->sel);
 	analysis_release(&s->analysis);
 	caption_result_release(&s->caption);

@@ -49,6 +49,7 @@ struct run {
 	struct journal_intent *j;    /* NULL until the intent is recorded */
 	size_t row[WORKFLOW_MAX_PLATFORMS];
 	char owner[PROC_OWNER_MAX];
+	char resume_claim[65];       /* the SHA-256 this run claimed to resume; "" none */
 };
 
 void workflow_result_release(struct workflow_result *r)
@@ -137,11 +138,39 @@ static void journal_outcome(void *arg, size_t i, const struct publish_result *re
 		log_error(LOGGER, "state_error", pp_cid(r->s.ctx), LF_STR("error", err.msg));
 }
 
+/* A run resuming a killed run's intent claims its image first: a
+ * concurrent run that found the same intent leaves it to this one. */
+static int claim_resume(struct run *r)
+{
+	struct pp_error err = { 0 };
+	const struct journal_intent *j = r->rec.resume;
+	int c = state_claim(r->env->state, j->sha256, j->content_hash, pp_cid(r->s.ctx), false,
+			    STATE_CLAIM_LEASE_S, &err);
+	if (c < 0)
+		return fail(r, PP_ERR_DB, "cannot claim the image to resume: %s", err.msg);
+	if (c == 0)
+		r->rec.resume = NULL;
+	else
+		snprintf(r->resume_claim, sizeof(r->resume_claim), "%s", j->sha256);
+	return 0;
+}
+
 /* Before any platform is called: this run's intent, or the resumed one's
- * platforms marked as sent again by this run. */
+ * platforms marked as sent again by this run. The run's claim of the image
+ * is renewed first (its lease starts again), and lost is a failure. */
 static int journal_begin(struct run *r)
 {
 	struct pp_error err = { 0 };
+	if (r->s.sel.claimed) {
+		int c = state_claim(r->env->state, r->s.sel.sha256, r->s.sel.content_hash,
+				    pp_cid(r->s.ctx), false, STATE_CLAIM_LEASE_S, &err);
+		if (c < 0)
+			return fail(r, PP_ERR_DB, "cannot renew the claim of %s: %s", r->s.sel.name,
+				    err.msg);
+		if (c == 0)
+			return fail(r, PP_ERR_CONFLICT, "another run claimed %s meanwhile",
+				    r->s.sel.name);
+	}
 	if (r->rec.resume) {
 		r->j = r->rec.resume;
 		for (size_t i = 0; i < r->nops; i++) {
@@ -376,6 +405,8 @@ int workflow_run(const struct workflow_env *env, const struct workflow_options *
 		 * post waits for a run that chooses for itself. */
 		if (r.rec.resume && select && strcmp(select, r.rec.resume->image))
 			r.rec.resume = NULL;
+		if (r.rec.resume && claim_resume(&r) < 0)
+			goto done;
 		if (r.rec.resume) {
 			intent_log_resume(r.s.ctx, r.rec.resume);
 			select = resume_platforms(&r);
@@ -445,6 +476,11 @@ done:
 		preview_write(&p, opts->report);
 	}
 	stage_ctx_release(&r.s);
+	if (r.resume_claim[0]) {
+		struct pp_error err = { 0 };
+		if (state_claim_release(env->state, r.resume_claim, pp_cid(r.s.ctx), &err) < 0)
+			log_error(LOGGER, "state_error", pp_cid(r.s.ctx), LF_STR("error", err.msg));
+	}
 	recovery_release(&r.rec);
 	return out->exit_code;
 }

@@ -2,7 +2,6 @@
  * mtime, kept in the hash_cache table and in an in-memory map (a small
  * open-addressing table) so that the lookups of a listing cost no query. */
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,9 +76,9 @@ void st_cache_release(struct cache_map *m)
 
 /* ---- the table ------------------------------------------------------------- */
 
-static void copy_hex(char dst[65], const unsigned char *src)
+static void copy_hex(char dst[65], const char *src)
 {
-	snprintf(dst, 65, "%s", src ? (const char *)src : "");
+	snprintf(dst, 65, "%s", src ? src : "");
 }
 
 /* A prefix is read once per state: afterwards every put of this process is
@@ -88,38 +87,35 @@ static void copy_hex(char dst[65], const unsigned char *src)
 int state_cache_preload(struct state *st, const char *prefix, struct pp_error *err)
 {
 	size_t n = strlen(prefix);
-	char *upper = xmalloc(n + 2);
+	/* U+10FFFF: see S_CACHE_RANGE. */
+	char *upper = xasprintf("%s\xf4\x8f\xbf\xbf", prefix);
 	int rc = -1;
-
-	memcpy(upper, prefix, n);
-	upper[n] = (char)0xff;
-	upper[n + 1] = '\0';
 
 	pthread_mutex_lock(&st->lock);
 	if (strv_contains(&st->preloaded, prefix)) {
 		rc = 0;
 		goto out;
 	}
-	sqlite3_stmt *s = st_stmt(st, S_CACHE_RANGE, err);
+	struct db_stmt *s = st_stmt(st, S_CACHE_RANGE, err);
 	if (!s)
 		goto out;
-	sqlite3_bind_text(s, 1, prefix, (int)n, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, upper, (int)n + 1, SQLITE_TRANSIENT);
+	db_bind_text(s, 1, prefix);
+	db_bind_text(s, 2, upper);
 	int step;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *key = (const char *)sqlite3_column_text(s, 0);
+	while ((step = db_step(s)) == DB_ROW) {
+		const char *key = db_column_text(s, 0);
 		if (!key || strncmp(key, prefix, n) != 0)
 			continue;
 		struct cache_slot *have = map_find(&st->cache, key);
 		if (have && st->read_only)
 			continue; /* memory holds this session's newer values */
 		struct hash_entry e;
-		copy_hex(e.sha256, sqlite3_column_text(s, 3));
-		copy_hex(e.content_hash, sqlite3_column_text(s, 4));
-		map_put(&st->cache, key, sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2), &e);
+		copy_hex(e.sha256, db_column_text(s, 3));
+		copy_hex(e.content_hash, db_column_text(s, 4));
+		map_put(&st->cache, key, db_column_int64(s, 1), db_column_int64(s, 2), &e);
 	}
-	sqlite3_reset(s);
-	if (step != SQLITE_DONE) {
+	db_reset(s);
+	if (step != DB_DONE) {
 		st_db_fail(st, err, "read the hash cache");
 		goto out;
 	}
@@ -142,25 +138,25 @@ bool state_cache_get(struct state *st, const char *key, int64_t size, int64_t mt
 		hit = true;
 		goto out;
 	}
-	sqlite3_stmt *s = st_stmt(st, S_CACHE_GET, NULL);
+	struct db_stmt *s = st_stmt(st, S_CACHE_GET, NULL);
 	if (!s) {
 		st_log_query_error(st, "hash cache lookup");
 		goto out;
 	}
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && sqlite3_column_int64(s, 0) == size &&
-	    sqlite3_column_int64(s, 1) == mtime_ns) {
+	db_bind_text(s, 1, key);
+	int rc = db_step(s);
+	if (rc == DB_ROW && db_column_int64(s, 0) == size &&
+	    db_column_int64(s, 1) == mtime_ns) {
 		struct hash_entry e;
-		copy_hex(e.sha256, sqlite3_column_text(s, 2));
-		copy_hex(e.content_hash, sqlite3_column_text(s, 3));
+		copy_hex(e.sha256, db_column_text(s, 2));
+		copy_hex(e.content_hash, db_column_text(s, 3));
 		map_put(&st->cache, key, size, mtime_ns, &e);
 		*out = e;
 		hit = true;
-	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	} else if (rc != DB_ROW && rc != DB_DONE) {
 		st_log_query_error(st, "hash cache lookup");
 	}
-	sqlite3_reset(s);
+	db_reset(s);
 out:
 	pthread_mutex_unlock(&st->lock);
 	return hit;
@@ -173,15 +169,15 @@ int state_cache_put(struct state *st, const char *key, int64_t size, int64_t mti
 	pthread_mutex_lock(&st->lock);
 	map_put(&st->cache, key, size, mtime_ns, e);
 	if (!st->read_only) {
-		sqlite3_stmt *s = st_stmt(st, S_CACHE_PUT, err);
+		struct db_stmt *s = st_stmt(st, S_CACHE_PUT, err);
 		if (!s) {
 			rc = -1;
 		} else {
-			sqlite3_bind_text(s, 1, key, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int64(s, 2, size);
-			sqlite3_bind_int64(s, 3, mtime_ns);
-			sqlite3_bind_text(s, 4, e->sha256, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(s, 5, e->content_hash, -1, SQLITE_TRANSIENT);
+			db_bind_text(s, 1, key);
+			db_bind_int64(s, 2, size);
+			db_bind_int64(s, 3, mtime_ns);
+			db_bind_text(s, 4, e->sha256);
+			db_bind_text(s, 5, e->content_hash);
 			rc = st_step_done(st, s, "store a hash-cache entry", err);
 		}
 	}

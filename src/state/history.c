@@ -2,8 +2,8 @@
  * with its post id, link or error and the run's correlation id, and one
  * row per curation action; appending rows and reading them back. */
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include "state/state.h"
 #include "state/state_impl.h"
 
@@ -30,21 +30,21 @@ int state_add_history(struct state *st, const struct history_row *rows, size_t n
 	bool ok = true;
 	for (size_t i = 0; ok && i < n; i++) {
 		const struct history_row *r = &rows[i];
-		sqlite3_stmt *s = st_stmt(st, S_ADD_HISTORY, err);
+		struct db_stmt *s = st_stmt(st, S_ADD_HISTORY, err);
 		if (!s) {
 			ok = false;
 			break;
 		}
-		sqlite3_bind_text(s, 1, now, -1, SQLITE_TRANSIENT);
-		st_bind_text(s, 2, r->image);
-		st_bind_text(s, 3, r->sha256);
-		st_bind_text(s, 4, r->platform);
-		st_bind_text(s, 5, r->post_id);
-		sqlite3_bind_int(s, 6, r->success ? 1 : 0);
-		st_bind_text(s, 7, r->error);
-		st_bind_text(s, 8, r->correlation_id);
-		st_bind_text(s, 9, r->url);
-		st_bind_text(s, 10, r->action);
+		db_bind_text(s, 1, now);
+		db_bind_text(s, 2, r->image);
+		db_bind_text(s, 3, r->sha256);
+		db_bind_text(s, 4, r->platform);
+		db_bind_text(s, 5, r->post_id);
+		db_bind_int64(s, 6, r->success ? 1 : 0);
+		db_bind_text(s, 7, r->error);
+		db_bind_text(s, 8, r->correlation_id);
+		db_bind_text(s, 9, r->url);
+		db_bind_text(s, 10, r->action);
 		ok = st_step_done(st, s, "record publication history", err) == 0;
 	}
 	rc = st_tx_close(st, ok, err);
@@ -69,29 +69,29 @@ int state_history_query(struct state *st, const struct history_filter *f,
 	int rc = 0, step;
 	pthread_mutex_lock(&st->lock);
 	/* A read-only file of schema 2 has no url and action columns. */
-	sqlite3_stmt *s = st_stmt(st, st->version < 3 ? S_HISTORY_LIST_V2 : S_HISTORY_LIST, err);
+	struct db_stmt *s = st_stmt(st, st->version < 3 ? S_HISTORY_LIST_V2 : S_HISTORY_LIST, err);
 	if (!s) {
 		pthread_mutex_unlock(&st->lock);
 		return -1;
 	}
-	st_bind_text(s, 1, f->since);
-	st_bind_text(s, 2, f->platform);
-	sqlite3_bind_int(s, 3, f->newest_first ? 1 : 0);
-	sqlite3_bind_int64(s, 4, f->limit > 0 ? (sqlite3_int64)f->limit : -1);
-#define COL(i) ((const char *)sqlite3_column_text(s, (i)))
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+	db_bind_text(s, 1, f->since);
+	db_bind_text(s, 2, f->platform);
+	db_bind_int64(s, 3, f->newest_first ? 1 : 0);
+	db_bind_int64(s, 4, f->limit > 0 ? (int64_t)f->limit : INT64_MAX);
+#define COL(i) (db_column_text(s, (i)))
+	while ((step = db_step(s)) == DB_ROW) {
 		struct history_row r = {
 			.image = COL(1), .sha256 = COL(2), .platform = COL(3), .post_id = COL(4),
-			.success = sqlite3_column_int(s, 5) != 0, .error = COL(6),
+			.success = db_column_int64(s, 5) != 0, .error = COL(6),
 			.correlation_id = COL(7), .url = COL(8), .action = COL(9),
 		};
 		if (cb(arg, COL(0), &r))
 			break;
 	}
 #undef COL
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
+	if (step != DB_ROW && step != DB_DONE)
 		rc = st_db_fail(st, err, "read the publication history");
-	sqlite3_reset(s);
+	db_reset(s);
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }

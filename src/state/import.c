@@ -2,7 +2,6 @@
  * SHA-256 digests, or an object of digest and content-hash lists) into the
  * posted tables, remembered in the meta table. */
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,29 +48,15 @@ static int import_array(struct state *st, json_t *arr, enum stmt_id id, const ch
 			(*skipped)++;
 			continue;
 		}
-		sqlite3_stmt *s = st_stmt(st, id, err);
+		struct db_stmt *s = st_stmt(st, id, err);
 		if (!s)
 			return -1;
-		sqlite3_bind_text(s, 1, hex, 64, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 2, now, -1, SQLITE_TRANSIENT);
+		db_bind_text(s, 1, hex);
+		db_bind_text(s, 2, now);
 		if (st_step_done(st, s, "import posted hashes", err) < 0)
 			return -1;
 		(*count)++;
 	}
-	return 0;
-}
-
-static int meta_get(struct state *st, const char *key, bool *found, struct pp_error *err)
-{
-	sqlite3_stmt *s = st_stmt(st, S_META_GET, err);
-	if (!s)
-		return -1;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return st_db_fail(st, err, "read the meta table");
-	*found = rc == SQLITE_ROW;
 	return 0;
 }
 
@@ -87,7 +72,7 @@ int st_import_posted_json(struct state *st, struct pp_error *err)
 	char now[32];
 	int rc = -1;
 
-	if (meta_get(st, IMPORT_META_KEY, &done, err) < 0)
+	if (st_row_exists(st, S_META_GET, IMPORT_META_KEY, &done, "read the meta table", err) < 0)
 		return -1;
 	if (done)
 		return 0;
@@ -112,7 +97,7 @@ int st_import_posted_json(struct state *st, struct pp_error *err)
 	}
 
 	st_utc_now(now);
-	if (st_exec(st, "BEGIN IMMEDIATE", "begin the posted.json import", err) < 0)
+	if (st_begin(st, "begin the posted.json import", err) < 0)
 		goto out;
 	int r = 0;
 	if (json_is_array(root)) {
@@ -133,19 +118,21 @@ int st_import_posted_json(struct state *st, struct pp_error *err)
 		}
 	}
 	if (r == 0) {
-		sqlite3_stmt *s = st_stmt(st, S_META_PUT, err);
+		struct db_stmt *s = st_stmt(st, S_META_PUT, err);
 		if (!s) {
 			r = -1;
 		} else {
 			char *value = xasprintf("%s %s", now, path);
-			sqlite3_bind_text(s, 1, IMPORT_META_KEY, -1, SQLITE_STATIC);
-			sqlite3_bind_text(s, 2, value, -1, SQLITE_TRANSIENT);
+			db_bind_text(s, 1, IMPORT_META_KEY);
+			db_bind_text(s, 2, value);
 			free(value);
 			r = st_step_done(st, s, "mark posted.json imported", err);
 		}
 	}
-	if (r < 0 || st_exec(st, "COMMIT", "commit the posted.json import", err) < 0) {
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (r == 0 && db_commit(st->db) < 0)
+		r = st_db_fail(st, err, "commit the posted.json import");
+	if (r < 0) {
+		db_rollback(st->db);
 		goto out;
 	}
 	log_info(STATE_LOGGER, "state_import", NULL, LF_STR("path", path),

@@ -1,7 +1,6 @@
 /* journal.c - the publish journal (state.h): intents, their platforms'
  * outcomes, and the unfinished intents a killed run left behind. */
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include "state/state.h"
@@ -39,17 +38,17 @@ static int refuse(struct state *st, const char *what, struct pp_error *err)
 static int set_platform(struct state *st, int64_t id, const struct journal_platform *p,
 			struct pp_error *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_JOURNAL_SET, err);
+	struct db_stmt *s = st_stmt(st, S_JOURNAL_SET, err);
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	st_bind_text(s, 2, p->platform);
-	st_bind_text(s, 3, journal_outcome_name(p->outcome));
-	st_bind_text(s, 4, p->post_id);
-	st_bind_text(s, 5, p->error);
-	st_bind_text(s, 6, p->correlation_id);
-	st_bind_text(s, 7, p->url);
-	st_bind_text(s, 8, p->caption);
+	db_bind_int64(s, 1, id);
+	db_bind_text(s, 2, p->platform);
+	db_bind_text(s, 3, journal_outcome_name(p->outcome));
+	db_bind_text(s, 4, p->post_id);
+	db_bind_text(s, 5, p->error);
+	db_bind_text(s, 6, p->correlation_id);
+	db_bind_text(s, 7, p->url);
+	db_bind_text(s, 8, p->caption);
 	return st_step_done(st, s, "record a platform's outcome in the publish journal", err);
 }
 
@@ -69,22 +68,26 @@ int state_journal_begin(struct state *st, struct journal_intent *in, struct pp_e
 	if (st_tx_open(st, err) < 0)
 		goto out;
 	bool ok = false;
-	sqlite3_stmt *s = st_stmt(st, S_JOURNAL_ADD, err);
+	struct db_stmt *s = st_stmt(st, S_JOURNAL_ADD, err);
 	if (s) {
-		st_bind_text(s, 1, in->correlation_id);
-		st_bind_text(s, 2, in->image);
-		st_bind_text(s, 3, in->sha256);
-		st_bind_text(s, 4, in->content_hash && *in->content_hash ? in->content_hash : NULL);
-		st_bind_text(s, 5, in->caption);
-		st_bind_text(s, 6, in->sd_caption);
-		st_bind_text(s, 7, in->owner);
-		st_bind_text(s, 8, now);
-		st_bind_text(s, 9, in->alt_text);
-		st_bind_text(s, 10, in->analysis);
-		ok = st_step_done(st, s, "record a publish intent", err) == 0;
+		db_bind_text(s, 1, in->correlation_id);
+		db_bind_text(s, 2, in->image);
+		db_bind_text(s, 3, in->sha256);
+		db_bind_text(s, 4, in->content_hash && *in->content_hash ? in->content_hash : NULL);
+		db_bind_text(s, 5, in->caption);
+		db_bind_text(s, 6, in->sd_caption);
+		db_bind_text(s, 7, in->owner);
+		db_bind_text(s, 8, now);
+		db_bind_text(s, 9, in->alt_text);
+		db_bind_text(s, 10, in->analysis);
+		/* RETURNING id: the statement's one row. */
+		ok = db_step(s) == DB_ROW;
+		if (ok)
+			in->id = db_column_int64(s, 0);
+		else
+			st_db_fail(st, err, "record a publish intent");
+		db_reset(s);
 	}
-	if (ok)
-		in->id = sqlite3_last_insert_rowid(st->db);
 	for (size_t i = 0; ok && i < in->n; i++)
 		ok = set_platform(st, in->id, &in->platforms[i], err) == 0;
 	rc = st_tx_close(st, ok, err);
@@ -112,19 +115,19 @@ int state_journal_finish(struct state *st, int64_t id, struct pp_error *err)
 	st_utc_now(now);
 	pthread_mutex_lock(&st->lock);
 	int rc = -1;
-	sqlite3_stmt *s = st_stmt(st, S_JOURNAL_FINISH, err);
+	struct db_stmt *s = st_stmt(st, S_JOURNAL_FINISH, err);
 	if (s) {
-		sqlite3_bind_int64(s, 1, id);
-		sqlite3_bind_text(s, 2, now, -1, SQLITE_TRANSIENT);
+		db_bind_int64(s, 1, id);
+		db_bind_text(s, 2, now);
 		rc = st_step_done(st, s, "finish a publish intent", err);
 	}
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }
 
-static const char *keep(struct strv *sv, sqlite3_stmt *s, int col)
+static const char *keep(struct strv *sv, struct db_stmt *s, int col)
 {
-	const char *v = (const char *)sqlite3_column_text(s, col);
+	const char *v = db_column_text(s, col);
 	if (!v)
 		return NULL;
 	strv_push(sv, v);
@@ -133,9 +136,9 @@ static const char *keep(struct strv *sv, sqlite3_stmt *s, int col)
 
 /* The columns every journal query starts with: id, correlation_id, image,
  * sha256, content_hash, caption, sd_caption, owner, started_at, alt_text. */
-static void load_intent(struct journal_intent *in, sqlite3_stmt *s)
+static void load_intent(struct journal_intent *in, struct db_stmt *s)
 {
-	*in = (struct journal_intent){ .id = sqlite3_column_int64(s, 0) };
+	*in = (struct journal_intent){ .id = db_column_int64(s, 0) };
 	in->strings = xcalloc(1, sizeof(*in->strings));
 	in->correlation_id = keep(in->strings, s, 1);
 	in->image = keep(in->strings, s, 2);
@@ -151,23 +154,23 @@ static void load_intent(struct journal_intent *in, sqlite3_stmt *s)
 /* Lock held. */
 static int load_platforms(struct state *st, struct journal_intent *in, struct pp_error *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_JOURNAL_PLATFORMS, err);
+	struct db_stmt *s = st_stmt(st, S_JOURNAL_PLATFORMS, err);
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, in->id);
+	db_bind_int64(s, 1, in->id);
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && in->n < JOURNAL_MAX_PLATFORMS) {
+	while ((rc = db_step(s)) == DB_ROW && in->n < JOURNAL_MAX_PLATFORMS) {
 		struct journal_platform *p = &in->platforms[in->n++];
 		p->platform = keep(in->strings, s, 0);
-		p->outcome = outcome_from((const char *)sqlite3_column_text(s, 1));
+		p->outcome = outcome_from(db_column_text(s, 1));
 		p->post_id = keep(in->strings, s, 2);
 		p->error = keep(in->strings, s, 3);
 		p->correlation_id = keep(in->strings, s, 4);
 		p->url = keep(in->strings, s, 5);
 		p->caption = keep(in->strings, s, 6);
 	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	db_reset(s);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return st_db_fail(st, err, "read the publish journal");
 	return 0;
 }
@@ -183,21 +186,21 @@ int state_journal_open(struct state *st, struct journal_intent **out, size_t *n,
 	size_t len = 0, cap = 0;
 	int rc = 0;
 	pthread_mutex_lock(&st->lock);
-	sqlite3_stmt *s = st_stmt(st, S_JOURNAL_OPEN, err);
+	struct db_stmt *s = st_stmt(st, S_JOURNAL_OPEN, err);
 	if (!s) {
 		rc = -1;
 		goto out;
 	}
 	int step;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((step = db_step(s)) == DB_ROW) {
 		if (len == cap) {
 			cap = cap ? cap * 2 : 4;
 			v = xrealloc(v, cap * sizeof(*v));
 		}
 		load_intent(&v[len++], s);
 	}
-	sqlite3_reset(s);
-	if (step != SQLITE_DONE)
+	db_reset(s);
+	if (step != DB_DONE)
 		rc = st_db_fail(st, err, "read the publish journal");
 	for (size_t i = 0; rc == 0 && i < len; i++)
 		rc = load_platforms(st, &v[i], err);
@@ -218,21 +221,21 @@ static int find_rows(struct state *st, const char *run, bool prefix, struct jour
 		     size_t *n, struct pp_error *err)
 {
 	*n = 0;
-	sqlite3_stmt *s = st_stmt(st, st->version < 7 ? S_JOURNAL_FIND_V5 : S_JOURNAL_FIND, err);
+	struct db_stmt *s = st_stmt(st, st->version < 7 ? S_JOURNAL_FIND_V5 : S_JOURNAL_FIND, err);
 	if (!s)
 		return -1;
-	st_bind_text(s, 1, run);
-	sqlite3_bind_int(s, 2, prefix);
+	db_bind_text(s, 1, run);
+	db_bind_int64(s, 2, prefix);
 	int step;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW && *n < 2) {
+	while ((step = db_step(s)) == DB_ROW && *n < 2) {
 		struct journal_intent *in = &got[(*n)++];
 		load_intent(in, s);
 		in->finished_at = keep(in->strings, s, 10);
 		in->archived_as = keep(in->strings, s, 11);
 		in->analysis = keep(in->strings, s, 12);
 	}
-	sqlite3_reset(s);
-	if (step != SQLITE_DONE && step != SQLITE_ROW)
+	db_reset(s);
+	if (step != DB_DONE && step != DB_ROW)
 		return st_db_fail(st, err, "read the publish journal");
 	for (size_t i = 0; i < *n; i++)
 		if (load_platforms(st, &got[i], err) < 0)
@@ -287,10 +290,10 @@ int state_journal_set_archived(struct state *st, int64_t id, const char *archive
 		return 0;
 	pthread_mutex_lock(&st->lock);
 	int rc = -1;
-	sqlite3_stmt *s = st_stmt(st, S_JOURNAL_ARCHIVED, err);
+	struct db_stmt *s = st_stmt(st, S_JOURNAL_ARCHIVED, err);
 	if (s) {
-		sqlite3_bind_int64(s, 1, id);
-		st_bind_text(s, 2, archived_as);
+		db_bind_int64(s, 1, id);
+		db_bind_text(s, 2, archived_as);
 		rc = st_step_done(st, s, "record where an image was archived", err);
 	}
 	pthread_mutex_unlock(&st->lock);

@@ -2,7 +2,6 @@
  * sorted arrays of digests, one of SHA-256s, one of content hashes, read
  * with one query each and searched by bisection. */
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include "state/queue.h"
@@ -70,22 +69,22 @@ void state_known_free(struct state_known *k)
 static int read_source(struct state *st, size_t i, struct state_known *k, size_t max_rows,
 		       struct pp_error *err)
 {
-	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(st->db, sources[i].sql, -1, &s, NULL) != SQLITE_OK) {
-		sqlite3_finalize(s);
+	struct db_stmt *s = NULL;
+	if (db_prepare(st->db, sources[i].sql, &s) < 0) {
+		db_finalize(s);
 		return st_db_fail(st, err, "read the posted hashes");
 	}
 	struct digests *d = sources[i].content_hash ? &k->content_hash : &k->sha256;
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		if (k->sha256.n + k->content_hash.n >= max_rows) {
-			sqlite3_finalize(s);
+			db_finalize(s);
 			return 1;
 		}
-		add(d, (const char *)sqlite3_column_text(s, 0));
+		add(d, db_column_text(s, 0));
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
+	db_finalize(s);
+	if (rc != DB_DONE)
 		return st_db_fail(st, err, "read the posted hashes");
 	return 0;
 }

@@ -1,7 +1,6 @@
 /* posted.c - the posted hashes: whether a SHA-256 or a Dropbox content hash
  * was published already, and recording both once an image went out. */
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include "state/state.h"
 #include "state/state_impl.h"
@@ -13,18 +12,8 @@ static bool is_posted(struct state *st, enum stmt_id id, const char *hash)
 	if (!st_hex64(hash, hex))
 		return false;
 	pthread_mutex_lock(&st->lock);
-	sqlite3_stmt *s = st_stmt(st, id, NULL);
-	if (s) {
-		sqlite3_bind_text(s, 1, hex, 64, SQLITE_TRANSIENT);
-		int rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			found = true;
-		else if (rc != SQLITE_DONE)
-			st_log_query_error(st, "posted lookup");
-		sqlite3_reset(s);
-	} else {
+	if (st_row_exists(st, id, hex, &found, "look up a posted hash", NULL) < 0)
 		st_log_query_error(st, "posted lookup");
-	}
 	pthread_mutex_unlock(&st->lock);
 	return found;
 }
@@ -62,18 +51,18 @@ int state_mark_posted(struct state *st, const char *sha256, const char *content_
 	if (st_tx_open(st, err) < 0)
 		goto out;
 	bool ok = false;
-	sqlite3_stmt *s = st_stmt(st, S_ADD_SHA, err);
+	struct db_stmt *s = st_stmt(st, S_ADD_SHA, err);
 	if (s) {
-		sqlite3_bind_text(s, 1, sha, 64, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 2, now, -1, SQLITE_TRANSIENT);
+		db_bind_text(s, 1, sha);
+		db_bind_text(s, 2, now);
 		ok = st_step_done(st, s, "record a posted SHA-256", err) == 0;
 	}
 	if (ok && has_ch) {
 		s = st_stmt(st, S_ADD_CH, err);
 		ok = false;
 		if (s) {
-			sqlite3_bind_text(s, 1, ch, 64, SQLITE_TRANSIENT);
-			sqlite3_bind_text(s, 2, now, -1, SQLITE_TRANSIENT);
+			db_bind_text(s, 1, ch);
+			db_bind_text(s, 2, now);
 			ok = st_step_done(st, s, "record a posted content hash", err) == 0;
 		}
 	}

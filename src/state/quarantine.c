@@ -1,7 +1,6 @@
 /* quarantine.c - images set aside because they cannot be posted, by
  * SHA-256, with the reason and where they went (state.h). */
 #include <pthread.h>
-#include <sqlite3.h>
 #include "state/state.h"
 #include "state/state_impl.h"
 
@@ -20,15 +19,15 @@ int state_quarantine_add(struct state *st, const struct quarantine_entry *q,
 	st_utc_now(now);
 	pthread_mutex_lock(&st->lock);
 	int rc = -1;
-	sqlite3_stmt *s = st_stmt(st, S_QUARANTINE_ADD, err);
+	struct db_stmt *s = st_stmt(st, S_QUARANTINE_ADD, err);
 	if (s) {
-		sqlite3_bind_text(s, 1, sha, 64, SQLITE_TRANSIENT);
-		st_bind_text(s, 2, has_ch ? ch : NULL);
-		st_bind_text(s, 3, q->image);
-		st_bind_text(s, 4, q->reason);
-		st_bind_text(s, 5, q->moved_to);
-		st_bind_text(s, 6, q->correlation_id);
-		st_bind_text(s, 7, now);
+		db_bind_text(s, 1, sha);
+		db_bind_text(s, 2, has_ch ? ch : NULL);
+		db_bind_text(s, 3, q->image);
+		db_bind_text(s, 4, q->reason);
+		db_bind_text(s, 5, q->moved_to);
+		db_bind_text(s, 6, q->correlation_id);
+		db_bind_text(s, 7, now);
 		rc = st_step_done(st, s, "quarantine an image", err);
 	}
 	pthread_mutex_unlock(&st->lock);
@@ -43,16 +42,16 @@ bool state_is_quarantined(struct state *st, const char *sha256, const char *cont
 	if (st->version < 2 || (!has_sha && !has_ch))
 		return false;
 	pthread_mutex_lock(&st->lock);
-	sqlite3_stmt *s = st_stmt(st, S_QUARANTINE_IS, NULL);
+	struct db_stmt *s = st_stmt(st, S_QUARANTINE_IS, NULL);
 	if (s) {
-		st_bind_text(s, 1, has_sha ? hex : NULL);
-		st_bind_text(s, 2, has_ch ? ch : NULL);
-		int rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
+		db_bind_text(s, 1, has_sha ? hex : NULL);
+		db_bind_text(s, 2, has_ch ? ch : NULL);
+		int rc = db_step(s);
+		if (rc == DB_ROW)
 			found = true;
-		else if (rc != SQLITE_DONE)
+		else if (rc != DB_DONE)
 			st_log_query_error(st, "quarantine lookup");
-		sqlite3_reset(s);
+		db_reset(s);
 	} else {
 		st_log_query_error(st, "quarantine lookup");
 	}

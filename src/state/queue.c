@@ -3,7 +3,6 @@
  * meta table. */
 #include <inttypes.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,16 +42,16 @@ bool state_queue_writable(const struct state *st)
 /* Lock held. The meta value of key into out (n bytes); "" when absent. */
 static int meta_read(struct state *st, const char *key, char *out, size_t n, struct pp_error *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_META_GET, err);
+	struct db_stmt *s = st_stmt(st, S_META_GET, err);
 	out[0] = '\0';
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && sqlite3_column_text(s, 0))
-		snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	db_bind_text(s, 1, key);
+	int rc = db_step(s);
+	if (rc == DB_ROW && db_column_text(s, 0))
+		snprintf(out, n, "%s", db_column_text(s, 0));
+	db_reset(s);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return st_db_fail(st, err, "read the queue's settings");
 	return 0;
 }
@@ -60,11 +59,11 @@ static int meta_read(struct state *st, const char *key, char *out, size_t n, str
 /* Lock held. */
 static int meta_write(struct state *st, const char *key, const char *value, struct pp_error *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_META_PUT, err);
+	struct db_stmt *s = st_stmt(st, S_META_PUT, err);
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, value, -1, SQLITE_TRANSIENT);
+	db_bind_text(s, 1, key);
+	db_bind_text(s, 2, value);
 	return st_step_done(st, s, "record the queue's settings", err);
 }
 
@@ -79,24 +78,24 @@ void state_queue_deck_release(struct queue_deck *d)
 /* Lock held. */
 static int load_rows(struct state *st, struct queue_deck *d, struct pp_error *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_QUEUE_LIST, err);
+	struct db_stmt *s = st_stmt(st, S_QUEUE_LIST, err);
 	if (!s)
 		return -1;
 	size_t cap = 0;
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		if (d->n == cap) {
 			cap = cap ? cap * 2 : 64;
 			d->rows = xrealloc(d->rows, cap * sizeof(*d->rows));
 		}
 		struct queue_row *r = &d->rows[d->n++];
-		*r = (struct queue_row){ .name = xstrdup((const char *)sqlite3_column_text(s, 0)),
-					 .mark = mark_from((const char *)sqlite3_column_text(s, 1)) };
-		const char *at = (const char *)sqlite3_column_text(s, 2);
+		*r = (struct queue_row){ .name = xstrdup(db_column_text(s, 0)),
+					 .mark = mark_from(db_column_text(s, 1)) };
+		const char *at = db_column_text(s, 2);
 		snprintf(r->added_at, sizeof(r->added_at), "%s", at ? at : "");
 	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
+	db_reset(s);
+	if (rc != DB_DONE)
 		return st_db_fail(st, err, "read the queue");
 	return 0;
 }
@@ -128,17 +127,16 @@ int state_queue_load(struct state *st, struct queue_deck *out, struct pp_error *
 static int store_rows(struct state *st, const struct queue_row *rows, size_t n, const char *now,
 		      struct pp_error *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_QUEUE_CLEAR, err);
+	struct db_stmt *s = st_stmt(st, S_QUEUE_CLEAR, err);
 	if (!s || st_step_done(st, s, "clear the queue", err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (!(s = st_stmt(st, S_QUEUE_ADD, err)))
 			return -1;
-		sqlite3_bind_text(s, 1, rows[i].name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)i + 1);
-		sqlite3_bind_text(s, 3, queue_mark_name(rows[i].mark), -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, rows[i].added_at[0] ? rows[i].added_at : now, -1,
-				  SQLITE_STATIC);
+		db_bind_text(s, 1, rows[i].name);
+		db_bind_int64(s, 2, (int64_t)i + 1);
+		db_bind_text(s, 3, queue_mark_name(rows[i].mark));
+		db_bind_text(s, 4, rows[i].added_at[0] ? rows[i].added_at : now);
 		if (st_step_done(st, s, "store the queue", err) < 0)
 			return -1;
 	}
@@ -184,12 +182,12 @@ static const enum stmt_id op_stmt[] = {
 static int run_on(struct state *st, enum stmt_id id, const char *name, int *changed,
 		  struct pp_error *err)
 {
-	sqlite3_stmt *s = st_stmt(st, id, err);
+	struct db_stmt *s = st_stmt(st, id, err);
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	db_bind_text(s, 1, name);
 	int rc = st_step_done(st, s, "change the queue", err);
-	*changed = sqlite3_changes(st->db);
+	*changed = (int)db_changes(s);
 	return rc;
 }
 

@@ -3,16 +3,15 @@
  * never leave this file but to the caller. Rare calls (one per post): the
  * statements are prepared each time rather than cached. */
 #include <pthread.h>
-#include <sqlite3.h>
 #include <string.h>
 #include "state/state.h"
 #include "state/state_impl.h"
 #include "util/buf.h"
 
-static char *column_dup(sqlite3_stmt *s, int i)
+static char *column_dup(struct db_stmt *s, int i)
 {
-	const unsigned char *v = sqlite3_column_text(s, i);
-	return v ? xstrdup((const char *)v) : NULL;
+	const char *v = db_column_text(s, i);
+	return v ? xstrdup(v) : NULL;
 }
 
 int state_session_get(struct state *st, const char *service, const char *account,
@@ -22,29 +21,28 @@ int state_session_get(struct state *st, const char *service, const char *account
 	if (st->version < 6)
 		return 0; /* a read-only file of an older schema keeps none */
 	int rc = -1;
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	pthread_mutex_lock(&st->lock);
-	if (sqlite3_prepare_v2(st->db, "SELECT account_id, access_token, refresh_token"
-				       " FROM session WHERE service = ?1 AND account = ?2",
-			       -1, &s, NULL) != SQLITE_OK) {
+	if (db_prepare(st->db, "SELECT account_id, access_token, refresh_token"
+			       " FROM session WHERE service = ?1 AND account = ?2", &s) < 0) {
 		st_db_fail(st, err, "read a saved session");
 		goto out;
 	}
-	st_bind_text(s, 1, service);
-	st_bind_text(s, 2, account);
-	int step = sqlite3_step(s);
-	if (step == SQLITE_ROW && sqlite3_column_text(s, 1)) {
+	db_bind_text(s, 1, service);
+	db_bind_text(s, 2, account);
+	int step = db_step(s);
+	if (step == DB_ROW && db_column_text(s, 1)) {
 		out->account_id = column_dup(s, 0);
 		out->access_token = column_dup(s, 1);
 		out->refresh_token = column_dup(s, 2);
 		rc = 1;
-	} else if (step == SQLITE_DONE || step == SQLITE_ROW) {
+	} else if (step == DB_DONE || step == DB_ROW) {
 		rc = 0;
 	} else {
 		st_db_fail(st, err, "read a saved session");
 	}
 out:
-	sqlite3_finalize(s);
+	db_finalize(s);
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }
@@ -57,26 +55,29 @@ int state_session_put(struct state *st, const char *service, const char *account
 		return st_refuse_read_only(st, "save a session", err);
 	st_utc_now(now);
 	int rc = -1;
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	pthread_mutex_lock(&st->lock);
-	const char *sql = in ? "INSERT OR REPLACE INTO session(service, account, account_id,"
+	const char *sql = in ? "INSERT INTO session(service, account, account_id,"
 			       " access_token, refresh_token, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+			       " ON CONFLICT(service, account) DO UPDATE SET"
+			       " account_id = excluded.account_id, access_token = excluded.access_token,"
+			       " refresh_token = excluded.refresh_token, updated_at = excluded.updated_at"
 			     : "DELETE FROM session WHERE service = ?1 AND account = ?2";
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+	if (db_prepare(st->db, sql, &s) < 0) {
 		st_db_fail(st, err, "save a session");
 		goto out;
 	}
-	st_bind_text(s, 1, service);
-	st_bind_text(s, 2, account);
+	db_bind_text(s, 1, service);
+	db_bind_text(s, 2, account);
 	if (in) {
-		st_bind_text(s, 3, in->account_id);
-		st_bind_text(s, 4, in->access_token);
-		st_bind_text(s, 5, in->refresh_token);
-		st_bind_text(s, 6, now);
+		db_bind_text(s, 3, in->account_id);
+		db_bind_text(s, 4, in->access_token);
+		db_bind_text(s, 5, in->refresh_token);
+		db_bind_text(s, 6, now);
 	}
 	rc = st_step_done(st, s, "save a session", err);
 out:
-	sqlite3_finalize(s);
+	db_finalize(s);
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }

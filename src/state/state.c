@@ -1,34 +1,35 @@
-/* state.c - the SQLite state file (WAL): opening it read-write or read-only,
- * the schema and its version, closing; the cached prepared statements, the
- * transactions and state_begin / state_commit groups that every other file
- * of src/state/ runs its queries through (state_impl.h). The tables' own
- * operations are in posted.c, history.c, hash_cache.c, import.c and queue.c. */
-#include <errno.h>
-#include <fcntl.h>
+/* state.c - the state database, SQLite (a WAL file) or PostgreSQL (db.h
+ * drivers): opening it read-write or read-only, the schema and its version,
+ * closing; the cached prepared statements, the transactions and
+ * state_begin / state_commit groups that every other file of src/state/
+ * runs its queries through (state_impl.h). The tables' own operations are
+ * in posted.c, history.c, hash_cache.c, import.c and queue.c. */
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
+#include "state/db.h"
 #include "state/state.h"
 #include "state/state_impl.h"
 #include "telemetry/log.h"
+#include "telemetry/sanitize.h"
 #include "util/buf.h"
-#include "util/fsutil.h"
 #include "util/hex.h"
 #include "util/strv.h"
 
-/* The schema, as the steps that built it: a database at user_version v
- * runs every step of a higher version, in order, in one transaction, and
- * ends at the last step's version. A step only adds (tables, indexes,
- * columns), so an older photopub's data stays readable; a new step is a
- * new row at the end, never an edit of an old one. */
+/* The schema, as the steps that built it: a database at version v runs
+ * every step of a higher version, in order, in one transaction, and ends at
+ * the last step's version. A step only adds (tables, indexes, columns), so
+ * an older photopub's data stays readable; a new step is a new row at the
+ * end, never an edit of an old one. pg is the step's PostgreSQL text where
+ * the dialects differ (ids, integer widths, WITHOUT ROWID, collation); NULL:
+ * sql serves both. PostgreSQL has no rowid: the tables whose order of
+ * insertion a query reads get a BIGSERIAL column named rowid. */
 struct migration {
 	int version;
 	const char *sql;
+	const char *pg;
 };
 
 static const struct migration migrations[] = {
@@ -44,7 +45,20 @@ static const struct migration migrations[] = {
 	     "CREATE TABLE IF NOT EXISTS hash_cache("
 	     " key TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
 	     " sha256 TEXT NOT NULL, content_hash TEXT NOT NULL) WITHOUT ROWID;"
-	     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;" },
+	     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;",
+	  "CREATE TABLE IF NOT EXISTS posted_sha256("
+	  " sha256 TEXT PRIMARY KEY, posted_at TEXT NOT NULL);"
+	  "CREATE TABLE IF NOT EXISTS posted_content_hash("
+	  " content_hash TEXT PRIMARY KEY, posted_at TEXT NOT NULL);"
+	  "CREATE TABLE IF NOT EXISTS history("
+	  " id BIGSERIAL PRIMARY KEY, time TEXT NOT NULL, image TEXT, sha256 TEXT,"
+	  " platform TEXT NOT NULL, post_id TEXT, success INTEGER NOT NULL, error TEXT,"
+	  " correlation_id TEXT);"
+	  /* Byte order, as SQLite's, for the prefix ranges of hash_cache.c. */
+	  "CREATE TABLE IF NOT EXISTS hash_cache("
+	  " key TEXT COLLATE \"C\" PRIMARY KEY, size BIGINT NOT NULL, mtime_ns BIGINT NOT NULL,"
+	  " sha256 TEXT NOT NULL, content_hash TEXT NOT NULL);"
+	  "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);" },
 	/* The publish journal and the quarantine. */
 	{ 2, "CREATE TABLE IF NOT EXISTS journal("
 	     " id INTEGER PRIMARY KEY, correlation_id TEXT NOT NULL, image TEXT NOT NULL,"
@@ -59,25 +73,47 @@ static const struct migration migrations[] = {
 	     " sha256 TEXT PRIMARY KEY, content_hash TEXT, image TEXT NOT NULL, reason TEXT NOT NULL,"
 	     " moved_to TEXT, correlation_id TEXT, at TEXT NOT NULL) WITHOUT ROWID;"
 	     "CREATE INDEX IF NOT EXISTS quarantine_content_hash ON quarantine(content_hash)"
-	     " WHERE content_hash IS NOT NULL;" },
+	     " WHERE content_hash IS NOT NULL;",
+	  "CREATE TABLE IF NOT EXISTS journal("
+	  " id BIGSERIAL PRIMARY KEY, correlation_id TEXT NOT NULL, image TEXT NOT NULL,"
+	  " sha256 TEXT NOT NULL, content_hash TEXT, caption TEXT, sd_caption TEXT,"
+	  " owner TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT);"
+	  "CREATE INDEX IF NOT EXISTS journal_open ON journal(id) WHERE finished_at IS NULL;"
+	  "CREATE TABLE IF NOT EXISTS journal_platform("
+	  " rowid BIGSERIAL, journal_id BIGINT NOT NULL REFERENCES journal(id),"
+	  " platform TEXT NOT NULL, outcome TEXT NOT NULL, post_id TEXT, error TEXT,"
+	  " correlation_id TEXT, UNIQUE(journal_id, platform));"
+	  "CREATE TABLE IF NOT EXISTS quarantine("
+	  " sha256 TEXT PRIMARY KEY, content_hash TEXT, image TEXT NOT NULL, reason TEXT NOT NULL,"
+	  " moved_to TEXT, correlation_id TEXT, at TEXT NOT NULL);"
+	  "CREATE INDEX IF NOT EXISTS quarantine_content_hash ON quarantine(content_hash)"
+	  " WHERE content_hash IS NOT NULL;" },
 	/* Post links and curation actions in the history; links in the journal. */
 	{ 3, "ALTER TABLE history ADD COLUMN url TEXT;"
 	     "ALTER TABLE history ADD COLUMN action TEXT;"
-	     "ALTER TABLE journal_platform ADD COLUMN url TEXT;" },
+	     "ALTER TABLE journal_platform ADD COLUMN url TEXT;", NULL },
 	/* The posting queue (queue.c); its seed and order live in meta. */
 	{ 4, "CREATE TABLE IF NOT EXISTS queue("
 	     " name TEXT PRIMARY KEY, position INTEGER NOT NULL, mark TEXT NOT NULL,"
 	     " added_at TEXT NOT NULL) WITHOUT ROWID;"
-	     "CREATE INDEX IF NOT EXISTS queue_position ON queue(position);" },
+	     "CREATE INDEX IF NOT EXISTS queue_position ON queue(position);",
+	  "CREATE TABLE IF NOT EXISTS queue("
+	  " name TEXT PRIMARY KEY, position BIGINT NOT NULL, mark TEXT NOT NULL,"
+	  " added_at TEXT NOT NULL);"
+	  "CREATE INDEX IF NOT EXISTS queue_position ON queue(position);" },
 	/* The approved alt text of an intent and each platform's own caption
 	 * (its override), so that a resumed post sends what was approved. */
 	{ 5, "ALTER TABLE journal ADD COLUMN alt_text TEXT;"
-	     "ALTER TABLE journal_platform ADD COLUMN caption TEXT;" },
+	     "ALTER TABLE journal_platform ADD COLUMN caption TEXT;", NULL },
 	/* The logins platforms keep between runs (sessions.c): tokens, secret. */
 	{ 6, "CREATE TABLE IF NOT EXISTS session("
 	     " service TEXT NOT NULL, account TEXT NOT NULL, account_id TEXT,"
 	     " access_token TEXT NOT NULL, refresh_token TEXT, updated_at TEXT NOT NULL,"
-	     " PRIMARY KEY(service, account)) WITHOUT ROWID;" },
+	     " PRIMARY KEY(service, account)) WITHOUT ROWID;",
+	  "CREATE TABLE IF NOT EXISTS session("
+	  " service TEXT NOT NULL, account TEXT NOT NULL, account_id TEXT,"
+	  " access_token TEXT NOT NULL, refresh_token TEXT, updated_at TEXT NOT NULL,"
+	  " PRIMARY KEY(service, account));" },
 	/* What a retry needs of a run (photopub retry): where its image went in
 	 * the archive, and the analysis its platforms were sent; the runs by
 	 * their correlation ids. */
@@ -85,7 +121,7 @@ static const struct migration migrations[] = {
 	     "ALTER TABLE journal ADD COLUMN analysis TEXT;"
 	     "CREATE INDEX IF NOT EXISTS journal_correlation ON journal(correlation_id);"
 	     "CREATE INDEX IF NOT EXISTS journal_platform_correlation"
-	     " ON journal_platform(correlation_id);" },
+	     " ON journal_platform(correlation_id);", NULL },
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -102,13 +138,14 @@ static const struct migration migrations[] = {
 static const char *const stmt_sql[S_COUNT] = {
 	[S_IS_SHA] = "SELECT 1 FROM posted_sha256 WHERE sha256 = ?1",
 	[S_IS_CH] = "SELECT 1 FROM posted_content_hash WHERE content_hash = ?1",
-	[S_ADD_SHA] = "INSERT OR IGNORE INTO posted_sha256(sha256, posted_at) VALUES(?1, ?2)",
-	[S_ADD_CH] = "INSERT OR IGNORE INTO posted_content_hash(content_hash, posted_at)"
-		     " VALUES(?1, ?2)",
+	[S_ADD_SHA] = "INSERT INTO posted_sha256(sha256, posted_at) VALUES(?1, ?2)"
+		     " ON CONFLICT DO NOTHING",
+	[S_ADD_CH] = "INSERT INTO posted_content_hash(content_hash, posted_at)"
+		     " VALUES(?1, ?2) ON CONFLICT DO NOTHING",
 	[S_ADD_HISTORY] = "INSERT INTO history(time, image, sha256, platform, post_id, success,"
 			  " error, correlation_id, url, action)"
 			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	/* ?3: newest first; ?4: at most that many rows (-1: all). */
+	/* ?3: newest first; ?4: at most that many rows. */
 	[S_HISTORY_LIST] = "SELECT time, image, sha256, platform, post_id, success, error,"
 			   " correlation_id, url, action FROM history"
 			   " WHERE (?1 IS NULL OR time >= ?1) AND (?2 IS NULL OR platform = ?2)"
@@ -119,18 +156,23 @@ static const char *const stmt_sql[S_COUNT] = {
 			      " ORDER BY CASE WHEN ?3 THEN -id ELSE id END LIMIT ?4",
 	[S_CACHE_GET] = "SELECT size, mtime_ns, sha256, content_hash FROM hash_cache"
 			" WHERE key = ?1",
-	[S_CACHE_PUT] = "INSERT OR REPLACE INTO hash_cache(key, size, mtime_ns, sha256,"
-			" content_hash) VALUES(?1, ?2, ?3, ?4, ?5)",
-	/* ?2 is the prefix followed by byte 0xff, which no UTF-8 text holds:
-	 * the range is exactly the keys that start with the prefix, and it is an
-	 * index range, with no LIKE wildcards to escape. */
+	[S_CACHE_PUT] = "INSERT INTO hash_cache(key, size, mtime_ns, sha256,"
+			" content_hash) VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(key) DO UPDATE"
+			" SET size = excluded.size, mtime_ns = excluded.mtime_ns,"
+			" sha256 = excluded.sha256, content_hash = excluded.content_hash",
+	/* ?2 is the prefix followed by U+10FFFF, the last code point (a
+	 * noncharacter no path holds): in byte order (SQLite's, and the "C"
+	 * collation of the PostgreSQL column) the range is the keys that start
+	 * with the prefix, and it is an index range, with no LIKE wildcards to
+	 * escape. */
 	[S_CACHE_RANGE] = "SELECT key, size, mtime_ns, sha256, content_hash FROM hash_cache"
 			  " WHERE key >= ?1 AND key < ?2",
 	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
-	[S_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
+	[S_META_PUT] = "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+		      " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[S_JOURNAL_ADD] = "INSERT INTO journal(correlation_id, image, sha256, content_hash, caption,"
 			  " sd_caption, owner, started_at, alt_text, analysis)"
-			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
 	[S_JOURNAL_SET] = "INSERT INTO journal_platform(journal_id, platform, outcome, post_id,"
 			  " error, correlation_id, url, caption) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 			  " ON CONFLICT(journal_id, platform) DO UPDATE SET outcome = ?3,"
@@ -141,8 +183,12 @@ static const char *const stmt_sql[S_COUNT] = {
 			   " WHERE finished_at IS NULL ORDER BY id",
 	[S_JOURNAL_PLATFORMS] = "SELECT platform, outcome, post_id, error, correlation_id, url, caption"
 				" FROM journal_platform WHERE journal_id = ?1 ORDER BY rowid",
-	[S_QUARANTINE_ADD] = "INSERT OR REPLACE INTO quarantine(sha256, content_hash, image, reason,"
-			     " moved_to, correlation_id, at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_QUARANTINE_ADD] = "INSERT INTO quarantine(sha256, content_hash, image, reason,"
+			     " moved_to, correlation_id, at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+			     " ON CONFLICT(sha256) DO UPDATE SET content_hash = excluded.content_hash,"
+			     " image = excluded.image, reason = excluded.reason,"
+			     " moved_to = excluded.moved_to, correlation_id = excluded.correlation_id,"
+			     " at = excluded.at",
 	[S_QUARANTINE_IS] = "SELECT 1 FROM quarantine WHERE sha256 = ?1 OR content_hash = ?2",
 	[S_QUEUE_LIST] = "SELECT name, mark, added_at FROM queue ORDER BY position, name",
 	[S_QUEUE_CLEAR] = "DELETE FROM queue",
@@ -166,6 +212,7 @@ static const char *const stmt_sql[S_COUNT] = {
 			      " sd_caption, owner, started_at, alt_text, finished_at, NULL, NULL"
 			      " FROM journal j" JOURNAL_FIND_WHERE,
 	[S_JOURNAL_ARCHIVED] = "UPDATE journal SET archived_as = ?2 WHERE id = ?1",
+	[S_META_DELETE] = "DELETE FROM meta WHERE key = ?1",
 };
 
 /* ---- statements and transactions ------------------------------------------ */
@@ -173,51 +220,57 @@ static const char *const stmt_sql[S_COUNT] = {
 int st_db_fail(struct state *st, struct pp_error *err, const char *what)
 {
 	return pp_fail_kind(err, "state", PP_ERR_DB, "cannot %s in the state database %s: %s", what,
-			    st->path, sqlite3_errmsg(st->db));
+			    st->path, db_errmsg(st->db));
 }
 
 void st_log_query_error(struct state *st, const char *what)
 {
 	log_warning(STATE_LOGGER, "state_query_error", NULL, LF_STR("path", st->path),
-		    LF_STR("query", what), LF_STR("error", sqlite3_errmsg(st->db)));
+		    LF_STR("query", what), LF_STR("error", db_errmsg(st->db)));
 }
 
 int st_exec(struct state *st, const char *sql, const char *what, struct pp_error *err)
 {
-	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+	if (db_exec(st->db, sql) < 0)
 		return st_db_fail(st, err, what);
 	return 0;
 }
 
-sqlite3_stmt *st_stmt(struct state *st, enum stmt_id id, struct pp_error *err)
+struct db_stmt *st_stmt(struct state *st, enum stmt_id id, struct pp_error *err)
 {
 	if (!st->stmt[id]) {
-		if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-				       &st->stmt[id], NULL) != SQLITE_OK) {
+		if (db_prepare(st->db, stmt_sql[id], &st->stmt[id]) < 0) {
 			st_db_fail(st, err, "prepare a query");
 			return NULL;
 		}
 	} else {
-		sqlite3_reset(st->stmt[id]);
-		sqlite3_clear_bindings(st->stmt[id]);
+		db_reset(st->stmt[id]);
 	}
 	return st->stmt[id];
 }
 
-void st_bind_text(sqlite3_stmt *s, int i, const char *v)
+int st_step_done(struct state *st, struct db_stmt *s, const char *what, struct pp_error *err)
 {
-	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, i);
+	int rc = db_step(s);
+	int ret = rc == DB_DONE ? 0 : st_db_fail(st, err, what);
+	db_reset(s);
+	return ret;
 }
 
-int st_step_done(struct state *st, sqlite3_stmt *s, const char *what, struct pp_error *err)
+int st_row_exists(struct state *st, enum stmt_id id, const char *key, bool *found,
+		  const char *what, struct pp_error *err)
 {
-	int rc = sqlite3_step(s);
-	int ret = rc == SQLITE_DONE ? 0 : st_db_fail(st, err, what);
-	sqlite3_reset(s);
-	return ret;
+	*found = false;
+	struct db_stmt *s = st_stmt(st, id, err);
+	if (!s)
+		return -1;
+	db_bind_text(s, 1, key);
+	int rc = db_step(s);
+	db_reset(s);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return st_db_fail(st, err, what);
+	*found = rc == DB_ROW;
+	return 0;
 }
 
 void st_utc_now(char out[32])
@@ -246,24 +299,33 @@ int st_refuse_read_only(struct state *st, const char *what, struct pp_error *err
 			    "cannot %s: the state database %s is open read-only", what, st->path);
 }
 
+int st_begin(struct state *st, const char *what, struct pp_error *err)
+{
+	if (db_begin(st->db) < 0)
+		return st_db_fail(st, err, what);
+	return 0;
+}
+
 int st_tx_open(struct state *st, struct pp_error *err)
 {
 	if (st->tx_depth == 0)
-		return st_exec(st, "BEGIN IMMEDIATE", "begin a transaction", err);
+		return st_begin(st, "begin a transaction", err);
 	return st_exec(st, "SAVEPOINT pp_inner", "open a savepoint", err);
 }
 
 int st_tx_close(struct state *st, bool ok, struct pp_error *err)
 {
 	if (st->tx_depth == 0) {
-		if (ok && st_exec(st, "COMMIT", "commit", err) == 0)
+		if (ok && db_commit(st->db) == 0)
 			return 0;
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		if (ok)
+			st_db_fail(st, err, "commit");
+		db_rollback(st->db);
 		return -1;
 	}
 	if (ok && st_exec(st, "RELEASE pp_inner", "release a savepoint", err) == 0)
 		return 0;
-	sqlite3_exec(st->db, "ROLLBACK TO pp_inner; RELEASE pp_inner", NULL, NULL, NULL);
+	db_exec(st->db, "ROLLBACK TO pp_inner; RELEASE pp_inner");
 	return -1;
 }
 
@@ -271,14 +333,8 @@ int st_tx_close(struct state *st, bool ok, struct pp_error *err)
 
 static int user_version(struct state *st, int *v, struct pp_error *err)
 {
-	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK ||
-	    sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_finalize(s);
+	if (st->db->ops->get_version(st->db, v) < 0)
 		return st_db_fail(st, err, "read the schema version");
-	}
-	*v = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
 	return 0;
 }
 
@@ -286,7 +342,8 @@ static int user_version(struct state *st, int *v, struct pp_error *err)
 static int schema_setup(struct state *st, struct pp_error *err)
 {
 	int v = 0;
-	if (st_exec(st, "BEGIN IMMEDIATE", "begin a transaction", err) < 0)
+	bool pg = st->db->ops->dialect == DB_POSTGRES;
+	if (st_begin(st, "begin a transaction", err) < 0)
 		return -1;
 	if (user_version(st, &v, err) < 0)
 		goto fail;
@@ -299,65 +356,46 @@ static int schema_setup(struct state *st, struct pp_error *err)
 	for (size_t i = 0; i < NMIGRATIONS; i++) {
 		if (migrations[i].version <= v)
 			continue;
-		if (st_exec(st, migrations[i].sql, "upgrade the schema", err) < 0)
+		const char *sql = pg && migrations[i].pg ? migrations[i].pg : migrations[i].sql;
+		if (st_exec(st, sql, "upgrade the schema", err) < 0)
 			goto fail;
 	}
-	if (v < SCHEMA_VERSION) {
-		char *sql = xasprintf("PRAGMA user_version = %d;", SCHEMA_VERSION);
-		int rc = st_exec(st, sql, "record the schema version", err);
-		free(sql);
-		if (rc < 0)
-			goto fail;
+	if (v < SCHEMA_VERSION && st->db->ops->set_version(st->db, SCHEMA_VERSION) < 0) {
+		st_db_fail(st, err, "record the schema version");
+		goto fail;
 	}
 	st->version = SCHEMA_VERSION;
-	if (st_exec(st, "COMMIT", "commit the schema", err) < 0)
+	if (db_commit(st->db) < 0) {
+		st_db_fail(st, err, "commit the schema");
 		goto fail;
+	}
 	return 0;
 fail:
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	db_rollback(st->db);
 	return -1;
 }
 
 /* ---- open / close ------------------------------------------------------------ */
 
-static int open_db(struct state *st, const char *file, int flags, struct pp_error *err)
+/* Opens st->target with its driver; 1: read-only and nothing to read. */
+static int open_db(struct state *st, const char *target, bool read_only, struct pp_error *err)
 {
-	if (sqlite3_open_v2(file, &st->db, flags | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
-		pp_fail_kind(err, "state", PP_ERR_DB, "cannot open the state database %s: %s",
-			     st->path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
-		sqlite3_close(st->db);
-		st->db = NULL;
-		return -1;
-	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, 5000);
-	return 0;
+	const struct db_open_options o = { .read_only = read_only, .create = !read_only };
+	return db_driver_for(target)->open(target, st->path, &o, &st->db, err);
 }
 
-/* Opens path for reading only, leaving the file's bytes as they are. An
- * existing file takes no posted.json import (that is a write): the next
- * read-write open does it. */
-static int open_read_only(struct state *st, struct pp_error *err)
+/* Opens the database for reading only, leaving it as it is. An existing
+ * one takes no posted.json import (that is a write): the next read-write
+ * open does it. */
+static int open_read_only(struct state *st, const char *target, struct pp_error *err)
 {
-	struct stat sb;
 	int v = 0;
-
-	if (stat(st->path, &sb) < 0) {
-		if (errno != ENOENT)
-			return pp_fail_kind(err, "state", PP_ERR_IO, "cannot use the state database %s: %s",
-					    st->path, strerror(errno));
-		goto memory; /* no file: nothing to read, nothing to create */
-	}
-	if (sb.st_size == 0)
-		goto memory; /* an empty file is an empty database */
-	/* A read-write connection that refuses every change. Unlike a
-	 * SQLITE_OPEN_READONLY one, it can remove the -wal and -shm files it
-	 * needed when it closes, so a preview leaves the folder as it was; the
-	 * database file itself is never written (its WAL stays empty). */
-	if (open_db(st, st->path, SQLITE_OPEN_READWRITE, err) < 0)
+	int rc = open_db(st, target, true, err);
+	if (rc < 0)
 		return -1;
-	if (st_exec(st, "PRAGMA query_only = 1", "make the connection read-only", err) < 0 ||
-	    user_version(st, &v, err) < 0)
+	if (rc > 0)
+		goto memory;
+	if (user_version(st, &v, err) < 0)
 		return -1;
 	if (v > SCHEMA_VERSION)
 		return pp_fail_kind(err, "state", PP_ERR_DB,
@@ -367,54 +405,51 @@ static int open_read_only(struct state *st, struct pp_error *err)
 	if (v > 0)
 		return 0; /* tables of a later version may be missing: see st->version */
 	/* Version 0: a database without our tables; read it as empty. */
-	sqlite3_close(st->db);
+	st->db->ops->close(st->db);
 	st->db = NULL;
 memory:
+	/* An empty database in memory, whatever the backend: it never reaches
+	 * a file, and it lets a preview skip what upstream already posted. */
 	st->in_memory = true;
-	if (open_db(st, ":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err) < 0 ||
+	const struct db_open_options o = { .create = true };
+	if (db_sqlite_ops.open(":memory:", st->path, &o, &st->db, err) != 0 ||
 	    schema_setup(st, err) < 0)
 		return -1;
-	/* The in-memory database may take the import: it never reaches a file,
-	 * and it lets a preview skip what upstream already posted. */
 	return st_import_posted_json(st, err);
 }
 
-static int open_read_write(struct state *st, struct pp_error *err)
+static int open_read_write(struct state *st, const char *target, struct pp_error *err)
 {
-	char *dir = xstrdup(st->path);
-	char *slash = strrchr(dir, '/');
-	struct pp_error why = { 0 };
-	int rc = 0;
-	if (slash && slash != dir) {
-		*slash = '\0';
-		rc = fs_mkdir_p(dir, 0700, &why);
-	}
-	free(dir);
-	if (rc < 0)
-		return pp_fail_kind(err, "state", PP_ERR_IO, "cannot create the folder of the state "
-				    "database %s: %s", st->path, why.msg);
-
-	/* Create the file ourselves so that it is private from the start. */
-	int fd = open(st->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		close(fd);
-	else if (errno != EEXIST)
-		return pp_fail_kind(err, "state", PP_ERR_IO, "cannot create the state database %s: %s",
-				    st->path, strerror(errno));
-
-	if (open_db(st, st->path, SQLITE_OPEN_READWRITE, err) < 0)
-		return -1;
-	sqlite3_stmt *s = NULL;
-	bool wal = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) ==
-			   SQLITE_OK &&
-		   sqlite3_step(s) == SQLITE_ROW &&
-		   !sqlite3_stricmp((const char *)sqlite3_column_text(s, 0), "wal");
-	sqlite3_finalize(s);
-	if (!wal)
-		return st_db_fail(st, err, "switch to WAL journaling");
-	if (schema_setup(st, err) < 0)
+	if (open_db(st, target, false, err) != 0 || schema_setup(st, err) < 0)
 		return -1;
 	return st_import_posted_json(st, err);
+}
+
+/* Registers the password as written in the URL and, when it is
+ * percent-encoded, as libpq decodes it. */
+static void add_password_secret(const char *pw)
+{
+	if (!pw || !*pw)
+		return;
+	sanitize_add_secret(pw);
+	if (!strchr(pw, '%'))
+		return;
+	char *dec = xstrdup(pw), *o = dec;
+	for (const char *p = pw; *p; p++) {
+		unsigned char b[1];
+		if (*p == '%' && p[1] && p[2]) {
+			char two[3] = { p[1], p[2], '\0' };
+			if (hex_decode(two, b, 1) == 0) {
+				*o++ = (char)b[0];
+				p += 2;
+				continue;
+			}
+		}
+		*o++ = *p;
+	}
+	*o = '\0';
+	sanitize_add_secret(dec);
+	free(dec);
 }
 
 int state_open(const char *path, bool read_only, struct state **out, struct pp_error *err)
@@ -424,10 +459,20 @@ int state_open(const char *path, bool read_only, struct state **out, struct pp_e
 		return pp_fail_kind(err, "state", PP_ERR_CONFIG, "no state database path configured");
 
 	struct state *st = xcalloc(1, sizeof(*st));
-	st->path = xstrdup(path);
+	if (db_is_url(path)) {
+		/* The URL's password is a secret: no message or log line shows it,
+		 * and st->path, which they name, is the URL without it. */
+		char *password = NULL;
+		st->path = db_url_redact(path, &password);
+		add_password_secret(password);
+		free(password);
+		add_password_secret(getenv("PGPASSWORD")); /* libpq's, when the URL has none */
+	} else {
+		st->path = xstrdup(path);
+	}
 	st->read_only = read_only;
 	pthread_mutex_init(&st->lock, NULL);
-	int rc = read_only ? open_read_only(st, err) : open_read_write(st, err);
+	int rc = read_only ? open_read_only(st, path, err) : open_read_write(st, path, err);
 	if (rc < 0) {
 		state_close(st);
 		return -1;
@@ -442,10 +487,11 @@ void state_close(struct state *st)
 	if (!st)
 		return;
 	if (st->db && st->tx_depth > 0 && !st->read_only)
-		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+		db_commit(st->db);
 	for (int i = 0; i < S_COUNT; i++)
-		sqlite3_finalize(st->stmt[i]);
-	sqlite3_close(st->db);
+		db_finalize(st->stmt[i]);
+	if (st->db)
+		st->db->ops->close(st->db);
 	st_cache_release(&st->cache);
 	strv_release(&st->preloaded);
 	pthread_mutex_destroy(&st->lock);
@@ -462,7 +508,7 @@ int state_begin(struct state *st, struct pp_error *err)
 	int rc = 0;
 	pthread_mutex_lock(&st->lock);
 	if (st->tx_depth == 0 && !st->read_only)
-		rc = st_exec(st, "BEGIN IMMEDIATE", "begin a transaction", err);
+		rc = st_begin(st, "begin a transaction", err);
 	if (rc == 0)
 		st->tx_depth++;
 	pthread_mutex_unlock(&st->lock);
@@ -480,9 +526,9 @@ int state_commit(struct state *st, struct pp_error *err)
 		goto out;
 	}
 	st->tx_depth--;
-	if (st->tx_depth == 0 && !st->read_only &&
-	    st_exec(st, "COMMIT", "commit a transaction", err) < 0) {
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (st->tx_depth == 0 && !st->read_only && db_commit(st->db) < 0) {
+		st_db_fail(st, err, "commit a transaction");
+		db_rollback(st->db);
 		rc = -1;
 	}
 out:
@@ -494,6 +540,6 @@ void state_rollback(struct state *st)
 {
 	pthread_mutex_lock(&st->lock);
 	if (st->tx_depth > 0 && --st->tx_depth == 0 && !st->read_only)
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		db_rollback(st->db);
 	pthread_mutex_unlock(&st->lock);
 }

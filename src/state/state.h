@@ -1,4 +1,4 @@
-/* state.h - persistent state in SQLite (WAL): what was posted, the
+/* state.h - persistent state in SQLite (WAL) or PostgreSQL (db.h): what was posted, the
  * publication history, and the hash cache that spares re-reading images.
  *
  * One struct state per process, safe to share between threads (the
@@ -17,11 +17,18 @@
 struct state;
 
 /* Opens (creating when missing, unless read_only) the database at path and
- * its folder. On first use imports upstream's posted.json
+ * its folder, or, when path is a postgresql:// URL, that PostgreSQL
+ * database (its password, if any, becomes a secret no message shows).
+ * On first use imports upstream's posted.json
  * ($XDG_CACHE_HOME/publisher_v2/posted.json, default ~/.cache/…) when present.
  * read_only with a missing file gives an empty in-memory state. */
 int state_open(const char *path, bool read_only, struct state **out, struct pp_error *err);
 void state_close(struct state *st);
+/* The state cfg names: state_open of [State] path, or of [State] url with
+ * [State] backend = postgres. */
+struct config;
+int state_open_config(const struct config *cfg, bool read_only, struct state **out,
+		      struct pp_error *err);
 
 bool state_is_posted_sha256(struct state *st, const char *sha256);
 bool state_is_posted_content_hash(struct state *st, const char *content_hash);
@@ -194,6 +201,25 @@ int state_session_get(struct state *st, const char *service, const char *account
 /* Saves s in place of the one kept; s NULL forgets it. */
 int state_session_put(struct state *st, const char *service, const char *account,
 		      const struct saved_session *s, struct pp_error *err);
+
+/* ---- claims (claim.c) -------------------------------------------------------
+ * Concurrent runs, in one process or many, on one machine or several, never
+ * choose the same image: a run claims the image it chose (by SHA-256) in
+ * the state, in one write transaction, which serializes claims on both
+ * backends. A claim lasts until its run releases it or its process is gone
+ * (seen at once on the same machine); a claim of another machine's process,
+ * until its lease ends (lease_s seconds after it was made or renewed: what
+ * a run that crashed there holds an image for at most). */
+#define STATE_CLAIM_LEASE_S 1800
+/* 1: the image is this run's (claimed now, or already by run); 0: another
+ * live run holds it or, with unposted_only, it was posted meanwhile (either
+ * hash; content_hash may be NULL); -1: a database error. A read-only state
+ * claims nothing and answers 1. */
+int state_claim(struct state *st, const char *sha256, const char *content_hash,
+		const char *run, bool unposted_only, int lease_s, struct pp_error *err);
+/* Releases run's claim of sha256 (another run's stays). */
+int state_claim_release(struct state *st, const char *sha256, const char *run,
+			struct pp_error *err);
 
 /* Groups many state_cache_put calls into one transaction. */
 int state_begin(struct state *st, struct pp_error *err);

@@ -6,9 +6,9 @@
 #define PHOTOPUB_STATE_STATE_IMPL_H
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "state/db.h"
 #include "state/state.h"
 #include "util/error.h"
 #include "util/strv.h"
@@ -47,6 +47,7 @@ enum stmt_id {
 	S_JOURNAL_FIND,         /* retry (journal.c): one intent by its run */
 	S_JOURNAL_FIND_V5,      /* read-only files of schema 5 and 6: no archived_as, analysis */
 	S_JOURNAL_ARCHIVED,
+	S_META_DELETE,          /* claims (claim.c) */
 	S_COUNT
 };
 
@@ -65,23 +66,24 @@ struct cache_map {
 };
 
 struct state {
-	sqlite3 *db;
-	char *path;           /* the file as given: every message names it */
+	struct db *db;
+	char *path;           /* the file as given, or the URL without its password:
+				 every message names it */
 	bool read_only;
 	bool in_memory;       /* read-only with no file: an empty database in memory */
 	int version;          /* the schema version the file has: a read-only file of
 				 an older one lacks the newer tables */
 	int tx_depth;         /* state_begin nesting; internal transactions nest below it */
 	pthread_mutex_t lock; /* statements, the map and tx_depth */
-	sqlite3_stmt *stmt[S_COUNT];
+	struct db_stmt *stmt[S_COUNT];
 	struct cache_map cache;
 	struct strv preloaded; /* prefixes already in the map */
 };
 
 /* ---- state.c: the connection and its statements ------------------------- */
 
-/* Fills err with "cannot <what> in the state database <path>: <sqlite
- * message>" and returns -1. */
+/* Fills err with "cannot <what> in the state database <path>: <the
+ * driver's message>" and returns -1. */
 int st_db_fail(struct state *st, struct pp_error *err, const char *what);
 /* A `state_query_error` warning, for lookups that report no error. */
 void st_log_query_error(struct state *st, const char *what);
@@ -89,11 +91,15 @@ void st_log_query_error(struct state *st, const char *what);
 int st_exec(struct state *st, const char *sql, const char *what, struct pp_error *err);
 /* The cached statement id, reset and ready to bind; NULL (err filled, when
  * given) when it cannot be prepared. Call with the lock held. */
-sqlite3_stmt *st_stmt(struct state *st, enum stmt_id id, struct pp_error *err);
-/* Binds v as text at i, or NULL when v is NULL. */
-void st_bind_text(sqlite3_stmt *s, int i, const char *v);
+struct db_stmt *st_stmt(struct state *st, enum stmt_id id, struct pp_error *err);
+/* Runs statement id with key bound at ?1: *found whether it returned a row.
+ * Lock held. -1 (err filled with "cannot <what> …") on a database error. */
+int st_row_exists(struct state *st, enum stmt_id id, const char *key, bool *found,
+		  const char *what, struct pp_error *err);
 /* Runs a statement that returns no row; leaves it reset. */
-int st_step_done(struct state *st, sqlite3_stmt *s, const char *what, struct pp_error *err);
+int st_step_done(struct state *st, struct db_stmt *s, const char *what, struct pp_error *err);
+/* Begins a write transaction (db.h's begin: the write lock at once). */
+int st_begin(struct state *st, const char *what, struct pp_error *err);
 /* The current UTC time, RFC 3339 with milliseconds. */
 void st_utc_now(char out[32]);
 /* True for 64 hex digits (either case); writes the lowercase form to out

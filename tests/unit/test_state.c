@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include "state/db.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,29 +58,65 @@ static void file_sha256(const char *path, char out[65])
 	close(fd);
 }
 
-static sqlite3 *raw_open(const char *path)
+/* A connection of the test's own to the state database at path (its
+ * PostgreSQL schema under PHOTOPUB_TEST_STATE_URL), through db.h. */
+static struct db *raw_open(const char *path)
 {
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
+	struct db *db = NULL;
+	struct pp_error err = { 0 };
+	const struct db_open_options o = { 0 };
+	char *target = tu_state_target(path);
+	if (db_driver_for(target)->open(target, path, &o, &db, &err) != 0)
+		fail_msg("raw_open: %s", err.msg);
+	free(target);
 	return db;
 }
 
-static long long raw_int(sqlite3 *db, const char *sql)
+static void raw_close(struct db *db)
 {
-	sqlite3_stmt *s = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	long long v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	db->ops->close(db);
+}
+
+static long long raw_int(struct db *db, const char *sql)
+{
+	struct db_stmt *s = NULL;
+	assert_int_equal(db_prepare(db, sql, &s), 0);
+	if (db_step(s) != DB_ROW)
+		fail_msg("%s: %s", sql, db_errmsg(db));
+	long long v = db_column_int64(s, 0);
+	db_finalize(s);
 	return v;
 }
 
-static void raw_exec(sqlite3 *db, const char *sql)
+static void raw_exec(struct db *db, const char *sql)
 {
-	char *msg = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg);
+	if (db_exec(db, sql) < 0)
+		fail_msg("%s: %s", sql, db_errmsg(db));
+}
+
+static int raw_version(struct db *db)
+{
+	int v = -1;
+	assert_int_equal(db->ops->get_version(db, &v), 0);
+	return v;
+}
+
+/* What messages call the state database: its path, or the URL without its
+ * password, which no message may show. */
+static void assert_names_state(const struct fixture *f, const char *msg)
+{
+	if (!tu_state_pg()) {
+		assert_non_null(strstr(msg, f->db));
+		return;
+	}
+	assert_non_null(strstr(msg, "postgresql://postgres@"));
+	const char *url = getenv("PHOTOPUB_TEST_STATE_URL");
+	const char *colon = strchr(url + strlen("postgresql://"), ':');
+	const char *at = strchr(url, '@');
+	char *password = xstrndup(colon + 1, (size_t)(at - colon - 1));
+	if (strstr(msg, password))
+		fail_msg("the password is in \"%s\"", msg);
+	free(password);
 }
 
 /* ---- posted hashes ---------------------------------------------------------- */
@@ -90,13 +127,15 @@ static void test_create_and_mark_posted(void **state)
 	struct pp_error err = { 0 };
 	struct state *st = tu_state_open(f->db, false);
 
-	struct stat sb;
-	char *var = xasprintf("%s/var", f->dir);
-	assert_int_equal(stat(var, &sb), 0);
-	assert_int_equal(sb.st_mode & 0777, 0700);
-	assert_int_equal(stat(f->db, &sb), 0);
-	assert_int_equal(sb.st_mode & 0777, 0600);
-	free(var);
+	if (!tu_state_pg()) { /* a private file in a private folder */
+		struct stat sb;
+		char *var = xasprintf("%s/var", f->dir);
+		assert_int_equal(stat(var, &sb), 0);
+		assert_int_equal(sb.st_mode & 0777, 0700);
+		assert_int_equal(stat(f->db, &sb), 0);
+		assert_int_equal(sb.st_mode & 0777, 0600);
+		free(var);
+	}
 
 	assert_false(state_is_posted_sha256(st, SHA_A));
 	assert_false(state_is_posted_content_hash(st, CH_C));
@@ -115,7 +154,7 @@ static void test_create_and_mark_posted(void **state)
 	assert_false(state_is_posted_sha256(st, NULL));
 
 	assert_int_equal(state_mark_posted(st, "xyz", NULL, &err), -1);
-	assert_non_null(strstr(err.msg, f->db));
+	assert_names_state(f, err.msg);
 	assert_int_equal(state_mark_posted(st, SHA_A, "nothex", &err), -1);
 	assert_non_null(strstr(err.msg, "content hash"));
 	state_close(st);
@@ -125,16 +164,18 @@ static void test_create_and_mark_posted(void **state)
 	assert_true(state_is_posted_sha256(st, SHA_A));
 	assert_true(state_is_posted_content_hash(st, CH_C));
 	state_close(st);
-	sqlite3 *db = raw_open(f->db);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 7);
+	struct db *db = raw_open(f->db);
+	assert_int_equal(raw_version(db), 7);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM posted_sha256"), 2);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM posted_content_hash"), 1);
-	sqlite3_stmt *s = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	if (!tu_state_pg()) {
+		struct db_stmt *s = NULL;
+		assert_int_equal(db_prepare(db, "PRAGMA journal_mode", &s), 0);
+		assert_int_equal(db_step(s), DB_ROW);
+		assert_string_equal(db_column_text(s, 0), "wal");
+		db_finalize(s);
+	}
+	raw_close(db);
 }
 
 static void test_history_rows(void **state)
@@ -155,35 +196,35 @@ static void test_history_rows(void **state)
 	assert_non_null(strstr(err.msg, "platform"));
 	state_close(st);
 
-	sqlite3 *db = raw_open(f->db);
+	struct db *db = raw_open(f->db);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM history"), 2);
-	sqlite3_stmt *s = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db,
+	struct db_stmt *s = NULL;
+	assert_int_equal(db_prepare(db,
 		"SELECT time, image, sha256, platform, post_id, success, error, correlation_id"
-		" FROM history ORDER BY id", -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	const char *t = (const char *)sqlite3_column_text(s, 0);
+		" FROM history ORDER BY id", &s), 0);
+	assert_int_equal(db_step(s), DB_ROW);
+	const char *t = db_column_text(s, 0);
 	/* RFC 3339 UTC: 2026-11-28T10:15:02.113Z */
 	assert_int_equal(strlen(t), 24);
 	assert_int_equal(t[4], '-');
 	assert_int_equal(t[10], 'T');
 	assert_int_equal(t[19], '.');
 	assert_int_equal(t[23], 'Z');
-	assert_string_equal((const char *)sqlite3_column_text(s, 1), "a.jpg");
-	assert_string_equal((const char *)sqlite3_column_text(s, 2), SHA_A);
-	assert_string_equal((const char *)sqlite3_column_text(s, 3), "telegram");
-	assert_string_equal((const char *)sqlite3_column_text(s, 4), "42");
-	assert_int_equal(sqlite3_column_int(s, 5), 1);
-	assert_int_equal(sqlite3_column_type(s, 6), SQLITE_NULL);
-	assert_string_equal((const char *)sqlite3_column_text(s, 7), "cid-1");
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(s, 3), "email");
-	assert_int_equal(sqlite3_column_type(s, 4), SQLITE_NULL);
-	assert_int_equal(sqlite3_column_int(s, 5), 0);
-	assert_string_equal((const char *)sqlite3_column_text(s, 6), "SMTP 535 auth failed");
-	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	assert_string_equal(db_column_text(s, 1), "a.jpg");
+	assert_string_equal(db_column_text(s, 2), SHA_A);
+	assert_string_equal(db_column_text(s, 3), "telegram");
+	assert_string_equal(db_column_text(s, 4), "42");
+	assert_int_equal(db_column_int64(s, 5), 1);
+	assert_true(db_column_is_null(s, 6));
+	assert_string_equal(db_column_text(s, 7), "cid-1");
+	assert_int_equal(db_step(s), DB_ROW);
+	assert_string_equal(db_column_text(s, 3), "email");
+	assert_true(db_column_is_null(s, 4));
+	assert_int_equal(db_column_int64(s, 5), 0);
+	assert_string_equal(db_column_text(s, 6), "SMTP 535 auth failed");
+	assert_int_equal(db_step(s), DB_DONE);
+	db_finalize(s);
+	raw_close(db);
 }
 
 /* The tables of schema 1, as a file of that version has them, upstream's
@@ -202,15 +243,20 @@ static void test_history_rows(void **state)
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"               \
 	"INSERT INTO meta VALUES('posted_json_imported', '1');"
 
-/* Writes the database file of an older version: its folder, then sql. */
+/* Writes the database file of an older version: its folder, then sql.
+ * SQLite only: the files of older versions are SQLite files. */
 static void old_database(struct fixture *f, const char *sql)
 {
+	if (tu_state_pg())
+		skip();
 	char *var = xasprintf("%s/var", f->dir);
 	mkdir(var, 0700);
 	free(var);
 	sqlite3 *db = NULL;
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	raw_exec(db, sql);
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
 	sqlite3_close(db);
 }
 
@@ -314,11 +360,11 @@ static void test_version_2_database_keeps_history(void **state)
 	state_close(st);
 	buf_release(&b);
 
-	sqlite3 *db = raw_open(f->db);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 7);
+	struct db *db = raw_open(f->db);
+	assert_int_equal(raw_version(db), 7);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM history WHERE correlation_id = 'cid-old'"
 				     " AND post_id = '7' AND url IS NULL AND action IS NULL"), 1);
-	sqlite3_close(db);
+	raw_close(db);
 }
 
 /* ---- read-only sessions ---------------------------------------------------- */
@@ -329,6 +375,8 @@ static void test_read_only_leaves_file_identical(void **state)
 	struct pp_error err = { 0 };
 	struct hash_entry e = { SHA_A, CH_C }, got;
 
+	if (tu_state_pg())
+		skip(); /* the bytes of the SQLite file */
 	struct state *st = tu_state_open(f->db, false);
 	assert_int_equal(state_mark_posted(st, SHA_A, CH_C, &err), 0);
 	assert_int_equal(state_cache_put(st, "/img/a.jpg", 10, 100, &e, &err), 0);
@@ -349,7 +397,7 @@ static void test_read_only_leaves_file_identical(void **state)
 	assert_int_equal(state_mark_posted(st, SHA_B, NULL, &err), -1);
 	assert_int_equal(err.kind, PP_ERR_INTERNAL);
 	assert_non_null(strstr(err.msg, "read-only"));
-	assert_non_null(strstr(err.msg, f->db));
+	assert_names_state(f, err.msg);
 	struct history_row row = { .image = "a.jpg", .platform = "telegram", .success = true };
 	assert_int_equal(state_add_history(st, &row, 1, &err), -1);
 	assert_int_equal(err.kind, PP_ERR_INTERNAL);
@@ -666,9 +714,9 @@ static void test_cache_preload_prefix(void **state)
 
 	st = tu_state_open(f->db, false);
 	assert_int_equal(state_cache_preload(st, "/a/b/", &err), 0);
-	sqlite3 *db = raw_open(f->db);
+	struct db *db = raw_open(f->db);
 	raw_exec(db, "DELETE FROM hash_cache");
-	sqlite3_close(db);
+	raw_close(db);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++)
 		if (state_cache_get(st, keys[i], 1, 1, &got) != under[i])
 			fail_msg("%s: expected %s", keys[i], under[i] ? "a hit" : "a miss");
@@ -685,7 +733,7 @@ static void test_cache_preload_prefix(void **state)
 	assert_int_equal(state_cache_preload(st, "/p_q%/", &err), 0);
 	db = raw_open(f->db);
 	raw_exec(db, "DELETE FROM hash_cache");
-	sqlite3_close(db);
+	raw_close(db);
 	for (size_t i = 0; i < sizeof(wkeys) / sizeof(*wkeys); i++)
 		if (state_cache_get(st, wkeys[i], 1, 1, &got) != wunder[i])
 			fail_msg("%s: expected %s", wkeys[i], wunder[i] ? "a hit" : "a miss");
@@ -700,7 +748,7 @@ static void test_cache_many_and_transactions(void **state)
 	struct state *st = tu_state_open(f->db, false);
 
 	assert_int_equal(state_commit(st, &err), -1);
-	assert_non_null(strstr(err.msg, f->db));
+	assert_names_state(f, err.msg);
 
 	assert_int_equal(state_begin(st, &err), 0);
 	assert_int_equal(state_begin(st, &err), 0); /* nested: no-op */
@@ -790,10 +838,10 @@ static void test_shared_between_threads(void **state)
 		assert_int_equal(w[i].failures, 0);
 	}
 	state_close(st);
-	sqlite3 *db = raw_open(f->db);
+	struct db *db = raw_open(f->db);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM hash_cache"), 1600);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM posted_sha256"), 40);
-	sqlite3_close(db);
+	raw_close(db);
 }
 
 /* ---- errors ----------------------------------------------------------------- */
@@ -913,10 +961,10 @@ static void test_version_1_database(void **state)
 	assert_int_equal(state_quarantine_add(st, &(struct quarantine_entry){ .sha256 = SHA_B,
 		.image = "b.jpg", .reason = "x" }, &err), 0);
 	state_close(st);
-	sqlite3 *db = raw_open(f->db);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 7);
+	struct db *db = raw_open(f->db);
+	assert_int_equal(raw_version(db), 7);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM journal"), 0);
-	sqlite3_close(db);
+	raw_close(db);
 }
 
 static void test_open_errors(void **state)
@@ -925,6 +973,8 @@ static void test_open_errors(void **state)
 	struct pp_error err = { 0 };
 	struct state *st = NULL;
 
+	if (tu_state_pg())
+		goto newer; /* the errors of SQLite files */
 	/* the folder of the database is a file */
 	char *file = tu_write(f->dir, "plain", "x", 1);
 	char *bad = xasprintf("%s/state.db", file);
@@ -941,22 +991,26 @@ static void test_open_errors(void **state)
 	assert_int_equal(state_open(junk, true, &st, &err), -1);
 	assert_non_null(strstr(err.msg, junk));
 
-	/* a newer schema */
-	st = tu_state_open(f->db, false);
-	state_close(st);
-	sqlite3 *db = raw_open(f->db);
-	raw_exec(db, "PRAGMA user_version = 99");
-	sqlite3_close(db);
-	assert_int_equal(state_open(f->db, false, &st, &err), -1);
-	assert_non_null(strstr(err.msg, "newer"));
-	assert_non_null(strstr(err.msg, f->db));
-	assert_int_equal(state_open(f->db, true, &st, &err), -1);
-	assert_non_null(strstr(err.msg, "newer"));
-
-	assert_int_equal(state_open("", false, &st, &err), -1);
 	free(file);
 	free(bad);
 	free(junk);
+
+	/* a newer schema */
+newer:
+	st = tu_state_open(f->db, false);
+	state_close(st);
+	struct db *db = raw_open(f->db);
+	assert_int_equal(db->ops->set_version(db, 99), 0);
+	raw_close(db);
+	char *target = tu_state_target(f->db);
+	assert_int_equal(state_open(target, false, &st, &err), -1);
+	assert_non_null(strstr(err.msg, "newer"));
+	assert_names_state(f, err.msg);
+	assert_int_equal(state_open(target, true, &st, &err), -1);
+	assert_non_null(strstr(err.msg, "newer"));
+	free(target);
+
+	assert_int_equal(state_open("", false, &st, &err), -1);
 }
 
 int main(void)

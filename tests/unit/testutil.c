@@ -1,5 +1,6 @@
 /* testutil.c - helpers shared by the unit tests. */
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,12 +89,44 @@ char *tu_log_stop(void)
 	return s ? s : xstrdup("");
 }
 
+bool tu_state_pg(void)
+{
+	const char *url = getenv("PHOTOPUB_TEST_STATE_URL");
+	return url && *url;
+}
+
+char *tu_state_target(const char *path)
+{
+	if (!tu_state_pg())
+		return xstrdup(path);
+	const char *url = getenv("PHOTOPUB_TEST_STATE_URL");
+	uint64_t h = 1469598103934665603ull; /* FNV-1a of the path */
+	for (const char *p = path; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	char schema[32];
+	snprintf(schema, sizeof(schema), "t_%016llx", (unsigned long long)h);
+	PGconn *c = PQconnectdb(url);
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("cannot connect to the test PostgreSQL server: %s", PQerrorMessage(c));
+	char *sql = xasprintf("SET client_min_messages = warning; CREATE SCHEMA IF NOT EXISTS %s",
+			      schema);
+	PGresult *r = PQexec(c, sql);
+	free(sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("cannot create schema %s: %s", schema, PQresultErrorMessage(r));
+	PQclear(r);
+	PQfinish(c);
+	return xasprintf("%s%coptions=-csearch_path%%3D%s", url, strchr(url, '?') ? '&' : '?', schema);
+}
+
 struct state *tu_state_open(const char *path, bool read_only)
 {
 	struct state *st = NULL;
 	struct pp_error err = { 0 };
-	if (state_open(path, read_only, &st, &err) != 0)
+	char *target = tu_state_target(path);
+	if (state_open(target, read_only, &st, &err) != 0)
 		fail_msg("state_open(%s): %s", path, err.msg);
+	free(target);
 	assert_non_null(st);
 	return st;
 }

@@ -20,8 +20,17 @@ char *tu_scratch_dir(void);
 /* Removes a folder tree. */
 void tu_rmrf(const char *path);
 
-/* state_open(path, read_only), failing the test with the error when it fails. */
+/* state_open(tu_state_target(path), read_only), failing the test with the
+ * error when it fails. */
 struct state *tu_state_open(const char *path, bool read_only);
+/* True when the state tests run against PostgreSQL: PHOTOPUB_TEST_STATE_URL
+ * (tests/pg/with-pg sets it) names a server. A test of the SQLite file
+ * itself skips then. */
+bool tu_state_pg(void);
+/* What state_open opens for the state file path: path itself, or, under
+ * PHOTOPUB_TEST_STATE_URL, the URL of a PostgreSQL schema of its own (the
+ * same for the same path, created when missing). Caller frees. */
+char *tu_state_target(const char *path);
 /* Writes len bytes to dir/name (creating it); returns the full path (caller frees). */
 char *tu_write(const char *dir, const char *name, const void *data, size_t len);
 /* Reads a whole file; NULL when missing. Caller frees. */
