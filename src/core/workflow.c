@@ -55,6 +55,8 @@ void workflow_result_release(struct workflow_result *r)
 {
 	free(r->image);
 	free(r->archived_as);
+	free(r->caption);
+	free(r->alt_text);
 	for (size_t i = 0; i < r->nplatforms; i++)
 		publish_result_release(&r->platforms[i].result);
 	*r = (struct workflow_result){ 0 };
@@ -269,6 +271,15 @@ static void stage_settle(struct run *r)
 		r->rec.resume = NULL; /* finished */
 }
 
+void workflow_result_keep_caption(struct workflow_result *r, const char *caption,
+				  const char *alt_text)
+{
+	free(r->caption);
+	free(r->alt_text);
+	r->caption = caption && *caption ? xstrdup(caption) : NULL;
+	r->alt_text = alt_text && *alt_text ? xstrdup(alt_text) : NULL;
+}
+
 /* ---- the summary lines -------------------------------------------------- */
 
 bool workflow_partial(const struct workflow_result *r)
@@ -444,6 +455,7 @@ done:
 		};
 		preview_write(&p, opts->report);
 	}
+	workflow_result_keep_caption(out, r.s.caption.caption, r.s.analysis.alt_text);
 	stage_ctx_release(&r.s);
 	recovery_release(&r.rec);
 	return out->exit_code;
