@@ -452,6 +452,7 @@ done:
 			.image_path = r.s.sel.temp_path, .ops = r.ops, .nops = r.nops, .timings = &r.s.t,
 			.overrides = r.ap.ov, .noverrides = r.ap.nov,
 			.correlation_id = pp_cid(r.s.ctx),
+			.state = env->state, .content_hash = r.s.sel.content_hash, .ai = env->ai,
 		};
 		preview_write(&p, opts->report);
 	}
