@@ -63,8 +63,8 @@ int storage_no_images(const struct storage_list *l, const char *where, struct pp
 		buf_adds(&b, "; ");
 	}
 	buf_adds(&b, "supported types: ");
-	for (const char *const *e = storage_image_exts; *e; e++)
-		buf_addf(&b, "%s%s", e == storage_image_exts ? "" : ", ", *e);
+	for (const struct storage_image_type *t = storage_image_types; t->ext; t++)
+		buf_addf(&b, "%s%s", t == storage_image_types ? "" : ", ", t->ext);
 	buf_addc(&b, ')');
 	pp_fail_kind(err, where, PP_ERR_NO_IMAGES, "%s", buf_str(&b));
 	buf_release(&b);

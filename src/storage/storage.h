@@ -265,10 +265,21 @@ int storage_thumbnail(struct storage *s, const struct pp_ctx *ctx, const char *n
 /* The backend's sweep, or 0 when it has none. */
 int storage_sweep(struct storage *s);
 
-/* True for .jpg, .jpeg, .png in any case. */
+/* One type of image that is listed and posted (image_types.c). */
+struct storage_image_type {
+	const char *ext;             /* ".jpg": lowercase, matched in any case */
+	const char *mime;            /* "image/jpeg" */
+	bool as_is;                  /* JPEG, PNG: every platform takes the file as it
+					is; the others get a JPEG rendition */
+	bool web;                    /* browsers and OpenAI's image input show it as it
+					is (JPEG, PNG, WebP); the others get a JPEG */
+};
+/* Every type, in the order "No images found" names them; ends with ext NULL. */
+extern const struct storage_image_type storage_image_types[];
+/* The type of name by its extension, or NULL when it is none of them. */
+const struct storage_image_type *storage_image_type_of(const char *name);
+/* Whether name has one of storage_image_types' extensions. */
 bool storage_is_image_name(const char *name);
-/* The extensions storage_is_image_name accepts, NULL-terminated. */
-extern const char *const storage_image_exts[];
 
 /* Counts name, a file left out of l for its type, under its extension
  * (files without one and .txt sidecars are not counted). */
