@@ -10,6 +10,7 @@
 #include <gmodule.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +75,8 @@ static int vips_start(const char *argv0, struct pp_error *err)
 	 * needs only HEIF's (loaded below): pointing VIPSHOME where there are no
 	 * modules keeps the others out of reach of a hostile file and saves
 	 * ~10 MB of resident libraries in the long-running server. */
-	if (!getenv("VIPSHOME"))
+	bool own_home = !getenv("VIPSHOME"); /* a VIPSHOME of the user's wins */
+	if (own_home)
 		setenv("VIPSHOME", "/nonexistent/photopub-no-vips-modules", 1);
 #ifdef __SANITIZE_ADDRESS__
 	/* orc's generated SIMD code is not instrumented, so AddressSanitizer
@@ -94,8 +96,10 @@ static int vips_start(const char *argv0, struct pp_error *err)
 	 * files and re-uploaded images reuse names with new bytes. Each load is a
 	 * cheap shrink-on-load decode, so the cache would save little anyway. */
 	vips_cache_set_max(0);
-	/* HEIC's decoder is a libvips module: the one module photopub loads. */
-	load_module("heif");
+	/* HEIC's decoder is a libvips module: the one module photopub loads
+	 * (with the user's VIPSHOME, libvips loaded that folder's own). */
+	if (own_home)
+		load_module("heif");
 	/* Only the decoders of image_loaders[] may run, whatever a file's bytes
 	 * claim to be (libvips sniffs content, not names: an SVG or PDF renamed
 	 * .jpg would otherwise reach librsvg or poppler). */
@@ -194,6 +198,16 @@ int image_to_srgb8(VipsImage **img)
 	return 0;
 }
 
+/* Whether path is a HEIC or HEIF (by its name, as every copy keeps it)
+ * and no HEIF decoder is loaded. */
+static bool heif_missing(const char *path)
+{
+	const char *dot = strrchr(base_name(path), '.');
+	if (!dot || (g_ascii_strcasecmp(dot, ".heic") && g_ascii_strcasecmp(dot, ".heif")))
+		return false;
+	return g_type_from_name("VipsForeignLoadHeif") == 0;
+}
+
 static int vips_probe(const char *path, struct image_info *info, struct pp_error *err)
 {
 	VipsImage *head = NULL, *thumb = NULL;
@@ -206,7 +220,14 @@ static int vips_probe(const char *path, struct image_info *info, struct pp_error
 	 * orientation tag and the loader. */
 	head = vips_image_new_from_file(path, NULL);
 	if (!head) {
-		vips_fail(err, path, "is not a decodable image");
+		if (heif_missing(path)) {
+			vips_error_clear();
+			pp_fail_kind(err, WHERE, PP_ERR_UNSUPPORTED, "%s cannot be read here: HEIC "
+				     "needs libvips' heif module (vips-heif.so, with libheif), "
+				     "which is not installed", base_name(path));
+		} else {
+			vips_fail(err, path, "is not a decodable image");
+		}
 		goto out;
 	}
 	if (image_check_pixels(head, base_name(path), err) < 0)

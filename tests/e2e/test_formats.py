@@ -152,6 +152,31 @@ class FormatsTest(TestCase):
                 self.assertEqual(r.header("Content-Type"), "image/jpeg")
                 self.assertIsNotNone(jpeg_size(r.body))
 
+    def test_heic_without_its_decoder_is_left_alone(self):
+        # VIPSHOME of the user's: libvips loads the modules of that folder
+        # only, here none, so there is no HEIC decoder.
+        env = {"VIPSHOME": os.path.join(self.ws.dir, "no-vips")}
+        res = self.ws.run("--select", "cat.heic", env=env)
+        self.assertEqual(res.rc, 1)
+        self.assertEqual(res.one("workflow_complete")["error"],
+                         "cat.heic cannot be read here: HEIC needs libvips' heif module "
+                         "(vips-heif.so, with libheif), which is not installed")
+        self.assertIn("\nerror:    cat.heic cannot be read here", res.stdout)
+        # A run that chooses skips it for the next image (by name, cat.heic
+        # comes first), sets nothing aside.
+        os.unlink(os.path.join(self.ws.images, "deck.tif"))
+        self.ws.set("Content", "order", "name")
+        res = self.ws.run(env=env)
+        self.assertEqual(res.rc, 0, res.stderr)
+        self.assertEqual(res.one("image_selected")["image"], "deck.webp")
+        self.assertEqual(res.events("image_quarantined"), [])
+        with open(os.path.join(self.ws.images, "cat.heic"), "rb") as f:
+            self.assertEqual(f.read(), self.files["cat.heic"])
+        # With its decoder, the next run posts it.
+        res = self.ws.run()
+        self.assertEqual(res.rc, 0, res.stderr)
+        self.assertEqual(res.one("image_selected")["image"], "cat.heic")
+
     def test_no_images_names_the_new_types(self):
         for name in self.files:
             os.rename(os.path.join(self.ws.images, name), os.path.join(self.ws.images, name + ".gif"))
