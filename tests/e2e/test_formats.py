@@ -86,9 +86,7 @@ class FormatsTest(TestCase):
         tg = FakeTelegram().start()
         self.addCleanup(tg.stop)
         self.ws.set("Content", "archive", "true")
-        self.ws.set("Content", "telegram", "true")
-        self.ws.set("Telegram", "api_url", tg.url)
-        self.ws.env.update({"TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_CHANNEL_ID": tg.chat_id})
+        tg.configure(self.ws)
         for i, (name, data) in enumerate(sorted(self.files.items())):
             with self.subTest(name=name):
                 res = self.ws.run("--select", name)

@@ -28,10 +28,7 @@ class SummaryTest(TestCase):
         super().setUp()
         self.tg = FakeTelegram().start()
         self.addCleanup(self.tg.stop)
-        self.ws.set("Content", "telegram", "true")
-        self.ws.set("Telegram", "api_url", self.tg.url)
-        self.ws.env.update({"TELEGRAM_BOT_TOKEN": self.tg.token,
-                            "TELEGRAM_CHANNEL_ID": self.tg.chat_id})
+        self.tg.configure(self.ws)
 
     def write(self, name, text):
         path = os.path.join(self.ws.dir, name)
