@@ -209,6 +209,23 @@ class FormatsTest(TestCase):
                     self.assertTrue(url.startswith(dbx.url), url)
                 else:
                     self.assertTrue(url.startswith("data:image/jpeg;base64,"), url[:40])
+        # The web: Dropbox makes the WebP and TIFF thumbnails; it makes none
+        # of a HEIC, which photopub makes itself from the download.
+        srv = WebServer(self.ws)
+        self.addCleanup(srv.kill)
+        srv.start()
+        for name in sorted(self.files):
+            with self.subTest(web=name):
+                r = curl(srv.url + "/api/images/%s/thumbnail?size=w256h256"
+                         % urllib.parse.quote(name))
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.header("Content-Type"), "image/jpeg")
+                w, h = jpeg_size(r.body)
+                if name.endswith(".heic"):
+                    self.assertEqual((w, h), (256, 170))   # 451 x 300 in a 256 px box
+                else:
+                    self.assertEqual((w, h), (8, 6))       # the fake's own thumbnail
+        self.assertEqual(dbx.thumbnails[("/photos/cat.heic")], 0)
 
 
 if __name__ == "__main__":
