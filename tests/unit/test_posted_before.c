@@ -11,32 +11,6 @@
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define SHA_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 
-struct fixture {
-	char *dir, *db;
-	struct state *st;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = xcalloc(1, sizeof(*f));
-	f->dir = tu_scratch_dir();
-	f->db = xasprintf("%s/state.db", f->dir);
-	f->st = tu_state_open(f->db, false);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	state_close(f->st);
-	tu_rmrf(f->dir);
-	free(f->dir);
-	free(f->db);
-	free(f);
-	return 0;
-}
-
 static void add(struct state *st, const char *sha, const char *platform, bool ok,
 		const char *action)
 {
@@ -63,7 +37,7 @@ static char *said(struct state *st, const char *sha, struct posted_before *pb)
 
 static void new_image(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_state *f = *state;
 	struct posted_before pb;
 	add(f->st, SHA_A, "telegram", false, NULL);  /* tried, failed: still new */
 	add(f->st, SHA_A, "storage", true, "keep");  /* curated: no post */
@@ -75,7 +49,7 @@ static void new_image(void **state)
 
 static void posted_on_each_platform_once(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_state *f = *state;
 	struct posted_before pb;
 	add(f->st, SHA_A, "telegram", true, NULL);
 	add(f->st, SHA_A, "outbox", true, NULL);
@@ -95,7 +69,7 @@ static void posted_on_each_platform_once(void **state)
 
 static void posted_by_hash_alone(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_state *f = *state;
 	struct posted_before pb;
 	struct pp_error err = { 0 };
 	assert_int_equal(state_mark_posted(f->st, SHA_B, NULL, &err), 0);
@@ -110,9 +84,9 @@ static void posted_by_hash_alone(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(new_image, setup, teardown),
-		cmocka_unit_test_setup_teardown(posted_on_each_platform_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(posted_by_hash_alone, setup, teardown),
+		cmocka_unit_test_setup_teardown(new_image, tu_state_setup, tu_state_teardown),
+		cmocka_unit_test_setup_teardown(posted_on_each_platform_once, tu_state_setup, tu_state_teardown),
+		cmocka_unit_test_setup_teardown(posted_by_hash_alone, tu_state_setup, tu_state_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,16 @@ void tu_rmrf(const char *path);
 
 /* state_open(path, read_only), failing the test with the error when it fails. */
 struct state *tu_state_open(const char *path, bool read_only);
+
+/* A scratch folder and a writable state in it (dir/state.db): the fixture
+ * of tests that need only those. tu_state_setup and tu_state_teardown are
+ * cmocka setup and teardown functions of a struct tu_state. */
+struct tu_state {
+	char *dir;
+	struct state *st;
+};
+int tu_state_setup(void **state);
+int tu_state_teardown(void **state);
 /* Writes len bytes to dir/name (creating it); returns the full path (caller frees). */
 char *tu_write(const char *dir, const char *name, const void *data, size_t len);
 /* Reads a whole file; NULL when missing. Caller frees. */
