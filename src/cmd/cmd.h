@@ -107,6 +107,10 @@ int cmd_open_services(struct workflow_env *env, const char *argv0, bool read_onl
  * where the image was archived, why the run failed. */
 void cmd_print_platforms(const struct workflow_result *r);
 
+/* The caption the run sent (its first lines when long, with a note of the
+ * rest) and its alt text, for the summary after the image (summary.c). */
+void cmd_print_caption(const struct workflow_result *r);
+
 /* Closes what cmd_open_services opened, releases the configuration, stops
  * libvips and the logger. */
 void cmd_finish(struct workflow_env *env, struct config *cfg);

@@ -209,8 +209,10 @@ void cmd_print_platforms(const struct workflow_result *r)
 			printf("%-9s would publish (dry publish)\n", r->platforms[i].name);
 		else if (p->debug)
 			printf("%-9s not sent (debug)\n", r->platforms[i].name);
+		else if (p->success && p->url)
+			printf("%-9s ok: %s\n", r->platforms[i].name, p->url);
 		else if (p->success)
-			printf("%-9s published (post %s)\n", r->platforms[i].name,
+			printf("%-9s ok: post %s\n", r->platforms[i].name,
 			       p->post_id ? p->post_id : "-");
 		else
 			printf("%-9s failed: %s\n", r->platforms[i].name,

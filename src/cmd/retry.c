@@ -61,6 +61,7 @@ static void print_result(const struct retry_result *r, const char *cid)
 		printf("image:    %s\n", w->image);
 	if (r->retry_of)
 		printf("retry of: %s\n", r->retry_of);
+	cmd_print_caption(w);
 	cmd_print_platforms(w);
 	printf("result:   %s%s (correlation_id %s)\n", w->success ? "ok" : "failed",
 	       r->partial ? ", partly published" : "", cid);

@@ -71,6 +71,7 @@ static void print_result(const struct workflow_result *r, const char *cid)
 {
 	if (r->image)
 		printf("image:    %s\n", r->image);
+	cmd_print_caption(r);
 	cmd_print_platforms(r);
 	bool partial = workflow_partial(r);
 	printf("result:   %s%s (correlation_id %s)\n", r->success ? "ok" : "failed",

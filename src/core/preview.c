@@ -1,9 +1,13 @@
 /* preview.c - the report `--preview` prints on stdout: the image, what the
  * AI saw, the caption as each platform would get it, the sidecar that would
  * be written, and where the time went. Nothing here writes anywhere else. */
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include "caption/format.h"
+#include "core/posted_before.h"
 #include "core/preview.h"
+#include "telemetry/sanitize.h"
 #include "util/buf.h"
 
 static void rule(FILE *f, const char *title)
@@ -37,10 +41,59 @@ static void timing(FILE *f, const char *name, int64_t ms)
 		fprintf(f, "  %-24s %6lld ms\n", name, (long long)ms);
 }
 
+/* Where the run's settings come from: the configuration file, the AI
+ * provider and the models that describe and caption. */
+static void setup_section(const struct preview *p, FILE *f)
+{
+	const struct config *cfg = p->cfg;
+	rule(f, "Setup");
+	char *abs = cfg->path ? realpath(cfg->path, NULL) : NULL;
+	field(f, "config", abs ? abs : cfg->path);
+	free(abs);
+	if (cfg->env_path)
+		field(f, "env", cfg->env_path);
+	if (!p->ai)
+		return;
+	bool openai = cfg->provider == AI_OPENAI;
+	if (openai) {
+		char *url = sanitize(cfg->openai_base_url ? cfg->openai_base_url : "");
+		char *s = xasprintf("openai (OpenAI-compatible API at %s)", url);
+		field(f, "ai provider", s);
+		free(s);
+		free(url);
+	} else {
+		field(f, "ai provider", "local (the offline analyzer: no network, no account)");
+	}
+	field(f, "vision model", p->ai->ops->vision_model(p->ai));
+	field(f, "caption model", p->ai->ops->caption_model(p->ai));
+	if (!cfg->sd_caption_enabled)
+		field(f, "sd caption model", "none ([openAI] sd_caption_enabled = false)");
+	else
+		field(f, "sd caption model", openai && cfg->sd_caption_model
+						     ? cfg->sd_caption_model
+						     : p->ai->ops->caption_model(p->ai));
+}
+
+/* Whether the image was posted before, when and where (from the state). */
+static void status_field(const struct preview *p, FILE *f)
+{
+	if (!p->state || !p->sha256 || !*p->sha256)
+		return;
+	struct posted_before pb;
+	struct pp_error err = { 0 };
+	fprintf(f, "  %-24s ", "status");
+	if (posted_before_find(p->state, p->sha256, p->content_hash, &pb, &err) < 0)
+		fprintf(f, "unknown (%s)", err.msg);
+	else
+		posted_before_write(&pb, f);
+	fputc('\n', f);
+}
+
 void preview_write(const struct preview *p, FILE *f)
 {
 	fprintf(f, "photopub preview (nothing is published, written, archived or recorded)\n");
 	fprintf(f, "correlation_id: %s\n", p->correlation_id);
+	setup_section(p, f);
 
 	rule(f, "Image");
 	if (!p->image) {
@@ -54,6 +107,7 @@ void preview_write(const struct preview *p, FILE *f)
 			fprintf(f, "  selected: %s (--select)\n", p->image);
 		field(f, "file", p->image);
 		field(f, "sha256", p->sha256);
+		status_field(p, f);
 		if (p->info) {
 			char dims[64];
 			snprintf(dims, sizeof(dims), "%d x %d px, %s, %lld bytes", p->info->width,

@@ -10,6 +10,7 @@
 #include "core/workflow.h"
 #include "image/image.h"
 #include "publish/publisher.h"
+#include "state/state.h"
 
 struct preview {
 	const struct config *cfg;
@@ -29,6 +30,9 @@ struct preview {
 	size_t noverrides;
 	const struct stage_times *timings;
 	const char *correlation_id;
+	struct state *state;               /* read: whether the image was posted before */
+	const char *content_hash;          /* may be NULL or "" */
+	const struct ai *ai;               /* the provider and its models */
 };
 
 /* Writes the report to f. */

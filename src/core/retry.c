@@ -411,6 +411,7 @@ early:
 		    LF_STR("retry_of", out->retry_of), LF_STR("platform", opts->platform),
 		    LF_STR("kind", pp_error_name(wr->err.kind)), LF_STR("error", wr->err.msg));
 out:
+	workflow_result_keep_caption(wr, r.s.caption.caption, r.s.analysis.alt_text);
 	stage_ctx_release(&r.s);
 	if (r.j)
 		state_journal_release(r.j, 1);

@@ -118,8 +118,19 @@ static int choose_decodable(struct stage_ctx *r, const char *select, struct pp_e
 		/* Refuse a file that is not an image before anything is published. */
 		if (image_probe(r->sel.temp_path, &r->info, err) == 0)
 			return 0;
+		char *said = in_image_terms(&r->sel, err->msg);
+		pp_fail_kind(err, err->where, err->kind, "%s", said);
+		free(said);
 		log_error(LOGGER, "image_probe_error", pp_cid(r->ctx), LF_STR("image", r->sel.name),
 			  LF_STR("error", err->msg));
+		/* A type this machine has no decoder for (HEIC without libvips'
+		 * heif module) is left where it is, for the next candidate. */
+		if (err->kind == PP_ERR_UNSUPPORTED && !select) {
+			storage_list_remove(&r->list, r->sel.name);
+			selection_release(&r->sel);
+			pp_error_clear(err);
+			continue;
+		}
 		/* Anything but the file's fault (the libvips module missing, say)
 		 * keeps its own words and sets nothing aside. */
 		if (err->kind != PP_ERR_UNDECODABLE)

@@ -56,6 +56,8 @@ void workflow_result_release(struct workflow_result *r)
 {
 	free(r->image);
 	free(r->archived_as);
+	free(r->caption);
+	free(r->alt_text);
 	for (size_t i = 0; i < r->nplatforms; i++)
 		publish_result_release(&r->platforms[i].result);
 	*r = (struct workflow_result){ 0 };
@@ -298,6 +300,15 @@ static void stage_settle(struct run *r)
 		r->rec.resume = NULL; /* finished */
 }
 
+void workflow_result_keep_caption(struct workflow_result *r, const char *caption,
+				  const char *alt_text)
+{
+	free(r->caption);
+	free(r->alt_text);
+	r->caption = caption && *caption ? xstrdup(caption) : NULL;
+	r->alt_text = alt_text && *alt_text ? xstrdup(alt_text) : NULL;
+}
+
 /* ---- the summary lines -------------------------------------------------- */
 
 bool workflow_partial(const struct workflow_result *r)
@@ -472,9 +483,11 @@ done:
 			.image_path = r.s.sel.temp_path, .ops = r.ops, .nops = r.nops, .timings = &r.s.t,
 			.overrides = r.ap.ov, .noverrides = r.ap.nov,
 			.correlation_id = pp_cid(r.s.ctx),
+			.state = env->state, .content_hash = r.s.sel.content_hash, .ai = env->ai,
 		};
 		preview_write(&p, opts->report);
 	}
+	workflow_result_keep_caption(out, r.s.caption.caption, r.s.analysis.alt_text);
 	stage_ctx_release(&r.s);
 	if (r.resume_claim[0]) {
 		struct pp_error err = { 0 };

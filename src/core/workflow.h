@@ -79,6 +79,9 @@ struct workflow_result {
 	size_t nplatforms;
 	struct workflow_platform platforms[WORKFLOW_MAX_PLATFORMS];
 	size_t abandoned;            /* platforms still running after their time limit */
+	char *caption;               /* the caption the platforms got (approved or
+					generated); NULL when none was made */
+	char *alt_text;              /* its alt text; NULL when none */
 };
 
 /* Runs the pipeline. Always fills *out (release with workflow_result_release)
@@ -87,6 +90,11 @@ int workflow_run(const struct workflow_env *env, const struct workflow_options *
 		 struct workflow_result *out);
 
 void workflow_result_release(struct workflow_result *r);
+
+/* Copies the caption and alt text a run sent into r (for its summary);
+ * NULL or "" leaves that one NULL. */
+void workflow_result_keep_caption(struct workflow_result *r, const char *caption,
+				  const char *alt_text);
 
 /* Why the run failed, or NULL. */
 static inline const char *workflow_error(const struct workflow_result *r)

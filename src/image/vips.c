@@ -5,9 +5,12 @@
  * (errors, buffers, the GLib log route) are the binary's. Every read goes through vips_thumbnail,
  * whose shrink-on-load and streaming keep a 12-megapixel JPEG (36 MB of
  * pixels) to about 15 MB of buffers: the full-size image is never decoded. */
+#include <dlfcn.h>
 #include <glib.h>
+#include <gmodule.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,33 @@
 #define WHERE "image"
 #define PROBE_SIZE 256
 #define NO_LIMIT 10000000 /* VIPS_MAX_COORD: "no limit" for a thumbnail box */
+
+/* The decoders photopub lets run: the types storage lists (its
+ * storage_image_types[]). WebP and TIFF are built into libvips; HEIC is
+ * read by libheif through the heif module, when it is installed. */
+static const char *const image_loaders[] = {
+	"VipsForeignLoadJpeg", "VipsForeignLoadPng", "VipsForeignLoadWebp",
+	"VipsForeignLoadTiff", "VipsForeignLoadHeif",
+};
+
+/* Loads libvips' module vips-<name>.so from the folder of modules next to
+ * the libvips in use (Debian: /usr/lib/<arch>/vips-modules-8.14). Without
+ * it (not installed), its formats do not decode: a clear error each time. */
+static void load_module(const char *name)
+{
+	Dl_info where;
+	if (!g_module_supported() || !dladdr((void *)vips_image_new_from_file, &where) ||
+	    !where.dli_fname)
+		return;
+	char *dir = g_path_get_dirname(where.dli_fname);
+	char *path = g_strdup_printf("%s/vips-modules-%d.%d/vips-%s.so", dir, VIPS_MAJOR_VERSION,
+				     VIPS_MINOR_VERSION, name);
+	GModule *m = g_module_open(path, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL);
+	if (m)
+		g_module_make_resident(m); /* its types stay registered */
+	g_free(path);
+	g_free(dir);
+}
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static int init_state; /* 0 not started, 1 running, 2 shut down */
@@ -42,10 +72,11 @@ static int vips_start(const char *argv0, struct pp_error *err)
 		mallopt(M_ARENA_MAX, 2);
 	/* libvips loads its optional format modules (ImageMagick, poppler,
 	 * OpenSlide, HEIF, JPEG XL) from $VIPSHOME/lib at start-up. photopub
-	 * reads JPEG and PNG only: pointing VIPSHOME where there are no modules
-	 * keeps those decoders out of reach of a hostile file and saves ~10 MB
-	 * of resident libraries in the long-running server. */
-	if (!getenv("VIPSHOME"))
+	 * needs only HEIF's (loaded below): pointing VIPSHOME where there are no
+	 * modules keeps the others out of reach of a hostile file and saves
+	 * ~10 MB of resident libraries in the long-running server. */
+	bool own_home = !getenv("VIPSHOME"); /* a VIPSHOME of the user's wins */
+	if (own_home)
 		setenv("VIPSHOME", "/nonexistent/photopub-no-vips-modules", 1);
 #ifdef __SANITIZE_ADDRESS__
 	/* orc's generated SIMD code is not instrumented, so AddressSanitizer
@@ -65,12 +96,16 @@ static int vips_start(const char *argv0, struct pp_error *err)
 	 * files and re-uploaded images reuse names with new bytes. Each load is a
 	 * cheap shrink-on-load decode, so the cache would save little anyway. */
 	vips_cache_set_max(0);
-	/* Only the JPEG and PNG decoders may run, whatever a file's bytes claim
-	 * to be (libvips sniffs content, not names: an SVG or PDF renamed .jpg
-	 * would otherwise reach librsvg or poppler). */
+	/* HEIC's decoder is a libvips module: the one module photopub loads
+	 * (with the user's VIPSHOME, libvips loaded that folder's own). */
+	if (own_home)
+		load_module("heif");
+	/* Only the decoders of image_loaders[] may run, whatever a file's bytes
+	 * claim to be (libvips sniffs content, not names: an SVG or PDF renamed
+	 * .jpg would otherwise reach librsvg or poppler). */
 	vips_operation_block_set("VipsForeignLoad", TRUE);
-	vips_operation_block_set("VipsForeignLoadJpeg", FALSE);
-	vips_operation_block_set("VipsForeignLoadPng", FALSE);
+	for (size_t i = 0; i < sizeof(image_loaders) / sizeof(image_loaders[0]); i++)
+		vips_operation_block_set(image_loaders[i], FALSE);
 	vips_cache_set_max_mem(16 * 1024 * 1024);
 	vips_cache_set_max_files(8);
 	/* One worker: the JPEG decode is sequential, so on two cores a second
@@ -163,6 +198,16 @@ int image_to_srgb8(VipsImage **img)
 	return 0;
 }
 
+/* Whether path is a HEIC or HEIF (by its name, as every copy keeps it)
+ * and no HEIF decoder is loaded. */
+static bool heif_missing(const char *path)
+{
+	const char *dot = strrchr(base_name(path), '.');
+	if (!dot || (g_ascii_strcasecmp(dot, ".heic") && g_ascii_strcasecmp(dot, ".heif")))
+		return false;
+	return g_type_from_name("VipsForeignLoadHeif") == 0;
+}
+
 static int vips_probe(const char *path, struct image_info *info, struct pp_error *err)
 {
 	VipsImage *head = NULL, *thumb = NULL;
@@ -175,7 +220,14 @@ static int vips_probe(const char *path, struct image_info *info, struct pp_error
 	 * orientation tag and the loader. */
 	head = vips_image_new_from_file(path, NULL);
 	if (!head) {
-		vips_fail(err, path, "is not a decodable image");
+		if (heif_missing(path)) {
+			vips_error_clear();
+			pp_fail_kind(err, WHERE, PP_ERR_UNSUPPORTED, "%s cannot be read here: HEIC "
+				     "needs libvips' heif module (vips-heif.so, with libheif), "
+				     "which is not installed", base_name(path));
+		} else {
+			vips_fail(err, path, "is not a decodable image");
+		}
 		goto out;
 	}
 	if (image_check_pixels(head, base_name(path), err) < 0)

@@ -16,6 +16,7 @@
 #include "caption/format.h"
 #include "publish/mime_words.h"
 #include "publish/publisher.h"
+#include "publish/sendable.h"
 #include "telemetry/correlation.h"
 #include "telemetry/log.h"
 #include "telemetry/sanitize.h"
@@ -604,10 +605,15 @@ static int email_publish(const struct config *cfg, const struct publish_input *i
 	char errbuf[CURL_ERROR_SIZE] = "";
 	CURL *h = NULL;
 	struct mail upload = { 0 }, confirm = { 0 };
+	struct sendable file = { 0 };
 
 	struct config_error ce = { 0 };
 	if (email_validate(cfg, &ce) < 0)
 		return pp_fail(err, WHERE, "%s", ce.msg);
+	/* The attachment is a JPEG or PNG: a WebP, TIFF or HEIC goes as a JPEG. */
+	if (sendable_prepare(in, &file, err) < 0)
+		goto out;
+	in = &file.in;
 	plan_init(cfg, in, &p);
 	if (!(h = session_open(cfg, errbuf, err)))
 		goto out;
@@ -635,6 +641,7 @@ out:
 	if (h)
 		curl_easy_cleanup(h); /* QUIT */
 	plan_release(&p);
+	sendable_release(&file);
 	return rc;
 }
 
@@ -659,8 +666,12 @@ static void email_preview(const struct config *cfg, const struct publish_input *
 	fprintf(f, "  subject: %s\n", p.subject);
 	fprintf(f, "  caption: in the %s\n", target_words(cfg->caption_target));
 	fprintf(f, "  body:    %s\n", p.body);
-	fprintf(f, "  attach:  %s (%s, the original file)\n", in->image_name ? in->image_name : "",
-		image_type(in->image_name ? in->image_name : ""));
+	if (sendable_as_is(in))
+		fprintf(f, "  attach:  %s (%s, the original file)\n", in->image_name ? in->image_name : "",
+			image_type(in->image_name ? in->image_name : ""));
+	else
+		fprintf(f, "  attach:  %s as a JPEG (image/jpeg: mail takes no %s)\n",
+			in->image_name ? in->image_name : "", in->info ? in->info->format : "such file");
 	if (in->alt_text && *in->alt_text)
 		fprintf(f, "  alt:     %s (the attachment's Content-Description)\n", in->alt_text);
 	if (cfg->confirmation_to_sender) {

@@ -944,9 +944,12 @@ static int dropbox_thumbnail(struct storage *s, const struct pp_ctx *ctx, const 
 	*data = NULL;
 	*len = 0;
 	int rc = image_download(d, ctx, d->folder, name, &c, thumbnail_args, size, err);
-	if (rc < 0 && c.status == 409 &&
-	    (tag_is(c.tags, "unsupported_extension") || tag_is(c.tags, "unsupported_image") ||
-	     tag_is(c.tags, "conversion_error")))
+	if (rc < 0 && c.status == 409 && tag_is(c.tags, "unsupported_extension"))
+		/* Dropbox makes none of this type (HEIC): the caller may make its own. */
+		pp_fail_kind(err, WHERE, PP_ERR_UNSUPPORTED, "Dropbox makes no thumbnail of a file "
+			     "like %s (%s)", shown(name, b), c.tags);
+	else if (rc < 0 && c.status == 409 &&
+		 (tag_is(c.tags, "unsupported_image") || tag_is(c.tags, "conversion_error")))
 		pp_fail_kind(err, WHERE, PP_ERR_UNDECODABLE, "Dropbox cannot make a thumbnail of %s (%s)",
 			     shown(name, b), c.tags);
 	else if (rc == 0 && (c.data.len < 3 || c.data.len > THUMBNAIL_MAX ||

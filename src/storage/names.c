@@ -24,8 +24,7 @@ int storage_check_name(const char *name, bool image, const char *where, struct p
 				    "folder are allowed", name ? storage_shown(name, b) : "(null)");
 	if (image && !storage_is_image_name(name)) {
 		struct buf exts = BUF_INIT;
-		for (const char *const *e = storage_image_exts; *e; e++)
-			buf_addf(&exts, "%s%s", e == storage_image_exts ? "" : ", ", *e);
+		storage_image_type_list(&exts);
 		pp_fail_kind(err, where, PP_ERR_INVALID, "refusing file name \"%s\": not an image (%s)",
 			     storage_shown(name, b), buf_str(&exts));
 		buf_release(&exts);

@@ -63,8 +63,7 @@ int storage_no_images(const struct storage_list *l, const char *where, struct pp
 		buf_adds(&b, "; ");
 	}
 	buf_adds(&b, "supported types: ");
-	for (const char *const *e = storage_image_exts; *e; e++)
-		buf_addf(&b, "%s%s", e == storage_image_exts ? "" : ", ", *e);
+	storage_image_type_list(&b);
 	buf_addc(&b, ')');
 	pp_fail_kind(err, where, PP_ERR_NO_IMAGES, "%s", buf_str(&b));
 	buf_release(&b);

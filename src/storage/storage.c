@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "image/image.h"
 #include "storage/storage.h"
 #include "telemetry/clock.h"
 #include "telemetry/log.h"
@@ -149,6 +150,11 @@ int storage_image_url(struct storage *s, const struct pp_ctx *ctx, const char *n
 		      const char *local_path, char **url, struct pp_error *err)
 {
 	struct call c = begin(s, ctx, "image_url", name, "storage");
+	/* A type the AI cannot read as it is (TIFF, HEIC) goes as a JPEG of
+	 * the local copy, whatever the backend's link would be. */
+	const struct storage_image_type *t = storage_image_type_of(name);
+	if (t && !t->web && local_path)
+		return end(&c, image_data_url(local_path, url, err), err, -1);
 	return end(&c, s->ops->image_url(s, ctx, name, local_path, url, err), err, -1);
 }
 
@@ -310,19 +316,6 @@ int storage_thumbnail(struct storage *s, const struct pp_ctx *ctx, const char *n
 int storage_sweep(struct storage *s)
 {
 	return s->ops->sweep ? s->ops->sweep(s) : 0;
-}
-
-const char *const storage_image_exts[] = { ".jpg", ".jpeg", ".png", NULL };
-
-bool storage_is_image_name(const char *name)
-{
-	if (!name)
-		return false;
-	const char *ext = fs_ext(name);
-	for (const char *const *e = storage_image_exts; *e; e++)
-		if (!strcasecmp(ext, *e))
-			return true;
-	return false;
 }
 
 /* Frees every item's name and the array; l is left empty and reusable. */

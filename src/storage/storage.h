@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include "config/config.h"
 #include "types/models.h"
+#include "util/buf.h"
 #include "util/error.h"
 
 struct state;
@@ -276,10 +277,23 @@ const char *storage_shown(const char *name, char buf[STORAGE_SHOWN_MAX]);
  * name of the image folder, and with image anything but an image type. */
 int storage_check_name(const char *name, bool image, const char *where, struct pp_error *err);
 
-/* True for .jpg, .jpeg, .png in any case. */
+/* One type of image that is listed and posted (image_types.c). */
+struct storage_image_type {
+	const char *ext;             /* ".jpg": lowercase, matched in any case */
+	const char *mime;            /* "image/jpeg" */
+	bool as_is;                  /* JPEG, PNG: every platform takes the file as it
+					is; the others get a JPEG rendition */
+	bool web;                    /* browsers and OpenAI's image input show it as it
+					is (JPEG, PNG, WebP); the others get a JPEG */
+};
+/* Every type, in the order "No images found" names them; ends with ext NULL. */
+extern const struct storage_image_type storage_image_types[];
+/* The type of name by its extension, or NULL when it is none of them. */
+const struct storage_image_type *storage_image_type_of(const char *name);
+/* Appends the extensions, ".jpg, .jpeg, …", to b, for messages. */
+void storage_image_type_list(struct buf *b);
+/* Whether name has one of storage_image_types' extensions. */
 bool storage_is_image_name(const char *name);
-/* The extensions storage_is_image_name accepts, NULL-terminated. */
-extern const char *const storage_image_exts[];
 
 /* Counts name, a file left out of l for its type, under its extension
  * (files without one and .txt sidecars are not counted). */

@@ -281,10 +281,16 @@ int web_thumbnail(struct web_service *svc, const struct workflow_env *env,
 	unsigned char *data = NULL;
 	size_t len = 0;
 	int made;
-	if (storage_has(env->storage, STORAGE_THUMBNAILS))
+	if (storage_has(env->storage, STORAGE_THUMBNAILS)) {
 		made = storage_thumbnail(env->storage, ctx, name, size->name, (char **)&data, &len, err);
-	else
+		/* A type the backend makes no thumbnail of (Dropbox: HEIC) is made here. */
+		if (made < 0 && err->kind == PP_ERR_UNSUPPORTED) {
+			pp_error_clear(err);
+			made = local_thumbnail(env->storage, ctx, name, size, &data, &len, err);
+		}
+	} else {
 		made = local_thumbnail(env->storage, ctx, name, size, &data, &len, err);
+	}
 	if (made < 0)
 		goto out;
 	image_cache_put(copies, key, data, len);

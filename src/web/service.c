@@ -241,7 +241,10 @@ int web_random_image(struct web_service *svc, const struct pp_ctx *ctx, json_t *
 	}
 
 	/* The temporary link (a remote call for Dropbox) and the sidecar at once. */
-	bool remote = storage_has(st, STORAGE_TEMP_LINKS);
+	/* A TIFF or HEIC, which browsers do not show, comes from the image
+	 * route as a JPEG instead. */
+	const struct storage_image_type *type = storage_image_type_of(it->name);
+	bool remote = storage_has(st, STORAGE_TEMP_LINKS) && (!type || type->web);
 	struct link_job job = { .st = st, .name = it->name, .ctx = ctx };
 	pthread_t tid;
 	bool threaded = remote && pthread_create(&tid, NULL, fetch_link, &job) == 0;
@@ -588,13 +591,15 @@ int web_image_bytes(struct web_service *svc, const struct pp_ctx *ctx, const cha
 	}
 	if (storage_download(st, ctx, name, fd, err) < 0)
 		goto out;
-	if (width <= 0) {
+	/* The original as it is, in a type browsers show; a TIFF or HEIC goes
+	 * as a full-size JPEG. */
+	const struct storage_image_type *type = storage_image_type_of(name);
+	if (width <= 0 && type && type->web) {
 		if (read_fd(fd, out) < 0) {
 			pp_fail(err, "web", "cannot read the image");
 			goto out;
 		}
-		const char *ext = fs_ext(name);
-		*content_type = !strcasecmp(ext, ".png") ? "image/png" : "image/jpeg";
+		*content_type = type->mime;
 		rc = 0;
 		goto out;
 	}
@@ -612,7 +617,8 @@ int web_image_bytes(struct web_service *svc, const struct pp_ctx *ctx, const cha
 			     "%s%s", name, why);
 		goto out;
 	}
-	image_cache_put(svc->copies, key, data, len);
+	if (key)
+		image_cache_put(svc->copies, key, data, len);
 	buf_add(out, data, len);
 	free(data);
 	*content_type = "image/jpeg";

@@ -110,7 +110,7 @@ class RunTest(TestCase):
                               skipped=["vision_analysis_ms", "caption_generation_ms",
                                        "sidecar_write_ms", "publish_parallel_ms", "archive_ms"])
         # The archive folder is no file of a type left out.
-        self.assertEqual(t["error"], "No images found in %s (supported types: .jpg, .jpeg, .png)"
+        self.assertEqual(t["error"], "No images found in %s (supported types: .jpg, .jpeg, .png, .webp, .tif, .tiff, .heic, .heif)"
                          % self.ws.images)
         self.assertIsNone(t["image"])
         self.assertOneCorrelation(res)
@@ -119,12 +119,12 @@ class RunTest(TestCase):
         for name in os.listdir(self.ws.images):
             if os.path.isfile(os.path.join(self.ws.images, name)):
                 os.unlink(os.path.join(self.ws.images, name))
-        for name in ("a.tif", "b.TIF", "c.tif", "d.webp", "e.webp", ".hidden.heic", "a.txt"):
+        for name in ("a.gif", "b.GIF", "c.gif", "d.bmp", "e.bmp", ".hidden.heic", "a.txt"):
             with open(os.path.join(self.ws.images, name), "wb") as f:
                 f.write(b"not read")
         res = self.ws.run()
         self.assertEqual(res.rc, 1)
-        want = ("No images found in %s (skipped 3 .tif, 2 .webp; supported types: .jpg, .jpeg, .png)"
+        want = ("No images found in %s (skipped 3 .gif, 2 .bmp; supported types: .jpg, .jpeg, .png, .webp, .tif, .tiff, .heic, .heif)"
                 % self.ws.images)
         self.assertEqual(res.one("workflow_timing")["error"], want)
         self.assertEqual(res.one("workflow_complete")["error"], want)

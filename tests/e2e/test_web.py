@@ -498,13 +498,13 @@ class UnsupportedTypesTest(WebCase):
     images = []
 
     def test_no_images_names_what_was_skipped(self):
-        for name in ("a.tif", "b.TIF", "c.tif", "d.webp", "e.webp"):
+        for name in ("a.gif", "b.GIF", "c.gif", "d.bmp", "e.bmp"):
             with open(os.path.join(self.ws.images, name), "wb") as f:
                 f.write(b"not read")
         srv = self.serve()
         r = self.assertStatus(self.get(srv, "/api/images/random"), 404)
-        self.assertEqual(r.json(), {"detail": "No images found in %s (skipped 3 .tif, 2 .webp; "
-                                              "supported types: .jpg, .jpeg, .png)" % self.ws.images})
+        self.assertEqual(r.json(), {"detail": "No images found in %s (skipped 3 .gif, 2 .bmp; "
+                                              "supported types: .jpg, .jpeg, .png, .webp, .tif, .tiff, .heic, .heif)" % self.ws.images})
 
 
 class EmptyFolderTest(WebCase):
@@ -512,7 +512,7 @@ class EmptyFolderTest(WebCase):
 
     def test_no_images(self):
         srv = self.serve()
-        no_images = "No images found in %s (supported types: .jpg, .jpeg, .png)" % self.ws.images
+        no_images = "No images found in %s (supported types: .jpg, .jpeg, .png, .webp, .tif, .tiff, .heic, .heif)" % self.ws.images
         r = self.assertStatus(self.get(srv, "/api/images/random", headers=["X-Request-ID: empty-1"]), 404)
         self.assertEqual(r.json(), {"detail": no_images})
         err = [l for l in srv.request_lines("empty-1") if l["message"] == "web_random_image_error"]

@@ -481,7 +481,9 @@ class FakeDropbox:
         if posixpath.splitext(lower)[1] not in THUMB_EXTENSIONS:
             raise self.err409({".tag": "unsupported_extension"}, ["unsupported_extension"])
         if len(data) > THUMB_MAX_BYTES or not (data[:3] == b"\xff\xd8\xff" or
-                                                data[:8] == b"\x89PNG\r\n\x1a\n"):
+                                                data[:8] == b"\x89PNG\r\n\x1a\n" or
+                                                (data[:4] == b"RIFF" and data[8:12] == b"WEBP") or
+                                                data[:4] in (b"II*\x00", b"MM\x00*")):
             raise self.err409({".tag": "unsupported_image"}, ["unsupported_image"])
         self.thumbnails[lower] += 1
         return {"file_metadata": self._file_md(lower)}, thumbnail_bytes(lower, args["size"])

@@ -12,32 +12,6 @@
 
 #define SHA "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
-struct fixture {
-	char *dir;
-	struct state *st;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = xcalloc(1, sizeof(*f));
-	f->dir = tu_scratch_dir();
-	char *db = xasprintf("%s/state.db", f->dir);
-	f->st = tu_state_open(db, false);
-	free(db);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	state_close(f->st);
-	tu_rmrf(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
-}
-
 /* A finished run cid with telegram posted and email failed. */
 static int64_t add_run(struct state *st, const char *cid, const char *image)
 {
@@ -81,7 +55,7 @@ static void find_fails(struct state *st, const char *run, bool prefix, enum pp_e
 
 static void test_find(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_state *f = *state;
 	find_fails(f->st, NULL, false, PP_ERR_NOT_FOUND);
 	add_run(f->st, "1234abcd-0000-4000-8000-000000000001", "a.jpg");
 	int64_t id = add_run(f->st, "1234abce-0000-4000-8000-000000000002", "b.jpg");
@@ -179,7 +153,7 @@ static void test_choose(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_find, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_find, tu_state_setup, tu_state_teardown),
 		cmocka_unit_test(test_choose),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

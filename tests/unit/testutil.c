@@ -130,3 +130,24 @@ struct state *tu_state_open(const char *path, bool read_only)
 	assert_non_null(st);
 	return st;
 }
+
+int tu_state_setup(void **state)
+{
+	struct tu_state *f = xcalloc(1, sizeof(*f));
+	f->dir = tu_scratch_dir();
+	char *db = xasprintf("%s/state.db", f->dir);
+	f->st = tu_state_open(db, false);
+	free(db);
+	*state = f;
+	return 0;
+}
+
+int tu_state_teardown(void **state)
+{
+	struct tu_state *f = *state;
+	state_close(f->st);
+	tu_rmrf(f->dir);
+	free(f->dir);
+	free(f);
+	return 0;
+}

@@ -31,6 +31,16 @@ bool tu_state_pg(void);
  * PHOTOPUB_TEST_STATE_URL, the URL of a PostgreSQL schema of its own (the
  * same for the same path, created when missing). Caller frees. */
 char *tu_state_target(const char *path);
+
+/* A scratch folder and a writable state in it (dir/state.db): the fixture
+ * of tests that need only those. tu_state_setup and tu_state_teardown are
+ * cmocka setup and teardown functions of a struct tu_state. */
+struct tu_state {
+	char *dir;
+	struct state *st;
+};
+int tu_state_setup(void **state);
+int tu_state_teardown(void **state);
 /* Writes len bytes to dir/name (creating it); returns the full path (caller frees). */
 char *tu_write(const char *dir, const char *name, const void *data, size_t len);
 /* Reads a whole file; NULL when missing. Caller frees. */
