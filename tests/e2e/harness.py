@@ -2,6 +2,7 @@
 images and a config, running the built photopub binary, and reading its log
 lines (every stderr line must be one JSON object)."""
 
+import atexit
 import hashlib
 import json
 import os
@@ -15,6 +16,13 @@ BIN = os.environ.get("PHOTOPUB_BIN", "build-test/photopub")
 SOURCE = os.environ.get("PHOTOPUB_SOURCE", os.getcwd())
 EXAMPLES = os.path.join(SOURCE, "examples", "images")
 DATA = os.environ.get("PHOTOPUB_TEST_DATA", os.path.join(SOURCE, "tests", "data"))
+
+# photopub appends its log lines to a default file under XDG_STATE_HOME (or
+# LOGS_DIRECTORY under systemd): a process a test starts with a copy of this
+# environment gets a private folder, never the real home's.
+os.environ.pop("LOGS_DIRECTORY", None)
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="pp-e2e-state-")
+atexit.register(shutil.rmtree, os.environ["XDG_STATE_HOME"], True)
 
 SAMPLES = sorted(f for f in os.listdir(EXAMPLES) if f.lower().endswith((".jpg", ".jpeg", ".png")))
 
@@ -108,6 +116,8 @@ class Workspace:
         self.state = os.path.join(self.dir, "state.db")
         self.config = os.path.join(self.dir, "photopub.ini")
         self.home = os.path.join(self.dir, "home")
+        # The default log file of every process started here: log_file().
+        self.state_home = os.path.join(self.home, ".local", "state")
         os.makedirs(self.images)
         os.makedirs(self.home)
         for name in (SAMPLES if images is None else images):
@@ -154,13 +164,24 @@ class Workspace:
     def posts(self):
         return sorted(os.listdir(self.outbox)) if os.path.isdir(self.outbox) else []
 
-    def run(self, *args, env=None, command="run", timeout=120, check_json=True, binary=None):
+    def log_file(self):
+        """The default log file of the processes this workspace starts."""
+        return os.path.join(self.state_home, "photopub", "photopub.log")
+
+    def environ(self):
+        """The environment of a process started here: its own HOME, caches
+        and state folder (so its default log file) inside the workspace."""
         e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.home,
              "XDG_CACHE_HOME": os.path.join(self.home, ".cache"),
+             "XDG_STATE_HOME": self.state_home,
              "TMPDIR": os.environ.get("TMPDIR", "/tmp")}
         for k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):
             if k in os.environ:
                 e[k] = os.environ[k]
+        return e
+
+    def run(self, *args, env=None, command="run", timeout=120, check_json=True, binary=None):
+        e = self.environ()
         e.update(self.env)
         if env:
             e.update(env)

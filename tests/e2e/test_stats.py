@@ -558,11 +558,7 @@ class TraceReportTest(unittest.TestCase):
         self.addCleanup(ws.cleanup)
         port_file = os.path.join(ws.dir, "port")
         log = os.path.join(ws.dir, "serve.log")
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": ws.home,
-               "TMPDIR": os.environ.get("TMPDIR", "/tmp")}
-        for k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):
-            if k in os.environ:
-                env[k] = os.environ[k]
+        env = ws.environ()
         proc = subprocess.Popen([BIN, "serve", "--config", ws.config, "--host", "127.0.0.1",
                                  "--port", "0", "--port-file", port_file, "--log-file", log],
                                 env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

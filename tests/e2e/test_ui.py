@@ -66,12 +66,7 @@ class Server:
         self.ws = ws
         self.port_file = os.path.join(ws.dir, "port")
         self.log_path = os.path.join(ws.dir, "serve.log")
-        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": ws.home,
-             "XDG_CACHE_HOME": os.path.join(ws.home, ".cache"),
-             "TMPDIR": os.environ.get("TMPDIR", "/tmp")}
-        for k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):
-            if k in os.environ:
-                e[k] = os.environ[k]
+        e = ws.environ()
         e.update(env)
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
