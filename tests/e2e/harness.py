@@ -67,8 +67,13 @@ def parse_log(text):
     return lines
 
 
+DEFAULT_LOG_TAIL = os.path.join(".local", "state", "photopub", "photopub.log")
+
+
 def tree_digest(*paths):
-    """SHA-256 over every file (path, mode, bytes) below paths: a change anywhere shows."""
+    """SHA-256 over every file (path, mode, bytes) below paths: a change anywhere shows.
+    The default log file (Workspace.log_file), which every command appends
+    its lines to, previews included, is not part of the tree."""
     h = hashlib.sha256()
     for top in paths:
         if not os.path.exists(top):
@@ -82,6 +87,8 @@ def tree_digest(*paths):
             dirs.sort()
             for f in sorted(files):
                 p = os.path.join(root, f)
+                if p.endswith(DEFAULT_LOG_TAIL):
+                    continue
                 h.update(os.path.relpath(p, top).encode() + b"\0")
                 st = os.lstat(p)
                 h.update(str(st.st_mode).encode())
@@ -166,7 +173,7 @@ class Workspace:
 
     def log_file(self):
         """The default log file of the processes this workspace starts."""
-        return os.path.join(self.state_home, "photopub", "photopub.log")
+        return os.path.join(self.home, DEFAULT_LOG_TAIL)
 
     def environ(self):
         """The environment of a process started here: its own HOME, caches
