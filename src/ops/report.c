@@ -30,6 +30,7 @@ void report_release(struct report *r)
 		free(t->name);
 	}
 	free(r->ts);
+	report_failed_release(r);
 	stats_release(&r->st);
 	memset(r, 0, sizeof(*r));
 }
@@ -180,8 +181,9 @@ static bool ends_ms(const struct ll_value *k)
 	return !k->escaped && k->n > 3 && !memcmp(k->p + k->n - 3, "_ms", 3);
 }
 
-static void add_line(struct report *r, const struct logline *l)
+static void add_line(struct report *r, const struct logline *l, const char *raw, size_t rawlen)
 {
+	report_failed_line(r, l, raw, rawlen);
 	const struct ll_value *msg = &l->m[3].val;
 	int64_t ts = l->ts_ms, ms;
 	note_time(r, ts);
@@ -257,7 +259,7 @@ int report_read(struct report *r, const char *path, struct pp_error *err)
 		}
 		enum ll_kind kind = logline_parse(line.s, line.n, &l);
 		if (stats_add_parsed(&r->st, kind, &l))
-			add_line(r, &l);
+			add_line(r, &l, line.s, line.n);
 	}
 	r->st.bytes += logread_bytes(in);
 	logread_close(in);
