@@ -10,7 +10,7 @@
  * What went wrong (report_failed.c): the newest REPORT_FAILED failed runs
  * (success false in workflow_timing), each with the stage or platforms
  * that failed, its error and its warning / error lines (kept from a ring of
- * the latest such lines), and every platform's failure reasons counted
+ * the latest such lines, with images_listed), and every platform's failure reasons counted
  * (publisher_publish lines with success false, by error_kind, else by the
  * error's text). */
 #ifndef PHOTOPUB_OPS_REPORT_H
@@ -116,11 +116,12 @@ int report_read(struct report *r, const char *path, struct pp_error *err);
 /* Renders the whole HTML document into out (report_html.c). */
 void report_html(const struct report *r, struct buf *out);
 
-/* Parts of it (report_html_failed.c): the "What went wrong" section; a
- * " · what went wrong" link to cid's own section when it is a listed failed
- * run; a time as "2026-11-29 07:00:00". */
+/* Parts of it (report_html_failed.c): the "What went wrong" section; the
+ * time when of run cid, a link to the run's own section when it is a listed
+ * failed run; a time as "2026-11-29 07:00:00". */
 void report_html_failures(const struct report *r, struct buf *out);
-void report_html_run_link(struct buf *out, const struct report *r, const char *cid);
+void report_html_run_time(struct buf *out, const struct report *r, const char *cid,
+			  const char *when);
 void report_fmt_time(int64_t ms, char *out, size_t cap);
 
 #endif

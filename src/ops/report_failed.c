@@ -151,7 +151,8 @@ void report_failed_line(struct report *r, const struct logline *l, const char *r
 	if (ll_str_eq(msg, "workflow_timing")) {
 		if (is_false(l, "success"))
 			add_failed_run(r, l, raw, n);
-	} else if (loud && ll_find(l, "correlation_id")) {
+	} else if ((loud || ll_str_eq(msg, "images_listed")) && ll_find(l, "correlation_id")) {
+		/* images_listed names the storage backend, for the waterfall's label. */
 		remember(r, l, raw, n);
 	}
 }

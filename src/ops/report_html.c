@@ -223,7 +223,12 @@ static void slow_table(struct buf *o, const struct report *r, const struct slow 
 		char when[40], ms[32];
 		report_fmt_time(v[i].ts_ms, when, sizeof(when));
 		html_fmt_ms((double)v[i].ms, ms, sizeof(ms));
-		buf_addf(o, "<tr><td class=\"t\">%s</td><td class=\"cid\"><code>", when);
+		buf_adds(o, "<tr><td class=\"t\">");
+		if (runs)
+			report_html_run_time(o, r, v[i].cid, when);
+		else
+			html_escape(o, when);
+		buf_adds(o, "</td><td class=\"cid\"><code>");
 		html_escape(o, v[i].cid);
 		buf_adds(o, "</code></td><td><code>");
 		html_escape(o, *v[i].what ? v[i].what : "-");
@@ -232,7 +237,6 @@ static void slow_table(struct buf *o, const struct report *r, const struct slow 
 		if (runs && !v[i].ok) {
 			buf_adds(o, "<span class=\"badge\">failed</span> ");
 			html_escape(o, *v[i].detail ? v[i].detail : "failed");
-			report_html_run_link(o, r, v[i].cid);
 		} else {
 			html_escape(o, runs ? "ok" : v[i].detail);
 		}

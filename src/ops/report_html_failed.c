@@ -38,12 +38,12 @@ static void run_link(struct buf *o, const char *cid, const char *text)
 	buf_adds(o, "</a>");
 }
 
-void report_html_run_link(struct buf *o, const struct report *r, const char *cid)
+void report_html_run_time(struct buf *o, const struct report *r, const char *cid, const char *when)
 {
-	if (report_failed_find(r, cid)) {
-		buf_adds(o, " · ");
-		run_link(o, cid, "what went wrong");
-	}
+	if (report_failed_find(r, cid))
+		run_link(o, cid, when);
+	else
+		html_escape(o, when);
 }
 
 static int cmp_reason(const void *a, const void *b)

@@ -377,6 +377,23 @@ class UiTest(unittest.TestCase):
             self.assertEqual(run.rc, 0, run.stderr)
             self.assertEqual(run.one("workflow_complete")["image"], want)
 
+    def test_report_fits_a_phone_and_links_its_failed_runs(self):
+        """The HTML of `photopub report` over real failed runs, opened from
+        its file at 390x844: no sideways scrolling, every failed-run link
+        lands on its section."""
+        import test_report
+        ws = Workspace(SAMPLES[:3])
+        self.addCleanup(ws.cleanup)
+        log, failed, _ = test_report.failing_log(ws)
+        out = os.path.join(self.tmp, "report.html")
+        proc = subprocess.run([harness.BIN, "report", log, "-o", out], capture_output=True,
+                              text=True, env=ws.environ(), timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        res = self.browse({"scenario": "report", "base_url": "file://" + out,
+                           "failed_runs": len(failed)})
+        for cid in failed:
+            self.assertIn("#run-" + cid, res["run_links"])
+
 
 if __name__ == "__main__":
     harness.main()
