@@ -35,15 +35,13 @@ int cmd_report(int argc, char **argv)
 	int rc = cmd_log_inputs("report", &in);
 	if (rc)
 		return rc;
-	char **files = in.files;
-	int nfiles = in.n;
 
 	struct report r;
 	struct pp_error err = { 0 };
 	struct buf html = BUF_INIT;
 	report_init(&r);
-	for (int i = 0; i < (nfiles ? nfiles : 1); i++) {
-		const char *path = nfiles ? files[i] : NULL;
+	for (int i = 0; i < (in.n ? in.n : 1); i++) {
+		const char *path = in.n ? in.files[i] : NULL;
 		if (report_read(&r, path, &err) < 0) {
 			log_error("ops", "input_error", NULL, LF_STR("file", path ? path : "-"),
 				  LF_STR("error", err.msg));

@@ -39,15 +39,13 @@ int cmd_trace(int argc, char **argv)
 	int rc = cmd_log_inputs("trace", &in);
 	if (rc)
 		return rc;
-	char **files = in.files;
-	int nfiles = in.n;
 
 	struct trace t;
 	struct pp_error err = { 0 };
 	struct wf_bar *bars = NULL;
 	trace_init(&t, id);
-	for (int i = 0; i < (nfiles ? nfiles : 1); i++) {
-		const char *path = nfiles ? files[i] : NULL;
+	for (int i = 0; i < (in.n ? in.n : 1); i++) {
+		const char *path = in.n ? in.files[i] : NULL;
 		if (trace_read(&t, path, &err) < 0) {
 			log_error("ops", "input_error", NULL, LF_STR("file", path ? path : "-"),
 				  LF_STR("error", err.msg));

@@ -89,7 +89,7 @@ struct report {
 	size_t nruns, nreqs;
 	struct failed_run *failed;  /* REPORT_FAILED slots, nfailed used (any order) */
 	size_t nfailed;
-	uint64_t failed_seen;       /* every failed run, listed or not */
+	uint64_t failed_seen;       /* every failed run, listed or not (a listed id once) */
 	struct fail_reason *reasons; /* REPORT_REASONS slots */
 	size_t nreasons;
 	uint64_t reasons_other;     /* failures past REPORT_REASONS distinct reasons */

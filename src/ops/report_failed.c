@@ -10,15 +10,6 @@
 #include "types/stage.h"
 #include "util/buf.h"
 
-static void str_of(const struct logline *l, const char *key, char *out, size_t cap)
-{
-	const struct ll_member *m = ll_find(l, key);
-	if (m && m->val.type == LV_STRING)
-		ll_copy(&m->val, out, cap);
-	else
-		out[0] = '\0';
-}
-
 static bool is_false(const struct logline *l, const char *key)
 {
 	const struct ll_member *m = ll_find(l, key);
@@ -33,15 +24,15 @@ static void remember(struct report *r, const struct logline *l, const char *raw,
 	r->recent_next = (r->recent_next + 1) % REPORT_RECENT;
 	free(x->raw);
 	x->raw = xstrndup(raw, n);
-	str_of(l, "correlation_id", x->cid, sizeof(x->cid));
+	ll_find_str(l, "correlation_id", x->cid, sizeof(x->cid));
 }
 
 static void count_reason(struct report *r, const struct logline *l)
 {
 	char platform[40], reason[120], error[300];
-	str_of(l, "platform", platform, sizeof(platform));
-	str_of(l, "error_kind", reason, sizeof(reason));
-	str_of(l, "error", error, sizeof(error));
+	ll_find_str(l, "platform", platform, sizeof(platform));
+	ll_find_str(l, "error_kind", reason, sizeof(reason));
+	ll_find_str(l, "error", error, sizeof(error));
 	if (!*reason) /* a line from before error_kind: the error's text */
 		snprintf(reason, sizeof(reason), "%.119s", *error ? error : "unknown");
 	if (!r->reasons)
@@ -107,6 +98,10 @@ static void failed_where(struct failed_run *f, const struct logline *timing, con
 
 static void add_failed_run(struct report *r, const struct logline *l, const char *raw, size_t n)
 {
+	char cid[sizeof(((struct failed_run *)0)->cid)];
+	ll_find_str(l, "correlation_id", cid, sizeof(cid));
+	if (report_failed_find(r, cid))
+		return; /* the same run read twice (a file named twice, a copy) */
 	r->failed_seen++;
 	struct failed_run *f = failed_slot(r, l->ts_ms);
 	if (!f)
@@ -115,9 +110,9 @@ static void add_failed_run(struct report *r, const struct logline *l, const char
 	const struct ll_member *total = ll_find(l, stage_defs[STAGE_TOTAL].ms_key);
 	int64_t ms = -1;
 	f->total_ms = total && ll_int(&total->val, &ms) ? ms : -1;
-	str_of(l, "correlation_id", f->cid, sizeof(f->cid));
-	str_of(l, "image", f->image, sizeof(f->image));
-	str_of(l, "error", f->error, sizeof(f->error));
+	ll_find_str(l, "correlation_id", f->cid, sizeof(f->cid));
+	ll_find_str(l, "image", f->image, sizeof(f->image));
+	ll_find_str(l, "error", f->error, sizeof(f->error));
 	/* Its lines from the ring, oldest first; the platforms that failed. */
 	char platforms[160] = "";
 	size_t np = 0;
@@ -131,7 +126,7 @@ static void add_failed_run(struct report *r, const struct logline *l, const char
 		if (logline_parse(x->raw, strlen(x->raw), &pl) == LL_OURS &&
 		    ll_str_eq(&pl.m[3].val, "publisher_publish") && is_false(&pl, "success")) {
 			char p[40];
-			str_of(&pl, "platform", p, sizeof(p));
+			ll_find_str(&pl, "platform", p, sizeof(p));
 			np += (size_t)snprintf(platforms + np, np < sizeof(platforms) ? sizeof(platforms) - np : 0,
 					       "%s%s", np ? ", " : "", p);
 			if (np >= sizeof(platforms))

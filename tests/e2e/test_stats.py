@@ -742,8 +742,15 @@ class TraceReportTest(unittest.TestCase):
         stages = {k for l in self.lines if l["message"] == "workflow_timing"
                   for k, v in l.items() if k.endswith("_ms") and v is not None}
         for s in stages:
-            self.assertIn('aria-label="%s: p50, p95 and p99 over time"' % s, html)
-            self.assertIn('aria-label="%s: latency histogram"' % s, html)
+            # Charts are named by the stage's label; the listing by its backend.
+            label = STAGE_LABELS[s] + (" (local)" if s == "dropbox_list_images_ms" else "")
+            self.assertIn('aria-label="%s: p50, p95 and p99 over time"' % label, html)
+            self.assertIn('aria-label="%s: latency histogram"' % label, html)
+        # The failed run once, however often its lines are read.
+        failed = [l["correlation_id"] for l in self.lines
+                  if l["message"] == "workflow_timing" and not l["success"]]
+        self.assertEqual(len(failed), 1)
+        self.assertEqual(html.count('id="run-%s"' % failed[0]), 1)
         self.assertGreaterEqual(html.count("<svg"), 2 * len(stages))
         # The slowest runs with their correlation ids.
         runs = sorted((l["total_ms"], l["correlation_id"]) for l in self.lines
