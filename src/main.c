@@ -19,7 +19,7 @@ static void print_help(void)
 	       PHOTOPUB_VERSION);
 	for (const struct command *c = commands; c->name; c++)
 		printf("  %-8s %s\n", c->name, c->summary);
-	printf("\nSee `photopub COMMAND --help` for a command's options.\n");
+	printf("\nSee `photopub COMMAND --help` or `man photopub-COMMAND` for a command's options.\n");
 }
 
 static const struct command *find_command(const char *name)

@@ -6,10 +6,16 @@
  * compiled into the binary (image_module, made by the build), so the binary
  * is one file that works wherever it is copied or linked from: they are
  * written to an anonymous memory file and loaded from there.
- * $PHOTOPUB_IMAGE_MODULE names a module file instead. A failure says what
- * was tried and dlerror's reason. */
+ * An installed binary loads the module installed beside it instead
+ * (PHOTOPUB_MODULE_RELPATH from the binary's real folder, e.g.
+ * ../lib/x86_64-linux-gnu/photopub/libphotopub-image.so): what a package
+ * runs is then a file dpkg-shlibdeps reads, so the package depends on
+ * libvips; a copy of the binary without it falls back to the embedded one.
+ * $PHOTOPUB_IMAGE_MODULE names a module file instead of both. A failure
+ * says what was tried and dlerror's reason. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -51,15 +57,47 @@ static int module_file(char *path, size_t n)
 	return fd;
 }
 
-/* Loads the module ($PHOTOPUB_IMAGE_MODULE, else the embedded copy) and
- * returns its table, or NULL with load_error saying what was tried and why. */
+#ifndef PHOTOPUB_MODULE_RELPATH
+#define PHOTOPUB_MODULE_RELPATH "../lib/photopub/" MODULE
+#endif
+
+/* The module installed beside the binary (PHOTOPUB_MODULE_RELPATH from the
+ * folder of /proc/self/exe, resolved) in path; 0 when that file exists,
+ * else -1. */
+static int installed_module(char *path, size_t n)
+{
+	char exe[512]; /* longer ones take the embedded copy: each message fits */
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len <= 0)
+		return -1;
+	exe[len] = '\0';
+	char joined[600];
+	int w = snprintf(joined, sizeof(joined), "%s/%s", dirname(exe), PHOTOPUB_MODULE_RELPATH);
+	if (w < 0 || (size_t)w >= sizeof(joined))
+		return -1;
+	char *real = realpath(joined, NULL); /* NULL: no such file */
+	if (!real)
+		return -1;
+	w = snprintf(path, n, "%s", real);
+	free(real);
+	return w >= 0 && (size_t)w < n ? 0 : -1;
+}
+
+/* Loads the module ($PHOTOPUB_IMAGE_MODULE, else the installed one, else
+ * the embedded copy) and returns its table, or NULL with load_error saying
+ * what was tried and why. */
 static const struct image_api *load(void)
 {
-	char path[64];
+	char path[640], installed[700];
 	const char *env = getenv("PHOTOPUB_IMAGE_MODULE");
 	const char *file = env && *env ? env : NULL;
 	const char *what = file ? "the module PHOTOPUB_IMAGE_MODULE names"
 				: "the copy of " MODULE " inside the binary";
+	if (!file && installed_module(path, sizeof(path)) == 0) {
+		file = path;
+		snprintf(installed, sizeof(installed), "the installed module %s", path);
+		what = installed;
+	}
 	if (!file) {
 		if (module_file(path, sizeof(path)) < 0) {
 			snprintf(load_error, sizeof(load_error),

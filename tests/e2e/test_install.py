@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""`cmake --install` into a temporary prefix gives one file, bin/photopub,
-that runs the demo pipeline (local folder, offline analyzer, outbox, SQLite)
-from there, and so do a copy of it in another folder and a symbolic link to
-it; libvips is not among the libraries it links, and a module that cannot be
-loaded is reported with what was tried and the loader's reason."""
+"""`cmake --install` into a temporary prefix gives bin/photopub beside the
+libvips module it loads (lib/photopub/libphotopub-image.so), the man pages,
+units, completion, logrotate snippet and configuration; the binary runs the
+demo pipeline (local folder, offline analyzer, outbox, SQLite) from there
+with the installed module, and so do a copy of it alone in another folder
+(with the copy of the module inside it) and a symbolic link to it; libvips
+is not among the libraries it links, and a module that cannot be loaded is
+reported with what was tried and the loader's reason. The Debian package is
+tests/e2e/test_package.py."""
 
 import os
 import shutil
@@ -13,6 +17,7 @@ import tempfile
 from harness import BIN, TestCase, main
 
 CMAKE = shutil.which("cmake")
+MODULE = os.path.join("lib", "photopub", "libphotopub-image.so")   # libdir of prefix /usr/local
 
 
 class InstallTest(TestCase):
@@ -44,11 +49,40 @@ class InstallTest(TestCase):
         self.assertTiming(res, True, ran=["vision_analysis_ms", "archive_ms"])
         return res
 
-    def test_one_file_is_installed(self):
-        files = [os.path.relpath(os.path.join(d, f), self.prefix)
-                 for d, _, fs in os.walk(self.prefix) for f in fs]
-        self.assertEqual(files, [os.path.join("bin", "photopub")])
+    def test_installed_files(self):
+        files = {os.path.relpath(os.path.join(d, f), self.prefix)
+                 for d, _, fs in os.walk(self.prefix) for f in fs}
+        for f in ["bin/photopub", MODULE, "share/man/man1/photopub.1.gz",
+                  "share/man/man1/photopub-run.1.gz", "share/man/man5/photopub.ini.5.gz",
+                  "lib/systemd/system/photopub-serve.service",
+                  "lib/systemd/system/photopub-run.service",
+                  "lib/systemd/system/photopub-run.timer",
+                  "share/bash-completion/completions/photopub",
+                  "etc/logrotate.d/photopub", "etc/photopub/photopub.ini",
+                  "etc/photopub/photopub.env", "share/doc/photopub/examples/photopub.ini"]:
+            self.assertIn(f, files)
         self.assertTrue(os.access(self.installed, os.X_OK))
+        self.assertEqual(os.stat(os.path.join(self.prefix, "etc/photopub/photopub.env")).st_mode & 0o777,
+                         0o600)
+        # nothing is installed outside the prefix: every path is relative to it
+        with open(os.path.join(os.path.dirname(os.path.abspath(BIN)), "install_manifest.txt")) as f:
+            for line in f.read().splitlines():
+                self.assertTrue(line.startswith(self.prefix + "/"), line)
+
+    def test_installed_module_is_loaded(self):
+        """The binary loads the module installed beside it: a broken one
+        there is what the error names (and no fallback hides it)."""
+        other = os.path.join(self.root, "broken prefix")
+        shutil.copytree(self.prefix, other, symlinks=True)
+        self.addCleanup(shutil.rmtree, other, True)
+        with open(os.path.join(other, MODULE), "w"):   # truncated: not an ELF file
+            pass
+        res = self.ws.run(binary=os.path.join(other, "bin", "photopub"))
+        self.assertEqual(res.rc, 1)
+        err = res.one("image_probe_error")["error"]
+        self.assertIn("cannot load the installed module", err)
+        self.assertIn(os.path.join("lib", "photopub", "libphotopub-image.so"), err)
+        self.assertEqual(self.ws.posts(), [])
 
     def test_installed_binary_runs_the_demo(self):
         self.assertPosts(self.installed)
