@@ -23,7 +23,7 @@ void report_fmt_time(int64_t ms, char *out, size_t cap)
 static void trace_command(struct buf *o, const char *cid)
 {
 	char head[9];
-	snprintf(head, sizeof(head), "%s", cid);
+	snprintf(head, sizeof(head), "%.8s", cid);
 	buf_adds(o, "<code class=\"cmd\">photopub trace ");
 	html_escape(o, head);
 	buf_adds(o, "</code>");
