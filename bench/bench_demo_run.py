@@ -11,6 +11,10 @@ import sys
 import tempfile
 import time
 
+from benchlib import private_state_home
+
+private_state_home()
+
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 source = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 binary = os.path.join(build, "photopub")

@@ -15,6 +15,10 @@ import sys
 import tempfile
 import time
 
+from benchlib import private_state_home
+
+private_state_home()
+
 source = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(source, "tests", "fakes"))
 from fake_telegram import FakeTelegram  # noqa: E402

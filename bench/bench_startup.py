@@ -15,7 +15,9 @@ import sys
 import tempfile
 import time
 
-from benchlib import rss_mb
+from benchlib import rss_mb, private_state_home
+
+private_state_home()
 
 builds = sys.argv[1:] or ["build"]
 source = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

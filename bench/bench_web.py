@@ -17,7 +17,9 @@ import sys
 import tempfile
 import time
 
-from benchlib import rss_mb
+from benchlib import rss_mb, private_state_home
+
+private_state_home()
 
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 10

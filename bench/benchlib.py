@@ -1,4 +1,19 @@
-"""What the Python benchmarks share: reading a process's resident size."""
+"""What the Python benchmarks share: reading a process's resident size, and
+a private state folder for the photopub processes they start."""
+
+import atexit
+import os
+import shutil
+import tempfile
+
+
+def private_state_home():
+    """Points XDG_STATE_HOME (so photopub's default log file) of this process
+    and those it starts at a temp folder removed at exit, and drops
+    LOGS_DIRECTORY: a benchmark's runs never write into the real home."""
+    os.environ.pop("LOGS_DIRECTORY", None)
+    os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="pp-bench-state-")
+    atexit.register(shutil.rmtree, os.environ["XDG_STATE_HOME"], True)
 
 
 def rss_mb(pid):

@@ -96,6 +96,22 @@ int cmd_time_bound(const char *command, const char *opt, const char *arg, int64_
 /* Opens --log-file; logs and returns -1 on failure. */
 int cmd_open_log_file(const char *path);
 
+/* The log inputs of stats, trace and report: the LOGFILEs named, else
+ * standard input (files NULL, n 0) when it is not a terminal, else the
+ * default log file (config_default_log_path), announced by a
+ * `log_input_default` line. */
+struct cmd_inputs {
+	char **files;
+	int n;
+	char *default_path;  /* owned; files points at it when it is the input */
+};
+
+/* Fills the default when in (files and n set to the operands) names none
+ * and standard input is a terminal. 0, or EXIT_USAGE after the usage_error
+ * line when that file cannot be read. cmd_inputs_release frees it. */
+int cmd_log_inputs(const char *command, struct cmd_inputs *in);
+void cmd_inputs_release(struct cmd_inputs *in);
+
 /* Checks the enabled platforms' settings and opens the services the
  * pipeline runs on (libvips, state, storage, AI) into *env, whose cfg must
  * be set. Returns 0, or the exit code after logging why: EXIT_USAGE for a

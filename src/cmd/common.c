@@ -1,10 +1,12 @@
 /* common.c - what the commands share: usage errors, configuration loading
  * with its error line, and opening and closing the pipeline's services. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "ai/ai.h"
 #include "cmd/cmd.h"
 #include "core/check.h"
@@ -146,6 +148,27 @@ static void log_config_errors(const struct config_error *e)
 			  LF_INT("index", n + 1), LF_INT("count", e->nerrors));
 }
 
+/* The configured (or default) log file, unless --log-file opened one: its
+ * folder is created 0700 when missing. A failure is a warning, never a
+ * failed command: the lines still reach stderr. */
+static void open_configured_log(const struct config *cfg)
+{
+	if (!cfg->log_file || log_has_file())
+		return;
+	struct pp_error err = { 0 };
+	char *dir = xstrdup(cfg->log_file);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	int rc = slash && slash != dir ? fs_mkdir_p(dir, 0700, &err) : 0;
+	if (rc == 0)
+		rc = log_set_file(cfg->log_file, &err);
+	if (rc < 0)
+		log_warning("cli", "log_file_error", NULL, LF_STR("path", cfg->log_file),
+			    LF_STR("error", err.msg));
+	free(dir);
+}
+
 int cmd_load_config(const struct config_options *opts, struct config *cfg, bool force_debug)
 {
 	struct config_error e;
@@ -157,6 +180,7 @@ int cmd_load_config(const struct config_options *opts, struct config *cfg, bool 
 		return -1;
 	}
 	log_set_level(force_debug ? LOG_DEBUG : (enum log_level)log_level_parse(cfg->log_level));
+	open_configured_log(cfg);
 	return 0;
 }
 
@@ -178,6 +202,31 @@ int cmd_open_log_file(const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+int cmd_log_inputs(const char *command, struct cmd_inputs *in)
+{
+	if (in->n || !isatty(STDIN_FILENO))
+		return 0;
+	in->default_path = config_default_log_path();
+	if (access(in->default_path, R_OK) < 0) {
+		int rc = cmd_usage_error(command,
+					 "no LOGFILE named and the default log %s cannot be read (%s): "
+					 "name a LOGFILE or pipe the log into standard input",
+					 in->default_path, strerror(errno));
+		cmd_inputs_release(in);
+		return rc;
+	}
+	log_info("ops", "log_input_default", NULL, LF_STR("file", in->default_path));
+	in->files = &in->default_path;
+	in->n = 1;
+	return 0;
+}
+
+void cmd_inputs_release(struct cmd_inputs *in)
+{
+	free(in->default_path);
+	in->default_path = NULL;
 }
 
 int cmd_open_services(struct workflow_env *env, const char *argv0, bool read_only)

@@ -31,18 +31,17 @@ int cmd_report(int argc, char **argv)
 	}
 	if (!output || !*output)
 		return cmd_usage_error("report", "-o FILE.html is required");
-	char **files = argv + optind;
-	int nfiles = argc - optind;
-	if (!nfiles && isatty(STDIN_FILENO))
-		return cmd_usage_error("report", "name a LOGFILE or pipe the log into standard input");
+	struct cmd_inputs in = { .files = argv + optind, .n = argc - optind };
+	int rc = cmd_log_inputs("report", &in);
+	if (rc)
+		return rc;
 
 	struct report r;
 	struct pp_error err = { 0 };
 	struct buf html = BUF_INIT;
-	int rc = EXIT_OK;
 	report_init(&r);
-	for (int i = 0; i < (nfiles ? nfiles : 1); i++) {
-		const char *path = nfiles ? files[i] : NULL;
+	for (int i = 0; i < (in.n ? in.n : 1); i++) {
+		const char *path = in.n ? in.files[i] : NULL;
 		if (report_read(&r, path, &err) < 0) {
 			log_error("ops", "input_error", NULL, LF_STR("file", path ? path : "-"),
 				  LF_STR("error", err.msg));
@@ -62,6 +61,7 @@ int cmd_report(int argc, char **argv)
 out:
 	buf_release(&html);
 	report_release(&r);
+	cmd_inputs_release(&in);
 	log_shutdown();
 	return rc;
 }

@@ -16,8 +16,7 @@
 struct stats_args {
 	const char *budget, *since, *until;
 	bool json;
-	char **files;
-	int nfiles;
+	struct cmd_inputs in;
 };
 
 static int parse_args(int argc, char **argv, struct stats_args *a)
@@ -41,11 +40,8 @@ static int parse_args(int argc, char **argv, struct stats_args *a)
 			return EXIT_USAGE; /* cmd_getopt said why */
 		}
 	}
-	a->files = argv + optind;
-	a->nfiles = argc - optind;
-	if (!a->nfiles && isatty(STDIN_FILENO))
-		return cmd_usage_error("stats", "name a LOGFILE or pipe the log into standard input");
-	return 0;
+	a->in = (struct cmd_inputs){ .files = argv + optind, .n = argc - optind };
+	return cmd_log_inputs("stats", &a->in);
 }
 
 static int set_bound(const char *opt, const char *arg, bool *has, int64_t *ms)
@@ -91,8 +87,8 @@ int cmd_stats(int argc, char **argv)
 			goto out;
 		}
 	}
-	for (int i = 0; i < (a.nfiles ? a.nfiles : 1); i++) {
-		const char *path = a.nfiles ? a.files[i] : NULL;
+	for (int i = 0; i < (a.in.n ? a.in.n : 1); i++) {
+		const char *path = a.in.n ? a.in.files[i] : NULL;
 		if (stats_read(&st, path, &err) < 0) {
 			log_error("ops", "input_error", NULL, LF_STR("file", path ? path : "-"),
 				  LF_STR("error", err.msg));
@@ -123,6 +119,7 @@ int cmd_stats(int argc, char **argv)
 out:
 	budget_release(&budgets);
 	stats_release(&st);
+	cmd_inputs_release(&a.in);
 	log_shutdown();
 	return rc;
 }

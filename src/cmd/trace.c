@@ -35,18 +35,17 @@ int cmd_trace(int argc, char **argv)
 	const char *id = argv[optind++];
 	if (strlen(id) < TRACE_MIN_PREFIX)
 		return cmd_usage_error("trace", "give at least 8 characters of the CORRELATION_ID");
-	char **files = argv + optind;
-	int nfiles = argc - optind;
-	if (!nfiles && isatty(STDIN_FILENO))
-		return cmd_usage_error("trace", "name a LOGFILE or pipe the log into standard input");
+	struct cmd_inputs in = { .files = argv + optind, .n = argc - optind };
+	int rc = cmd_log_inputs("trace", &in);
+	if (rc)
+		return rc;
 
 	struct trace t;
 	struct pp_error err = { 0 };
 	struct wf_bar *bars = NULL;
-	int rc = EXIT_OK;
 	trace_init(&t, id);
-	for (int i = 0; i < (nfiles ? nfiles : 1); i++) {
-		const char *path = nfiles ? files[i] : NULL;
+	for (int i = 0; i < (in.n ? in.n : 1); i++) {
+		const char *path = in.n ? in.files[i] : NULL;
 		if (trace_read(&t, path, &err) < 0) {
 			log_error("ops", "input_error", NULL, LF_STR("file", path ? path : "-"),
 				  LF_STR("error", err.msg));
@@ -86,6 +85,7 @@ int cmd_trace(int argc, char **argv)
 out:
 	free(bars);
 	trace_release(&t);
+	cmd_inputs_release(&in);
 	log_shutdown();
 	return rc;
 }

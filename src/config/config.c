@@ -109,6 +109,7 @@ static const struct config_key keys[] = {
 	{ "Web", "body_timeout", CONFIG_INT, OFF(web_body_timeout), "20", 1, 3600, NULL },
 
 	{ "Log", "level", CONFIG_ENUM, 0, NULL, 0, 0, level_names }, /* see apply_derived */
+	{ "Log", "file", CONFIG_STR, OFF(log_file), NULL, 0, 0, NULL }, /* see apply_derived */
 };
 
 struct env_def {
@@ -587,13 +588,35 @@ static void apply_ini(struct config *cfg, const struct ini_file *f, struct confi
 	}
 }
 
-static char *default_state_path(void)
+char *config_state_dir(void)
 {
 	const char *xdg = config_env("XDG_STATE_HOME");
 	if (xdg && xdg[0] == '/')
-		return xasprintf("%s/photopub/state.db", xdg);
+		return xasprintf("%s/photopub", xdg);
 	const char *home = config_env("HOME");
-	return xasprintf("%s/.local/state/photopub/state.db", home ? home : ".");
+	return xasprintf("%s/.local/state/photopub", home ? home : ".");
+}
+
+char *config_default_log_path(void)
+{
+	const char *logs = config_env("LOGS_DIRECTORY");
+	if (logs && logs[0] == '/') {
+		/* systemd may list several folders, separated by ':'; the first is ours. */
+		size_t n = strcspn(logs, ":");
+		return xasprintf("%.*s/photopub.log", (int)n, logs);
+	}
+	char *dir = config_state_dir();
+	char *path = fs_join(dir, "photopub.log");
+	free(dir);
+	return path;
+}
+
+static char *default_state_path(void)
+{
+	char *dir = config_state_dir();
+	char *path = fs_join(dir, "state.db");
+	free(dir);
+	return path;
 }
 
 static void apply_derived(struct config *cfg, const struct ini_file *f, struct config_error *e)
@@ -655,6 +678,20 @@ static void apply_derived(struct config *cfg, const struct ini_file *f, struct c
 
 	if (!cfg->state_path)
 		cfg->state_path = default_state_path();
+
+	/* [Log] file: "none" turns the file off; unset is the default file. */
+	if (!cfg->log_file) {
+		cfg->log_file = config_default_log_path();
+	} else if (!strcasecmp(cfg->log_file, "none")) {
+		free(cfg->log_file);
+		cfg->log_file = NULL;
+	} else if (!*cfg->log_file) {
+		config_fail(e, cfg->path, "Log", "file", "must not be empty (none turns the file off)");
+	} else {
+		char *abs = resolve_path(cfg, cfg->log_file);
+		free(cfg->log_file);
+		cfg->log_file = abs;
+	}
 
 	v = ini_get(f, "Log", "level");
 	cfg->log_level = xstrdup(v ? v : "info");
@@ -789,7 +826,7 @@ void config_release(struct config *cfg)
 		&cfg->instagram_access_token, &cfg->insta_password, &cfg->artist_alias,
 		&cfg->state_path, &cfg->state_url, &cfg->web_host, &cfg->web_auth_token,
 		&cfg->web_auth_user, &cfg->web_auth_pass, &cfg->web_admin_pw,
-		&cfg->web_session_secret, &cfg->web_trusted_proxies, &cfg->log_level,
+		&cfg->web_session_secret, &cfg->web_trusted_proxies, &cfg->log_level, &cfg->log_file,
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		free(*fields[i]);

@@ -128,6 +128,8 @@ struct config {
 
 	/* [Log] */
 	char *log_level;            /* "info" unless set */
+	char *log_file;             /* absolute: [Log] file, else config_default_log_path();
+				       NULL with [Log] file = none */
 
 	/* The values of the modules' keys (see struct config_module), parsed
 	 * and normalized, defaults included; read with config_get*(). */
@@ -270,6 +272,16 @@ void config_problem_message(const struct config_problem *p, char *out, size_t si
 /* The environment value of name after the .env layer was applied
  * (process environment first). NULL when unset or empty. */
 const char *config_env(const char *name);
+
+/* photopub's state folder: $XDG_STATE_HOME/photopub, else
+ * $HOME/.local/state/photopub (the default state file and log file live
+ * there). The caller frees it. */
+char *config_state_dir(void);
+
+/* The default log file: $LOGS_DIRECTORY/photopub.log under systemd
+ * (LogsDirectory=photopub), else photopub.log in config_state_dir(). The
+ * caller frees it. */
+char *config_default_log_path(void);
 
 /* A module key's value: its normalized text (a path made absolute, a URL
  * without its trailing '/'), its default when the file does not set it, or

@@ -176,8 +176,12 @@ void preview_write(const struct preview *p, FILE *f)
 	}
 
 	rule(f, "Timings");
-	for (size_t s = 0; s < STAGE_COUNT; s++)
-		timing(f, stage_defs[s].ms_key, p->timings->ms[s]);
+	for (size_t s = 0; s < STAGE_COUNT; s++) {
+		char label[64];
+		const char *key = stage_defs[s].ms_key;
+		timing(f, stage_label(key, strlen(key), p->cfg->backend, label, sizeof(label)),
+		       p->timings->ms[s]);
+	}
 	if (workflow_error(p->result))
 		fprintf(f, "\nerror: %s\n", workflow_error(p->result));
 	fflush(f);

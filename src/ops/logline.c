@@ -525,3 +525,13 @@ bool ll_int(const struct ll_value *v, int64_t *out)
 	*out = llround(d);
 	return true;
 }
+
+size_t ll_find_str(const struct logline *l, const char *key, char *out, size_t cap)
+{
+	const struct ll_member *m = ll_find(l, key);
+	if (m && m->val.type == LV_STRING)
+		return ll_copy(&m->val, out, cap);
+	if (cap)
+		out[0] = '\0';
+	return 0;
+}

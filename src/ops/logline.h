@@ -78,6 +78,9 @@ bool ll_int(const struct ll_value *v, int64_t *out);
  * character boundary when too long). Returns the length written. Non-string
  * values are copied as their JSON text. */
 size_t ll_copy(const struct ll_value *v, char *out, size_t cap);
+/* The string member key of l copied into out as ll_copy does; "" when l
+ * has no such member or it is not a string. Returns the length. */
+size_t ll_find_str(const struct logline *l, const char *key, char *out, size_t cap);
 /* The same into a new string; caller frees. */
 char *ll_strdup(const struct ll_value *v);
 

@@ -30,6 +30,7 @@ void report_release(struct report *r)
 		free(t->name);
 	}
 	free(r->ts);
+	report_failed_release(r);
 	stats_release(&r->st);
 	memset(r, 0, sizeof(*r));
 }
@@ -164,15 +165,6 @@ static struct slow *slot(struct slow *v, size_t *n, int64_t ms)
 	return ms > v[min].ms ? &v[min] : NULL;
 }
 
-static void str_field(const struct logline *l, const char *key, char *out, size_t cap)
-{
-	const struct ll_member *m = ll_find(l, key);
-	if (m && m->val.type == LV_STRING)
-		ll_copy(&m->val, out, cap);
-	else
-		out[0] = '\0';
-}
-
 /* ---- lines -------------------------------------------------------------------- */
 
 static bool ends_ms(const struct ll_value *k)
@@ -180,8 +172,9 @@ static bool ends_ms(const struct ll_value *k)
 	return !k->escaped && k->n > 3 && !memcmp(k->p + k->n - 3, "_ms", 3);
 }
 
-static void add_line(struct report *r, const struct logline *l)
+static void add_line(struct report *r, const struct logline *l, const char *raw, size_t rawlen)
 {
+	report_failed_line(r, l, raw, rawlen);
 	const struct ll_value *msg = &l->m[3].val;
 	int64_t ts = l->ts_ms, ms;
 	note_time(r, ts);
@@ -198,9 +191,9 @@ static void add_line(struct report *r, const struct logline *l)
 			s->ms = ms;
 			s->ts_ms = ts;
 			s->ok = !failed;
-			str_field(l, "correlation_id", s->cid, sizeof(s->cid));
-			str_field(l, "image", s->what, sizeof(s->what));
-			str_field(l, "error", s->detail, sizeof(s->detail));
+			ll_find_str(l, "correlation_id", s->cid, sizeof(s->cid));
+			ll_find_str(l, "image", s->what, sizeof(s->what));
+			ll_find_str(l, "error", s->detail, sizeof(s->detail));
 		}
 	} else if (ll_str_eq(msg, "http_request")) {
 		const struct ll_member *method = ll_find(l, "method"), *route = ll_find(l, "route"),
@@ -224,7 +217,7 @@ static void add_line(struct report *r, const struct logline *l)
 			s->ms = ms;
 			s->ts_ms = ts;
 			s->ok = !(have_code && code >= 500);
-			str_field(l, "correlation_id", s->cid, sizeof(s->cid));
+			ll_find_str(l, "correlation_id", s->cid, sizeof(s->cid));
 			size_t k = ll_copy(&method->val, s->what, 32);
 			s->what[k++] = ' ';
 			ll_copy(path && path->val.type == LV_STRING ? &path->val : &where->val,
@@ -257,7 +250,7 @@ int report_read(struct report *r, const char *path, struct pp_error *err)
 		}
 		enum ll_kind kind = logline_parse(line.s, line.n, &l);
 		if (stats_add_parsed(&r->st, kind, &l))
-			add_line(r, &l);
+			add_line(r, &l, line.s, line.n);
 	}
 	r->st.bytes += logread_bytes(in);
 	logread_close(in);

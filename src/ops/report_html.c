@@ -1,8 +1,9 @@
 /* report_html.c - the HTML document of `photopub report`: one self-contained
  * page (inline CSS and SVG, no script, nothing from the network) with
  * summary cards, a panel per stage / web event / endpoint, publisher
- * outcomes and the slowest runs and requests. Every string from the logs
- * goes through html_escape. */
+ * outcomes, what went wrong (report_html_failed.c) and the slowest runs and
+ * requests. Every string from the logs goes through html_escape. Nothing is
+ * wider than a phone (390 px): tables scroll inside their own box. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,9 @@ static const char css[] =
 	".card .v.bad{color:var(--bad)}"
 	".panel{background:var(--panel);border:1px solid var(--line);border-radius:10px;"
 	"padding:14px 18px 10px;margin:0 0 14px}"
-	".panel h3{margin:0;font:600 14.5px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}"
+	".panel h3{margin:0;font:600 14.5px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"
+	"overflow-wrap:anywhere}"
+	".panel h3 .key{color:var(--muted);font-weight:400;font-size:12px}"
 	".nums{color:var(--muted);font-size:13px;margin:2px 0 6px;font-variant-numeric:tabular-nums}"
 	".nums b{color:var(--fg);font-weight:600}.nums .bad{color:var(--bad)}"
 	".charts{display:grid;grid-template-columns:1fr 1fr;gap:20px}"
@@ -45,20 +48,33 @@ static const char css[] =
 	"td.n,th.n{text-align:right;white-space:nowrap}"
 	"td.t{white-space:nowrap;color:var(--muted)}"
 	"code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}"
-	"td.cid{min-width:300px}"
+	"td.cid{min-width:220px}"
+	".scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch}"
+	".scroll table{min-width:560px}"
+	"a{color:#1d4ed8}"
+	".h3{font-size:15px;margin:18px 0 6px}"
+	".reasons{margin:0 0 10px;padding-left:20px}.reasons li{margin:4px 0}"
+	".reasons .ex{color:var(--muted);font-size:12.5px;overflow-wrap:anywhere}"
+	".badge{display:inline-block;font-size:11px;font-weight:600;padding:0 6px;border-radius:8px;"
+	"background:#fde2e2;color:var(--bad);margin-left:6px}"
+	"code.cmd{background:#eef2f7;padding:1px 5px;border-radius:4px;white-space:nowrap}"
+	".run p{margin:6px 0;overflow-wrap:anywhere}"
+	".wf{margin:8px 0;font-size:12.5px}"
+	".wfr{display:grid;grid-template-columns:minmax(0,38%) 1fr 64px;gap:8px;align-items:center}"
+	".wfn{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}"
+	".wft{position:relative;height:12px;background:#f1f3f6;border-radius:3px}"
+	".wft i{position:absolute;top:0;bottom:0;background:#6b8fd6;border-radius:3px}"
+	".wfm{text-align:right;color:var(--muted);font-variant-numeric:tabular-nums}"
+	"pre.lines{white-space:pre-wrap;overflow-wrap:anywhere;font-size:11.5px;background:#fafbfc;"
+	"border:1px solid var(--line);border-radius:6px;padding:8px;max-height:320px;overflow-y:auto}"
 	".ok{color:var(--ok)}.bad{color:var(--bad)}"
 	".empty{color:var(--muted);font-style:italic}"
 	"footer{color:var(--muted);font-size:12.5px;margin-top:40px;border-top:1px solid var(--line);"
 	"padding-top:12px}"
 	"@media (max-width:900px){.cards{grid-template-columns:repeat(3,1fr)}"
-	".charts{grid-template-columns:1fr}}";
-
-static void fmt_time(int64_t ms, char *out, size_t cap)
-{
-	char ts[32];
-	ts_format(ms, ts);
-	snprintf(out, cap, "%.10s %.8s", ts, ts + 11);
-}
+	".charts{grid-template-columns:1fr}}"
+	"@media (max-width:560px){main{padding:18px 12px 32px}"
+	".cards{grid-template-columns:repeat(2,minmax(0,1fr))}.panel{padding:12px}}";
 
 static void card(struct buf *o, const char *k, const char *v, bool bad)
 {
@@ -91,8 +107,17 @@ static void nums(struct buf *o, const struct tseries *t, const char *unit)
 
 static void panel(struct buf *o, const struct report *r, const struct tseries *t, const char *unit)
 {
+	char label[200], backends[STATS_MAX_BACKENDS * 26];
+	const char *name = t->kind != RK_STAGE ? t->name
+		: stage_label(t->name, strlen(t->name), stats_backends(&r->st, backends, sizeof(backends)),
+			      label, sizeof(label));
 	buf_adds(o, "<section class=\"panel\"><h3>");
-	html_escape(o, t->name);
+	html_escape(o, name);
+	if (t->kind == RK_STAGE && strcmp(name, t->name)) {
+		buf_adds(o, " <span class=\"key\">");
+		html_escape(o, t->name);
+		buf_adds(o, "</span>");
+	}
 	buf_adds(o, "</h3>");
 	nums(o, t, unit);
 	if (!t->all.count) {
@@ -112,7 +137,7 @@ static void panel(struct buf *o, const struct report *r, const struct tseries *t
 	struct chart_line lines[3] = {
 		{ "p50", "#2563eb", y }, { "p95", "#d97706", y + n }, { "p99", "#dc2626", y + 2 * n },
 	};
-	char *title = xasprintf("%s: p50, p95 and p99 over time", t->name);
+	char *title = xasprintf("%s: p50, p95 and p99 over time", name);
 	struct time_chart tc = {
 		.title = title, .npoints = n, .t_ms = tm,
 		.t_min_ms = r->min_ts / r->gran_ms * r->gran_ms,
@@ -122,7 +147,7 @@ static void panel(struct buf *o, const struct report *r, const struct tseries *t
 	buf_adds(o, "<div class=\"charts\"><div>");
 	svg_time_chart(o, &tc);
 	free(title);
-	title = xasprintf("%s: latency histogram", t->name);
+	title = xasprintf("%s: latency histogram", name);
 	buf_adds(o, "</div><div>");
 	svg_histogram(o, title, &t->all);
 	buf_adds(o, "</div></div></section>");
@@ -180,7 +205,8 @@ static int cmp_slow(const void *a, const void *b)
 	return x->ms < y->ms ? 1 : x->ms > y->ms ? -1 : 0;
 }
 
-static void slow_table(struct buf *o, const struct slow *src, size_t n, bool runs)
+static void slow_table(struct buf *o, const struct report *r, const struct slow *src, size_t n,
+		       bool runs)
 {
 	struct slow *v = xmalloc((n ? n : 1) * sizeof(*v));
 	memcpy(v, src, n * sizeof(*v));
@@ -190,26 +216,33 @@ static void slow_table(struct buf *o, const struct slow *src, size_t n, bool run
 		free(v);
 		return;
 	}
-	buf_addf(o, "<table><thead><tr><th>time (UTC)</th><th>correlation id</th><th>%s</th>"
+	buf_addf(o, "<div class=\"scroll\"><table><thead><tr><th>time (UTC)</th><th>correlation id</th><th>%s</th>"
 		    "<th class=\"n\">%s</th><th>%s</th></tr></thead><tbody>",
 		 runs ? "image" : "request", runs ? "total" : "duration", runs ? "result" : "status");
 	for (size_t i = 0; i < n; i++) {
 		char when[40], ms[32];
-		fmt_time(v[i].ts_ms, when, sizeof(when));
+		report_fmt_time(v[i].ts_ms, when, sizeof(when));
 		html_fmt_ms((double)v[i].ms, ms, sizeof(ms));
-		buf_addf(o, "<tr><td class=\"t\">%s</td><td class=\"cid\"><code>", when);
+		buf_adds(o, "<tr><td class=\"t\">");
+		if (runs)
+			report_html_run_time(o, r, v[i].cid, when);
+		else
+			html_escape(o, when);
+		buf_adds(o, "</td><td class=\"cid\"><code>");
 		html_escape(o, v[i].cid);
 		buf_adds(o, "</code></td><td><code>");
 		html_escape(o, *v[i].what ? v[i].what : "-");
 		buf_addf(o, "</code></td><td class=\"n\">%s</td><td class=\"%s\">", ms,
 			 v[i].ok ? "ok" : "bad");
-		if (runs)
-			html_escape(o, v[i].ok ? "ok" : *v[i].detail ? v[i].detail : "failed");
-		else
-			html_escape(o, v[i].detail);
+		if (runs && !v[i].ok) {
+			buf_adds(o, "<span class=\"badge\">failed</span> ");
+			html_escape(o, *v[i].detail ? v[i].detail : "failed");
+		} else {
+			html_escape(o, runs ? "ok" : v[i].detail);
+		}
 		buf_adds(o, "</td></tr>");
 	}
-	buf_adds(o, "</tbody></table>");
+	buf_adds(o, "</tbody></table></div>");
 	free(v);
 }
 
@@ -228,7 +261,7 @@ static void publishers(struct buf *o, const struct report *r)
 		rows[i] = (struct bar_row){ v[i]->name, v[i]->success, v[i]->failure };
 	buf_adds(o, "<section class=\"panel\">");
 	svg_bars(o, "publishes per platform: published and failed", rows, g->n);
-	buf_adds(o, "</section><table><thead><tr><th>platform</th><th class=\"n\">publishes</th>"
+	buf_adds(o, "</section><div class=\"scroll\"><table><thead><tr><th>platform</th><th class=\"n\">publishes</th>"
 		    "<th class=\"n\">failed</th><th class=\"n\">p50</th><th class=\"n\">p95</th>"
 		    "<th class=\"n\">p99</th><th class=\"n\">max</th></tr></thead><tbody>");
 	for (size_t i = 0; v[i]; i++) {
@@ -251,7 +284,7 @@ static void publishers(struct buf *o, const struct report *r)
 			buf_adds(o, "<td class=\"n\">-</td><td class=\"n\">-</td><td class=\"n\">-</td>"
 				    "<td class=\"n\">-</td></tr>");
 	}
-	buf_adds(o, "</tbody></table>");
+	buf_adds(o, "</tbody></table></div>");
 	free(rows);
 	free(v);
 }
@@ -266,8 +299,8 @@ void report_html(const struct report *r, struct buf *o)
 	buf_adds(o, css);
 	buf_adds(o, "</style></head><body><main><h1>photopub latency report</h1><p class=\"sub\">");
 	if (r->have_ts) {
-		fmt_time(r->min_ts, a, sizeof(a));
-		fmt_time(r->max_ts, b, sizeof(b));
+		report_fmt_time(r->min_ts, a, sizeof(a));
+		report_fmt_time(r->max_ts, b, sizeof(b));
 		buf_addf(o, "%s – %s UTC · ", a, b);
 	}
 	html_fmt_count(st->lines, v, sizeof(v));
@@ -312,6 +345,7 @@ void report_html(const struct report *r, struct buf *o)
 	card(o, "failed publishes", v, pub_fail > 0);
 	buf_adds(o, "</div>");
 
+	report_html_failures(r, o);
 	section(o, r, RK_STAGE, "Workflow stages",
 		"Every <code>*_ms</code> of <code>workflow_timing</code>, one line per run; "
 		"errors are samples from failed runs.",
@@ -324,12 +358,12 @@ void report_html(const struct report *r, struct buf *o)
 		"No http_request lines in these logs.");
 	publishers(o, r);
 
-	buf_adds(o, "<h2>Slowest runs</h2><p class=\"note\">By <code>total_ms</code>; "
-		    "<code>photopub trace ID</code> shows one in full.</p>");
-	slow_table(o, r->runs, r->nruns, true);
+	buf_adds(o, "<h2>Slowest runs</h2><p class=\"note\">By <code>total_ms</code>, failed runs "
+		    "included (marked); <code>photopub trace ID</code> shows one in full.</p>");
+	slow_table(o, r, r->runs, r->nruns, true);
 	buf_adds(o, "<h2>Slowest requests</h2><p class=\"note\">By the "
 		    "<code>http_request</code> duration.</p>");
-	slow_table(o, r->reqs, r->nreqs, false);
+	slow_table(o, r, r->reqs, r->nreqs, false);
 
 	buf_addf(o, "<footer>Generated by photopub %s. Percentiles are nearest-rank: exact below "
 		    "%u ms, within %.1f %% above; maxima are exact.",

@@ -234,6 +234,28 @@ static bool is_false(const struct ll_member *m)
 	return m && m->val.type == LV_FALSE;
 }
 
+static void add_backend(struct stats *st, const char *name, size_t n)
+{
+	if (!n || n >= sizeof(st->backends[0]))
+		return;
+	for (size_t i = 0; i < st->nbackends; i++)
+		if (strlen(st->backends[i]) == n && !memcmp(st->backends[i], name, n))
+			return;
+	if (st->nbackends < STATS_MAX_BACKENDS) {
+		memcpy(st->backends[st->nbackends], name, n);
+		st->backends[st->nbackends++][n] = '\0';
+	}
+}
+
+const char *stats_backends(const struct stats *st, char *out, size_t cap)
+{
+	size_t n = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < st->nbackends && n < cap; i++)
+		n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? ", " : "", st->backends[i]);
+	return out;
+}
+
 static void add_timing(struct stats *st, const struct logline *l)
 {
 	bool failed = is_false(ll_find(l, "success"));
@@ -378,6 +400,11 @@ bool stats_add_parsed(struct stats *st, enum ll_kind kind, const struct logline 
 		add_publish(st, l);
 	else if (MSG_IS(msg, "http_request"))
 		add_http(st, l);
+	else if (MSG_IS(msg, "images_listed")) {
+		const struct ll_member *b = ll_find(l, "storage");
+		if (b && b->val.type == LV_STRING && !b->val.escaped)
+			add_backend(st, b->val.p, b->val.n);
+	}
 	else if (msg->n > 4 && memcmp(msg->p, "web_", 4) == 0 && MSG_IS(logger, "web"))
 		add_web(st, l);
 	return true;
@@ -407,6 +434,8 @@ static void stats_merge(struct stats *dst, const struct stats *src)
 	group_merge(&dst->web, &src->web);
 	group_merge(&dst->http, &src->http);
 	group_merge(&dst->publishers, &src->publishers);
+	for (size_t i = 0; i < src->nbackends; i++)
+		add_backend(dst, src->backends[i], strlen(src->backends[i]));
 }
 
 /* ---- reading --------------------------------------------------------------- */

@@ -14,7 +14,9 @@
  *   publishers  `publisher_publish` by platform: duration_ms, success / failure
  *               (errors = failures).
  * Each group holds at most a fixed number of series; what comes after that
- * is added to a series called "(other)". */
+ * is added to a series called "(other)". The `storage` of `images_listed`
+ * lines names the backends that listed images, for the human label of the
+ * listing stage ("list images (local)"). */
 #ifndef PHOTOPUB_OPS_STATS_H
 #define PHOTOPUB_OPS_STATS_H
 
@@ -29,6 +31,7 @@
 #define STATS_OTHER "(other)"
 #define STATS_MAX_HTTP 1000   /* distinct http series */
 #define STATS_MAX_SERIES 256  /* distinct stages, web events, publishers */
+#define STATS_MAX_BACKENDS 4  /* storage backends named in a label */
 
 struct stats_series {
 	char *name;
@@ -62,6 +65,8 @@ struct stats {
 	uint64_t runs, failed_runs;         /* workflow_timing lines */
 	uint64_t requests, requests_5xx;    /* http_request lines */
 	struct stats_group stages, web, http, publishers;
+	char backends[STATS_MAX_BACKENDS][24]; /* storage backends met, in order */
+	size_t nbackends;
 	/* lookup caches (internal) */
 	struct stats_series *stage_cache[LL_MAX_MEMBERS];
 	struct stats_series *web_cache[LL_MAX_MEMBERS];
@@ -91,6 +96,9 @@ const struct stats_series *stats_group_find(const struct stats_group *g, const c
 /* The group's series in output order (pipeline order for stages, by name for
  * the others, "(other)" last). The caller frees the array (not the series). */
 const struct stats_series **stats_group_sorted(const struct stats_group *g, bool pipeline_order);
+
+/* The backends met, joined by ", " into out ("" when none); returns out. */
+const char *stats_backends(const struct stats *st, char *out, size_t cap);
 
 /* Percentiles printed and exported, in per mille. */
 extern const unsigned stats_percentiles[4];       /* 500, 900, 950, 990 */

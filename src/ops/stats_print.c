@@ -4,6 +4,7 @@
 #include <string.h>
 #include "ops/stats.h"
 #include "ops/timefmt.h"
+#include "types/stage.h"
 #include "util/buf.h"
 
 #define NAME_MAX_WIDTH 64
@@ -23,13 +24,23 @@ static void sections(const struct stats *st, struct section out[4])
 	out[3] = (struct section){ "publisher", &st->publishers, false, "publishers" };
 }
 
-static void print_row(FILE *out, int width, const struct stats_series *s)
+/* The name of a series for people: a stage's label, others as they are. */
+static const char *row_name(const struct stats *st, const struct section *sec,
+			    const struct stats_series *s, char *out, size_t cap)
 {
-	size_t len = strlen(s->name);
+	if (!sec->pipeline)
+		return s->name;
+	char backends[STATS_MAX_BACKENDS * 26];
+	return stage_label(s->name, s->len, stats_backends(st, backends, sizeof(backends)), out, cap);
+}
+
+static void print_row(FILE *out, int width, const char *name, const struct stats_series *s)
+{
+	size_t len = strlen(name);
 	if (len > (size_t)width)
-		fprintf(out, "  %.*s...", width - 3, s->name);
+		fprintf(out, "  %.*s...", width - 3, name);
 	else
-		fprintf(out, "  %-*s", width, s->name);
+		fprintf(out, "  %-*s", width, name);
 	fprintf(out, " %9llu %7llu", (unsigned long long)s->h.count, (unsigned long long)s->errors);
 	for (int i = 0; i < 4; i++) {
 		if (s->h.count)
@@ -49,9 +60,10 @@ void stats_print(const struct stats *st, FILE *out)
 	struct section sec[4];
 	sections(st, sec);
 	int width = 24;
+	char label[160];
 	for (int k = 0; k < 4; k++)
 		for (size_t i = 0; i < sec[k].g->n; i++) {
-			int l = (int)strlen(sec[k].g->v[i]->name);
+			int l = (int)strlen(row_name(st, &sec[k], sec[k].g->v[i], label, sizeof(label)));
 			if (l > width)
 				width = l < NAME_MAX_WIDTH ? l : NAME_MAX_WIDTH;
 		}
@@ -78,7 +90,7 @@ void stats_print(const struct stats *st, FILE *out)
 		}
 		const struct stats_series **v = stats_group_sorted(g, sec[k].pipeline);
 		for (size_t i = 0; v[i]; i++)
-			print_row(out, width, v[i]);
+			print_row(out, width, row_name(st, &sec[k], v[i], label, sizeof(label)), v[i]);
 		free(v);
 	}
 	fprintf(out, "\npercentiles: nearest rank; exact below %u ms, within %.1f %% above; max exact\n",

@@ -104,7 +104,41 @@ void svg_time_chart(struct buf *o, const struct time_chart *c)
 		 CHART_H - 4,
 		 c->step_ms >= 604800000 ? "week" : c->step_ms >= 86400000 ? "day" : "hour");
 
-	for (size_t l = 0; l < c->nlines; l++) {
+	/* With few buckets a line says little (one point is a lone dot): each
+	 * bucket gets a bar per line instead, side by side, each with its
+	 * point and value. */
+	size_t filled = 0;
+	for (size_t i = 0; i < c->npoints; i++)
+		for (size_t l = 0; l < c->nlines; l++)
+			if (!isnan(c->lines[l].y[i])) {
+				filled++;
+				break;
+			}
+	bool few = filled <= CHART_FEW_POINTS;
+	double slot = span > 0 ? (double)c->step_ms / (double)span * PW : PW / 3.0;
+	double bw = slot * 0.7 / (double)(c->nlines ? c->nlines : 1);
+	if (bw > 26)
+		bw = 26;
+	for (size_t l = 0; few && l < c->nlines; l++) {
+		const struct chart_line *ln = &c->lines[l];
+		for (size_t i = 0; i < c->npoints; i++) {
+			if (isnan(ln->y[i]))
+				continue;
+			double x = XPOS(c->t_ms[i]) + ((double)l - (double)(c->nlines - 1) / 2.0) * bw;
+			double y = YPOS(ln->y[i]);
+			char when[32], v[32];
+			fmt_bucket(c->t_ms[i], c->step_ms, when, sizeof(when));
+			html_fmt_ms(ln->y[i], v, sizeof(v));
+			buf_addf(o, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+				    "fill=\"%s\" fill-opacity=\"0.35\"/>",
+				 x - bw / 2 + 1, y, bw - 2, MT + PH - y, ln->color);
+			buf_addf(o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.2\" fill=\"%s\"><title>%s %s: ",
+				 x, y, ln->color, when, ln->label);
+			buf_addf(o, "%s</title></circle>", v);
+			buf_addf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", x, y - 6, v);
+		}
+	}
+	for (size_t l = 0; !few && l < c->nlines; l++) {
 		const struct chart_line *ln = &c->lines[l];
 		bool pen = false;
 		buf_addf(o, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\" stroke-linejoin=\"round\" d=\"",

@@ -29,8 +29,12 @@ struct time_chart {
 	size_t nlines;
 };
 
+/* Buckets with a value up to which the time chart draws bars, not lines. */
+#define CHART_FEW_POINTS 6
+
 /* Lines of percentiles over time; consecutive buckets are joined, a
- * missing bucket breaks the line. */
+ * missing bucket breaks the line. With at most CHART_FEW_POINTS buckets
+ * that hold a value: a bar per line and bucket, with its point and value. */
 void svg_time_chart(struct buf *out, const struct time_chart *c);
 
 /* The distribution of h's values (log scale beyond 60 ms) with dashed

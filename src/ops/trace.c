@@ -232,8 +232,8 @@ json_t *trace_to_json(const struct trace *t, const struct wf_bar *bars, size_t n
 		json_array_append_new(lines, j ? j : json_null());
 	}
 	for (size_t i = 0; i < nbars; i++)
-		json_array_append_new(wf, json_pack("{s:s, s:I, s:I, s:i}", "name", bars[i].name,
-						    "start_ms", (json_int_t)bars[i].start_ms,
+		json_array_append_new(wf, json_pack("{s:s, s:s, s:I, s:I, s:i}", "name", bars[i].name,
+						    "label", bars[i].label, "start_ms", (json_int_t)bars[i].start_ms,
 						    "duration_ms", (json_int_t)bars[i].duration_ms,
 						    "depth", bars[i].depth));
 	json_object_set_new(root, "lines", lines);

@@ -13,7 +13,9 @@
  *   - without a workflow_timing line (a web request), every other line that
  *     carries a duration (`vision_analysis_ms`, `caption_generation_ms`,
  *     `sidecar_write_ms`, a publisher's `duration_ms`, …) is a bar ending at
- *     its timestamp, nested under the request. */
+ *     its timestamp, nested under the request.
+ * The listing stage's label names the backend of the id's `images_listed`
+ * (or `workflow_start`) line: its `storage`. */
 #ifndef PHOTOPUB_OPS_TRACE_H
 #define PHOTOPUB_OPS_TRACE_H
 
@@ -47,7 +49,8 @@ struct trace {
 };
 
 struct wf_bar {
-	char name[160];
+	char name[160];   /* the stage, event or request ("dropbox_list_images") */
+	char label[160];  /* name for people (stage_label: "list images (local)") */
 	int64_t start_ms, duration_ms;
 	int depth;
 };

@@ -28,6 +28,7 @@ static bool is_duration(const struct ll_value *v, int64_t *ms)
 struct bars {
 	struct wf_bar *v;
 	size_t n, cap;
+	char backend[32];  /* the run's storage backend, "" when unknown */
 };
 
 static void add(struct bars *b, const char *name, size_t namelen, int64_t start, int64_t dur,
@@ -42,6 +43,7 @@ static void add(struct bars *b, const char *name, size_t namelen, int64_t start,
 	if (namelen >= sizeof(w->name))
 		namelen = sizeof(w->name) - 1;
 	memcpy(w->name, name, namelen);
+	stage_label(w->name, namelen, b->backend, w->label, sizeof(w->label));
 	w->start_ms = start;
 	w->duration_ms = dur < 0 ? 0 : dur;
 	w->depth = depth;
@@ -140,6 +142,10 @@ size_t trace_waterfall(const struct trace *t, struct wf_bar **out)
 	for (size_t i = 0; i < t->n; i++) {
 		if (logline_parse(t->v[i].raw, t->v[i].n, &l) != LL_OURS)
 			continue;
+		const struct ll_member *storage = ll_find(&l, "storage");
+		if ((msg_is(&l, "images_listed") || msg_is(&l, "workflow_start")) && storage &&
+		    storage->val.type == LV_STRING)
+			ll_copy(&storage->val, b.backend, sizeof(b.backend));
 		if (msg_is(&l, "workflow_timing"))
 			timing = &t->v[i];
 		else if (msg_is(&l, "http_request"))
@@ -221,7 +227,7 @@ void trace_print_waterfall(const struct wf_bar *bars, size_t nbars, int width, F
 		int64_t end = bars[i].start_ms + bars[i].duration_ms;
 		if (end > span)
 			span = end;
-		int w = (int)strlen(bars[i].name) + 2 * bars[i].depth;
+		int w = (int)strlen(bars[i].label) + 2 * bars[i].depth;
 		if (w > namew)
 			namew = w < 60 ? w : 60;
 	}
@@ -239,14 +245,14 @@ void trace_print_waterfall(const struct wf_bar *bars, size_t nbars, int width, F
 			c1 = c0 + 1;
 		if (c1 > width)
 			c1 = width;
-		int avail = namew - 2 * w->depth, len = (int)strlen(w->name);
+		int avail = namew - 2 * w->depth, len = (int)strlen(w->label);
 		if (len > avail) {
 			/* Cut on a character boundary and mark the cut. */
-			int cut = avail > 1 ? (int)utf8_cut_bytes(w->name, (size_t)len,
+			int cut = avail > 1 ? (int)utf8_cut_bytes(w->label, (size_t)len,
 								 (size_t)avail - 1) : 0;
-			fprintf(out, "%*s%.*s…%*s", 2 * w->depth, "", cut, w->name, avail - 1 - cut, "");
+			fprintf(out, "%*s%.*s…%*s", 2 * w->depth, "", cut, w->label, avail - 1 - cut, "");
 		} else {
-			fprintf(out, "%*s%-*s", 2 * w->depth, "", avail, w->name);
+			fprintf(out, "%*s%-*s", 2 * w->depth, "", avail, w->label);
 		}
 		fprintf(out, " %8lld %8lld  |", (long long)w->start_ms, (long long)w->duration_ms);
 		for (int c = 0; c < width; c++) {

@@ -250,6 +250,8 @@ size_t publish_parallel_observed(const struct config *cfg,
 				 LF_STR("post_id", results[i].post_id),
 				 LF_STR("url", results[i].url),
 				 LF_STR("error", publish_error(&results[i])),
+				 LF_STR("error_kind", results[i].success ? NULL
+						       : pp_error_name(results[i].err.kind)),
 				 LF_END });
 	}
 	job_unref(j);

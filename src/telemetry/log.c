@@ -625,6 +625,14 @@ int log_set_file(const char *path, struct pp_error *err)
 	return 0;
 }
 
+bool log_has_file(void)
+{
+	pthread_rwlock_rdlock(&sink_lock);
+	bool on = file_fd >= 0;
+	pthread_rwlock_unlock(&sink_lock);
+	return on;
+}
+
 int log_reopen(struct pp_error *err)
 {
 	/* Lines queued before the signal belong to the old file. */

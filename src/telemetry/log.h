@@ -98,6 +98,9 @@ int log_format_parse(const char *name);
  * previous file. NULL closes it. */
 int log_set_file(const char *path, struct pp_error *err);
 
+/* True while a log file is open (log_set_file). */
+bool log_has_file(void);
+
 /* Reopens the log file by its name (after logrotate moved it). Safe to call
  * from any thread while others log: a line goes wholly to the old or the new file. */
 int log_reopen(struct pp_error *err);

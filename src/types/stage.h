@@ -5,7 +5,8 @@
  * and the preview (name + "_ms"), and where else it appears. Everything that
  * lists stages — workflow_timing, the preview, /metrics, stats, trace and
  * the waterfall — loops over this table, so a new stage is one row here and
- * the code that runs it. */
+ * the code that runs it. Human output (the preview, stats, trace, report)
+ * shows a stage's label instead of its key: stage_label. */
 #ifndef PHOTOPUB_TYPES_STAGE_H
 #define PHOTOPUB_TYPES_STAGE_H
 
@@ -16,20 +17,22 @@
 #define STAGE_PLATFORMS 1u
 /* The whole run: not a step of the pipeline, shown last. */
 #define STAGE_WHOLE 2u
+/* Run by the storage backend: its label names it, "list images (local)". */
+#define STAGE_BACKEND 4u
 
-/*        id       name                    flags */
-#define PP_STAGES(X)                                   \
-	X(LIST,    "dropbox_list_images", 0)               \
-	X(SELECT,  "image_selection",     0)               \
-	X(VISION,  "vision_analysis",     0)               \
-	X(CAPTION, "caption_generation",  0)               \
-	X(SIDECAR, "sidecar_write",       0)               \
-	X(PUBLISH, "publish_parallel",    STAGE_PLATFORMS) \
-	X(ARCHIVE, "archive",             0)               \
-	X(TOTAL,   "total",               STAGE_WHOLE)
+/*        id       name                   label                  flags */
+#define PP_STAGES(X)                                                          \
+	X(LIST,    "dropbox_list_images", "list images",        STAGE_BACKEND)   \
+	X(SELECT,  "image_selection",     "select image",       0)               \
+	X(VISION,  "vision_analysis",     "vision analysis",    0)               \
+	X(CAPTION, "caption_generation",  "generate caption",   0)               \
+	X(SIDECAR, "sidecar_write",       "write sidecar",      0)               \
+	X(PUBLISH, "publish_parallel",    "publish (parallel)", STAGE_PLATFORMS) \
+	X(ARCHIVE, "archive",             "archive",            0)               \
+	X(TOTAL,   "total",               "total",              STAGE_WHOLE)
 
 enum pp_stage {
-#define X(id, name, flags) STAGE_##id,
+#define X(id, name, label, flags) STAGE_##id,
 	PP_STAGES(X)
 #undef X
 	STAGE_COUNT
@@ -38,6 +41,7 @@ enum pp_stage {
 struct stage_def {
 	const char *name;        /* "vision_analysis" */
 	const char *ms_key;      /* "vision_analysis_ms" */
+	const char *label;       /* "vision analysis": for people */
 	unsigned flags;
 };
 
@@ -53,5 +57,12 @@ void stage_times_init(struct stage_times *t);
 
 /* The stage whose ms_key is key[0..n), or -1. */
 int stage_by_key(const char *key, size_t n);
+
+/* The human label of the workflow_timing key key[0..n) (or of a stage's
+ * name, without "_ms"), written into out (cap bytes) and returned:
+ * "vision analysis"; "list images (local)" for a STAGE_BACKEND stage when
+ * backend is known (NULL or "": "list images"); "publish telegram" for
+ * publish_telegram_ms; any other key as it is. */
+const char *stage_label(const char *key, size_t n, const char *backend, char *out, size_t cap);
 
 #endif

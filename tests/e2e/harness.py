@@ -2,6 +2,7 @@
 images and a config, running the built photopub binary, and reading its log
 lines (every stderr line must be one JSON object)."""
 
+import atexit
 import hashlib
 import json
 import os
@@ -15,6 +16,13 @@ BIN = os.environ.get("PHOTOPUB_BIN", "build-test/photopub")
 SOURCE = os.environ.get("PHOTOPUB_SOURCE", os.getcwd())
 EXAMPLES = os.path.join(SOURCE, "examples", "images")
 DATA = os.environ.get("PHOTOPUB_TEST_DATA", os.path.join(SOURCE, "tests", "data"))
+
+# photopub appends its log lines to a default file under XDG_STATE_HOME (or
+# LOGS_DIRECTORY under systemd): a process a test starts with a copy of this
+# environment gets a private folder, never the real home's.
+os.environ.pop("LOGS_DIRECTORY", None)
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="pp-e2e-state-")
+atexit.register(shutil.rmtree, os.environ["XDG_STATE_HOME"], True)
 
 SAMPLES = sorted(f for f in os.listdir(EXAMPLES) if f.lower().endswith((".jpg", ".jpeg", ".png")))
 
@@ -59,8 +67,13 @@ def parse_log(text):
     return lines
 
 
+DEFAULT_LOG_TAIL = os.path.join(".local", "state", "photopub", "photopub.log")
+
+
 def tree_digest(*paths):
-    """SHA-256 over every file (path, mode, bytes) below paths: a change anywhere shows."""
+    """SHA-256 over every file (path, mode, bytes) below paths: a change anywhere shows.
+    The default log file (Workspace.log_file), which every command appends
+    its lines to, previews included, is not part of the tree."""
     h = hashlib.sha256()
     for top in paths:
         if not os.path.exists(top):
@@ -74,6 +87,8 @@ def tree_digest(*paths):
             dirs.sort()
             for f in sorted(files):
                 p = os.path.join(root, f)
+                if p.endswith(DEFAULT_LOG_TAIL):
+                    continue
                 h.update(os.path.relpath(p, top).encode() + b"\0")
                 st = os.lstat(p)
                 h.update(str(st.st_mode).encode())
@@ -108,6 +123,8 @@ class Workspace:
         self.state = os.path.join(self.dir, "state.db")
         self.config = os.path.join(self.dir, "photopub.ini")
         self.home = os.path.join(self.dir, "home")
+        # The default log file of every process started here: log_file().
+        self.state_home = os.path.join(self.home, ".local", "state")
         os.makedirs(self.images)
         os.makedirs(self.home)
         for name in (SAMPLES if images is None else images):
@@ -154,13 +171,24 @@ class Workspace:
     def posts(self):
         return sorted(os.listdir(self.outbox)) if os.path.isdir(self.outbox) else []
 
-    def run(self, *args, env=None, command="run", timeout=120, check_json=True, binary=None):
+    def log_file(self):
+        """The default log file of the processes this workspace starts."""
+        return os.path.join(self.home, DEFAULT_LOG_TAIL)
+
+    def environ(self):
+        """The environment of a process started here: its own HOME, caches
+        and state folder (so its default log file) inside the workspace."""
         e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.home,
              "XDG_CACHE_HOME": os.path.join(self.home, ".cache"),
+             "XDG_STATE_HOME": self.state_home,
              "TMPDIR": os.environ.get("TMPDIR", "/tmp")}
         for k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):
             if k in os.environ:
                 e[k] = os.environ[k]
+        return e
+
+    def run(self, *args, env=None, command="run", timeout=120, check_json=True, binary=None):
+        e = self.environ()
         e.update(self.env)
         if env:
             e.update(env)

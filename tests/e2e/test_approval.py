@@ -201,11 +201,7 @@ class CliApprovalTest(harness.TestCase):
 
     def run_direct(self, *args, env=None, **kw):
         """photopub run outside Workspace.run, for its standard input."""
-        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.ws.home,
-             "TMPDIR": os.environ.get("TMPDIR", "/tmp")}
-        for k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):
-            if k in os.environ:
-                e[k] = os.environ[k]
+        e = self.ws.environ()
         e.update(env or {})
         return subprocess.run([harness.BIN, "run", "--config", self.ws.config] + list(args),
                               capture_output=True, text=True, env=e, timeout=120, **kw)

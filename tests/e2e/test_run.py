@@ -264,7 +264,8 @@ class RunTest(TestCase):
         self.assertIs(t["preview_mode"], True)
         self.assertIs(t["dry_publish"], True)
         for part in ["Image", "Analysis", "Caption", "Platforms", "[outbox]", "Sidecar",
-                     "Timings", "vision_analysis_ms", "# ---", "characters"]:
+                     "Timings", "  list images (local) ", "  vision analysis ", "# ---",
+                     "characters"]:
             self.assertIn(part, res.stdout)
         self.assertEqual(tree_digest(*watched), before)
 

@@ -33,6 +33,13 @@ PERCENTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
 STAGES = ["dropbox_list_images_ms", "image_selection_ms", "vision_analysis_ms",
           "caption_generation_ms", "sidecar_write_ms", "publish_parallel_ms", "archive_ms",
           "total_ms", "publish_telegram_ms", "publish_outbox_ms"]
+# The rows of the terminal tables: a stage's label (types/stage.c); the
+# generated logs have no images_listed line, so no backend is named.
+STAGE_LABELS = {"dropbox_list_images_ms": "list images", "image_selection_ms": "select image",
+                "vision_analysis_ms": "vision analysis", "caption_generation_ms": "generate caption",
+                "sidecar_write_ms": "write sidecar", "publish_parallel_ms": "publish (parallel)",
+                "archive_ms": "archive", "total_ms": "total",
+                "publish_telegram_ms": "publish telegram", "publish_outbox_ms": "publish outbox"}
 T0 = (int(time.time()) - 10 * 86400) * 1000  # the generated logs start ten days ago
 
 
@@ -291,13 +298,18 @@ class StatsTest(unittest.TestCase):
         self.assertIn("skipped: %d not JSON, %d truncated, %d foreign" % (
             self.gen.skipped["not_json"], self.gen.skipped["truncated"],
             self.gen.skipped["foreign"]), out)
-        for name in STAGES + ["web_analyze_ms", "GET /api/images/random 2xx", "telegram"]:
+        labels = [STAGE_LABELS[s] for s in STAGES]
+        for name in labels + ["web_analyze_ms", "GET /api/images/random 2xx", "telegram"]:
             self.assertRegex(out, r"\n  %s +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+\n" % re.escape(name))
+        self.assertNotIn("dropbox_list_images_ms", out)
         # Columns line up: every row of the stage table has the same width.
-        rows = [l for l in out.splitlines() if l.startswith("  ") and l.split()[0] in STAGES]
+        stage_rows = out.split("\nweb event")[0]
+        rows = [l for l in stage_rows.splitlines()
+                if l.startswith("  ") and re.sub(r" +[-\d].*", "", l.strip()) in labels]
+        self.assertEqual(len(rows), len(labels), rows)
         self.assertEqual(len({len(r) for r in rows}), 1, rows)
         total = self.gen.expect["stages"]["total_ms"]["values"]
-        row = next(r for r in rows if r.split()[0] == "total_ms").split()
+        row = next(r for r in rows if r.split()[0] == "total").split()
         self.assertEqual(int(row[1]), len(total))
         self.assertEqual(int(row[-1]), max(total))
 
@@ -498,7 +510,9 @@ class TraceReportTest(unittest.TestCase):
         rows = [r for r in out.splitlines() if re.match(r"\d\d:\d\d:\d\d\.\d\d\d ", r)]
         self.assertEqual([r.split()[5] for r in rows], [l["message"] for l in want])
         self.assertIn("waterfall", out)
-        bar = re.search(r"\n  vision_analysis +\d+ +(\d+)  \|([ █▏]{50})\|\n", out)
+        # Stages by their labels; the listing names the backend.
+        self.assertRegex(out, r"\n  list images \(local\) +\d+ +\d+  \|")
+        bar = re.search(r"\n  vision analysis +\d+ +(\d+)  \|([ █▏]{50})\|\n", out)
         self.assertIsNotNone(bar, out)
         self.assertEqual(int(bar.group(1)), timing["vision_analysis_ms"])
         total_bar = re.search(r"\ntotal +0 +\d+  \|(█{50})\|\n", out)
@@ -558,11 +572,7 @@ class TraceReportTest(unittest.TestCase):
         self.addCleanup(ws.cleanup)
         port_file = os.path.join(ws.dir, "port")
         log = os.path.join(ws.dir, "serve.log")
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": ws.home,
-               "TMPDIR": os.environ.get("TMPDIR", "/tmp")}
-        for k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):
-            if k in os.environ:
-                env[k] = os.environ[k]
+        env = ws.environ()
         proc = subprocess.Popen([BIN, "serve", "--config", ws.config, "--host", "127.0.0.1",
                                  "--port", "0", "--port-file", port_file, "--log-file", log],
                                 env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -732,8 +742,15 @@ class TraceReportTest(unittest.TestCase):
         stages = {k for l in self.lines if l["message"] == "workflow_timing"
                   for k, v in l.items() if k.endswith("_ms") and v is not None}
         for s in stages:
-            self.assertIn('aria-label="%s: p50, p95 and p99 over time"' % s, html)
-            self.assertIn('aria-label="%s: latency histogram"' % s, html)
+            # Charts are named by the stage's label; the listing by its backend.
+            label = STAGE_LABELS[s] + (" (local)" if s == "dropbox_list_images_ms" else "")
+            self.assertIn('aria-label="%s: p50, p95 and p99 over time"' % label, html)
+            self.assertIn('aria-label="%s: latency histogram"' % label, html)
+        # The failed run once, however often its lines are read.
+        failed = [l["correlation_id"] for l in self.lines
+                  if l["message"] == "workflow_timing" and not l["success"]]
+        self.assertEqual(len(failed), 1)
+        self.assertEqual(html.count('id="run-%s"' % failed[0]), 1)
         self.assertGreaterEqual(html.count("<svg"), 2 * len(stages))
         # The slowest runs with their correlation ids.
         runs = sorted((l["total_ms"], l["correlation_id"]) for l in self.lines

@@ -20,12 +20,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 def run_on_tty(ws, *args, env=None, command="run"):
     """photopub with stderr on a pseudo-terminal; (rc, stdout, stderr text)."""
-    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": ws.home,
-         "XDG_CACHE_HOME": os.path.join(ws.home, ".cache"),
-         "TMPDIR": os.environ.get("TMPDIR", "/tmp"), "TERM": "xterm"}
-    for k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):
-        if k in os.environ:
-            e[k] = os.environ[k]
+    e = dict(ws.environ(), TERM="xterm")
     e.update(env or {})
     argv = [harness.BIN] + ([command] if command else []) + list(args)
     master, slave = pty.openpty()

@@ -66,12 +66,7 @@ class Server:
         self.ws = ws
         self.port_file = os.path.join(ws.dir, "port")
         self.log_path = os.path.join(ws.dir, "serve.log")
-        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": ws.home,
-             "XDG_CACHE_HOME": os.path.join(ws.home, ".cache"),
-             "TMPDIR": os.environ.get("TMPDIR", "/tmp")}
-        for k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):
-            if k in os.environ:
-                e[k] = os.environ[k]
+        e = ws.environ()
         e.update(env)
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
@@ -381,6 +376,23 @@ class UiTest(unittest.TestCase):
             run = ws.run()
             self.assertEqual(run.rc, 0, run.stderr)
             self.assertEqual(run.one("workflow_complete")["image"], want)
+
+    def test_report_fits_a_phone_and_links_its_failed_runs(self):
+        """The HTML of `photopub report` over real failed runs, opened from
+        its file at 390x844: no sideways scrolling, every failed-run link
+        lands on its section."""
+        import test_report
+        ws = Workspace(SAMPLES[:3])
+        self.addCleanup(ws.cleanup)
+        log, failed, _ = test_report.failing_log(ws)
+        out = os.path.join(self.tmp, "report.html")
+        proc = subprocess.run([harness.BIN, "report", log, "-o", out], capture_output=True,
+                              text=True, env=ws.environ(), timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        res = self.browse({"scenario": "report", "base_url": "file://" + out,
+                           "failed_runs": len(failed)})
+        for cid in failed:
+            self.assertIn("#run-" + cid, res["run_links"])
 
 
 if __name__ == "__main__":

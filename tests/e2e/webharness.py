@@ -260,12 +260,7 @@ class WebServer:
         self.stopped = None      # the stderr lines once stopped
 
     def environ(self):
-        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.ws.home,
-             "XDG_CACHE_HOME": os.path.join(self.ws.home, ".cache"),
-             "TMPDIR": os.environ.get("TMPDIR", "/tmp")}
-        for k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):
-            if k in os.environ:
-                e[k] = os.environ[k]
+        e = self.ws.environ()
         e.update(self.ws.env)
         e.update(self.extra_env)
         return e

@@ -8,7 +8,9 @@
 // layout (the phone fixes, the caption and alt fields, Publish disabled
 // until a caption is on screen, the confirmation), edit (an edited caption
 // and alt text published), grid (thumbnails, search, sort, review, a swipe
-// undone), curate (swipe keep and remove for real), history, queue.
+// undone), curate (swipe keep and remove for real), history, queue;
+// report (the HTML file of `photopub report`, cfg.base_url a file:// URL:
+// nothing wider than the phone, every failed-run link lands on its section).
 //
 // Prints "ok - <step>" per step and a last line "RESULT <json>" for the
 // caller; on a failure prints "FAIL <step>: <why>", saves a screenshot and
@@ -680,6 +682,41 @@ async function queueScenario() {
   ok('the queue shows ' + result.queue.join(', '));
 }
 
+async function reportScenario() {
+  step = 'report: load';
+  await page.goto(cfg.base_url);
+  await page.locator('h1').waitFor();
+  step = 'report: width';
+  const w = await page.evaluate(() => ({ scrollW: document.documentElement.scrollWidth,
+    inner: window.innerWidth }));
+  check(w.inner === VIEWPORT.width, `the viewport is ${w.inner} px wide, not ${VIEWPORT.width}`);
+  check(w.scrollW <= VIEWPORT.width, `the report scrolls sideways: scrollWidth ${w.scrollW} > ${VIEWPORT.width}`);
+  await fitsWidth('report');
+  ok('no horizontal overflow at 390 px');
+  step = 'report: links';
+  const links = await page.evaluate(() => Array.from(document.querySelectorAll('a[href^="#run-"]'))
+    .map((a) => ({ href: a.getAttribute('href'),
+      found: !!document.getElementById(decodeURIComponent(a.getAttribute('href').slice(1))) })));
+  check(links.length >= (cfg.failed_runs || 1), `${links.length} links to failed runs, expected at least ${cfg.failed_runs}`);
+  const broken = links.filter((l) => !l.found).map((l) => l.href);
+  check(broken.length === 0, 'links to no element: ' + broken.join(', '));
+  result.run_links = links.map((l) => l.href);
+  ok(`${links.length} failed-run links resolve`);
+  step = 'report: follow';
+  const first = links[0].href;
+  await page.locator(`a[href="${first}"]`).first().click();
+  await page.waitForFunction((h) => location.hash === h, first);
+  const box = await page.evaluate((id) => {
+    const r = document.getElementById(id).getBoundingClientRect();
+    return { top: r.top, h: window.innerHeight };
+  }, first.slice(1));
+  check(box.top >= -1 && box.top < box.h, `the run's section is not on screen after the click (top ${box.top})`);
+  await shot('phone-run');
+  ok('a failed-run link scrolls to its section');
+  await page.goto(cfg.base_url);
+  await shot('phone', { fullPage: true });
+}
+
 const SCENARIOS = {
   main: [mainScenario],
   token: [tokenScenario],
@@ -691,6 +728,7 @@ const SCENARIOS = {
   history: [historyScenario],
   retry: [retryScenario],
   queue: [queueScenario],
+  report: [reportScenario],
 };
 
 // ---- the run -----------------------------------------------------------------
