@@ -197,7 +197,16 @@ class FormatsTest(TestCase):
         self.ws.env["OPENAI_API_KEY"] = KEY
         for name in sorted(self.files):
             with self.subTest(name=name):
-                res = self.ws.run("--preview", "--select", name)
+                # LeakSanitizer's exit-time scan crashes ("Tracer caught
+                # signal 11") on the main thread's dynamic TLS after libheif
+                # decoded a Dropbox download for the AI: a fault of the
+                # sanitizer's TLS walk, not of photopub. AddressSanitizer and
+                # UBSan still watch this run; the leak check of the same
+                # decode runs in the local HEIC tests.
+                env = None
+                if name.endswith(".heic"):
+                    env = {"ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0"}
+                res = self.ws.run("--preview", "--select", name, env=env)
                 self.assertEqual(res.rc, 0, res.stderr)
                 self.assertEqual(res.one("image_selected")["image"], name)
                 self.assertEqual((res.one("image_selected")["width"],
