@@ -106,8 +106,15 @@ int selection_choose(struct storage *st, struct state *state, const struct pp_ct
 		if (!storage_list_has(list, e->item.name))
 			continue; /* set aside earlier in this run */
 		if (fetch(st, ctx, e->item.name, sel, &ferr) < 0) {
-			*err = ferr;
 			drop_temp(sel);
+			if (ferr.kind == PP_ERR_NOT_FOUND) {
+				/* Gone since the listing: a concurrent run posted and
+				 * archived it (or it was moved away). The next. */
+				log_debug(LOGGER, "selection_skip_gone", ctx->correlation_id,
+					  LF_STR("image", e->item.name), LF_STR("error", ferr.msg));
+				continue;
+			}
+			*err = ferr;
 			return -1;
 		}
 		if (state_is_posted_sha256(state, sel->sha256) ||
