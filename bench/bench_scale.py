@@ -223,7 +223,7 @@ def run_setup(name, work, sections, env, history):
 HISTORY_SQL = "SELECT sha256 FROM history WHERE platform = 'outbox' AND success = 1"
 
 
-def setup_sqlite(work):
+def setup_sqlite(work, stops):
     images = os.path.join(work, "images")
     os.makedirs(images)
     t0 = time.perf_counter()
@@ -239,15 +239,15 @@ def setup_sqlite(work):
         with sqlite3.connect("file:%s?mode=ro" % state, uri=True) as db:
             return db.execute(HISTORY_SQL).fetchall()
     sections = {"Storage": {"backend": "local", "path": images}, "State": {"path": state}}
-    return sections, {}, history, fill, []
+    return sections, {}, history, fill
 
 
-def setup_pg(work):
+def setup_pg(work, stops):
     pgdir = os.path.join(work, "pg")
     os.chmod(work, 0o711)   # as root, the server runs as postgres: it must reach pgdir
     subprocess.run([os.path.join(SOURCE, "tests", "pg", "pg-start"), pgdir], check=True,
                    stdout=subprocess.DEVNULL)
-    stops = [lambda: subprocess.run([os.path.join(SOURCE, "tests", "pg", "pg-stop"), pgdir])]
+    stops.append(lambda: subprocess.run([os.path.join(SOURCE, "tests", "pg", "pg-stop"), pgdir]))
     with open(os.path.join(pgdir, "url")) as f:
         url = f.read().strip()
     with open(os.path.join(pgdir, "bindir")) as f:
@@ -287,7 +287,7 @@ def setup_pg(work):
                 "HTTP": {"connect_timeout": "5", "timeout": "60"},
                 "State": {"backend": "postgres", "url": url}}
     env = {"AWS_ACCESS_KEY_ID": test_s3.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": test_s3.SECRET}
-    return sections, env, history, fill, stops
+    return sections, env, history, fill
 
 
 SETUPS = [("pg", "PostgreSQL state + S3 storage (s3rver behind the signing front)", setup_pg),
@@ -303,7 +303,13 @@ for key, label, setup in SETUPS:
     work = tempfile.mkdtemp(prefix="photopub-bench-scale-%s-" % key)
     stops = []
     try:
-        sections, env, history, fill, stops = setup(work)
+        try:
+            sections, env, history, fill = setup(work, stops)
+        except (OSError, subprocess.CalledProcessError, AssertionError) as e:
+            print("\n%s: skipped, it could not be set up (scripts/deps test installs "
+                  "PostgreSQL, node and npm): %s" % (label, str(e).strip()[-300:]))
+            failed = True
+            continue
         r = run_setup(label, work, sections, env, history)
     finally:
         for stop in stops:
