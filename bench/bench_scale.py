@@ -60,6 +60,7 @@ from s3_front import S3Front  # noqa: E402
 private_state_home()
 BINARY = os.environ["PHOTOPUB_BIN"]
 WORKERS, REPLICAS = 8, 2
+IDLE_SECONDS = 5
 BASE_IMAGE = os.path.join(SOURCE, "examples", "images", "wall-clock-motion-blur.jpg")
 
 
@@ -167,6 +168,19 @@ def run_setup(name, work, sections, env, history):
             ports.append(port)
         for port in ports:
             wait_http(port, procs)
+        # Baselines: the replicas under load with no run going, then one run
+        # alone (its post is counted in the outbox, not in posts/s).
+        idle = [Load(port) for port in ports]
+        for ld in idle:
+            ld.start()
+        time.sleep(IDLE_SECONDS)
+        for ld in idle:
+            ld.stop.set()
+            ld.join()
+        t0 = time.perf_counter()
+        alone_rc = subprocess.run([BINARY, "run", "--config", ini], env=e,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+        alone = time.perf_counter() - t0
         loads = [Load(port) for port in ports]
         for ld in loads:
             ld.start()
@@ -213,7 +227,9 @@ def run_setup(name, work, sections, env, history):
     dup_history = sum(c - 1 for c in hist.values())
     return {
         "name": name, "wall": wall, "runs": len(rcs), "ok": rcs.count(0), "failures": failures, "posts": posts,
-        "history_posts": sum(hist.values()), "pps": posts / wall,
+        "history_posts": sum(hist.values()), "pps": rcs.count(0) / wall,
+        "alone": alone, "alone_rc": alone_rc,
+        "idle": [{"p50": percentile(ld.lat, 50), "p99": percentile(ld.lat, 99)} for ld in idle],
         "dup_outbox": dup_outbox, "dup_history": dup_history,
         "replicas": [{"n": len(ld.lat), "rps": len(ld.lat) / wall, "p50": percentile(ld.lat, 50),
                       "p99": percentile(ld.lat, 99), "errors": ld.errors} for ld in loads],
@@ -276,6 +292,10 @@ def setup_pg(work, stops):
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(put, todo))
     fill = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    assert len(server.keys(bucket, test_s3.PREFIX)) == args.images
+    print("  (one listing of the %d keys straight from s3rver, idle: %.2f s)"
+          % (args.images, time.perf_counter() - t0))
 
     def history():
         out = subprocess.run([psql, "-X", "-At", url, "-c", HISTORY_SQL], capture_output=True,
@@ -300,13 +320,14 @@ failed = False
 for key, label, setup in SETUPS:
     if args.only and args.only != key:
         continue
+    print("\n%s" % label)
     work = tempfile.mkdtemp(prefix="photopub-bench-scale-%s-" % key)
     stops = []
     try:
         try:
             sections, env, history, fill = setup(work, stops)
         except (OSError, subprocess.CalledProcessError, AssertionError) as e:
-            print("\n%s: skipped, it could not be set up (scripts/deps test installs "
+            print("  skipped, it could not be set up (scripts/deps test installs "
                   "PostgreSQL, node and npm): %s" % (label, str(e).strip()[-300:]))
             failed = True
             continue
@@ -316,10 +337,13 @@ for key, label, setup in SETUPS:
             stop()
         shutil.rmtree(work, ignore_errors=True)
     results[key] = r
-    print("\n%s" % label)
     print("  pool filled in %.1f s (%d images)" % (fill, args.images))
-    print("  runs: %d (%d exit 0) in %.1f s -> %d posts, %.2f posts/s"
-          % (r["runs"], r["ok"], r["wall"], r["posts"], r["pps"]))
+    print("  one run alone: %.2f s (exit %d)" % (r["alone"], r["alone_rc"]))
+    for i, rep in enumerate(r["idle"]):
+        print("  replica %d /api/images/random with no run going: p50 %.2f ms, p99 %.2f ms"
+              % (i + 1, rep["p50"], rep["p99"]))
+    print("  %d workers: %d runs (%d exit 0) in %.1f s -> %.2f posts/s (%d posts in the outbox in all)"
+          % (WORKERS, r["runs"], r["ok"], r["wall"], r["pps"], r["posts"]))
     for f in sorted(set(r["failures"])):
         print("  failed run (%d of them): %s" % (r["failures"].count(f), f))
     print("  duplicate posts: %d by the outbox's image bytes, %d by the history's sha256 "
