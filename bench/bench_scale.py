@@ -26,7 +26,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -35,7 +34,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from benchlib import private_state_home
+from benchlib import free_port, private_state_home
 
 SOURCE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -74,14 +73,6 @@ def numbered_jpegs(n):
         text = b"photopub-bench %06d" % i
         com = b"\xff\xfe" + (len(text) + 2).to_bytes(2, "big") + text
         yield "img-%06d.jpg" % i, data[:2] + com + data[2:]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def percentile(xs, p):
