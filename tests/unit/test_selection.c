@@ -1,7 +1,7 @@
 /* test_selection.c - choosing a run's image (core/selection.c) over a local
  * folder: an image of the queue that is gone from storage since the
  * listing (a concurrent run posted and archived it) is passed over, and a
- * queue whose images are all gone ends as "all posted". */
+ * queue whose images are all gone fails naming the last one missing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,7 +98,7 @@ static void test_gone_since_listing_is_passed_over(void **state)
 	selection_release(&sel);
 }
 
-static void test_all_gone_is_all_posted(void **state)
+static void test_all_gone_names_the_missing(void **state)
 {
 	struct fixture *f = *state;
 	struct selection sel;
@@ -106,8 +106,8 @@ static void test_all_gone_is_all_posted(void **state)
 	for (size_t i = 0; i < NNAMES; i++)
 		gone(f, NAMES[i]);
 	assert_int_equal(selection_choose(f->s, f->st, &ctx, &f->list, NULL, &f->queue, &sel, &err), -1);
-	assert_int_equal(err.kind, PP_ERR_ALL_POSTED);
-	assert_non_null(strstr(err.msg, "No new images to post"));
+	assert_int_equal(err.kind, PP_ERR_NOT_FOUND);
+	assert_non_null(strstr(err.msg, "Selected file not found: c.jpg"));
 	/* --select of a file gone since the listing still says so */
 	struct pp_error err2 = { 0 };
 	assert_int_equal(selection_choose(f->s, f->st, &ctx, &f->list, "b.jpg", &f->queue, &sel, &err2), -1);
@@ -118,7 +118,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_gone_since_listing_is_passed_over, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_all_gone_is_all_posted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_all_gone_names_the_missing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
