@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import rss_mb, private_state_home
+from benchlib import free_port, rss_mb, private_state_home
 
 private_state_home()
 
@@ -27,14 +27,6 @@ source = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 binary = os.path.join(build, "photopub")
 bare = os.path.join(build, "bench", "bare_mhd")
 THREADS, CONNS = 2, 64
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def wait_port(port, timeout=30):

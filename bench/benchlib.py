@@ -1,9 +1,11 @@
-"""What the Python benchmarks share: reading a process's resident size, and
-a private state folder for the photopub processes they start."""
+"""What the Python benchmarks share: reading a process's resident size, a
+private state folder for the photopub processes they start, and a free
+port of 127.0.0.1."""
 
 import atexit
 import os
 import shutil
+import socket
 import tempfile
 
 
@@ -23,3 +25,12 @@ def rss_mb(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def free_port():
+    """A port of 127.0.0.1 that was free a moment ago."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p

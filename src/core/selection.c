@@ -100,14 +100,23 @@ int selection_choose(struct storage *st, struct state *state, const struct pp_ct
 
 	/* The queue holds only images its listed hashes do not know as posted:
 	 * walk it from the head and take the first whose bytes are new too. */
+	struct pp_error gone = { 0 }; /* the last candidate gone since the listing */
 	for (size_t k = 0; k < queue->npostable; k++) {
 		const struct queue_entry *e = &queue->v[k];
 		struct pp_error ferr = { 0 };
 		if (!storage_list_has(list, e->item.name))
 			continue; /* set aside earlier in this run */
 		if (fetch(st, ctx, e->item.name, sel, &ferr) < 0) {
-			*err = ferr;
 			drop_temp(sel);
+			if (ferr.kind == PP_ERR_NOT_FOUND) {
+				/* Gone since the listing: a concurrent run posted and
+				 * archived it (or it was moved away). The next. */
+				log_debug(LOGGER, "selection_skip_gone", ctx->correlation_id,
+					  LF_STR("image", e->item.name), LF_STR("error", ferr.msg));
+				gone = ferr;
+				continue;
+			}
+			*err = ferr;
 			return -1;
 		}
 		if (state_is_posted_sha256(state, sel->sha256) ||
@@ -139,6 +148,11 @@ int selection_choose(struct storage *st, struct state *state, const struct pp_ct
 		sel->name = xstrdup(e->item.name);
 		sel->queue_position = k + 1;
 		return 0;
+	}
+	if (gone.kind != PP_ERR_NONE) {
+		/* Nothing new was left but what vanished: say what vanished. */
+		*err = gone;
+		return -1;
 	}
 	if (queue->n > queue->npostable)
 		return pp_fail_kind(err, "selection", PP_ERR_ALL_POSTED,

@@ -24,7 +24,10 @@ struct selection {
 
 /* Chooses from list. With select_name takes exactly that file (posted or
  * not); without, the first postable image of queue (built from list) that is
- * still in list and whose downloaded bytes were not posted. Fails with
+ * still in list and in storage (one gone since the listing, posted and
+ * archived by a concurrent run, is passed over; when nothing else is left
+ * the last such one's not_found error is the result) and whose downloaded
+ * bytes were not posted. Fails with
  * err->kind "no_images", "all_duplicates" or "not_found" and the upstream
  * messages ("No images found", "No new images to post (all duplicates)",
  * "Selected file not found: NAME"). The image chosen is claimed for the run
