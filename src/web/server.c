@@ -628,6 +628,8 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 		return -1;
 	}
 	free(session_key);
+	if (env->state)
+		web_auth_use_state(srv.shared.auth, env->state);
 	if (!is_loopback((struct sockaddr *)&ss) && !web_auth_api_required(srv.shared.auth) &&
 	    !opts->allow_remote) {
 		pp_fail_kind(err, "web", PP_ERR_CONFIG,

@@ -46,7 +46,7 @@ ROUTES = {"/", "/health", "/metrics", "/api/images/random", "/api/images/{filena
           "/api/admin/status", "/api/admin/logout", "/api/images/{filename}/keep",
           "/api/images/{filename}/remove", "/api/images/{filename}/delete", "/api/history",
           "/api/platforms", "/api/caption/preview",
-          "/api/queue", "/api/history/{id}/retry"}
+          "/api/queue", "/api/history/{id}/retry", "/health/live", "/health/ready"}
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 PROMTOOL = shutil.which("promtool")
 
