@@ -113,5 +113,5 @@ int state_login_nth_failure(struct state *st, const char *client, int64_t since,
 
 int state_ping(struct state *st, struct pp_error *err)
 {
-	return run(st, "SELECT 1", NULL, NULL, 0, NULL, NULL, "reach the state database", err);
+	return run(st, "SELECT 1", NULL, NULL, 0, NULL, NULL, "run a trivial query", err);
 }
