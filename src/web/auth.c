@@ -409,17 +409,16 @@ static void expire(struct client_failures *c, int64_t now)
 }
 
 /* Seconds until the nth newest failure (of client, or of anyone when NULL)
- * leaves the window, when there are n in it; else 0. A state error
- * waits the whole window. */
+ * leaves the window, when there are n in it; else 0; -1 on a state error. */
 static int state_wait(struct web_auth *a, const char *client, int n, int64_t now)
 {
 	int64_t at = 0;
 	struct pp_error err = { 0 };
 	if (state_login_nth_failure(a->st, client, now - WINDOW_S, n, &at, &err) < 0) {
 		state_error(&err);
-		return WINDOW_S;
+		return -1;
 	}
-	return at ? (int)(WINDOW_S - (now - at)) : 0;
+	return at && now - at < WINDOW_S ? (int)(WINDOW_S - (now - at)) : 0;
 }
 
 int web_auth_login_wait(struct web_auth *a, const char *client)
@@ -428,10 +427,10 @@ int web_auth_login_wait(struct web_auth *a, const char *client)
 	int64_t now = now_s();
 	if (a->st) {
 		wait = state_wait(a, client, MAX_FAILURES, now);
-		int g = state_wait(a, NULL, GLOBAL_FAILURES, now);
-		if (g > wait)
-			wait = g;
-		return wait > 0 ? wait : 0;
+		int g = wait < 0 ? -1 : state_wait(a, NULL, GLOBAL_FAILURES, now);
+		if (g < 0)
+			return -1;
+		return g > wait ? g : wait;
 	}
 	pthread_mutex_lock(&a->lock);
 	struct client_failures *c = find_client(a, client, false);

@@ -55,8 +55,9 @@ char *web_auth_session_cookie(const struct web_auth *a);
 /* The Set-Cookie header value that clears the session; caller frees. */
 char *web_auth_clear_cookie(const struct web_auth *a);
 
-/* Login attempts: 0 when client may try, else the seconds it must wait.
- * web_auth_login_failed records a failure. */
+/* Login attempts: 0 when client may try, else the seconds it must wait;
+ * -1 when the shared state cannot say (web_auth_use_state), and no login
+ * is tried. web_auth_login_failed records a failure. */
 int web_auth_login_wait(struct web_auth *a, const char *client);
 void web_auth_login_failed(struct web_auth *a, const char *client);
 

@@ -319,6 +319,10 @@ static int h_login(struct web_request *rq)
 		return web_reply_error(rq, 503, "Admin login is not configured");
 	rq->client_address(rq, client, sizeof(client));
 	int wait = web_auth_login_wait(a, client);
+	if (wait < 0) {
+		rq->retry_after = RETRY_AFTER_DEFAULT_S;
+		return web_reply_error(rq, 503, "Logins are unavailable: the state cannot be read");
+	}
 	if (wait > 0) {
 		rq->retry_after = wait;
 		return web_reply_error(rq, 429, "Too many failed logins; try again in %d s", wait);

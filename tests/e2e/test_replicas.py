@@ -206,6 +206,9 @@ class ReplicasTest(unittest.TestCase):
         via = self.url.replace("@" + host_port + "/", "@127.0.0.1:%d/" % proxy.port)
         self.assertNotEqual(via, self.url)
         srv = self.replica(state_url=via)
+        r = self.login(srv)
+        self.assertEqual(r.status, 200, r)
+        cookie = "Cookie: " + r.header("Set-Cookie").split(";")[0]
         password = pg.split("//", 1)[1].split("@", 1)[0].partition(":")[2]
 
         def health(path, status):
@@ -227,7 +230,13 @@ class ReplicasTest(unittest.TestCase):
         self.assertEqual(body["storage"], "ok")
         self.assertIn("cannot run a trivial query in the state database", body["state"])
         self.assertEqual(health("/health/live", 200), {"live": True})
+        # Meanwhile nothing the state decides is guessed: no login, no session.
+        r = self.login(srv)
+        self.assertEqual(r.status, 503, r)
+        self.assertEqual(r.all("Set-Cookie"), [])
+        self.assertIs(self.is_admin(srv, cookie), False)
         proxy.start()
+        self.assertIs(self.is_admin(srv, cookie), True)
         self.assertEqual(health("/health/ready", 200)["state"], "ok")
 
         # The image folder gone.
@@ -243,6 +252,7 @@ class ReplicasTest(unittest.TestCase):
         lines = srv.stop()
         not_ready = [l for l in lines if l["message"] == "web_not_ready"]
         self.assertEqual(len(not_ready), 2, not_ready)
+        self.assertTrue([l for l in lines if l["message"] == "web_auth_state_error"])
         if password:
             self.assertNotIn(password, srv.all_output())
 
