@@ -63,6 +63,14 @@ int check_config(const struct config *cfg, const struct config_options *opts,
 		if (check_platform(cfg, publishers[i], e) < 0)
 			rc = -1;
 	}
+	/* Without one secret, each replica of serve signs with its own key
+	 * and refuses the others' cookies. */
+	if (cfg->state_backend == STATE_POSTGRES && cfg->web_admin_pw && !cfg->web_session_secret) {
+		config_warn(e, "environment", 0, NULL, "WEB_SESSION_SECRET",
+			    "not set while the state is PostgreSQL: replicas of serve over it "
+			    "accept each other's admin sessions only with the same secret");
+		config_hint(e, "set the same WEB_SESSION_SECRET for every replica");
+	}
 	if (!any && !opts->for_web && !opts->preview) {
 		struct buf b = BUF_INIT;
 		for (size_t i = 0; publishers[i]; i++)

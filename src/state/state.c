@@ -122,6 +122,21 @@ static const struct migration migrations[] = {
 	     "CREATE INDEX IF NOT EXISTS journal_correlation ON journal(correlation_id);"
 	     "CREATE INDEX IF NOT EXISTS journal_platform_correlation"
 	     " ON journal_platform(correlation_id);", NULL },
+	/* What the replicas of serve share about the web admin (admin.c): the
+	 * sessions logout ended, by digest, until they expire, and the failed
+	 * logins by client address, while they count. */
+	{ 8, "CREATE TABLE IF NOT EXISTS admin_revoked("
+	     " session TEXT PRIMARY KEY, expiry INTEGER NOT NULL) WITHOUT ROWID;"
+	     "CREATE INDEX IF NOT EXISTS admin_revoked_expiry ON admin_revoked(expiry);"
+	     "CREATE TABLE IF NOT EXISTS login_failure(client TEXT NOT NULL, at INTEGER NOT NULL);"
+	     "CREATE INDEX IF NOT EXISTS login_failure_client ON login_failure(client, at);"
+	     "CREATE INDEX IF NOT EXISTS login_failure_at ON login_failure(at);",
+	  "CREATE TABLE IF NOT EXISTS admin_revoked("
+	  " session TEXT PRIMARY KEY, expiry BIGINT NOT NULL);"
+	  "CREATE INDEX IF NOT EXISTS admin_revoked_expiry ON admin_revoked(expiry);"
+	  "CREATE TABLE IF NOT EXISTS login_failure(client TEXT NOT NULL, at BIGINT NOT NULL);"
+	  "CREATE INDEX IF NOT EXISTS login_failure_client ON login_failure(client, at);"
+	  "CREATE INDEX IF NOT EXISTS login_failure_at ON login_failure(at);" },
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

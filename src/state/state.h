@@ -221,6 +221,29 @@ int state_claim(struct state *st, const char *sha256, const char *content_hash,
 int state_claim_release(struct state *st, const char *sha256, const char *run,
 			struct pp_error *err);
 
+/* ---- the web admin's sessions and logins (admin.c) -------------------------
+ * What the replicas of `photopub serve` over one database share, so that
+ * any of them answers as one would: the admin sessions logout ended (by a
+ * digest of the session, never the cookie itself) and the failed logins by
+ * client address. Times are Unix seconds. */
+/* Ends session (until expiry, then the row goes); expired rows are pruned. */
+int state_admin_revoke(struct state *st, const char *session, int64_t expiry, int64_t now,
+		       struct pp_error *err);
+/* *out: whether session was ended and would not have expired by now. */
+int state_admin_revoked(struct state *st, const char *session, int64_t now, bool *out,
+			struct pp_error *err);
+/* Counts a failed login of client at now; failures older than window_s
+ * are pruned. */
+int state_login_failed(struct state *st, const char *client, int64_t now, int64_t window_s,
+		       struct pp_error *err);
+/* *at: the time of the nth newest failure (from 1) after since, of client,
+ * or of anyone when client is NULL; 0 when there are fewer. */
+int state_login_nth_failure(struct state *st, const char *client, int64_t since, int nth,
+			    int64_t *at, struct pp_error *err);
+
+/* A trivial query: whether the database answers (health checks). */
+int state_ping(struct state *st, struct pp_error *err);
+
 /* Groups many state_cache_put calls into one transaction. */
 int state_begin(struct state *st, struct pp_error *err);
 int state_commit(struct state *st, struct pp_error *err);

@@ -1079,6 +1079,20 @@ out:
 	return rc;
 }
 
+/* One entry of the image folder: the token refreshes (when due) and the
+ * folder is there. */
+static int dropbox_ready(struct storage *s, const struct pp_ctx *ctx, struct pp_error *err)
+{
+	struct dropbox *d = to_dbx(s);
+	struct call c = { .endpoint = "list_folder", .kind = CALL_RPC, .download_fd = -1 };
+	c.arg = args_or_fail(json_pack("{s:s, s:i}", "path", d->folder, "limit", 1), c.endpoint,
+			     err);
+	int rc = c.arg && dbx_call(d, ctx, &c, err) == 0 ? 0 : -1;
+	call_release(&c);
+	json_decref(c.arg);
+	return rc;
+}
+
 /* ---- archive ------------------------------------------------------------------- */
 
 /* The path of folder: inside the image folder ("keep", "curated/keep"), or
@@ -1363,4 +1377,5 @@ const struct storage_ops dropbox_storage = {
 	.unstage = dropbox_unstage,
 	.thumbnail = dropbox_thumbnail,
 	.download_archived = dropbox_download_archived,
+	.ready = dropbox_ready,
 };

@@ -848,6 +848,26 @@ static int local_remove(struct storage *s, const struct pp_ctx *ctx, const char 
 	return 0;
 }
 
+/* The folder is a directory this process may list, and still the one
+ * opened (not removed, nor replaced by another). */
+static int local_ready(struct storage *s, const struct pp_ctx *ctx, struct pp_error *err)
+{
+	(void)ctx;
+	struct local *l = to_local(s);
+	struct stat now, opened;
+	if (stat(l->path, &now) < 0)
+		return pp_fail_kind(err, WHERE, PP_ERR_UNAVAILABLE, "the image folder %s: %s", l->path,
+				    strerror(errno));
+	if (!S_ISDIR(now.st_mode) || access(l->path, R_OK | X_OK) < 0)
+		return pp_fail_kind(err, WHERE, PP_ERR_UNAVAILABLE,
+				    "the image folder %s is not a readable directory", l->path);
+	if (fstat(l->dirfd, &opened) < 0 || opened.st_dev != now.st_dev ||
+	    opened.st_ino != now.st_ino)
+		return pp_fail_kind(err, WHERE, PP_ERR_UNAVAILABLE,
+				    "the image folder %s is not the one opened: restart", l->path);
+	return 0;
+}
+
 const struct storage_ops local_storage = {
 	.name = "local",
 	.section = "Storage",
@@ -866,4 +886,5 @@ const struct storage_ops local_storage = {
 	.sha256 = local_sha256,
 	.sweep = local_sweep,
 	.download_archived = local_download_archived,
+	.ready = local_ready,
 };

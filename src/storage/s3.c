@@ -569,6 +569,20 @@ out:
 	return rc;
 }
 
+/* One key of the prefix, if any: the bucket answers and the keys may list it. */
+static int s3_ready(struct storage *st, const struct pp_ctx *ctx, struct pp_error *err)
+{
+	struct s3 *s = to_s3(st);
+	struct sigv4_param params[3] = {
+		{ "list-type", "2" }, { "max-keys", "1" }, { "prefix", s->prefix },
+	};
+	struct s3_call c = { .op = "ListObjectsV2", .method = "GET", .params = params,
+			     .nparams = 3, .download_fd = -1 };
+	int rc = s3_call(s, ctx, &c, err);
+	call_release(&c);
+	return rc;
+}
+
 /* ---- download ---------------------------------------------------------------- */
 
 /* MD5 of fd's bytes from its start, lowercase hex. */
@@ -969,4 +983,5 @@ const struct storage_ops s3_storage = {
 	.unstage = s3_unstage,
 	.thumbnail = NULL, /* the web resizes a download itself */
 	.download_archived = s3_download_archived,
+	.ready = s3_ready,
 };

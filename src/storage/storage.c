@@ -348,3 +348,11 @@ void storage_list_release(struct storage_list *l)
 	free(l->folder);
 	*l = (struct storage_list){ 0 };
 }
+
+int storage_ready(struct storage *s, const struct pp_ctx *ctx, struct pp_error *err)
+{
+	if (!s->ops->ready)
+		return 0;
+	struct call c = begin(s, ctx, "ready", NULL, "storage");
+	return end(&c, s->ops->ready(s, ctx, err), err, -1);
+}

@@ -168,6 +168,12 @@ struct storage_ops {
 	 * Used by photopub retry. */
 	int (*download_archived)(struct storage *s, const struct pp_ctx *ctx, const char *name,
 				 int fd, struct pp_error *err);
+
+	/* Optional: whether the folder is reachable now, by the cheapest call
+	 * that proves it (local: a readable directory, still the one opened;
+	 * dropbox: a one-entry listing; s3: a one-key ListObjectsV2). The
+	 * readiness probe of serve (/health/ready). */
+	int (*ready)(struct storage *s, const struct pp_ctx *ctx, struct pp_error *err);
 };
 
 struct storage {
@@ -265,6 +271,10 @@ int storage_download_archived(struct storage *s, const struct pp_ctx *ctx, const
 
 int storage_thumbnail(struct storage *s, const struct pp_ctx *ctx, const char *name,
 		      const char *size, char **data, size_t *len, struct pp_error *err);
+
+/* The backend's ready op: 0 when the folder is reachable; a backend
+ * without one is taken as ready. */
+int storage_ready(struct storage *s, const struct pp_ctx *ctx, struct pp_error *err);
 
 /* The backend's sweep, or 0 when it has none. */
 int storage_sweep(struct storage *s);

@@ -5,7 +5,11 @@
  * "pv2_admin:" + expiry)>": it cannot be forged without the server secret,
  * it expires by itself, and checking it needs no server-side session table.
  * Upstream's cookie was the constant "1"; the name stays, so bookmarks and
- * proxies keep working. */
+ * proxies keep working.
+ *
+ * Revocations and failed logins live in this process's memory, or, with
+ * web_auth_use_state, in the state (state/admin.c), which replicas share;
+ * never both, so there is no cache to keep coherent. */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -19,6 +23,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "state/state.h"
 #include "telemetry/log.h"
 #include "telemetry/sanitize.h"
 #include "util/buf.h"
@@ -49,6 +54,7 @@ struct web_auth {
 	unsigned char secret[32];
 	int ttl;
 	bool secure;
+	struct state *st;           /* NULL: the tables below */
 	pthread_mutex_t lock;       /* the login limiter and the revoked sessions */
 	struct client_failures *clients;   /* MAX_CLIENTS slots */
 	size_t nclients;
@@ -153,6 +159,29 @@ void web_auth_free(struct web_auth *a)
 	free(a->clients);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
+}
+
+void web_auth_use_state(struct web_auth *a, struct state *st)
+{
+	a->st = st;
+}
+
+/* A state error of the limiter or the revocations: logged, and the caller
+ * refuses. */
+static void state_error(const struct pp_error *err)
+{
+	log_warning("web", "web_auth_state_error", NULL, LF_STR("error", err->msg));
+}
+
+/* The digest the state keeps of a session value, in hex: the state never
+ * holds a cookie. */
+static void session_digest(const char *value, char out[65])
+{
+	unsigned char d[32];
+	unsigned int n;
+	EVP_Digest(value, strlen(value), d, &n, EVP_sha256(), NULL);
+	hex_encode(d, 32, out);
+	out[64] = '\0';
 }
 
 bool web_auth_api_required(const struct web_auth *a)
@@ -264,6 +293,16 @@ bool web_auth_verify(const struct web_auth *a, const char *value, int64_t now)
 static bool is_revoked(struct web_auth *a, const char *value, int64_t now)
 {
 	bool found = false;
+	if (a->st) {
+		char digest[65];
+		struct pp_error err = { 0 };
+		session_digest(value, digest);
+		if (state_admin_revoked(a->st, digest, now, &found, &err) < 0) {
+			state_error(&err);
+			return true;
+		}
+		return found;
+	}
 	pthread_mutex_lock(&a->lock);
 	for (size_t i = 0; i < REVOKED_MAX && !found; i++)
 		found = a->revoked[i].expiry > now && same(a->revoked[i].value, value);
@@ -285,12 +324,21 @@ void web_auth_revoke(struct web_auth *a, const char *cookie_value)
 	if (!a->admin_pw || !web_auth_verify(a, cookie_value, now) ||
 	    strlen(cookie_value) >= sizeof(a->revoked[0].value))
 		return;
+	int64_t expiry = (int64_t)strtoll(cookie_value, NULL, 10);
+	if (a->st) {
+		char digest[65];
+		struct pp_error err = { 0 };
+		session_digest(cookie_value, digest);
+		if (state_admin_revoke(a->st, digest, expiry, now, &err) < 0)
+			state_error(&err);
+		return;
+	}
 	pthread_mutex_lock(&a->lock);
 	size_t slot = 0;
 	for (size_t i = 0; i < REVOKED_MAX; i++)
 		if (a->revoked[i].expiry < a->revoked[slot].expiry)
 			slot = i; /* a free (0) or expired entry, else the one expiring first */
-	a->revoked[slot].expiry = (int64_t)strtoll(cookie_value, NULL, 10);
+	a->revoked[slot].expiry = expiry;
 	snprintf(a->revoked[slot].value, sizeof(a->revoked[slot].value), "%s", cookie_value);
 	pthread_mutex_unlock(&a->lock);
 }
@@ -360,10 +408,30 @@ static void expire(struct client_failures *c, int64_t now)
 	c->n = keep;
 }
 
+/* Seconds until the nth newest failure (of client, or of anyone when NULL)
+ * leaves the window, when there are n in it; else 0; -1 on a state error. */
+static int state_wait(struct web_auth *a, const char *client, int n, int64_t now)
+{
+	int64_t at = 0;
+	struct pp_error err = { 0 };
+	if (state_login_nth_failure(a->st, client, now - WINDOW_S, n, &at, &err) < 0) {
+		state_error(&err);
+		return -1;
+	}
+	return at && now - at < WINDOW_S ? (int)(WINDOW_S - (now - at)) : 0;
+}
+
 int web_auth_login_wait(struct web_auth *a, const char *client)
 {
 	int wait = 0;
 	int64_t now = now_s();
+	if (a->st) {
+		wait = state_wait(a, client, MAX_FAILURES, now);
+		int g = wait < 0 ? -1 : state_wait(a, NULL, GLOBAL_FAILURES, now);
+		if (g < 0)
+			return -1;
+		return g > wait ? g : wait;
+	}
 	pthread_mutex_lock(&a->lock);
 	struct client_failures *c = find_client(a, client, false);
 	if (c) {
@@ -381,6 +449,12 @@ int web_auth_login_wait(struct web_auth *a, const char *client)
 void web_auth_login_failed(struct web_auth *a, const char *client)
 {
 	int64_t now = now_s();
+	if (a->st) {
+		struct pp_error err = { 0 };
+		if (state_login_failed(a->st, client, now, WINDOW_S, &err) < 0)
+			state_error(&err);
+		return;
+	}
 	pthread_mutex_lock(&a->lock);
 	struct client_failures *c = find_client(a, client, true);
 	expire(c, now);

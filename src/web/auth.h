@@ -19,6 +19,13 @@ int web_auth_new(const struct config *cfg, const char *session_key_path,
 		 struct web_auth **out, struct pp_error *err);
 void web_auth_free(struct web_auth *a);
 
+/* Keeps the revoked sessions and the failed logins in st (which must
+ * outlive a) instead of this process's memory, so that the replicas of
+ * serve over one database answer as one: a logout on one is refused on all,
+ * failures on each add up. A state error refuses (the session, the login). */
+struct state;
+void web_auth_use_state(struct web_auth *a, struct state *st);
+
 /* Whether any API auth (Bearer or Basic) is configured. */
 bool web_auth_api_required(const struct web_auth *a);
 /* Whether an admin password is configured. */
@@ -48,8 +55,9 @@ char *web_auth_session_cookie(const struct web_auth *a);
 /* The Set-Cookie header value that clears the session; caller frees. */
 char *web_auth_clear_cookie(const struct web_auth *a);
 
-/* Login attempts: 0 when client may try, else the seconds it must wait.
- * web_auth_login_failed records a failure. */
+/* Login attempts: 0 when client may try, else the seconds it must wait;
+ * -1 when the shared state cannot say (web_auth_use_state), and no login
+ * is tried. web_auth_login_failed records a failure. */
 int web_auth_login_wait(struct web_auth *a, const char *client);
 void web_auth_login_failed(struct web_auth *a, const char *client);
 

@@ -13,6 +13,7 @@
 #include "util/strv.h"
 #include "web/curate.h"
 #include "web/gallery.h"
+#include "web/health.h"
 #include "web/history.h"
 #include "web/retry.h"
 #include "web/approve.h"
@@ -318,6 +319,10 @@ static int h_login(struct web_request *rq)
 		return web_reply_error(rq, 503, "Admin login is not configured");
 	rq->client_address(rq, client, sizeof(client));
 	int wait = web_auth_login_wait(a, client);
+	if (wait < 0) {
+		rq->retry_after = RETRY_AFTER_DEFAULT_S;
+		return web_reply_error(rq, 503, "Logins are unavailable: the state cannot be read");
+	}
 	if (wait > 0) {
 		rq->retry_after = wait;
 		return web_reply_error(rq, 429, "Too many failed logins; try again in %d s", wait);
@@ -376,6 +381,8 @@ static int h_metrics(struct web_request *rq)
 const struct route web_routes[] = {
 	{ .method = "GET", .pattern = "/", .handler = h_index, .csp = INDEX_CSP },
 	{ .method = "GET", .pattern = "/health", .handler = h_health },
+	{ .method = "GET", .pattern = "/health/live", .handler = web_h_health_live },
+	{ .method = "GET", .pattern = "/health/ready", .handler = web_h_health_ready },
 	{ .method = "GET", .pattern = "/metrics", .handler = h_metrics, .flags = METRICS_AUTH },
 	{ .method = "GET", .pattern = "/api/images/random", .handler = h_random,
 	  .event_ok = "web_random_image", .event_err = "web_random_image_error",

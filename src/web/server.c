@@ -628,6 +628,15 @@ int web_serve(const struct workflow_env *env, const struct web_options *opts,
 		return -1;
 	}
 	free(session_key);
+	if (env->state)
+		web_auth_use_state(srv.shared.auth, env->state);
+	/* A key file of this machine's: other replicas sign with their own
+	 * (photopub check warns of it too). */
+	if (cfg->state_backend == STATE_POSTGRES && cfg->web_admin_pw && !cfg->web_session_secret)
+		log_warning("web", "web_session_secret_missing", NULL,
+			    LF_STR("key", "WEB_SESSION_SECRET"),
+			    LF_STR("hint", "replicas over one state accept each other's admin "
+					   "sessions only with the same WEB_SESSION_SECRET"));
 	if (!is_loopback((struct sockaddr *)&ss) && !web_auth_api_required(srv.shared.auth) &&
 	    !opts->allow_remote) {
 		pp_fail_kind(err, "web", PP_ERR_CONFIG,

@@ -338,6 +338,18 @@ class S3Case(TestCase):
         self.assertIn(self.front.url, t["error"])
         self.assertEqual([r.denied for r in self.front.denied()], ["SignatureDoesNotMatch"])
         self.assertEqual(self.keys(), [IMG])
+        # a web server with that secret is not ready, and says why without it
+        from webharness import WebServer, curl
+        srv = WebServer(self.ws)
+        self.addCleanup(srv.kill)
+        srv.start()
+        r = curl(srv.url + "/health/ready")
+        self.assertEqual(r.status, 503, r)
+        self.assertEqual(r.json()["state"], "ok")
+        self.assertIn("SignatureDoesNotMatch", r.json()["storage"])
+        self.assertNotIn(b"not-the-secret-0000", r.body)
+        self.assertEqual(curl(srv.url + "/health/live").status, 200)
+        srv.stop()
         # an unknown key id
         self.ws.env.update({"AWS_ACCESS_KEY_ID": "AKIAUNKNOWN", "AWS_SECRET_ACCESS_KEY": SECRET})
         res = self.run_pp()
@@ -486,6 +498,9 @@ class S3Case(TestCase):
         srv = WebServer(self.ws)
         self.addCleanup(srv.kill)
         srv.start()
+        # ready: one ListObjectsV2 of one key answered
+        r = curl(srv.url + "/health/ready")
+        self.assertEqual((r.status, r.json()), (200, {"ready": True, "state": "ok", "storage": "ok"}))
         r = curl(srv.url + "/api/images/random")
         self.assertEqual(r.status, 200, r)
         body = r.json()

@@ -46,7 +46,7 @@ ROUTES = {"/", "/health", "/metrics", "/api/images/random", "/api/images/{filena
           "/api/admin/status", "/api/admin/logout", "/api/images/{filename}/keep",
           "/api/images/{filename}/remove", "/api/images/{filename}/delete", "/api/history",
           "/api/platforms", "/api/caption/preview",
-          "/api/queue", "/api/history/{id}/retry"}
+          "/api/queue", "/api/history/{id}/retry", "/health/live", "/health/ready"}
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 PROMTOOL = shutil.which("promtool")
 
@@ -232,6 +232,21 @@ class RoutesTest(WebCase):
         self.assertEqual(r.status, 200, r)
         srv.stop()
         self.assertFalse([l for l in srv.lines() if l.get("path") == "/smuggled"])
+
+    def test_health_live_and_ready_on_sqlite(self):
+        srv = self.serve()
+        self.assertEqual(self.assertStatus(self.get(srv, "/health/live"), 200).json(), {"live": True})
+        self.assertEqual(self.assertStatus(self.get(srv, "/health/ready"), 200).json(),
+                         {"ready": True, "state": "ok", "storage": "ok"})
+        shutil.rmtree(self.ws.images)
+        # the probe's own body, not {"detail"}: what is not ready, by name
+        r = self.assertStatus(self.get(srv, "/health/ready", common=False), 503)
+        self.assertEqual(r.header("Retry-After"), "5")
+        self.assertEqual((r.json()["ready"], r.json()["state"]), (False, "ok"))
+        self.assertIn("No such file or directory", r.json()["storage"])
+        self.assertEqual(self.assertStatus(self.get(srv, "/health/live"), 200).json(), {"live": True})
+        self.assertStatus(self.get(srv, "/health"), 200)
+        srv.stop()
 
     def test_index_and_health(self):
         srv = self.serve()

@@ -429,6 +429,32 @@ static void test_wrong_refresh_token(void **state)
 	assert_null(strstr(err.msg, "unit-secret"));
 }
 
+/* The readiness probe: one list_folder of one entry; a folder that is not
+ * there or a refused token is not ready. */
+static void test_ready(void **state)
+{
+	struct fixture *f = *state;
+	struct pp_error err = { 0 };
+	open_storage(f, "/Photos", "unit-secret");
+	assert_int_equal(storage_ready(f->s, &ctx, &err), 0);
+	json_t *st = fake_json(&f->fake, "GET", "/_fake/state");
+	assert_int_equal(fake_calls(st, "/2/files/list_folder"), 1);
+	assert_int_equal(fake_calls(st, "/2/files/list_folder/continue"), 0);
+	json_decref(st);
+	storage_close(f->s);
+	f->s = NULL;
+	open_storage(f, "/Nowhere", "unit-secret");
+	assert_int_equal(storage_ready(f->s, &ctx, &err), -1);
+	storage_close(f->s);
+	f->s = NULL;
+	f->cfg.dropbox_refresh_token = "wrong-refresh-token";
+	assert_int_equal(storage_open(&f->cfg, NULL, &f->s, &err), 0);
+	pp_error_clear(&err);
+	assert_int_equal(storage_ready(f->s, &ctx, &err), -1);
+	assert_int_equal(err.kind, PP_ERR_AUTH);
+	assert_null(strstr(err.msg, "wrong-refresh-token"));
+}
+
 struct worker {
 	struct fixture *f;
 	int rc;
@@ -539,6 +565,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_without_app_secret, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_refresh_token, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ready, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_refresh_for_many_threads, setup, teardown),
 		cmocka_unit_test(test_rfc3339_times),
 		cmocka_unit_test(test_token_reply),

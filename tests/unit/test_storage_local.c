@@ -986,6 +986,28 @@ static void test_is_image_name(void **state)
 	assert_false(storage_is_image_name(NULL));
 }
 
+/* The readiness probe: the folder there and readable; gone, or replaced by
+ * another folder of the same name, it is not ready. */
+static void test_ready(void **state)
+{
+	struct fixture *f = *state;
+	struct pp_error err = { 0 };
+	open_store(f, false);
+	assert_int_equal(storage_ready(f->s, &ctx, &err), 0);
+	char *away = xasprintf("%s.away", f->dir);
+	assert_int_equal(rename(f->dir, away), 0);
+	assert_int_equal(storage_ready(f->s, &ctx, &err), -1);
+	assert_non_null(strstr(err.msg, "the image folder"));
+	assert_int_equal(mkdir(f->dir, 0700), 0);
+	pp_error_clear(&err);
+	assert_int_equal(storage_ready(f->s, &ctx, &err), -1);
+	assert_non_null(strstr(err.msg, "not the one opened"));
+	assert_int_equal(rmdir(f->dir), 0);
+	assert_int_equal(rename(away, f->dir), 0);
+	assert_int_equal(storage_ready(f->s, &ctx, &err), 0);
+	free(away);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1008,6 +1030,7 @@ int main(void)
 		T(test_sha256_uses_cache),
 		T(test_metadata),
 		T(test_open_errors),
+		T(test_ready),
 		cmocka_unit_test(test_is_image_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
