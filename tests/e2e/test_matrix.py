@@ -1,0 +1,255 @@
+"""One suite over every state backend x storage backend (backends.py):
+posting, dedup, the publish journal (a run killed around its post does not
+post twice), the queue (order, pin/skip/hold/release, `--preview` names what
+`run` posts) and curation (keep/remove/delete). Each behaviour is a method of
+Matrix; a class per pair runs them all (Matrix_postgres_s3.test_dedup ...).
+What the state holds is read through photopub (history, queue), what the
+storage holds through the backend's own listing. The servers (s3rver, the
+Dropbox fake) start once for the module; PostgreSQL is the ctest fixture
+pg.start's (PHOTOPUB_TEST_PG_DIR)."""
+
+import json
+import os
+import signal
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import backends  # noqa: E402
+from test_queue import NEXT_RE  # noqa: E402
+
+SHIM = os.environ.get("PHOTOPUB_CRASH_SHIM", "build-test/tests/libcrash_shim.so")
+IMGS = ["rocket-on-pad-at-dusk.jpg", "tabby-cat-closeup.jpg", "espresso-on-wooden-table.jpg",
+        "wall-clock-motion-blur.jpg"]
+OUTBOX_RENAME = "*/outbox/[0-9]*"
+
+
+def stem(name):
+    return os.path.splitext(name)[0]
+
+
+def tearDownModule():
+    backends.stop_all()
+
+
+class Matrix(harness.TestCase):
+    """The behaviours; STATE and STORAGE are set by the generated classes."""
+    images = []
+    STATE = STORAGE = None
+
+    def setUp(self):
+        super().setUp()
+        self.storage = self.STORAGE()
+        self.storage.setup(self.ws)
+        self.addCleanup(self.storage.teardown)
+        self.state = self.STATE()
+        self.state.setup(self.ws)
+
+    # -- helpers ------------------------------------------------------------------
+
+    def put(self, names):
+        """names: a list of samples, or a dict name -> sample."""
+        if isinstance(names, list):
+            names = {n: n for n in names}
+        for name, src in names.items():
+            self.storage.put(name, backends.sample(src))
+
+    def run_ok(self, *args, **kw):
+        res = self.ws.run(*args, **kw)
+        self.assertEqual(res.rc, 0, res.stderr[-3000:])
+        return res
+
+    def run_posts(self):
+        res = self.run_ok()
+        return res.one("workflow_complete")["image"]
+
+    def preview_next(self):
+        res = self.run_ok("--preview")
+        m = NEXT_RE.search(res.stdout)
+        self.assertIsNotNone(m, res.stdout)
+        return m.group(1), int(m.group(2))
+
+    def order(self):
+        return [i["filename"] for i in self.state.queue()]
+
+    def outbox(self):
+        """The outbox's posts: a list of (image, sha256)."""
+        out = []
+        for d in self.ws.posts():
+            if d.startswith("."):
+                continue
+            with open(os.path.join(self.ws.outbox, d, "post.json")) as f:
+                p = json.load(f)
+            out.append((p["image"], p["sha256"]))
+        return sorted(out)
+
+    def assertPostedOnce(self):
+        shas = [s for _, s in self.outbox()]
+        self.assertEqual(sorted(set(shas)), sorted(shas), "an image posted twice: %s" % self.outbox())
+
+    def run_killed(self, after):
+        """A run killed at the rename of its outbox post into place (after:
+        once it is there; else just before)."""
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        env = {"LD_PRELOAD": SHIM, "PHOTOPUB_CRASH_RENAME": OUTBOX_RENAME,
+               "PHOTOPUB_CRASH_AFTER": "1" if after else "0",
+               "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0"}
+        res = self.ws.run(env=env, check_json=False)
+        self.assertEqual(res.rc, -signal.SIGKILL, res.stderr[-2000:])
+
+    # -- posting ------------------------------------------------------------------
+
+    def test_posting(self):
+        self.put(IMGS[:3])
+        self.assertEqual(self.state.history(), [])
+        image = self.run_posts()
+        self.assertIn(image, IMGS[:3])
+        self.assertEqual([i for i, _ in self.outbox()], [image])
+        self.assertEqual(self.storage.files("archive"), sorted([image, stem(image) + ".txt"]))
+        sidecar = self.storage.read("archive/" + stem(image) + ".txt")
+        self.assertTrue(sidecar and b"#test" in sidecar, sidecar)
+        self.assertEqual(self.storage.files(), sorted(n for n in IMGS[:3] if n != image))
+        self.assertEqual(self.state.posted(), [image])
+        self.assertNotIn(image, self.order())
+        second = self.run_posts()
+        self.assertNotEqual(second, image)
+        self.assertEqual(self.state.posted(), sorted([image, second]))
+        self.assertPostedOnce()
+
+    # -- dedup --------------------------------------------------------------------
+
+    def test_dedup(self):
+        # one picture under two names, and a second one: two posts, then none
+        self.put({IMGS[0]: IMGS[0], "copy of rocket.jpg": IMGS[0], IMGS[1]: IMGS[1]})
+        self.run_posts()
+        self.run_posts()
+        res = self.ws.run()
+        self.assertEqual(res.rc, 1, res.stderr[-3000:])
+        self.assertIn("No new images", self.assertTiming(res, False)["error"])
+        self.assertEqual(len(self.outbox()), 2, self.outbox())
+        self.assertPostedOnce()
+        posted = self.state.posted()
+        self.assertEqual(len(posted), 2, posted)
+        self.assertIn(IMGS[1], posted)
+        # the copy left in the folder is no longer queued
+        self.assertEqual(self.order(), [])
+        # and the same bytes put again under a new name are known
+        self.put({"rocket again.jpg": IMGS[0]})
+        res = self.ws.run()
+        self.assertEqual(res.rc, 1, res.stderr[-3000:])
+        self.assertEqual(len(self.outbox()), 2)
+
+    # -- the publish journal ------------------------------------------------------
+
+    def test_journal_killed_after_the_post_landed(self):
+        self.put(IMGS[:3])
+        self.run_killed(after=True)
+        (crashed, _), = self.outbox()
+        res = self.run_ok()
+        rec = res.one("publish_intent_recovered")
+        self.assertEqual(rec["action"], "settled")
+        self.assertEqual(rec["platforms"], {"outbox": "posted"})
+        self.assertTrue(rec["archived"])
+        self.assertIn(crashed, self.storage.files("archive"))
+        self.assertNotEqual(res.one("workflow_complete")["image"], crashed)
+        self.assertEqual(len(self.outbox()), 2)
+        self.assertPostedOnce()
+        self.assertIn(crashed, self.state.posted())
+        # settled: the next run finds nothing open and posts the last one
+        res = self.run_ok()
+        self.assertEqual(res.events("publish_intent_recovered"), [])
+        self.assertEqual(sorted(i for i, _ in self.outbox()), sorted(IMGS[:3]))
+        self.assertPostedOnce()
+        self.assertEqual(self.state.posted(), sorted(IMGS[:3]))
+
+    def test_journal_killed_before_the_post_landed(self):
+        self.put(IMGS[:2])
+        self.run_killed(after=False)
+        self.assertEqual(self.outbox(), [])
+        self.assertEqual(self.state.posted(), [])
+        res = self.run_ok()
+        self.assertEqual(res.one("publish_intent_recovered")["action"], "resume")
+        image = res.one("workflow_complete")["image"]
+        self.assertEqual([i for i, _ in self.outbox()], [image])
+        self.assertIn(image, self.storage.files("archive"))
+        self.assertEqual(self.state.posted(), [image])
+        res = self.run_ok()
+        self.assertEqual(res.events("publish_intent_recovered"), [])
+        self.assertEqual(self.state.posted(), sorted(IMGS[:2]))
+        self.assertPostedOnce()
+
+    # -- the queue ----------------------------------------------------------------
+
+    def test_queue(self):
+        self.put(IMGS)
+        items = self.state.queue()
+        order = [i["filename"] for i in items]
+        self.assertEqual(sorted(order), sorted(IMGS))
+        self.assertEqual([i["status"] for i in items], ["next", "queued", "queued", "queued"])
+        # what the preview says is what the run posts
+        self.assertEqual(self.preview_next(), (order[0], 1))
+        self.assertEqual(self.run_posts(), order[0])
+        self.assertEqual(self.order(), order[1:])
+        # pin
+        self.run_ok("pin", order[3], command="queue")
+        self.assertEqual(self.order()[0], order[3])
+        self.assertEqual(self.preview_next(), (order[3], 1))
+        self.assertEqual(self.run_posts(), order[3])
+        rest = order[1:3]
+        # skip: to the end
+        self.run_ok("skip", rest[0], command="queue")
+        self.assertEqual(self.order(), [rest[1], rest[0]])
+        # hold: kept out of runs until released
+        self.run_ok("hold", rest[0], command="queue")
+        held = self.state.queue()
+        self.assertEqual([(i["filename"], i["status"]) for i in held][-1], (rest[0], "held"))
+        self.assertEqual(self.preview_next(), (rest[1], 1))
+        self.assertEqual(self.run_posts(), rest[1])
+        res = self.ws.run()
+        self.assertEqual(res.rc, 1, "a held image was posted:\n" + res.stderr[-3000:])
+        self.run_ok("release", rest[0], command="queue")
+        self.assertEqual(self.preview_next(), (rest[0], 1))
+        self.assertEqual(self.run_posts(), rest[0])
+        self.assertEqual(self.order(), [])
+        self.assertEqual(self.state.posted(), sorted(IMGS))
+        self.assertEqual([i for i, _ in self.outbox()], sorted(IMGS))
+        self.assertPostedOnce()
+
+    # -- curation -----------------------------------------------------------------
+
+    def test_curation(self):
+        self.put(IMGS[:3])
+        self.storage.put(stem(IMGS[0]) + ".txt", b"a sidecar\n")
+        res = self.run_ok(IMGS[0], command="keep")
+        self.assertEqual(self.storage.files("keep"), sorted([IMGS[0], stem(IMGS[0]) + ".txt"]))
+        self.assertEqual(self.storage.read("keep/" + stem(IMGS[0]) + ".txt"), b"a sidecar\n")
+        self.run_ok(IMGS[1], command="remove")
+        self.assertEqual(self.storage.files("remove"), [IMGS[1]])
+        res = self.ws.run(IMGS[2], command="delete")
+        self.assertNotEqual(res.rc, 0, "delete without FEATURE_DELETE")
+        self.assertEqual(self.storage.files(), [IMGS[2]])
+        self.run_ok(IMGS[2], command="delete", env={"FEATURE_DELETE": "true"})
+        self.assertEqual(self.storage.files(), [])
+        res = self.ws.run(IMGS[2], command="delete", env={"FEATURE_DELETE": "true"})
+        self.assertEqual(res.rc, 1, res.stderr[-3000:])
+        self.assertEqual(res.one("curate_error")["kind"], "not_found")
+        rows = [(r["action"], r["image"]) for r in self.state.history() if r["action"]]
+        self.assertEqual(sorted(rows), sorted([("keep", IMGS[0]), ("remove", IMGS[1]),
+                                               ("delete", IMGS[2])]))
+        # nothing curated is queued or posted
+        self.assertEqual(self.order(), [])
+        res = self.ws.run()
+        self.assertEqual(res.rc, 1, res.stderr[-3000:])
+        self.assertEqual(self.outbox(), [])
+
+
+# A class per (state, storage) pair, named after both.
+for _state in backends.STATES:
+    for _storage in backends.STORAGES:
+        _name = "Matrix_%s_%s" % (_state.name, _storage.name)
+        globals()[_name] = type(_name, (Matrix,), {"STATE": _state, "STORAGE": _storage})
+del Matrix
+
+
+if __name__ == "__main__":
+    harness.main()
