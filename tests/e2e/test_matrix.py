@@ -8,6 +8,7 @@ storage holds through the backend's own listing. The servers (s3rver, the
 Dropbox fake) start once for the module; PostgreSQL is the ctest fixture
 pg.start's (PHOTOPUB_TEST_PG_DIR)."""
 
+import hashlib
 import json
 import os
 import signal
@@ -115,6 +116,33 @@ class Matrix(harness.TestCase):
         self.assertNotEqual(second, image)
         self.assertEqual(self.state.posted(), sorted([image, second]))
         self.assertPostedOnce()
+        # what the outbox got is the image's bytes; history rows are whole
+        for name, sha in self.outbox():
+            self.assertEqual(sha, hashlib.sha256(backends.sample(name)).hexdigest(), name)
+        rows = [r for r in self.state.history() if r["action"] is None]
+        self.assertEqual(len(rows), 2, rows)
+        for r in rows:
+            self.assertEqual((r["platform"], r["success"], r["partial"], r["retryable"]),
+                             ("outbox", True, False, False), r)
+            self.assertTrue(r["url"] and r["post_id"] and r["correlation_id"], r)
+
+    def test_archive_name_taken(self):
+        # another picture under a name the archive has: posted, archived
+        # as "a (1).jpg" with its sidecar "a (1).txt"
+        self.put([IMGS[0]])
+        self.assertEqual(self.run_posts(), IMGS[0])
+        self.put({IMGS[0]: IMGS[1]})
+        res = self.run_ok()
+        self.assertEqual(res.one("workflow_complete")["image"], IMGS[0])
+        self.assertEqual(res.one("storage_archive")["archived_as"], stem(IMGS[0]) + " (1).jpg")
+        self.assertEqual(self.storage.files("archive"),
+                         sorted([IMGS[0], stem(IMGS[0]) + ".txt",
+                                 stem(IMGS[0]) + " (1).jpg", stem(IMGS[0]) + " (1).txt"]))
+        self.assertEqual(self.storage.read("archive/" + stem(IMGS[0]) + " (1).jpg"),
+                         backends.sample(IMGS[1]))
+        self.assertEqual(self.storage.files(), [])
+        self.assertEqual(len(self.outbox()), 2)
+        self.assertPostedOnce()
 
     # -- dedup --------------------------------------------------------------------
 
@@ -186,6 +214,8 @@ class Matrix(harness.TestCase):
         order = [i["filename"] for i in items]
         self.assertEqual(sorted(order), sorted(IMGS))
         self.assertEqual([i["status"] for i in items], ["next", "queued", "queued", "queued"])
+        for i in items:
+            self.assertEqual(i["size"], len(backends.sample(i["filename"])), i)
         # what the preview says is what the run posts
         self.assertEqual(self.preview_next(), (order[0], 1))
         self.assertEqual(self.run_posts(), order[0])
@@ -223,8 +253,23 @@ class Matrix(harness.TestCase):
         res = self.run_ok(IMGS[0], command="keep")
         self.assertEqual(self.storage.files("keep"), sorted([IMGS[0], stem(IMGS[0]) + ".txt"]))
         self.assertEqual(self.storage.read("keep/" + stem(IMGS[0]) + ".txt"), b"a sidecar\n")
-        self.run_ok(IMGS[1], command="remove")
-        self.assertEqual(self.storage.files("remove"), [IMGS[1]])
+        # a name taken in keep/: "a (1).jpg"
+        self.put({IMGS[0]: IMGS[3]})
+        res = self.run_ok(IMGS[0], command="keep")
+        self.assertEqual(res.one("storage_move")["moved_as"], stem(IMGS[0]) + " (1).jpg")
+        self.assertEqual(self.storage.read("keep/" + stem(IMGS[0]) + " (1).jpg"),
+                         backends.sample(IMGS[3]))
+        # a sidecar alone in remove/ takes its name too: the image and its
+        # own sidecar go on together, the one there stays as it was
+        self.storage.put("remove/" + stem(IMGS[1]) + ".txt", b"left alone\n")
+        self.storage.put(stem(IMGS[1]) + ".txt", b"its own\n")
+        res = self.run_ok(IMGS[1], command="remove")
+        self.assertEqual(res.one("storage_move")["moved_as"], stem(IMGS[1]) + " (1).jpg")
+        self.assertEqual(self.storage.files("remove"),
+                         sorted([stem(IMGS[1]) + " (1).jpg", stem(IMGS[1]) + " (1).txt",
+                                 stem(IMGS[1]) + ".txt"]))
+        self.assertEqual(self.storage.read("remove/" + stem(IMGS[1]) + " (1).txt"), b"its own\n")
+        self.assertEqual(self.storage.read("remove/" + stem(IMGS[1]) + ".txt"), b"left alone\n")
         res = self.ws.run(IMGS[2], command="delete")
         self.assertNotEqual(res.rc, 0, "delete without FEATURE_DELETE")
         self.assertEqual(self.storage.files(), [IMGS[2]])
@@ -234,8 +279,11 @@ class Matrix(harness.TestCase):
         self.assertEqual(res.rc, 1, res.stderr[-3000:])
         self.assertEqual(res.one("curate_error")["kind"], "not_found")
         rows = [(r["action"], r["image"]) for r in self.state.history() if r["action"]]
-        self.assertEqual(sorted(rows), sorted([("keep", IMGS[0]), ("remove", IMGS[1]),
-                                               ("delete", IMGS[2])]))
+        self.assertEqual(sorted(rows), sorted([("keep", IMGS[0]), ("keep", IMGS[0]),
+                                               ("remove", IMGS[1]), ("delete", IMGS[2])]))
+        for r in self.state.history():
+            self.assertTrue(r["success"], r)
+            self.assertEqual(r["url"] is None, r["action"] == "delete", r)
         # nothing curated is queued or posted
         self.assertEqual(self.order(), [])
         res = self.ws.run()
