@@ -1173,6 +1173,21 @@ static bool taken(const struct call *c)
 	return c->status == 409 && tag_is(c->tags, "to/conflict");
 }
 
+/* get_metadata of path: 1 there, 0 not, -1 an error. */
+static int path_exists(struct dropbox *d, const struct pp_ctx *ctx, const char *path,
+		       struct pp_error *err)
+{
+	struct call c = { .endpoint = "get_metadata", .kind = CALL_RPC, .download_fd = -1 };
+	int rc = -1;
+	c.arg = args_or_fail(json_pack("{s:s}", "path", path), c.endpoint, err);
+	if (c.arg)
+		rc = dbx_call(d, ctx, &c, err) == 0 ? 1
+		     : c.status == 409 && tag_is(c.tags, "path/not_found") ? 0 : -1;
+	call_release(&c);
+	json_decref(c.arg);
+	return rc;
+}
+
 /* One step of sidecar_follow: the image to dir/<k-th name> (unless it is
  * there), then the sidecar beside it. 1 moved, 0 no sidecar, 2 that name
  * or its sidecar's is taken, -1 an error. */
@@ -1200,7 +1215,9 @@ static int follow_step(struct dropbox *d, const struct pp_ctx *ctx, const char *
 	if (move(d, ctx, sc_from, sc_to, false, NULL, &c, err) == 0)
 		rc = 1;
 	else if (c.status == 409 && tag_is(c.tags, "from_lookup/not_found"))
-		rc = 0;
+		/* no sidecar: one there under the stem, left alone, is another's
+		 * (when that cannot be told, the image stays where it got) */
+		rc = path_exists(d, ctx, sc_to, err) == 1 ? 2 : 0;
 	else
 		rc = taken(&c) ? 2 : -1;
 	call_release(&c);

@@ -144,6 +144,19 @@ class Matrix(harness.TestCase):
         self.assertEqual(len(self.outbox()), 2)
         self.assertPostedOnce()
 
+    def test_archive_sidecar_name_taken(self):
+        # a sidecar left alone in the archive keeps its name and its bytes:
+        # the image and the run's sidecar go on to "a (1)"
+        self.put([IMGS[0]])
+        self.storage.put("archive/" + stem(IMGS[0]) + ".txt", b"left alone\n")
+        res = self.run_ok()
+        self.assertEqual(res.one("storage_archive")["archived_as"], stem(IMGS[0]) + " (1).jpg")
+        self.assertEqual(self.storage.files("archive"),
+                         sorted([stem(IMGS[0]) + ".txt", stem(IMGS[0]) + " (1).jpg",
+                                 stem(IMGS[0]) + " (1).txt"]))
+        self.assertEqual(self.storage.read("archive/" + stem(IMGS[0]) + ".txt"), b"left alone\n")
+        self.assertIn(b"#test", self.storage.read("archive/" + stem(IMGS[0]) + " (1).txt"))
+
     # -- dedup --------------------------------------------------------------------
 
     def test_dedup(self):
@@ -270,6 +283,15 @@ class Matrix(harness.TestCase):
                                  stem(IMGS[1]) + ".txt"]))
         self.assertEqual(self.storage.read("remove/" + stem(IMGS[1]) + " (1).txt"), b"its own\n")
         self.assertEqual(self.storage.read("remove/" + stem(IMGS[1]) + ".txt"), b"left alone\n")
+        # and for an image without a sidecar of its own too
+        self.put({IMGS[1]: IMGS[1]})
+        res = self.run_ok(IMGS[1], command="remove")
+        self.assertEqual(res.one("storage_move")["moved_as"], stem(IMGS[1]) + " (2).jpg")
+        self.storage.put(IMGS[1], backends.sample(IMGS[1]))
+        self.storage.put("remove/" + stem(IMGS[1]) + " (3).txt", b"left alone\n")
+        res = self.run_ok(IMGS[1], command="remove")
+        self.assertEqual(res.one("storage_move")["moved_as"], stem(IMGS[1]) + " (4).jpg")
+        self.assertEqual(self.storage.read("remove/" + stem(IMGS[1]) + " (3).txt"), b"left alone\n")
         res = self.ws.run(IMGS[2], command="delete")
         self.assertNotEqual(res.rc, 0, "delete without FEATURE_DELETE")
         self.assertEqual(self.storage.files(), [IMGS[2]])
@@ -280,6 +302,7 @@ class Matrix(harness.TestCase):
         self.assertEqual(res.one("curate_error")["kind"], "not_found")
         rows = [(r["action"], r["image"]) for r in self.state.history() if r["action"]]
         self.assertEqual(sorted(rows), sorted([("keep", IMGS[0]), ("keep", IMGS[0]),
+                                               ("remove", IMGS[1]), ("remove", IMGS[1]),
                                                ("remove", IMGS[1]), ("delete", IMGS[2])]))
         for r in self.state.history():
             self.assertTrue(r["success"], r)
