@@ -15,6 +15,7 @@ never through a database client, so one assertion holds on both."""
 import json
 import os
 import sys
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -42,11 +43,13 @@ class LocalStorage:
         ws.sections["Storage"] = {"backend": "local", "path": ws.images}
         ws.write_config()
 
-    def put(self, name, data):
+    def put(self, name, data, modified=None):
         path = os.path.join(self.ws.images, name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
             f.write(data)
+        if modified is not None:
+            os.utime(path, (modified, modified))
 
     def files(self, sub=""):
         d = os.path.join(self.ws.images, sub)
@@ -96,8 +99,8 @@ class DropboxStorage:
         ws.env.update({"DROPBOX_APP_KEY": self.APP_KEY, "DROPBOX_APP_SECRET": self.APP_SECRET,
                        "DROPBOX_REFRESH_TOKEN": self.REFRESH})
 
-    def put(self, name, data):
-        self.fake.put("%s/%s" % (self.folder, name), data)
+    def put(self, name, data, modified=None):
+        self.fake.put("%s/%s" % (self.folder, name), data, modified)
 
     def files(self, sub=""):
         return self.fake.names(self.folder + ("/" + sub if sub else ""))
@@ -134,6 +137,7 @@ class S3Storage:
 
     def setup(self, ws):
         S3Storage.counter += 1
+        self.last_put = None
         self.bucket = "matrix-%d-%d" % (os.getpid(), S3Storage.counter)
         server, front = self.servers()
         server.make_bucket(self.bucket)
@@ -145,7 +149,13 @@ class S3Storage:
         ws.env.update({"AWS_ACCESS_KEY_ID": test_s3.ACCESS_KEY,
                        "AWS_SECRET_ACCESS_KEY": test_s3.SECRET})
 
-    def put(self, name, data):
+    def put(self, name, data, modified=None):
+        """modified: s3rver's LastModified is the time of the PUT, to the
+        second, so puts given times come a second after the one before."""
+        if modified is not None:
+            if self.last_put:
+                time.sleep(max(0.0, self.last_put + 1.05 - time.time()))
+            self.last_put = time.time()
         self.s3rver.put(self.bucket, self.PREFIX + name, data)
 
     def files(self, sub=""):

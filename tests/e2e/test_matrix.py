@@ -48,12 +48,14 @@ class Matrix(harness.TestCase):
 
     # -- helpers ------------------------------------------------------------------
 
-    def put(self, names):
-        """names: a list of samples, or a dict name -> sample."""
+    def put(self, names, modified=None):
+        """names: a list of samples, or a dict name -> sample (or bytes);
+        modified: the time of the first, one minute more for each next."""
         if isinstance(names, list):
             names = {n: n for n in names}
-        for name, src in names.items():
-            self.storage.put(name, backends.sample(src))
+        for k, (name, src) in enumerate(names.items()):
+            self.storage.put(name, backends.sample(src) if isinstance(src, str) else src,
+                             None if modified is None else modified + 60 * k)
 
     def run_ok(self, *args, **kw):
         res = self.ws.run(*args, **kw)
@@ -157,6 +159,36 @@ class Matrix(harness.TestCase):
         self.assertEqual(self.storage.read("archive/" + stem(IMGS[0]) + ".txt"), b"left alone\n")
         self.assertIn(b"#test", self.storage.read("archive/" + stem(IMGS[0]) + " (1).txt"))
 
+    def test_undecodable_image_is_quarantined(self):
+        self.put({"aaa-notes.jpg": b"these are notes, not a JPEG\n", IMGS[0]: IMGS[0]})
+        self.ws.set("Content", "order", "name")
+        res = self.run_ok()
+        q = res.one("image_quarantined")
+        self.assertEqual((q["image"], q["moved_to"]), ("aaa-notes.jpg", "quarantine/aaa-notes.jpg"))
+        self.assertEqual(res.one("workflow_complete")["image"], IMGS[0])
+        self.assertEqual(self.storage.files("quarantine"), ["aaa-notes.jpg"])
+        self.assertEqual(self.storage.files(), [])
+        self.assertEqual(self.state.posted(), [IMGS[0]])
+
+    def test_names_with_spaces_and_unicode(self):
+        names = {"caf\u00e9 au lait.jpg": IMGS[2], "\u00e9t\u00e9 (1).jpg": IMGS[0],
+                 "z 100%.jpg": IMGS[1]}
+        self.put(names)
+        self.ws.set("Content", "order", "name")
+        self.assertEqual(self.order(), sorted(names))
+        self.run_ok("pin", "z 100%.jpg", command="queue")
+        self.assertEqual(self.preview_next(), ("z 100%.jpg", 1))
+        self.assertEqual(self.run_posts(), "z 100%.jpg")
+        self.assertEqual(self.run_posts(), "caf\u00e9 au lait.jpg")
+        self.run_ok("\u00e9t\u00e9 (1).jpg", command="keep")
+        self.assertEqual(self.storage.files("keep"), ["\u00e9t\u00e9 (1).jpg"])
+        self.assertEqual(self.storage.files("archive"),
+                         sorted(["z 100%.jpg", "z 100%.txt", "caf\u00e9 au lait.jpg",
+                                 "caf\u00e9 au lait.txt"]))
+        self.assertEqual(self.state.posted(), sorted(["z 100%.jpg", "caf\u00e9 au lait.jpg"]))
+        for name, sha in self.outbox():
+            self.assertEqual(sha, hashlib.sha256(backends.sample(names[name])).hexdigest(), name)
+
     # -- dedup --------------------------------------------------------------------
 
     def test_dedup(self):
@@ -257,6 +289,22 @@ class Matrix(harness.TestCase):
         self.assertEqual(self.state.posted(), sorted(IMGS))
         self.assertEqual([i for i, _ in self.outbox()], sorted(IMGS))
         self.assertPostedOnce()
+
+    def test_queue_orders(self):
+        # name, and the listing's times (mtime, server_modified,
+        # LastModified): the same order on every backend
+        put_order = [IMGS[2], IMGS[0], IMGS[3], IMGS[1]]
+        self.put(put_order, modified=1700000000)
+        for order, want in (("name", sorted(IMGS)), ("oldest", put_order),
+                            ("newest", put_order[::-1])):
+            self.ws.set("Content", "order", order)
+            self.assertEqual(self.order(), want, order)
+            self.assertEqual(self.preview_next(), (want[0], 1), order)
+        self.assertEqual(self.run_posts(), put_order[-1])
+        # another order re-sorts the queue
+        self.ws.set("Content", "order", "name")
+        self.assertEqual(self.order(), sorted(put_order[:-1]))
+        self.assertEqual(self.run_posts(), sorted(put_order[:-1])[0])
 
     # -- curation -----------------------------------------------------------------
 
