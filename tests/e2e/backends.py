@@ -173,7 +173,9 @@ class S3Storage:
     def stop_all(cls):
         if cls.front is not None:
             cls.front.stop()
+            cls.s3rver.conn.close()
             cls.s3rver.stop()
+            cls.s3rver.proc.stdout.close()
             cls.front = cls.s3rver = None
 
 
