@@ -151,14 +151,21 @@ static void open_storage(struct fixture *f, const char *folder, const char *secr
 	assert_string_equal(f->s->ops->name, "dropbox");
 }
 
-/* The standard folder: two images, a sidecar, a non-image, a sub-folder,
- * the staging folder, and an archive that already has an a.jpg. */
-static int setup(void **state)
+/* A fixture with its sample images and temporary folder, the fake not started. */
+static struct fixture *fixture_new(void)
 {
 	struct fixture *f = xcalloc(1, sizeof(*f));
 	f->rocket = example("rocket-on-pad-at-dusk.jpg");
 	f->cat = example("tabby-cat-closeup.jpg");
 	f->tmp = tu_mkdtemp();
+	return f;
+}
+
+/* The standard folder: two images, a sidecar, a non-image, a sub-folder,
+ * the staging folder, and an archive that already has an a.jpg. */
+static int setup(void **state)
+{
+	struct fixture *f = fixture_new();
 	char *p1 = xasprintf("/Photos/a.jpg=%s", f->rocket);
 	char *p2 = xasprintf("/Photos/B.PNG=%s", f->cat);
 	char *p3 = xasprintf("/Photos/archive/a.jpg=%s", f->cat);
@@ -338,10 +345,7 @@ static void test_archive_autorenames_and_moves_the_sidecar(void **state)
  * "b.txt" (no b.jpg). */
 static int setup_stray(void **state)
 {
-	struct fixture *f = xcalloc(1, sizeof(*f));
-	f->rocket = example("rocket-on-pad-at-dusk.jpg");
-	f->cat = example("tabby-cat-closeup.jpg");
-	f->tmp = tu_mkdtemp();
+	struct fixture *f = fixture_new();
 	char *p1 = xasprintf("/Photos/a.jpg=%s", f->rocket);
 	char *p2 = xasprintf("/Photos/b.jpg=%s", f->cat);
 	const char *args[] = {
