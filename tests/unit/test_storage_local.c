@@ -647,6 +647,17 @@ static void test_archive_autorename(void **state)
 	assert_string_equal(t, "old b caption");
 	free(t);
 	free(p);
+	/* and for an image without a sidecar of its own: "d.txt" alone is another's */
+	put(arch, "d.txt", "left alone");
+	put(f->dir, "d.jpg", "D");
+	as = archive_ok(f, "d.jpg");
+	assert_string_equal(as, "d (1).jpg");
+	free(as);
+	p = fs_join(arch, "d.txt");
+	t = tu_read(p, NULL);
+	assert_string_equal(t, "left alone");
+	free(t);
+	free(p);
 
 	/* archived_as may be NULL; a missing image is not_found */
 	put(f->dir, "c.jpg", "C");
