@@ -343,8 +343,16 @@ class Matrix(harness.TestCase):
         res = self.ws.run(IMGS[2], command="delete")
         self.assertNotEqual(res.rc, 0, "delete without FEATURE_DELETE")
         self.assertEqual(self.storage.files(), [IMGS[2]])
-        self.run_ok(IMGS[2], command="delete", env={"FEATURE_DELETE": "true"})
+        self.storage.put(stem(IMGS[2]) + ".txt", b"goes with it\n")
+        res = self.run_ok(IMGS[2], command="delete", env={"FEATURE_DELETE": "true"})
+        self.assertIs(res.one("storage_delete")["sidecar"], True)
         self.assertEqual(self.storage.files(), [])
+        # names that are not plain names of the folder: refused, nothing moved
+        before = [self.storage.files(d) for d in ("", "keep", "remove")]
+        for bad in ("../" + IMGS[0], "keep/" + IMGS[0], "a\x01.jpg", "notes.txt"):
+            res = self.ws.run(bad, command="remove")
+            self.assertNotEqual(res.rc, 0, bad)
+        self.assertEqual([self.storage.files(d) for d in ("", "keep", "remove")], before)
         res = self.ws.run(IMGS[2], command="delete", env={"FEATURE_DELETE": "true"})
         self.assertEqual(res.rc, 1, res.stderr[-3000:])
         self.assertEqual(res.one("curate_error")["kind"], "not_found")
