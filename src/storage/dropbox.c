@@ -36,6 +36,7 @@
 #define MAX_PAGES 100000
 #define STAGING ".photopub-staging"
 #define THUMBNAIL_MAX ((size_t)8 << 20)
+#define MAX_AUTORENAME 1000
 /* A token is renewed this long before the expiry the server announced. */
 #define TOKEN_MARGIN_NS ((int64_t)120 * 1000000000)
 #define TOKEN_LIFETIME_MAX_S ((json_int_t)366 * 86400)
@@ -1148,14 +1149,15 @@ char *dropbox_moved_name(const json_t *reply)
 	return n && fs_name_is_safe(n) ? xstrdup(n) : NULL;
 }
 
-/* move_v2 with autorename; *final_name (may be NULL) gets the name it got. */
+/* move_v2, with autorename or not; *final_name (may be NULL) gets the name
+ * it got. */
 static int move(struct dropbox *d, const struct pp_ctx *ctx, const char *from, const char *to,
-		char **final_name, struct call *c, struct pp_error *err)
+		bool autorename, char **final_name, struct call *c, struct pp_error *err)
 {
 	int rc = -1;
 	*c = (struct call){ .endpoint = "move_v2", .kind = CALL_RPC, .download_fd = -1 };
 	c->arg = args_or_fail(json_pack("{s:s, s:s, s:b, s:b}", "from_path", from, "to_path", to,
-					"autorename", 1, "allow_ownership_transfer", 0),
+					"autorename", autorename, "allow_ownership_transfer", 0),
 			      c->endpoint, err);
 	if (!c->arg || dbx_call(d, ctx, c, err) < 0)
 		goto out;
@@ -1168,13 +1170,114 @@ out:
 	return rc;
 }
 
+/* The k-th name of name in a folder: "a.jpg", then "a (1).jpg", … */
+static char *candidate(const char *name, int k)
+{
+	if (k == 0)
+		return xstrdup(name);
+	char *stem = fs_stem(name);
+	char *c = xasprintf("%s (%d)%s", stem, k, fs_ext(name));
+	free(stem);
+	return c;
+}
+
+/* A move_v2 refused because its destination is taken. */
+static bool taken(const struct call *c)
+{
+	return c->status == 409 && tag_is(c->tags, "to/conflict");
+}
+
+/* get_metadata of path: 1 there, 0 not, -1 an error. */
+static int path_exists(struct dropbox *d, const struct pp_ctx *ctx, const char *path,
+		       struct pp_error *err)
+{
+	struct call c = { .endpoint = "get_metadata", .kind = CALL_RPC, .download_fd = -1 };
+	int rc = -1;
+	c.arg = args_or_fail(json_pack("{s:s}", "path", path), c.endpoint, err);
+	if (c.arg)
+		rc = dbx_call(d, ctx, &c, err) == 0 ? 1
+		     : c.status == 409 && tag_is(c.tags, "path/not_found") ? 0 : -1;
+	call_release(&c);
+	json_decref(c.arg);
+	return rc;
+}
+
+/* One step of sidecar_follow: the image to dir/<k-th name> (unless it is
+ * there), then the sidecar beside it. 1 moved, 0 no sidecar, 2 that name
+ * or its sidecar's is taken, -1 an error. */
+static int follow_step(struct dropbox *d, const struct pp_ctx *ctx, const char *name,
+		       const char *dir, const char *sc_from, int k, char **final,
+		       struct pp_error *err)
+{
+	struct call c = { 0 };
+	char *cand = candidate(name, k), *cand_stem = fs_stem(cand);
+	char *sc_to = xasprintf("%s/%s.txt", dir, cand_stem);
+	int rc;
+	if (strcmp(cand, *final)) {
+		char *from = path_in(dir, *final), *to = path_in(dir, cand);
+		rc = move(d, ctx, from, to, false, NULL, &c, err) == 0 ? 0 : taken(&c) ? 2 : -1;
+		call_release(&c);
+		free(from);
+		free(to);
+		if (rc == 0) {
+			free(*final);
+			*final = xstrdup(cand);
+		}
+		if (rc)
+			goto out;
+	}
+	if (move(d, ctx, sc_from, sc_to, false, NULL, &c, err) == 0)
+		rc = 1;
+	else if (c.status == 409 && tag_is(c.tags, "from_lookup/not_found"))
+		/* no sidecar: one there under the stem, left alone, is another's
+		 * (when that cannot be told, the image stays where it got) */
+		rc = path_exists(d, ctx, sc_to, err) == 1 ? 2 : 0;
+	else
+		rc = taken(&c) ? 2 : -1;
+	call_release(&c);
+out:
+	if (rc >= 0)
+		pp_error_clear(err);
+	free(cand);
+	free(cand_stem);
+	free(sc_to);
+	return rc;
+}
+
+/* Moves the sidecar sc_from beside the image name, which move_v2 put at
+ * dir/<*final>, under the image's stem and never over another: a sidecar
+ * already there under that stem (one left alone) makes the image move on
+ * to the next "a (k).jpg" whose sidecar's name is free too, and *final
+ * follows it, as the other backends name them. 1 when the sidecar moved, 0
+ * when there is none, -1 on an error (the image stays at dir/<*final>). */
+static int sidecar_follow(struct dropbox *d, const struct pp_ctx *ctx, const char *name,
+			  const char *dir, const char *sc_from, char **final, struct pp_error *err)
+{
+	int k = 0;
+	for (; k <= MAX_AUTORENAME; k++) {
+		char *cand = candidate(name, k);
+		bool same = !strcmp(cand, *final);
+		free(cand);
+		if (same)
+			break;
+	}
+	if (k > MAX_AUTORENAME)
+		k = 0; /* a name of Dropbox's own making: the image moves to one of ours */
+	for (; k <= MAX_AUTORENAME; k++) {
+		int rc = follow_step(d, ctx, name, dir, sc_from, k, final, err);
+		if (rc != 2)
+			return rc;
+	}
+	return pp_fail_kind(err, WHERE, PP_ERR_CONFLICT, "no free name for %s and its sidecar in %s",
+			    name, dir);
+}
+
 static int dropbox_move(struct storage *s, const struct pp_ctx *ctx, const char *name,
 			const char *folder, char **moved_as, bool *sidecar, struct pp_error *err)
 {
 	struct dropbox *d = to_dbx(s);
 	struct call c = { 0 };
-	char *from = NULL, *to = NULL, *final = NULL, *sc = NULL, *final_sc = NULL;
-	char *sc_from = NULL, *sc_to = NULL, *stem = NULL;
+	char *from = NULL, *to = NULL, *final = NULL, *sc = NULL, *sc_from = NULL;
 	char b[300];
 	int rc = -1;
 	bool has_sc = false;
@@ -1192,7 +1295,7 @@ static int dropbox_move(struct storage *s, const struct pp_ctx *ctx, const char 
 	}
 	from = path_in(d->folder, name);
 	to = path_in(dir, name);
-	if (move(d, ctx, from, to, &final, &c, err) < 0) {
+	if (move(d, ctx, from, to, true, &final, &c, err) < 0) {
 		if (err->kind == PP_ERR_NOT_FOUND)
 			pp_fail(err, WHERE, "Selected file not found: %s (dropbox move_v2: %s)",
 				shown(name, b), c.tags);
@@ -1204,19 +1307,15 @@ static int dropbox_move(struct storage *s, const struct pp_ctx *ctx, const char 
 
 	/* The sidecar follows under the image's final stem. */
 	sc = sidecar_name(name);
-	stem = fs_stem(final);
-	final_sc = xasprintf("%s.txt", stem);
 	sc_from = path_in(d->folder, sc);
-	sc_to = path_in(dir, final_sc);
 	struct pp_error serr = { 0 };
-	if (move(d, ctx, sc_from, sc_to, NULL, &c, &serr) == 0)
-		has_sc = true;
-	else if (!(c.status == 409 && tag_is(c.tags, "from_lookup/not_found")))
+	int moved = sidecar_follow(d, ctx, name, dir, sc_from, &final, &serr);
+	if (moved < 0)
 		/* The image is archived: a sidecar left behind is worth a
 		 * warning, not a failure of the archive. */
 		log_warning(LOGGER, "storage_sidecar_archive_error", cid(ctx), LF_STR("image", name),
 			    LF_STR("sidecar", sc), LF_STR("error", serr.msg));
-	call_release(&c);
+	has_sc = moved > 0;
 	*sidecar = has_sc;
 	*moved_as = final;
 	final = NULL;
@@ -1228,10 +1327,7 @@ out:
 	free(to);
 	free(final);
 	free(sc);
-	free(stem);
-	free(final_sc);
 	free(sc_from);
-	free(sc_to);
 	return rc;
 }
 

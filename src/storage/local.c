@@ -766,7 +766,7 @@ static int local_move(struct storage *s, const struct pp_ctx *ctx, const char *n
 	bool has_sc = fstatat(l->dirfd, sc, &scb, AT_SYMLINK_NOFOLLOW) == 0 &&
 		      S_ISREG(scb.st_mode);
 
-	/* The first name free for the image and, when there is one, its sidecar. */
+	/* The first name free for the image and for its sidecar. */
 	for (int k = 0;; k++) {
 		free(target);
 		free(target_sc);
@@ -779,7 +779,9 @@ static int local_move(struct storage *s, const struct pp_ctx *ctx, const char *n
 			goto out;
 		}
 		struct stat tb;
-		if (has_sc && fstatat(afd, target_sc, &tb, AT_SYMLINK_NOFOLLOW) == 0)
+		/* a sidecar there under that stem, left alone, is another's:
+		 * with or without a sidecar of its own, the image goes on */
+		if (fstatat(afd, target_sc, &tb, AT_SYMLINK_NOFOLLOW) == 0)
 			continue;
 		if (move_noreplace(l->dirfd, name, afd, target) == 0)
 			break;

@@ -146,7 +146,8 @@ class FullRunTest(DropboxCase):
         self.assertEqual([(m["from_path"], m["to_path"]) for m in moves],
                          [("%s/%s" % (FOLDER, image), "%s/archive/%s" % (FOLDER, image)),
                           ("%s/%s.txt" % (FOLDER, stem), "%s/archive/%s.txt" % (FOLDER, stem))])
-        self.assertTrue(all(m["autorename"] is True for m in moves))
+        # the image autorenamed, its sidecar under its final stem exactly
+        self.assertEqual([m["autorename"] for m in moves], [True, False])
         self.assertEqual(self.fake.names(FOLDER + "/archive"), sorted([image, stem + ".txt"]))
         self.assertNotIn(image, self.fake.names(FOLDER))
         self.assertEqual(len(self.fake.names(FOLDER)), 2)

@@ -1,7 +1,7 @@
 /* test_storage_dropbox.c - the Dropbox backend's table against the fake Dropbox
  * (tests/fakes/fake_dropbox.py, started per test in its standalone mode): what a
  * listing keeps, downloads, sidecars, metadata, archive autorename with the
- * sidecar following, public staging, DEL escaped in Dropbox-API-Arg, client
+ * sidecar following (and passing a sidecar left alone), public staging, DEL escaped in Dropbox-API-Arg, client
  * credentials without an app secret, one token refresh for many threads, the
  * token reply's lifetime, and server_modified times at the ends of what
  * nanoseconds hold. */
@@ -151,14 +151,21 @@ static void open_storage(struct fixture *f, const char *folder, const char *secr
 	assert_string_equal(f->s->ops->name, "dropbox");
 }
 
-/* The standard folder: two images, a sidecar, a non-image, a sub-folder,
- * the staging folder, and an archive that already has an a.jpg. */
-static int setup(void **state)
+/* A fixture with its sample images and temporary folder, the fake not started. */
+static struct fixture *fixture_new(void)
 {
 	struct fixture *f = xcalloc(1, sizeof(*f));
 	f->rocket = example("rocket-on-pad-at-dusk.jpg");
 	f->cat = example("tabby-cat-closeup.jpg");
 	f->tmp = tu_mkdtemp();
+	return f;
+}
+
+/* The standard folder: two images, a sidecar, a non-image, a sub-folder,
+ * the staging folder, and an archive that already has an a.jpg. */
+static int setup(void **state)
+{
+	struct fixture *f = fixture_new();
 	char *p1 = xasprintf("/Photos/a.jpg=%s", f->rocket);
 	char *p2 = xasprintf("/Photos/B.PNG=%s", f->cat);
 	char *p3 = xasprintf("/Photos/archive/a.jpg=%s", f->cat);
@@ -331,6 +338,58 @@ static void test_archive_autorenames_and_moves_the_sidecar(void **state)
 	assert_string_equal(json_string_value(json_object_get(
 				    fake_file(st, "/Photos/archive/a (1).jpg"), "content_hash")), ch);
 	assert_int_equal(fake_calls(st, "/2/files/create_folder_v2"), 1);
+	json_decref(st);
+}
+
+/* A folder whose archive holds sidecars left alone: "a.txt" (no a.jpg) and
+ * "b.txt" (no b.jpg). */
+static int setup_stray(void **state)
+{
+	struct fixture *f = fixture_new();
+	char *p1 = xasprintf("/Photos/a.jpg=%s", f->rocket);
+	char *p2 = xasprintf("/Photos/b.jpg=%s", f->cat);
+	const char *args[] = {
+		"--app-key", "unit-key", "--app-secret", "unit-secret", "--refresh-token",
+		"unit-refresh", "--put", p1, "--put", p2, "--text", "/Photos/a.txt=its own",
+		"--text", "/Photos/archive/a.txt=left alone here", "--text",
+		"/Photos/archive/b.txt=left alone too", NULL,
+	};
+	fake_start(&f->fake, args);
+	free(p1);
+	free(p2);
+	*state = f;
+	return 0;
+}
+
+/* A sidecar left alone in the archive is nobody's to take: the image, with
+ * its own sidecar or without one, goes on to the first name whose sidecar's
+ * name is free too, and its own sidecar keeps its stem. */
+static void test_archive_passes_a_sidecar_left_alone(void **state)
+{
+	struct fixture *f = *state;
+	open_storage(f, "/Photos", "unit-secret");
+	struct pp_error err = { 0 };
+	char *as = NULL;
+	assert_int_equal(storage_archive(f->s, &ctx, "a.jpg", &as, &err), 0);
+	assert_string_equal(as, "a (1).jpg");
+	free(as);
+	assert_int_equal(storage_archive(f->s, &ctx, "b.jpg", &as, &err), 0);
+	assert_string_equal(as, "b (1).jpg");
+	free(as);
+
+	json_t *st = fake_json(&f->fake, "GET", "/_fake/state");
+	assert_non_null(fake_file(st, "/Photos/archive/a (1).jpg"));
+	json_t *own = fake_file(st, "/Photos/archive/a (1).txt");
+	assert_non_null(own);
+	assert_int_equal(json_integer_value(json_object_get(own, "size")), strlen("its own"));
+	json_t *alone = fake_file(st, "/Photos/archive/a.txt");
+	assert_int_equal(json_integer_value(json_object_get(alone, "size")),
+			 strlen("left alone here"));
+	assert_null(fake_file(st, "/Photos/archive/a.jpg"));
+	assert_non_null(fake_file(st, "/Photos/archive/b (1).jpg"));
+	assert_null(fake_file(st, "/Photos/archive/b.jpg"));
+	assert_null(fake_file(st, "/Photos/archive/b (1).txt"));
+	assert_non_null(fake_file(st, "/Photos/archive/b.txt"));
 	json_decref(st);
 }
 
@@ -559,6 +618,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sidecars, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metadata, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_archive_autorenames_and_moves_the_sidecar, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_archive_passes_a_sidecar_left_alone, setup_stray,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stage_public_and_unstage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_del_is_escaped_in_the_argument_header, setup,

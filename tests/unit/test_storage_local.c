@@ -577,6 +577,16 @@ static char *archive_ok(struct fixture *f, const char *name)
 	return as;
 }
 
+/* The file name in dir holds want. */
+static void assert_content(const char *dir, const char *name, const char *want)
+{
+	char *p = fs_join(dir, name);
+	char *t = tu_read(p, NULL);
+	assert_string_equal(t, want);
+	free(t);
+	free(p);
+}
+
 static void test_archive_autorename(void **state)
 {
 	struct fixture *f = *state;
@@ -616,16 +626,8 @@ static void test_archive_autorename(void **state)
 	assert_string_equal(list, "a (1).jpg,a (1).txt,a (2).jpg,a (2).txt,a (3).jpg,a.jpg,a.txt");
 	free(list);
 	/* each sidecar followed its own image */
-	char *p = fs_join(arch, "a (2).txt");
-	char *t = tu_read(p, NULL);
-	assert_string_equal(t, "caption 2");
-	free(t);
-	free(p);
-	p = fs_join(arch, "a (2).jpg");
-	t = tu_read(p, NULL);
-	assert_string_equal(t, "A2");
-	free(t);
-	free(p);
+	assert_content(arch, "a (2).txt", "caption 2");
+	assert_content(arch, "a (2).jpg", "A2");
 
 	/* a taken sidecar name in the archive is skipped too, so that image and
 	 * sidecar keep one stem: "b.txt" belongs to "b.jpg", "b (1).txt" is stale */
@@ -637,16 +639,15 @@ static void test_archive_autorename(void **state)
 	as = archive_ok(f, "b.png");
 	assert_string_equal(as, "b (2).png");
 	free(as);
-	p = fs_join(arch, "b (2).txt");
-	t = tu_read(p, NULL);
-	assert_string_equal(t, "caption b");
-	free(t);
-	free(p);
-	p = fs_join(arch, "b.txt");
-	t = tu_read(p, NULL);
-	assert_string_equal(t, "old b caption");
-	free(t);
-	free(p);
+	assert_content(arch, "b (2).txt", "caption b");
+	assert_content(arch, "b.txt", "old b caption");
+	/* and for an image without a sidecar of its own: "d.txt" alone is another's */
+	put(arch, "d.txt", "left alone");
+	put(f->dir, "d.jpg", "D");
+	as = archive_ok(f, "d.jpg");
+	assert_string_equal(as, "d (1).jpg");
+	free(as);
+	assert_content(arch, "d.txt", "left alone");
 
 	/* archived_as may be NULL; a missing image is not_found */
 	put(f->dir, "c.jpg", "C");
