@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ai/ai.h"
+#include "ai/local_caption.h"
 #include "caption/alt_text.h"
 #include "image/image.h"
 #include "image/colour.h"
@@ -235,6 +236,12 @@ static void fill_analysis(const struct image_measure *m, struct analysis *an)
 	else
 		buf_adds(&b, ", evenly toned throughout.");
 	an->description = ai_limit_words(buf_detach(&b), 30);
+	{
+		/* say plainly what the figures can and cannot tell */
+		char *d = xasprintf("%s %s", an->description, LOCAL_ANALYZER_NOTE);
+		free(an->description);
+		an->description = d;
+	}
 
 	/* alt text: what the measures say is shown, in one short sentence */
 	const char *light = m->key == KEY_LOW ? "A dim" : m->key == KEY_HIGH ? "A bright"
@@ -271,6 +278,13 @@ static void fill_analysis(const struct image_measure *m, struct analysis *an)
 	struct strv *t = &an->tags;
 	strv_push_unique(t, m->sat == SAT_MONO ? "monochrome" : "colour");
 	strv_push_unique(t, "photography");
+	int hour, minute;
+	bool when = local_clock_of(m->taken, &hour, &minute) == 0;
+	if (when) {
+		char *s = ai_snake_case(local_time_bucket(hour, minute));
+		strv_push_unique(t, s);
+		free(s);
+	}
 	strv_push_unique(t, strcmp(m->orientation, "square") == 0 ? "square_format"
 			 : strcmp(m->orientation, "portrait") == 0 ? "portrait_orientation"
 			 : "landscape_orientation");
@@ -355,9 +369,13 @@ static void fill_analysis(const struct image_measure *m, struct analysis *an)
 		buf_adds(&b, ", clipped highlights");
 	if (m->shadow_clip > 0.05)
 		buf_adds(&b, ", crushed shadows");
+	if (when)
+		buf_addf(&b, ", %s (%02d:%02d)", local_time_bucket(hour, minute), hour, minute);
 	an->lighting = buf_detach(&b);
 
-	if (m->camera[0])
+	if (m->camera[0] && m->lens[0])
+		an->camera = xasprintf("%s; lens %s", m->camera, m->lens);
+	else if (m->camera[0])
 		an->camera = xstrdup(m->camera);
 	else
 		an->camera = xasprintf("%.1f MP frame, %s", m->megapixels, m->aspect);
@@ -436,6 +454,8 @@ struct words {
 	bool mono;
 	int ncolours;
 	const char *colours[3];
+	struct caption_facts facts;
+	char camera[160], lens[128], brightest[32];
 };
 
 static bool has_tag(const struct analysis *an, const char *tag)
@@ -462,6 +482,46 @@ static int names_from_palette(const char *palette, const char **out, int max)
 	return n;
 }
 
+/* The caption facts from an analysis: light and colour from the tags and
+ * palette; camera, lens and clock time as fill_analysis words them ("Make
+ * Model, settings; lens L" and "…, golden hour (18:40)" in lighting); the
+ * brightest area from the composition. */
+static void facts_of(const struct analysis *an, struct words *w)
+{
+	struct caption_facts *f = &w->facts;
+	const char *cam = an->camera ? an->camera : "";
+	const char *lens = strstr(cam, "; lens ");
+	const char *clock = an->lighting ? strrchr(an->lighting, '(') : NULL;
+	const char *bright = an->composition ? strstr(an->composition, "brightest area in the ")
+			   : NULL;
+
+	f->light = has_tag(an, "low_key") ? CAPTION_LOW_KEY : has_tag(an, "high_key")
+		 ? CAPTION_HIGH_KEY : CAPTION_MID_KEY;
+	f->mono = w->mono;
+	f->tone = w->tone;
+	f->c1 = w->c1;
+	f->c2 = w->ncolours > 1 ? w->colours[1] : w->mono ? "deep grey" : "soft neutrals";
+	if (*cam && !strstr(cam, " MP frame")) {
+		size_t n = strcspn(cam, ",;");
+		snprintf(w->camera, sizeof(w->camera), "%.*s", (int)n, cam);
+		f->camera = w->camera;
+	}
+	if (f->camera && lens) {
+		snprintf(w->lens, sizeof(w->lens), "%s", lens + strlen("; lens "));
+		f->lens = w->lens;
+	}
+	f->hour = f->minute = -1;
+	if (!clock || sscanf(clock, "(%2d:%2d)", &f->hour, &f->minute) != 2 || f->hour < 0 ||
+	    f->hour > 23 || f->minute < 0 || f->minute > 59)
+		f->hour = f->minute = -1;
+	if (bright) {
+		bright += strlen("brightest area in the ");
+		snprintf(w->brightest, sizeof(w->brightest), "%.*s", (int)strcspn(bright, ";,."),
+			 bright);
+		f->brightest = w->brightest;
+	}
+}
+
 static void words_of(const struct analysis *an, struct words *w)
 {
 	memset(w, 0, sizeof(*w));
@@ -479,6 +539,7 @@ static void words_of(const struct analysis *an, struct words *w)
 		snprintf(w->mood, sizeof(w->mood), "%.*s", (int)n, mood);
 	for (char *p = w->mood; *p; p++)
 		*p = (char)g_ascii_tolower(*p);
+	facts_of(an, w);
 }
 
 /* Expands {light} {Light} {tone} {c1} {C1} {c2} {mood} in tmpl. */
@@ -504,13 +565,6 @@ static void expand(struct buf *b, const char *tmpl, const struct words *w)
 	}
 }
 
-static const char *poems[] = {
-	"{C1} and {c2}, held in {tone} {light}.",
-	"Where the {light} settles, {c1} meets {c2}.",
-	"A {mood} moment, told in {c1} and {c2}.",
-	"{Light} first, then {c1}, then {c2}.",
-	"Only {c1}, {c2} and the {tone} {light} between them.",
-};
 
 static const char *questions[] = {
 	"What do you feel first: the shadows or the light?",
@@ -576,12 +630,12 @@ static char *sd_caption_of(const struct analysis *an, const struct words *w)
 static char *caption_text(const struct caption_spec *spec,
 			  const struct words *w, uint64_t seed)
 {
-	struct buf poem = BUF_INIT, question = BUF_INIT, b = BUF_INIT;
+	struct buf poem = BUF_INIT, detail = BUF_INIT, question = BUF_INIT, b = BUF_INIT;
 	bool engage = (spec->style && strcmp(spec->style, "engagement_question") == 0) ||
 		      (spec->platform && strcmp(spec->platform, "fetlife_email") == 0);
 	char *out;
 
-	expand(&poem, poems[seed % (sizeof(poems) / sizeof(poems[0]))], w);
+	local_caption_compose(&w->facts, seed, &poem, &detail);
 	if (engage) {
 		size_t q = (seed >> 16) % (sizeof(questions) / sizeof(questions[0]));
 		if (q == 1 && w->ncolours < 2)
@@ -596,12 +650,19 @@ static char *caption_text(const struct caption_spec *spec,
 			if (*p == '#')
 				*p = ' ';
 	} else {
+		size_t tags = spec->hashtags && *spec->hashtags ? 1 + strlen(spec->hashtags) : 0;
 		buf_adds(&b, buf_str(&poem));
-		if (spec->hashtags && *spec->hashtags)
+		/* the detail only where it fits whole, with the hashtags */
+		size_t want = (size_t)g_utf8_strlen(buf_str(&poem), -1) + 1 +
+			      (size_t)g_utf8_strlen(buf_str(&detail), -1) + tags;
+		if (detail.len && want <= spec->max_length)
+			buf_addf(&b, " %s", buf_str(&detail));
+		if (tags)
 			buf_addf(&b, " %s", spec->hashtags);
 	}
 	out = ai_enforce_length(buf_str(&b), spec->max_length);
 	buf_release(&poem);
+	buf_release(&detail);
 	buf_release(&question);
 	buf_release(&b);
 	return out;

@@ -8,7 +8,7 @@
 #include "image/measure.h"
 
 #define IMAGE_API_SYMBOL "photopub_image_api"
-#define IMAGE_API_VERSION 5
+#define IMAGE_API_VERSION 6
 
 struct image_api {
 	int version;

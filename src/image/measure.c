@@ -317,6 +317,8 @@ int measure_figures(const char *path, struct image_measure *m, struct pp_error *
 	m->width = vips_image_get_orientation_swap(head) ? head->Ysize : head->Xsize;
 	m->height = vips_image_get_orientation_swap(head) ? head->Xsize : head->Ysize;
 	read_camera(head, m->camera, sizeof(m->camera));
+	exif_value(head, "exif-ifd2-LensModel", m->lens, sizeof(m->lens));
+	exif_value(head, "exif-ifd2-DateTimeOriginal", m->taken, sizeof(m->taken));
 
 	/* The decode is sequential and the measurements read it three times,
 	 * so it is rendered once into memory (at most 512×512×3 bytes). */

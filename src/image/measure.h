@@ -57,6 +57,10 @@ struct image_measure {
 	/* border ring vs centre */
 	double border_l, border_sd, centre_l;
 	const char *border_name;
+
+	/* more EXIF (API version 6); "" when absent */
+	char lens[128];             /* exif-ifd2-LensModel */
+	char taken[32];             /* exif-ifd2-DateTimeOriginal, "YYYY:MM:DD HH:MM:SS" */
 };
 
 
