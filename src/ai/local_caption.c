@@ -61,37 +61,49 @@ void local_kit_phrase(struct buf *b, const char *camera, const char *lens)
 /* ---- the lines ------------------------------------------------------ */
 
 /* {c1} {C1} {c2} {tone}; every line opens with its own two words. */
-#define LINES 4
+#define LINES 6
 static const char *lines[3][2][LINES] = {
 	[CAPTION_LOW_KEY] = {
 		{ "Low light, {tone} and close, all {c1} and {c2}.",
 		  "Shadows do most of the talking here; {c1} and {c2} fill the rest.",
 		  "Dark and {tone}, with {c1} glowing through.",
-		  "After the light has mostly gone: {c1}, {c2} and deep shade." },
+		  "After the light has mostly gone: {c1}, {c2} and deep shade.",
+		  "Held in the dark, a {tone} glow of {c1}.",
+		  "Quiet and low-lit, {c1} sinking into {c2}." },
 		{ "Deep shadow and a little silver, {c1} giving way to {c2}.",
 		  "Night-dark greys, with the light kept to a whisper.",
 		  "Mostly shadow, and the few highlights earn their place.",
-		  "{C1} pressing in from the edges, the light held back." },
+		  "{C1} pressing in from the edges, the light held back.",
+		  "Little light, and every grey of it counts.",
+		  "Inky and still, from {c1} down to {c2}." },
 	},
 	[CAPTION_MID_KEY] = {
 		{ "Even, {tone} light across {c1} and {c2}.",
 		  "{C1} and {c2}, in easy {tone} light.",
 		  "Plain light, honest colour: {c1} with a touch of {c2}.",
-		  "Middle tones, {tone} and unhurried, mostly {c1}." },
+		  "Middle tones, {tone} and unhurried, mostly {c1}.",
+		  "Nothing loud: {c1} and {c2} under {tone} light.",
+		  "Somewhere between bright and dim, {c1} against {c2}." },
 		{ "Greys in every step between {c1} and {c2}.",
 		  "Black and white, with the tones left to do the work.",
 		  "Soft greys from edge to edge, nothing shouting.",
-		  "Silver tones from {c1} to {c2}, evenly told." },
+		  "Silver tones from {c1} to {c2}, evenly told.",
+		  "Monochrome and measured, {c1} beside {c2}.",
+		  "All in grey, light and shade in balance." },
 	},
 	[CAPTION_HIGH_KEY] = {
 		{ "Bleached, bright and {tone}: {c1} and {c2}.",
 		  "Light everywhere, with {c1} and {c2} holding on.",
 		  "Pale and bright, {c1} softening into {c2}.",
-		  "Full of light, {tone} throughout, mostly {c1}." },
+		  "Full of light, {tone} throughout, mostly {c1}.",
+		  "Airy and {tone}, {c1} touched with {c2}.",
+		  "So much light the colours go soft: {c1}, {c2}." },
 		{ "Bright, pale and airy, the greys barely there.",
 		  "White light and soft greys, {c1} at the edges.",
 		  "Washed in light, all {c1} and {c2}.",
-		  "High key and quiet: paper-white with a little {c2}." },
+		  "High key and quiet: paper-white with a little {c2}.",
+		  "Almost all light, {c1} fading out.",
+		  "Feather-light greys, {c1} and {c2}." },
 	},
 };
 
@@ -135,9 +147,19 @@ static void expand(struct buf *b, const char *tmpl, const struct caption_facts *
 	}
 }
 
+/* splitmix64's finaliser: every bit of the seed reaches the low bits the
+ * choices read. */
+static uint64_t mix(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
 void local_caption_compose(const struct caption_facts *f, uint64_t seed, struct buf *line,
 			   struct buf *detail)
 {
+	seed = mix(seed);
 	expand(line, lines[f->light][f->mono ? 1 : 0][seed % LINES], f);
 
 	bool when = f->hour >= 0 && f->minute >= 0;
@@ -145,5 +167,5 @@ void local_caption_compose(const struct caption_facts *f, uint64_t seed, struct 
 	enum detail_kind d = when && kit ? D_TIME_KIT : when ? D_TIME : kit ? D_KIT
 			   : f->brightest ? D_WHERE : D_KINDS;
 	if (d != D_KINDS)
-		expand(detail, details[d][(seed >> 8) % DETAILS], f);
+		expand(detail, details[d][(seed >> 32) % DETAILS], f);
 }
