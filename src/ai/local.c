@@ -501,7 +501,12 @@ static void facts_of(const struct analysis *an, struct words *w)
 	f->tone = w->tone;
 	f->c1 = w->c1;
 	f->c2 = w->ncolours > 1 ? w->colours[1] : w->mono ? "deep grey" : "soft neutrals";
-	if (*cam && !strstr(cam, " MP frame")) {
+	/* an analysis from elsewhere may say "unknown" where EXIF said nothing */
+	static const char *no_camera[] = { "unknown", "n/a", "none", "not ", "no " };
+	bool named = *cam && !strstr(cam, " MP frame");
+	for (size_t i = 0; named && i < sizeof(no_camera) / sizeof(no_camera[0]); i++)
+		named = g_ascii_strncasecmp(cam, no_camera[i], strlen(no_camera[i])) != 0;
+	if (named) {
 		size_t n = strcspn(cam, ",;");
 		snprintf(w->camera, sizeof(w->camera), "%.*s", (int)n, cam);
 		f->camera = w->camera;

@@ -246,6 +246,13 @@ static void test_exif_reaches_caption(void **state)
 	assert_null(strstr(c, "18:40"));
 	assert_int_equal(c[strlen(c) - 1], '.');
 	free(c);
+	/* an analysis from elsewhere that knows no camera: no camera named */
+	free(an.camera);
+	an.camera = xstrdup("Unknown");
+	c = caption(&an, "generic", "minimal_poetic", "", 2200);
+	assert_null(strstr(c, "nknown"));
+	assert_non_null(strstr(c, "18:40"));
+	free(c);
 	analysis_release(&an);
 	free(path);
 }
