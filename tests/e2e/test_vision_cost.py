@@ -9,6 +9,7 @@ model; `photopub stats` tokens and cost per day and model."""
 
 import json
 import os
+import subprocess
 import sys
 
 import harness
@@ -111,7 +112,8 @@ class VisionCostTest(TestCase):
         self.assertEqual(va["prompt_tokens"], 2 * PROMPT)      # both calls counted
         self.assertEqual(va["completion_tokens"], 2 * COMPLETION)
         self.assertEqual(va["cost_usd"], (2 * PROMPT * 2.50 + 2 * COMPLETION * 10.00) / 1e6)
-        post = json.load(open(os.path.join(self.ws.outbox, self.ws.posts()[0], "post.json")))
+        with open(os.path.join(self.ws.outbox, self.ws.posts()[0], "post.json")) as f:
+            post = json.load(f)
         self.assertEqual(post["analysis"]["description"],
                          fake_openai.DEFAULT_ANALYSIS["description"])
 
@@ -160,6 +162,50 @@ class VisionCostTest(TestCase):
         res = self.ws.run()
         self.assertNotEqual(res.rc, 0)
         self.assertIn("gpt-4o=cheap", res.stderr)
+
+
+def ai_line(day, hour, message, model, prompt, completion, cost):
+    return json.dumps({"timestamp": "%sT%02d:00:00.000Z" % (day, hour), "level": "info",
+                       "logger": "ai", "message": message, "correlation_id": "c-%d" % hour,
+                       "model": model, "ok": True, "prompt_tokens": prompt,
+                       "completion_tokens": completion, "cost_usd": cost})
+
+
+def stats(*args):
+    return subprocess.run([harness.BIN, "stats"] + list(args), capture_output=True, text=True,
+                          timeout=120)
+
+
+class StatsCostTest(TestCase):
+    images = []
+
+    def test_tokens_and_cost_per_day_and_model(self):
+        log = os.path.join(self.ws.dir, "ai.log")
+        with open(log, "w") as f:
+            for ln in (ai_line("2026-11-30", 9, "vision_analysis", "gpt-4o", 1000, 200, 0.0045),
+                       ai_line("2026-11-30", 10, "vision_analysis", "gpt-4o", 500, 100, 0.00225),
+                       ai_line("2026-11-30", 10, "caption_call", "gpt-4o-mini", 300, 50, 7.5e-05),
+                       ai_line("2026-12-01", 8, "vision_analysis", "llava-13b", 85, 40, None),
+                       ai_line("2026-12-01", 9, "workflow_start", "gpt-4o", 7, 7, 1.0)):
+                f.write(ln + "\n")
+            f.write("not json\n")
+        res = stats("--json", log)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        rows = json.loads(res.stdout)["ai_cost"]
+        self.assertEqual([(r["day"], r["model"], r["calls"], r["prompt_tokens"],
+                           r["completion_tokens"], r["unpriced_calls"]) for r in rows],
+                         [("2026-11-30", "gpt-4o", 2, 1500, 300, 0),
+                          ("2026-11-30", "gpt-4o-mini", 1, 300, 50, 0),
+                          ("2026-12-01", "llava-13b", 1, 85, 40, 1)])
+        self.assertAlmostEqual(rows[0]["cost_usd"], 0.00675, places=12)
+        self.assertAlmostEqual(rows[1]["cost_usd"], 7.5e-05, places=12)
+        self.assertEqual(rows[2]["cost_usd"], 0)
+
+        res = stats(log)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        table = res.stdout[res.stdout.index("ai cost"):]
+        self.assertRegex(table, r"2026-11-30\s*gpt-4o\s+2\s+1500\s+300\s+0\.006750\s+0\n")
+        self.assertRegex(table, r"2026-12-01\s*llava-13b\s+1\s+85\s+40\s+0\.000000\s+1\n")
 
 
 if __name__ == "__main__":
