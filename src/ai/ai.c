@@ -2,6 +2,7 @@
  * the configuration names, times and logs every call (`vision_analysis`,
  * `caption_call`) and enforces caption length. */
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ai/ai.h"
@@ -36,7 +37,8 @@ static struct log_field cost_field(const struct ai_call *call)
 {
 	if (call->cost_unknown || (call->prompt_tokens < 0 && call->completion_tokens < 0))
 		return LF_NULL("cost_usd");
-	return LF_DOUBLE("cost_usd", call->cost_usd);
+	/* an estimate: ten decimals, without the float noise of the sum */
+	return LF_DOUBLE("cost_usd", round(call->cost_usd * 1e10) / 1e10);
 }
 
 int ai_analyze(struct ai *ai, const struct pp_ctx *ctx, const struct ai_image *img,

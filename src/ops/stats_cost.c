@@ -1,5 +1,6 @@
 /* stats_cost.c - the AI cost table of `photopub stats`: tokens and
  * estimated USD per UTC day and model, from the AI call lines. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -101,7 +102,7 @@ static const struct stats_cost_row **sorted(const struct stats_cost *c)
 
 void stats_cost_print(const struct stats_cost *c, FILE *out)
 {
-	fprintf(out, "\n%-10s  %-24s %7s %12s %12s %12s %8s\n", "ai cost", "model", "calls",
+	fprintf(out, "\n%-14s%-24s %7s %12s %12s %12s %8s\n", "ai cost", "model", "calls",
 		"prompt tok", "complet tok", "cost usd", "unpriced");
 	if (!c->n) {
 		fprintf(out, "  (none)\n");
@@ -109,7 +110,7 @@ void stats_cost_print(const struct stats_cost *c, FILE *out)
 	}
 	const struct stats_cost_row **v = sorted(c);
 	for (size_t i = 0; v[i]; i++)
-		fprintf(out, "  %-10s%-24.24s %7llu %12llu %12llu %12.6f %8llu\n", v[i]->day,
+		fprintf(out, "  %-10s  %-24.24s %7llu %12llu %12llu %12.6f %8llu\n", v[i]->day,
 			v[i]->model, (unsigned long long)v[i]->calls,
 			(unsigned long long)v[i]->prompt_tokens,
 			(unsigned long long)v[i]->completion_tokens, v[i]->cost_usd,
@@ -128,7 +129,8 @@ json_t *stats_cost_json(const struct stats_cost *c)
 						   (json_int_t)v[i]->prompt_tokens,
 						   "completion_tokens",
 						   (json_int_t)v[i]->completion_tokens, "cost_usd",
-						   v[i]->cost_usd, "unpriced_calls",
+						   round(v[i]->cost_usd * 1e10) / 1e10,
+						   "unpriced_calls",
 						   (json_int_t)v[i]->unpriced));
 	free(v);
 	return a;

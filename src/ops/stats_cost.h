@@ -35,7 +35,8 @@ void stats_cost_merge(struct stats_cost *dst, const struct stats_cost *src);
 /* The terminal table, by day then model ("(none)" when empty). */
 void stats_cost_print(const struct stats_cost *c, FILE *out);
 /* [{day, model, calls, prompt_tokens, completion_tokens, cost_usd,
- * unpriced_calls}, …] by day then model; new reference. */
+ * unpriced_calls}, …] by day then model, cost_usd to ten decimals; new
+ * reference. */
 json_t *stats_cost_json(const struct stats_cost *c);
 
 #endif
