@@ -133,6 +133,17 @@ class VisionCostTest(TestCase):
         self.assertEqual(va["error_type"], "json_decode_error")
         self.assertIs(va["fallback"], True)
 
+    def test_a_failed_fallback_keeps_the_first_answer(self):
+        self.fake.queue_reply(content="not json")
+        self.fake.queue_status(400, message="Invalid image detail")
+        res = self.run_ok()
+        self.assertEqual(len(self.fake.vision_bodies()), 2)
+        self.assertIn("Invalid image detail", res.one("vision_fallback_failed")["error"])
+        va = res.one("vision_analysis")
+        self.assertEqual((va["detail"], va["fallback"], va["error_type"]),
+                         ("low", True, "json_decode_error"))
+        self.assertEqual(va["prompt_tokens"], PROMPT)          # the failed call counted nothing
+
     def test_high_detail_has_no_fallback(self):
         self.ws.set("openAI", "vision_detail", "high")
         self.fake.queue_reply(content="not json")
