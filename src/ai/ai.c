@@ -2,6 +2,7 @@
  * the configuration names, times and logs every call (`vision_analysis`,
  * `caption_call`) and enforces caption length. */
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ai/ai.h"
@@ -31,6 +32,15 @@ static struct log_field tokens_field(const char *key, long n)
 	return n < 0 ? LF_NULL(key) : LF_INT(key, n);
 }
 
+/* cost_usd: null when nothing was counted or a model has no price. */
+static struct log_field cost_field(const struct ai_call *call)
+{
+	if (call->cost_unknown || (call->prompt_tokens < 0 && call->completion_tokens < 0))
+		return LF_NULL("cost_usd");
+	/* an estimate: ten decimals, without the float noise of the sum */
+	return LF_DOUBLE("cost_usd", round(call->cost_usd * 1e10) / 1e10);
+}
+
 int ai_analyze(struct ai *ai, const struct pp_ctx *ctx, const struct ai_image *img,
 	       struct analysis *out, long *ms, struct pp_error *err)
 {
@@ -58,7 +68,9 @@ int ai_analyze(struct ai *ai, const struct pp_ctx *ctx, const struct ai_image *i
 			 LF_MS(stage_defs[STAGE_VISION].ms_key, took), LF_BOOL("ok", true),
 			 LF_STR("error_type", error_type),
 			 tokens_field("prompt_tokens", call.prompt_tokens),
-			 tokens_field("completion_tokens", call.completion_tokens));
+			 tokens_field("completion_tokens", call.completion_tokens),
+			 cost_field(&call), LF_STR("detail", call.detail),
+			 LF_BOOL("fallback", call.fallback));
 		return 0;
 	}
 	analysis_release(out);
@@ -69,7 +81,8 @@ int ai_analyze(struct ai *ai, const struct pp_ctx *ctx, const struct ai_image *i
 		  LF_STR("error_type", error_type),
 		  tokens_field("prompt_tokens", call.prompt_tokens),
 		  tokens_field("completion_tokens", call.completion_tokens),
-		  LF_STR("error", err->msg));
+		  cost_field(&call), LF_STR("detail", call.detail),
+		  LF_BOOL("fallback", call.fallback), LF_STR("error", err->msg));
 	return -1;
 }
 
@@ -114,7 +127,7 @@ int ai_caption(struct ai *ai, const struct pp_ctx *ctx, const struct analysis *a
 			 : call.error_type ? call.error_type : pp_error_name(err->kind)),
 		  tokens_field("prompt_tokens", call.prompt_tokens),
 		  tokens_field("completion_tokens", call.completion_tokens),
-		  LF_STR("error", rc == 0 ? NULL : err->msg));
+		  cost_field(&call), LF_STR("error", rc == 0 ? NULL : err->msg));
 	if (rc)
 		caption_result_release(out);
 	return rc;

@@ -24,6 +24,10 @@ struct ai_call {
 	const char *error_type;  /* static string, NULL when clean: "json_decode_error", … */
 	long prompt_tokens;      /* -1 when the provider does not count */
 	long completion_tokens;
+	double cost_usd;         /* estimate summed over the calls made (ai/prices.h) */
+	bool cost_unknown;       /* a call's model has no price: the cost is null */
+	const char *detail;      /* vision: the image detail of the answer used, static */
+	bool fallback;           /* vision: a second call at high detail was made */
 };
 
 struct ai;

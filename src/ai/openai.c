@@ -15,6 +15,8 @@
 #include <time.h>
 #include "ai/ai.h"
 #include "ai/openai.h"
+#include "ai/prices.h"
+#include "ai/vision_image.h"
 #include "caption/alt_text.h"
 #include "net/http.h"
 #include "telemetry/clock.h"
@@ -56,6 +58,16 @@ struct openai {
 	char *sd_system_prompt;
 	char *sd_role_prompt;
 	bool sd_single_call;
+	int vision_max_px;         /* longer side of a data: URL image */
+	int vision_detail;         /* enum vision_detail */
+	char *prices;              /* [openAI] prices overrides, NULL: none */
+};
+
+/* The image_url detail of each enum vision_detail, one row each. */
+static const char *const detail_names[] = {
+	[VISION_DETAIL_LOW] = "low",
+	[VISION_DETAIL_HIGH] = "high",
+	[VISION_DETAIL_AUTO] = "auto",
 };
 
 /* ---- prompts -------------------------------------------------------- */
@@ -576,6 +588,25 @@ out:
 	return rc;
 }
 
+/* Adds what one reply's tokens (the counts in call past the *_before ones)
+ * cost at model's price to call; a model without a price makes the cost
+ * unknown. */
+static void add_cost(const struct openai *o, const char *model, struct ai_call *call,
+		     long prompt_before, long completion_before)
+{
+	long p = call->prompt_tokens - (prompt_before < 0 ? 0 : prompt_before);
+	long c = call->completion_tokens - (completion_before < 0 ? 0 : completion_before);
+	struct price price;
+	if (call->prompt_tokens < 0 && call->completion_tokens < 0)
+		return; /* no usage in the reply: nothing counted */
+	if (price_lookup(o->prices, model, &price) < 0) {
+		call->cost_unknown = true;
+		return;
+	}
+	call->cost_usd += price_cost(&price, call->prompt_tokens < 0 ? 0 : p,
+				     call->completion_tokens < 0 ? 0 : c);
+}
+
 /* Sends one request and reads choices[0]. Token counts add to *call. On
  * success reply->content is the caller's to free; on failure err says why
  * (API message and status for an HTTP error) and kind names the failure. */
@@ -585,6 +616,7 @@ static int chat_call(struct openai *o, const struct pp_ctx *ctx, const struct ch
 	const char *headers[] = { o->auth_header, "Content-Type: application/json",
 				  "Accept: application/json", NULL };
 	struct http_response resp = { 0 };
+	long prompt_before = call->prompt_tokens, completion_before = call->completion_tokens;
 	json_t *req = json_object();
 	char *payload = NULL;
 	int rc = -1;
@@ -631,10 +663,9 @@ static int chat_call(struct openai *o, const struct pp_ctx *ctx, const struct ch
 		goto out;
 	}
 
-	if (openai_parse_reply(buf_str(&resp.body), resp.body.len, c->what, c->model, reply, call,
-			       err) < 0)
-		goto out;
-	rc = 0;
+	rc = openai_parse_reply(buf_str(&resp.body), resp.body.len, c->what, c->model, reply, call,
+				err);
+	add_cost(o, reply->model, call, prompt_before, completion_before);
 out:
 	http_response_release(&resp);
 	json_decref(req);
@@ -682,13 +713,56 @@ void openai_parse_analysis(const char *content, struct analysis *out, struct ai_
 	json_decref(obj);
 }
 
+bool openai_analysis_usable(const char *content, const char **why)
+{
+	json_t *obj = parse_object(content);
+	struct strv tags = STRV_INIT;
+	char *description;
+	bool ok;
+
+	*why = NULL;
+	if (!obj) {
+		*why = "json_decode_error";
+		return false;
+	}
+	description = field_text(obj, "description");
+	list_of(json_object_get(obj, "tags"), &tags, true);
+	ok = description && tags.n > 0;
+	if (!ok)
+		*why = "missing_fields";
+	free(description);
+	strv_release(&tags);
+	json_decref(obj);
+	return ok;
+}
+
+/* One vision call at detail; *reply as chat_call leaves it. */
+static int vision_call(struct openai *o, const struct pp_ctx *ctx, const char *prompt,
+		       const char *url, const char *detail, struct openai_reply *reply,
+		       struct ai_call *call, struct pp_error *err)
+{
+	json_t *messages = json_pack("[{s:s,s:s},{s:s,s:[{s:s,s:s},{s:s,s:{s:s,s:s}}]}]",
+				     "role", "system", "content",
+				     o->system_prompt ? o->system_prompt : default_vision_system,
+				     "role", "user", "content",
+				     "type", "text", "text", prompt,
+				     "type", "image_url", "image_url", "url", url, "detail", detail);
+	struct chat c = { .what = "openai vision", .model = o->vision_model, .messages = messages,
+			  .temperature = VISION_TEMPERATURE, .max_tokens = VISION_MAX_TOKENS,
+			  .json_mode = true };
+	int rc = chat_call(o, ctx, &c, reply, call, err);
+	json_decref(messages);
+	return rc;
+}
+
 static int openai_analyze(struct ai *ai, const struct pp_ctx *ctx, const struct ai_image *img,
 			  struct analysis *out, struct ai_call *call, struct pp_error *err)
 {
 	struct openai *o = (struct openai *)ai;
 	struct openai_reply reply = { 0 };
-	json_t *messages = NULL;
-	char *prompt = NULL;
+	const char *cid = ctx ? ctx->correlation_id : NULL;
+	const char *url, *why;
+	char *prompt = NULL, *own_url = NULL;
 	int rc = -1;
 
 	*out = (struct analysis){ 0 };
@@ -698,29 +772,46 @@ static int openai_analyze(struct ai *ai, const struct pp_ctx *ctx, const struct 
 		return pp_fail_kind(err, WHERE, PP_ERR_UNSUPPORTED,
 				    "openai vision: no URL for %s", img && img->name ? img->name : "the image");
 	}
+	/* A data: URL is made again from the local copy at vision_max_px; a
+	 * temporary link is the storage's file as it is. */
+	url = img->url;
+	if (img->path && strncmp(img->url, "data:", 5) == 0) {
+		if (vision_data_url(img->path, o->vision_max_px, &own_url, err) < 0)
+			return -1;
+		url = own_url;
+	}
 
 	prompt = vision_prompt(o);
-	/* detail auto: the image is already at most 1568 px; the model picks the
-	 * resolution it needs, as the upstream application let it. */
-	messages = json_pack("[{s:s,s:s},{s:s,s:[{s:s,s:s},{s:s,s:{s:s,s:s}}]}]",
-			     "role", "system", "content",
-			     o->system_prompt ? o->system_prompt : default_vision_system,
-			     "role", "user", "content",
-			     "type", "text", "text", prompt,
-			     "type", "image_url", "image_url", "url", img->url, "detail", "auto");
-	struct chat c = { .what = "openai vision", .model = o->vision_model, .messages = messages,
-			  .temperature = VISION_TEMPERATURE, .max_tokens = VISION_MAX_TOKENS,
-			  .json_mode = true };
-	if (chat_call(o, ctx, &c, &reply, call, err) < 0)
+	call->detail = detail_names[o->vision_detail];
+	if (vision_call(o, ctx, prompt, url, call->detail, &reply, call, err) < 0)
 		goto out;
+	/* One more call at high detail when a lower detail gave nothing usable. */
+	if (o->vision_detail != VISION_DETAIL_HIGH && !openai_analysis_usable(reply.content, &why)) {
+		struct openai_reply second = { 0 };
+		struct pp_error second_err = { 0 };
+		call->fallback = true;
+		log_warning(LOGGER, "vision_fallback", cid, LF_STR("model", o->vision_model),
+			    LF_STR("from_detail", call->detail), LF_STR("detail", "high"),
+			    LF_STR("reason", why));
+		if (vision_call(o, ctx, prompt, url, "high", &second, call, &second_err) == 0) {
+			free(reply.content);
+			reply = second;
+			call->detail = "high";
+		} else {
+			/* the first answer stands, flagged as it is */
+			call->error_type = NULL;
+			log_warning(LOGGER, "vision_fallback_failed", cid,
+				    LF_STR("model", o->vision_model), LF_STR("error", second_err.msg));
+		}
+	}
 	snprintf(call->model, sizeof(call->model), "%s", reply.model);
 
 	openai_parse_analysis(reply.content, out, call);
 	rc = 0;
 out:
-	json_decref(messages);
 	free(reply.content);
 	free(prompt);
+	free(own_url);
 	return rc;
 }
 
@@ -1045,6 +1136,7 @@ static void openai_close(struct ai *ai)
 	free(o->role_prompt);
 	free(o->sd_system_prompt);
 	free(o->sd_role_prompt);
+	free(o->prices);
 	free(o);
 }
 
@@ -1065,6 +1157,8 @@ static int openai_open(const struct config *cfg, struct ai **out, struct pp_erro
 		return pp_fail_kind(err, WHERE, PP_ERR_CONFIG, "OPENAI_API_KEY is not set");
 	if (!cfg->openai_base_url || !*cfg->openai_base_url)
 		return pp_fail_kind(err, WHERE, PP_ERR_CONFIG, "[openAI] base_url is not set");
+	if (price_check_overrides(cfg->openai_prices, err) < 0)
+		return -1;
 	o = xcalloc(1, sizeof(*o));
 	o->base.ops = &openai_ai;
 	o->http = http_client_new(&opts);
@@ -1082,6 +1176,11 @@ static int openai_open(const struct config *cfg, struct ai **out, struct pp_erro
 	o->sd_system_prompt = dup_or_null(cfg->sd_caption_system_prompt);
 	o->sd_role_prompt = dup_or_null(cfg->sd_caption_role_prompt);
 	o->sd_single_call = cfg->sd_caption_single_call_enabled;
+	o->vision_max_px = cfg->vision_max_px > 0 ? cfg->vision_max_px : 1024;
+	o->vision_detail = cfg->vision_detail >= VISION_DETAIL_LOW &&
+			   cfg->vision_detail <= VISION_DETAIL_AUTO ? cfg->vision_detail
+			   : VISION_DETAIL_LOW;
+	o->prices = dup_or_null(cfg->openai_prices);
 	*out = &o->base;
 	return 0;
 }

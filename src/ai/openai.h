@@ -5,6 +5,7 @@
 #ifndef PHOTOPUB_AI_OPENAI_H
 #define PHOTOPUB_AI_OPENAI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "ai/ai.h"
 #include "types/models.h"
@@ -33,6 +34,12 @@ void openai_error_text(const char *body, size_t len, char *out, size_t cap);
  * "unknown" and call->error_type "json_decode_error". The caller releases
  * *out. */
 void openai_parse_analysis(const char *content, struct analysis *out, struct ai_call *call);
+
+/* Whether a vision reply's content is usable as an analysis: after the
+ * repair openai_parse_analysis makes, a JSON object whose "description"
+ * has text and whose "tags" give at least one tag. NULL *why when usable,
+ * else "json_decode_error" or "missing_fields" (static). */
+bool openai_analysis_usable(const char *content, const char **why);
 
 /* The caption and sd_caption of a single-call caption reply's content (a
  * JSON object), the caption made final for spec as openai_finish_caption

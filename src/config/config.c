@@ -30,6 +30,7 @@ static const char *const target_names[] = { "subject", "body", "both", NULL };
 static const char *const mode_names[] = { "normal", "private", "avatar", NULL };
 static const char *const level_names[] = { "debug", "info", "warning", "error", NULL };
 static const char *const order_names[] = { "random", "oldest", "newest", "name", NULL };
+static const char *const vision_detail_names[] = { "low", "high", "auto", NULL };
 static const char *const state_backend_names[] = { "sqlite", "postgres", NULL };
 
 #define OFF(f) offsetof(struct config, f)
@@ -66,6 +67,9 @@ static const struct config_key keys[] = {
 	{ "openAI", "sd_caption_model", CONFIG_STR, OFF(sd_caption_model), NULL, 0, 0, NULL },
 	{ "openAI", "sd_caption_system_prompt", CONFIG_STR, OFF(sd_caption_system_prompt), NULL, 0, 0, NULL },
 	{ "openAI", "sd_caption_role_prompt", CONFIG_STR, OFF(sd_caption_role_prompt), NULL, 0, 0, NULL },
+	{ "openAI", "vision_max_px", CONFIG_INT, OFF(vision_max_px), "1024", 256, 2048, NULL },
+	{ "openAI", "vision_detail", CONFIG_ENUM, OFF(vision_detail), "low", 0, 0, vision_detail_names },
+	{ "openAI", "prices", CONFIG_STR, OFF(openai_prices), NULL, 0, 0, NULL },
 
 	{ "HTTP", "connect_timeout", CONFIG_INT, OFF(http_connect_timeout), "10", 1, 300, NULL },
 	{ "HTTP", "timeout", CONFIG_INT, OFF(http_timeout), "60", 1, 3600, NULL },
@@ -818,7 +822,7 @@ void config_release(struct config *cfg)
 		&cfg->dropbox_refresh_token, &cfg->hashtag_string, &cfg->openai_base_url,
 		&cfg->openai_api_key, &cfg->vision_model, &cfg->caption_model, &cfg->system_prompt,
 		&cfg->role_prompt, &cfg->sd_caption_model, &cfg->sd_caption_system_prompt,
-		&cfg->sd_caption_role_prompt, &cfg->telegram_api_url, &cfg->telegram_bot_token,
+		&cfg->sd_caption_role_prompt, &cfg->openai_prices, &cfg->telegram_api_url, &cfg->telegram_bot_token,
 		&cfg->telegram_channel_id, &cfg->email_sender, &cfg->email_recipient,
 		&cfg->smtp_server, &cfg->confirmation_tags_nature, &cfg->email_password,
 		&cfg->email_ca_file,

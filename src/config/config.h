@@ -12,6 +12,7 @@
 #include "util/error.h"
 
 enum ai_provider { AI_LOCAL = 0, AI_OPENAI };
+enum vision_detail { VISION_DETAIL_LOW = 0, VISION_DETAIL_HIGH, VISION_DETAIL_AUTO };
 enum email_security { EMAIL_STARTTLS = 0, EMAIL_TLS, EMAIL_NONE };
 enum caption_target { TARGET_SUBJECT = 0, TARGET_BODY, TARGET_BOTH };
 enum subject_mode { SUBJECT_NORMAL = 0, SUBJECT_PRIVATE, SUBJECT_AVATAR };
@@ -62,6 +63,9 @@ struct config {
 	char *sd_caption_model;
 	char *sd_caption_system_prompt;
 	char *sd_caption_role_prompt;
+	int vision_max_px;          /* longer side of the image sent to vision */
+	int vision_detail;          /* enum vision_detail */
+	char *openai_prices;        /* "model=in/out; …" USD per 1M tokens (ai/prices.h) */
 
 	/* [HTTP] */
 	int http_connect_timeout;   /* seconds */

@@ -198,6 +198,7 @@ void stats_release(struct stats *st)
 	group_release(&st->web);
 	group_release(&st->http);
 	group_release(&st->publishers);
+	stats_cost_release(&st->cost);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -400,6 +401,8 @@ bool stats_add_parsed(struct stats *st, enum ll_kind kind, const struct logline 
 		add_publish(st, l);
 	else if (MSG_IS(msg, "http_request"))
 		add_http(st, l);
+	else if (MSG_IS(msg, "vision_analysis") || MSG_IS(msg, "caption_call"))
+		stats_cost_add(&st->cost, l);
 	else if (MSG_IS(msg, "images_listed")) {
 		const struct ll_member *b = ll_find(l, "storage");
 		if (b && b->val.type == LV_STRING && !b->val.escaped)
@@ -434,6 +437,7 @@ static void stats_merge(struct stats *dst, const struct stats *src)
 	group_merge(&dst->web, &src->web);
 	group_merge(&dst->http, &src->http);
 	group_merge(&dst->publishers, &src->publishers);
+	stats_cost_merge(&dst->cost, &src->cost);
 	for (size_t i = 0; i < src->nbackends; i++)
 		add_backend(dst, src->backends[i], strlen(src->backends[i]));
 }

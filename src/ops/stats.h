@@ -12,7 +12,9 @@
  *               template when present, else `path`; "2xx"…), duration_ms;
  *               5xx are errors;
  *   publishers  `publisher_publish` by platform: duration_ms, success / failure
- *               (errors = failures).
+ *               (errors = failures);
+ *   cost        `vision_analysis` and `caption_call` by UTC day and model:
+ *               tokens and cost_usd (stats_cost.h).
  * Each group holds at most a fixed number of series; what comes after that
  * is added to a series called "(other)". The `storage` of `images_listed`
  * lines names the backends that listed images, for the human label of the
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include "ops/logline.h"
 #include "ops/quantile.h"
+#include "ops/stats_cost.h"
 #include "util/error.h"
 
 #define STATS_OTHER "(other)"
@@ -65,6 +68,7 @@ struct stats {
 	uint64_t runs, failed_runs;         /* workflow_timing lines */
 	uint64_t requests, requests_5xx;    /* http_request lines */
 	struct stats_group stages, web, http, publishers;
+	struct stats_cost cost;             /* vision_analysis, caption_call lines */
 	char backends[STATS_MAX_BACKENDS][24]; /* storage backends met, in order */
 	size_t nbackends;
 	/* lookup caches (internal) */

@@ -93,6 +93,7 @@ void stats_print(const struct stats *st, FILE *out)
 			print_row(out, width, row_name(st, &sec[k], v[i], label, sizeof(label)), v[i]);
 		free(v);
 	}
+	stats_cost_print(&st->cost, out);
 	fprintf(out, "\npercentiles: nearest rank; exact below %u ms, within %.1f %% above; max exact\n",
 		HIST_EXACT_BELOW, HIST_REL_ERROR * 100);
 }
@@ -134,5 +135,6 @@ json_t *stats_to_json(const struct stats *st)
 		free(v);
 		json_object_set_new(root, sec[k].json_key, o);
 	}
+	json_object_set_new(root, "ai_cost", stats_cost_json(&st->cost));
 	return root;
 }

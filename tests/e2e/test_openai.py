@@ -58,6 +58,9 @@ class OpenAITest(TestCase):
         self.ws.set("openAI", "base_url", self.fake.base_url)
         self.ws.set("openAI", "vision_model", VISION_MODEL)
         self.ws.set("openAI", "caption_model", CAPTION_MODEL)
+        # high detail: no second call at high detail after an unusable reply
+        # (test_vision_cost covers the default, low, and its fallback)
+        self.ws.set("openAI", "vision_detail", "high")
         self.ws.env["OPENAI_API_KEY"] = KEY
 
     def start_fake(self, key):
@@ -128,13 +131,13 @@ class OpenAITest(TestCase):
         self.assertIn("lowercase_snake_case", prompt)
         url = parts[1]["image_url"]["url"]
         self.assertTrue(url.startswith("data:image/jpeg;base64,"), url[:40])
-        self.assertIn(parts[1]["image_url"].get("detail", "auto"), ("auto", "high", "low"))
+        self.assertEqual(parts[1]["image_url"]["detail"], "high")
         self.assertEqual([i["kind"] for i in self.fake.images], ["data"])
         mime, jpeg = fake_openai.decode_data_url(url)
         self.assertEqual(mime, "image/jpeg")
         w, h = jpeg_size(jpeg)
-        self.assertEqual(max(w, h), 1568)                       # 1600 x 1200 downscaled
-        self.assertEqual((w, h), (1568, round(1200 * 1568 / 1600)))
+        self.assertEqual(max(w, h), 1024)                       # 1600 x 1200 downscaled
+        self.assertEqual((w, h), (1024, round(1200 * 1024 / 1600)))
 
         # Caption: caption and sd_caption in one JSON call.
         cap = reqs[1].json()

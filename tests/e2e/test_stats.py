@@ -241,7 +241,7 @@ class StatsTest(unittest.TestCase):
     def test_every_percentile_and_count(self):
         res = self.stats_json(self.log)
         self.assertEqual(list(res.keys()), ["lines", "skipped", "stages", "web", "http",
-                                            "publishers"])
+                                            "publishers", "ai_cost"])
         self.assertEqual(res["lines"], self.gen.lines)
         self.assertEqual(res["skipped"], self.gen.skipped)
         for group in ("stages", "web", "http", "publishers"):

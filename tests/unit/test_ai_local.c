@@ -539,7 +539,8 @@ static void test_vision_analysis_log_line(void **state)
 	/* keys in the contract's order */
 	static const char *keys[] = { "timestamp", "level", "logger", "message", "correlation_id",
 				      "model", "vision_analysis_ms", "ok", "error_type",
-				      "prompt_tokens", "completion_tokens" };
+				      "prompt_tokens", "completion_tokens", "cost_usd", "detail",
+				      "fallback" };
 	const char *at = line;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		char *quoted = xasprintf("\"%s\":", keys[i]);
@@ -560,6 +561,9 @@ static void test_vision_analysis_log_line(void **state)
 	assert_true(json_is_null(json_object_get(j, "error_type")));
 	assert_true(json_is_null(json_object_get(j, "prompt_tokens")));
 	assert_true(json_is_null(json_object_get(j, "completion_tokens")));
+	assert_true(json_is_null(json_object_get(j, "cost_usd")));   /* nothing counted */
+	assert_true(json_is_null(json_object_get(j, "detail")));
+	assert_true(json_is_false(json_object_get(j, "fallback")));
 	/* no image bytes or paths in the line */
 	assert_null(strstr(line, "base64"));
 	json_decref(j);
