@@ -16,7 +16,6 @@
 #include "ai/ai.h"
 #include "ai/openai.h"
 #include "ai/prices.h"
-#include "ai/vision_image.h"
 #include "caption/alt_text.h"
 #include "net/http.h"
 #include "telemetry/clock.h"
@@ -772,14 +771,9 @@ static int openai_analyze(struct ai *ai, const struct pp_ctx *ctx, const struct 
 		return pp_fail_kind(err, WHERE, PP_ERR_UNSUPPORTED,
 				    "openai vision: no URL for %s", img && img->name ? img->name : "the image");
 	}
-	/* A data: URL is made again from the local copy at vision_max_px; a
-	 * temporary link is the storage's file as it is. */
+	/* A data: URL is already at [openAI] vision_max_px (the storage made
+	 * it so); a temporary link is the storage's file as it is. */
 	url = img->url;
-	if (img->path && strncmp(img->url, "data:", 5) == 0) {
-		if (vision_data_url(img->path, o->vision_max_px, &own_url, err) < 0)
-			return -1;
-		url = own_url;
-	}
 
 	prompt = vision_prompt(o);
 	call->detail = detail_names[o->vision_detail];

@@ -8,7 +8,7 @@
 #include "image/measure.h"
 
 #define IMAGE_API_SYMBOL "photopub_image_api"
-#define IMAGE_API_VERSION 6
+#define IMAGE_API_VERSION 7
 
 struct image_api {
 	int version;
@@ -17,7 +17,7 @@ struct image_api {
 	int (*probe)(const char *path, struct image_info *info, struct pp_error *err);
 	int (*jpeg_copy)(const char *path, int max_long, int max_width, int quality,
 			 unsigned char **data, size_t *len, struct pp_error *err);
-	int (*data_url)(const char *path, char **url, struct pp_error *err);
+	int (*data_url)(const char *path, int max_px, char **url, struct pp_error *err);
 	int (*jpeg_fit)(const char *path, int box_w, int box_h, int quality, unsigned char **data,
 			size_t *len, struct pp_error *err);
 	int (*measure)(const char *path, struct image_measure *m, struct pp_error *err);

@@ -206,10 +206,10 @@ int image_jpeg_fit(const char *path, int box_w, int box_h, int quality, unsigned
 	return a ? a->jpeg_fit(path, box_w, box_h, quality, data, len, err) : -1;
 }
 
-int image_data_url(const char *path, char **url, struct pp_error *err)
+int image_data_url(const char *path, int max_px, char **url, struct pp_error *err)
 {
 	const struct image_api *a = get_api(err);
-	return a ? a->data_url(path, url, err) : -1;
+	return a ? a->data_url(path, max_px, url, err) : -1;
 }
 
 int image_measure(const char *path, struct image_measure *m, struct pp_error *err)

@@ -44,8 +44,8 @@ int image_jpeg_fit(const char *path, int box_w, int box_h, int quality, unsigned
  * buffer would pass 160 MB (image/vips_util.h): kind "undecodable", the
  * message naming the file and its size. */
 
-/* "data:image/jpeg;base64,…" of image_jpeg_copy(path, 1568, 0, 85); caller frees. */
-int image_data_url(const char *path, char **url, struct pp_error *err);
+/* "data:image/jpeg;base64,…" of image_jpeg_copy(path, max_px, 0, 85); caller frees. */
+int image_data_url(const char *path, int max_px, char **url, struct pp_error *err);
 
 struct image_measure;
 

@@ -406,14 +406,14 @@ static int vips_jpeg_copy(const char *path, int max_long, int max_width, int qua
 	return vips_jpeg_fit(path, box_w, box_h, quality, data, len, err);
 }
 
-static int vips_data_url(const char *path, char **url, struct pp_error *err)
+static int vips_data_url(const char *path, int max_px, char **url, struct pp_error *err)
 {
 	unsigned char *jpeg = NULL;
 	size_t len = 0;
 	gchar *b64;
 
 	*url = NULL;
-	if (vips_jpeg_copy(path, 1568, 0, 85, &jpeg, &len, err))
+	if (vips_jpeg_copy(path, max_px, 0, 85, &jpeg, &len, err))
 		return -1;
 	b64 = g_base64_encode(jpeg, len);
 	*url = xasprintf("data:image/jpeg;base64,%s", b64);

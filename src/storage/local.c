@@ -480,14 +480,14 @@ static int local_image_url(struct storage *s, const struct pp_ctx *ctx, const ch
 	if (check_image_name(l, name, err) < 0)
 		return -1;
 	if (local_path)
-		return image_data_url(local_path, url, err);
+		return image_data_url(local_path, s->data_url_px, url, err);
 	/* No copy yet: read the folder's file through the descriptor opened
 	 * without following links. */
 	if (open_regular(l, name, &fd, &sb, err) < 0)
 		return -1;
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	int rc = image_data_url(proc, url, err);
+	int rc = image_data_url(proc, s->data_url_px, url, err);
 	close(fd);
 	return rc;
 }

@@ -71,6 +71,7 @@ int storage_open(const struct config *cfg, struct state *st, struct storage **ou
 	if (ops->open(cfg, st, out, err) < 0)
 		return -1;
 	(*out)->archive = cfg->archive && *cfg->archive ? cfg->archive : "archive";
+	(*out)->data_url_px = cfg->vision_max_px > 0 ? cfg->vision_max_px : 1024;
 	(*out)->quarantine = cfg->quarantine && strcmp(cfg->quarantine, "none") ? cfg->quarantine
 										 : NULL;
 	for (int f = 0; f < STORAGE_NFOLDERS; f++)
@@ -154,7 +155,7 @@ int storage_image_url(struct storage *s, const struct pp_ctx *ctx, const char *n
 	 * the local copy, whatever the backend's link would be. */
 	const struct storage_image_type *t = storage_image_type_of(name);
 	if (t && !t->web && local_path)
-		return end(&c, image_data_url(local_path, url, err), err, -1);
+		return end(&c, image_data_url(local_path, s->data_url_px, url, err), err, -1);
 	return end(&c, s->ops->image_url(s, ctx, name, local_path, url, err), err, -1);
 }
 

@@ -105,7 +105,8 @@ struct storage_ops {
 			struct pp_error *err);
 
 	/* A URL the AI can fetch the image from: a temporary https link, or a
-	 * data: URL of a JPEG downscaled to <= 1568 px made from local_path.
+	 * data: URL of a JPEG made from local_path, its longer side at most
+	 * s->data_url_px ([openAI] vision_max_px).
 	 * Caller frees *url. */
 	int (*image_url)(struct storage *s, const struct pp_ctx *ctx, const char *name,
 			 const char *local_path, char **url, struct pp_error *err);
@@ -182,6 +183,8 @@ struct storage {
 	const char *archive;       /* the archive sub-folder */
 	const char *quarantine;    /* the quarantine sub-folder, NULL: "none" */
 	const char *folders[STORAGE_NFOLDERS]; /* curation: storage_folder() */
+	int data_url_px;           /* the longer side of a data: URL image (for the
+				      AI: [openAI] vision_max_px) */
 };
 
 /* Every backend, NULL-terminated. */

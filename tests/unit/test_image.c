@@ -404,7 +404,7 @@ static void test_decode_limits(void **state)
 		assert_null(data);
 		assert_non_null(strstr(err.msg, refused[i].says));
 		pp_error_clear(&err);
-		assert_int_equal(image_data_url(path, &url, &err), -1);
+		assert_int_equal(image_data_url(path, 1024, &url, &err), -1);
 		assert_null(url);
 		free(path);
 	}
@@ -457,7 +457,7 @@ static void test_data_url(void **state)
 	char *url = NULL;
 	static const char prefix[] = "data:image/jpeg;base64,";
 
-	assert_int_equal(image_data_url(path, &url, &err), 0);
+	assert_int_equal(image_data_url(path, 1024, &url, &err), 0);
 	assert_non_null(url);
 	assert_memory_equal(url, prefix, sizeof(prefix) - 1);
 	gsize len = 0;
@@ -468,15 +468,15 @@ static void test_data_url(void **state)
 	assert_int_equal(jpeg[2], 0xff);
 	int w, h;
 	decoded_size(jpeg, len, &w, &h);
-	assert_int_equal(w, 1568);
-	assert_int_equal(h, 784);
+	assert_int_equal(w, 1024);
+	assert_int_equal(h, 512);
 	g_free(jpeg);
 	free(url);
 
 	url = (char *)"untouched";
 	free(path);
 	path = tu_write(dir, "empty.jpg", "", 0);
-	assert_int_equal(image_data_url(path, &url, &err), -1);
+	assert_int_equal(image_data_url(path, 1024, &url, &err), -1);
 	assert_null(url);
 	assert_non_null(strstr(err.msg, "empty.jpg"));
 	free(path);

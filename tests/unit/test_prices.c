@@ -1,13 +1,11 @@
 /* test_prices.c - ai/prices: the table's rows by model and dated snapshot,
  * unknown models, the `[openAI] prices` overrides and their checking, the
- * cost of a call; ai/openai's usability rule for a vision reply; the
- * base64 of ai/vision_image. */
+ * cost of a call; ai/openai's usability rule for a vision reply. */
 #include <stdlib.h>
 #include <string.h>
 #include "testutil.h"
 #include "ai/openai.h"
 #include "ai/prices.h"
-#include "ai/vision_image.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -106,20 +104,6 @@ static void test_usable(void **state)
 	}
 }
 
-static void test_base64(void **state)
-{
-	static const struct { const char *in; const char *out; } cases[] = {
-		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
-		{ "foobar", "Zm9vYmFy" }, { "\xff\xfe", "//4=" },
-	};
-	(void)state;
-	for (size_t i = 0; i < N(cases); i++) {
-		char *s = vision_base64((const unsigned char *)cases[i].in, strlen(cases[i].in));
-		assert_string_equal(s, cases[i].out);
-		free(s);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,7 +111,6 @@ int main(void)
 		cmocka_unit_test(test_check_overrides),
 		cmocka_unit_test(test_cost),
 		cmocka_unit_test(test_usable),
-		cmocka_unit_test(test_base64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
